@@ -1,0 +1,8 @@
+#include <iostream>
+
+#include "engine/build_info.hpp"
+
+int main() {
+  std::cout << specmill::build_info();
+  return 0;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package that specmill's build, tests, benchmarks and demo need.
+# Idempotent: packages already present are left alone; apt-get update runs first.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcfitsio-dev libhdf5-dev hdf5-tools libtbb-dev libsqlite3-dev sqlite3
+  libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpng-dev libcairo2-dev zlib1g-dev
+  libhealpix-cxx-dev libcpp-httplib-dev
+  python3 python3-numpy python3-astropy python3-h5py python3-pytest
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
