@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {  // a command's own non-zero exit, already reported
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? cli::exit_ok : cli::exit_usage;
   } catch (const invalid_argument& e) {

@@ -1,0 +1,303 @@
+#include "engine/get.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include <fitsio.h>
+
+#include "core/error.hpp"
+#include "engine/batch_reader.hpp"
+#include "engine/progress.hpp"
+#include "engine/store.hpp"
+#include "io/fits_file.hpp"
+#include "io/npy.hpp"
+
+namespace specmill {
+namespace {
+
+std::string column_descr(column c) { return column_is_int(c) ? "<i4" : "<f4"; }
+
+// stdout or a file, with errors that name the path.
+class output_file {
+ public:
+  explicit output_file(const std::filesystem::path& p) : path_(p) {
+    if (p == "-") {
+      f_ = stdout;
+    } else {
+      f_ = std::fopen(p.c_str(), "wb");
+      if (!f_) throw io_error("cannot write " + p.string() + ": " + std::strerror(errno));
+      own_ = true;
+    }
+  }
+  ~output_file() {
+    if (own_ && f_) std::fclose(f_);
+  }
+  void write(const void* data, size_t n) {
+    if (n && std::fwrite(data, 1, n, f_) != n) throw io_error("write failed: " + path_.string() + ": " + std::strerror(errno));
+  }
+  void close() {
+    const int rc = own_ ? std::fclose(f_) : std::fflush(f_);
+    f_ = own_ ? nullptr : f_;
+    if (rc != 0) throw io_error("write failed: " + path_.string() + ": " + std::strerror(errno));
+  }
+
+ private:
+  std::filesystem::path path_;
+  FILE* f_ = nullptr;
+  bool own_ = false;
+};
+
+void write_npz(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
+               progress_meter& meter) {
+  npz_writer npz(opts.out);
+  const auto& windows = reader.windows();
+  const int64_t total = windows.empty() ? 0 : windows.back().offsets.back();
+  int64_t all_pixels = 0;
+  for (const auto& w : windows) all_pixels += w.pixels();
+  (void)total;
+  std::vector<uint8_t> buf;
+  size_t done = 0;
+  for (column c : opts.columns) {
+    npz.begin_array(column_names[int(c)], column_is_int(c) ? npy_dtype::i4 : npy_dtype::f4, {uint64_t(all_pixels)});
+    for (const auto& w : windows) {
+      buf.resize(size_t(w.pixels()) * 4);
+      reader.read(w, c, buf.data());
+      npz.append(buf.data(), size_t(w.pixels()));
+      done += w.last - w.first;
+      meter.update(done / opts.columns.size());
+    }
+    npz.end_array();
+  }
+  std::vector<int64_t> offsets(ids.size() + 1, 0);
+  std::vector<uint64_t> specobjid(ids.size());
+  std::vector<uint8_t> found(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    offsets[i + 1] = offsets[i] + (ids[i].has_pixels() ? ids[i].entry->location->npix : 0);
+    specobjid[i] = ids[i].specobjid();
+    found[i] = ids[i].has_pixels();
+  }
+  npz.begin_array("offsets", npy_dtype::i8, {uint64_t(offsets.size())});
+  npz.append(offsets.data(), offsets.size());
+  npz.end_array();
+  npz.begin_array("specobjid", npy_dtype::u8, {uint64_t(specobjid.size())});
+  npz.append(specobjid.data(), specobjid.size());
+  npz.end_array();
+  npz.begin_array("found", npy_dtype::b1, {uint64_t(found.size())});
+  npz.append(found.data(), found.size());
+  npz.end_array();
+  npz.close();
+}
+
+// Reads every requested column of a window: one buffer a column.
+std::vector<std::vector<uint8_t>> read_window(batch_reader& reader, const batch_reader::window& w,
+                                              const std::vector<column>& cols) {
+  std::vector<std::vector<uint8_t>> bufs(cols.size());
+  for (size_t k = 0; k < cols.size(); ++k) {
+    bufs[k].resize(size_t(w.pixels()) * 4);
+    reader.read(w, cols[k], bufs[k].data());
+  }
+  return bufs;
+}
+
+void write_npy(const get_options& opts, batch_reader& reader, progress_meter& meter) {
+  std::string descr = "[";
+  for (column c : opts.columns)
+    descr += "('" + std::string(column_names[int(c)]) + "', '" + column_descr(c) + "'), ";
+  descr += "]";
+  int64_t all_pixels = 0;
+  for (const auto& w : reader.windows()) all_pixels += w.pixels();
+  output_file out(opts.out);
+  const std::string header = npy_header(descr, std::vector<uint64_t>{uint64_t(all_pixels)});
+  out.write(header.data(), header.size());
+  const size_t rec = opts.columns.size() * 4;
+  std::vector<uint8_t> records;
+  size_t done = 0;
+  for (const auto& w : reader.windows()) {
+    const auto bufs = read_window(reader, w, opts.columns);
+    records.resize(size_t(w.pixels()) * rec);
+    for (size_t p = 0; p < size_t(w.pixels()); ++p)
+      for (size_t k = 0; k < bufs.size(); ++k) std::memcpy(&records[p * rec + k * 4], &bufs[k][p * 4], 4);
+    out.write(records.data(), records.size());
+    done += w.last - w.first;
+    meter.update(done);
+  }
+  out.close();
+}
+
+void write_csv(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
+               progress_meter& meter) {
+  output_file out(opts.out);
+  std::string text = "specobjid,pixel";
+  for (column c : opts.columns) text += "," + std::string(column_names[int(c)]);
+  text += "\n";
+  char num[32];
+  size_t done = 0;
+  for (const auto& w : reader.windows()) {
+    const auto bufs = read_window(reader, w, opts.columns);
+    for (size_t i = w.first; i < w.last; ++i) {
+      const int64_t p0 = w.offsets[i - w.first], p1 = w.offsets[i - w.first + 1];
+      const std::string id = std::to_string(ids[i].specobjid());
+      for (int64_t p = p0; p < p1; ++p) {
+        text += id;
+        text += ',';
+        text += std::to_string(p - p0);
+        for (size_t k = 0; k < bufs.size(); ++k) {
+          text += ',';
+          // Shortest text that reads back to the same float32/int32: CSV stays bit-exact.
+          char* end;
+          if (column_is_int(opts.columns[k])) {
+            int32_t v;
+            std::memcpy(&v, &bufs[k][size_t(p) * 4], 4);
+            end = std::to_chars(num, num + sizeof num, v).ptr;
+          } else {
+            float v;
+            std::memcpy(&v, &bufs[k][size_t(p) * 4], 4);
+            end = std::to_chars(num, num + sizeof num, v).ptr;
+          }
+          text.append(num, end);
+        }
+        text += '\n';
+        if (text.size() > (1 << 20)) {
+          out.write(text.data(), text.size());
+          text.clear();
+        }
+      }
+    }
+    done += w.last - w.first;
+    meter.update(done);
+  }
+  out.write(text.data(), text.size());
+  out.close();
+}
+
+void fits_check(int status, const std::filesystem::path& p) {
+  if (status) {
+    char msg[FLEN_ERRMSG] = {0};
+    fits_get_errstatus(status, msg);
+    throw fits_error("cannot write " + p.string() + ": " + msg, status);
+  }
+}
+
+void write_fits(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
+                progress_meter& meter) {
+  SPECMILL_EXPECTS(opts.out != "-", "FITS output needs a file (--out FILE.fits)");
+  fits_file file = fits_file::create(opts.out);
+  fitsfile* f = file.get();
+  int status = 0;
+  int max_npix = 1;
+  for (const auto& r : ids)
+    if (r.has_pixels()) max_npix = std::max(max_npix, r.entry->location->npix);
+  std::vector<std::string> names = {"SPECOBJID", "PLATE", "MJD", "FIBERID", "NPIX"};
+  std::vector<std::string> forms = {"1K", "1J", "1J", "1J", "1J"};
+  for (column c : opts.columns) {
+    names.push_back(std::string(column_names[int(c)]));
+    forms.push_back(std::string(column_is_int(c) ? "1PJ(" : "1PE(") + std::to_string(max_npix) + ")");
+  }
+  std::vector<char*> ttype, tform;
+  for (auto& s : names) ttype.push_back(s.data());
+  for (auto& s : forms) tform.push_back(s.data());
+  fits_create_tbl(f, BINARY_TBL, 0, int(names.size()), ttype.data(), tform.data(), nullptr, "SPECTRA", &status);
+  // SPECOBJID is unsigned 64-bit: the FITS convention is K with TZERO = 2^63, as in BOSS files.
+  long long tzero_placeholder = 0;
+  (void)tzero_placeholder;
+  fits_write_key_str(f, "TZERO1", "9223372036854775808", "unsigned 64-bit SPECOBJID", &status);
+  fits_write_key_dbl(f, "TSCAL1", 1.0, -1, "", &status);
+  fits_set_tscale(f, 1, 1.0, 9223372036854775808.0, &status);
+  fits_write_key_str(f, "CONTEXT", opts.context.c_str(), "specmill context", &status);
+  fits_check(status, opts.out);
+
+  long row = 0;
+  size_t done = 0;
+  for (const auto& w : reader.windows()) {
+    const auto bufs = read_window(reader, w, opts.columns);
+    for (size_t i = w.first; i < w.last; ++i) {
+      if (!ids[i].has_pixels()) continue;
+      ++row;
+      const auto& m = ids[i].entry->meta;
+      unsigned long long id = m.specobjid;
+      int plate = m.plate, mjd = m.mjd, fiber = m.fiberid, npix = ids[i].entry->location->npix;
+      fits_write_col(f, TULONGLONG, 1, row, 1, 1, &id, &status);
+      fits_write_col(f, TINT, 2, row, 1, 1, &plate, &status);
+      fits_write_col(f, TINT, 3, row, 1, 1, &mjd, &status);
+      fits_write_col(f, TINT, 4, row, 1, 1, &fiber, &status);
+      fits_write_col(f, TINT, 5, row, 1, 1, &npix, &status);
+      const size_t off = size_t(w.offsets[i - w.first]) * 4;
+      for (size_t k = 0; k < bufs.size(); ++k) {
+        void* data = const_cast<uint8_t*>(&bufs[k][off]);
+        fits_write_col(f, column_is_int(opts.columns[k]) ? TINT : TFLOAT, int(6 + k), row, 1, npix, data, &status);
+      }
+      fits_check(status, opts.out);
+    }
+    done += w.last - w.first;
+    meter.update(done);
+  }
+  file.close();
+}
+
+}  // namespace
+
+get_format parse_get_format(std::string_view text) {
+  if (text == "npz") return get_format::npz;
+  if (text == "npy") return get_format::npy;
+  if (text == "fits") return get_format::fits;
+  if (text == "csv") return get_format::csv;
+  throw invalid_argument("unknown format '" + std::string(text) + "' (expected npz, npy, fits or csv)");
+}
+
+std::vector<column> parse_columns(std::string_view list) {
+  if (list == "all" || list.empty()) return get_options{}.columns;
+  std::vector<column> cols;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    const std::string_view name = list.substr(start, end - start);
+    bool ok = false;
+    for (int c = 0; c < n_columns; ++c) {
+      if (column_names[size_t(c)] == name) {
+        if (std::find(cols.begin(), cols.end(), column(c)) == cols.end()) cols.push_back(column(c));
+        ok = true;
+      }
+    }
+    SPECMILL_EXPECTS(ok, "unknown column '" + std::string(name) +
+                             "' (expected all or a list of flux, loglam, ivar, and_mask, or_mask, wdisp, sky, model)");
+    start = end + 1;
+  }
+  return cols;
+}
+
+get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
+  SPECMILL_EXPECTS(!opts.columns.empty(), "no columns requested");
+  SPECMILL_EXPECTS(!opts.out.empty(), "no output path (--out)");
+  store st(opts.store, store::access::read);
+  SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
+                   "unknown context '" + opts.context + "' in store " + opts.store.string());
+  get_summary sum;
+  sum.requested = ids.size();
+  const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
+  for (const auto& r : resolved) {
+    if (r.has_pixels()) {
+      ++sum.found;
+      sum.pixels += r.entry->location->npix;
+    } else {
+      sum.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+    }
+  }
+  if (sum.found == 0)
+    throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
+                                  : std::string("empty ID list"));
+  batch_reader reader(st, resolved);
+  progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-");
+  switch (opts.format) {
+    case get_format::npz: write_npz(opts, reader, resolved, meter); break;
+    case get_format::npy: write_npy(opts, reader, meter); break;
+    case get_format::csv: write_csv(opts, reader, resolved, meter); break;
+    case get_format::fits: write_fits(opts, reader, resolved, meter); break;
+  }
+  meter.finish(resolved.size());
+  return sum;
+}
+
+}  // namespace specmill

@@ -1,0 +1,75 @@
+#include "engine/id_list.hpp"
+
+#include <charconv>
+
+#include "core/error.hpp"
+#include "core/specobjid.hpp"
+
+namespace specmill {
+namespace {
+
+bool parse_i32(std::string_view s, int32_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+}  // namespace
+
+spectrum_id parse_spectrum_id(std::string_view line) {
+  spectrum_id id;
+  id.text = std::string(line);
+  std::string_view s = line;
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  // plate-mjd-fiber with ',', '-' or blanks between the three numbers ('-' only after a digit,
+  // so a negative signed SPECOBJID is not mistaken for a separator).
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    const bool sep = i == s.size() || s[i] == ',' || s[i] == ' ' || s[i] == '\t' || (s[i] == '-' && i > 0);
+    if (!sep) continue;
+    if (i > start) parts.push_back(s.substr(start, i - start));
+    start = i + 1;
+  }
+  if (parts.size() == 3) {
+    SPECMILL_EXPECTS(parse_i32(parts[0], id.plate) && parse_i32(parts[1], id.mjd) &&
+                         parse_i32(parts[2], id.fiberid) && id.plate > 0 && id.mjd > 0 && id.fiberid > 0,
+                     "malformed plate,mjd,fiberid: '" + id.text + "'");
+    return id;
+  }
+  id.specobjid = parse_specobjid(s);
+  SPECMILL_EXPECTS(parts.size() == 1 && id.specobjid.has_value(),
+                   "malformed spectrum ID '" + id.text + "' (expected a SPECOBJID or plate,mjd,fiberid)");
+  return id;
+}
+
+std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& source_name) {
+  std::vector<spectrum_id> ids;
+  std::string line;
+  size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    try {
+      ids.push_back(parse_spectrum_id(line));
+    } catch (const invalid_argument& e) {
+      throw invalid_argument(source_name + ":" + std::to_string(lineno) + ": " + e.what());
+    }
+  }
+  return ids;
+}
+
+std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids) {
+  std::vector<resolved_id> out;
+  out.reserve(ids.size());
+  for (auto& id : ids) {
+    resolved_id r;
+    r.entry = id.specobjid ? cat.lookup(context, *id.specobjid) : cat.lookup(context, id.plate, id.mjd, id.fiberid);
+    r.id = std::move(id);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace specmill

@@ -1,0 +1,36 @@
+#pragma once
+// Spectrum ID lists as users write them, one per line:
+//   299492975510054912        decimal SPECOBJID (unsigned; the signed form of spAll is accepted)
+//   266,51602,13  266-51602-13  266 51602 13    plate, mjd, fiberid
+// Blank lines and lines starting with # are ignored.
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/catalog_db.hpp"
+
+namespace specmill {
+
+struct spectrum_id {
+  std::optional<uint64_t> specobjid;  // set for a SPECOBJID line
+  int32_t plate = 0, mjd = 0, fiberid = 0;  // set for a plate-mjd-fiber line
+  std::string text;                   // the line as given, for messages
+};
+
+// Throws invalid_argument naming the line for malformed text.
+spectrum_id parse_spectrum_id(std::string_view line);
+std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& source_name);
+
+struct resolved_id {
+  spectrum_id id;
+  std::optional<catalog_entry> entry;  // empty: not in the catalog
+  bool has_pixels() const { return entry && entry->location; }
+  uint64_t specobjid() const { return entry ? entry->meta.specobjid : id.specobjid.value_or(0); }
+};
+
+std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids);
+
+}  // namespace specmill

@@ -1,0 +1,244 @@
+#include "engine/ingest.hpp"
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "engine/input_files.hpp"
+#include "engine/progress.hpp"
+#include "engine/store.hpp"
+#include "io/sdss_catalog_reader.hpp"
+#include "io/sdss_spec_reader.hpp"
+
+namespace fs = std::filesystem;
+
+namespace specmill {
+namespace {
+
+struct file_stamp {
+  std::string path;  // absolute, normalised: the key for "already ingested"
+  int64_t size = 0;
+  int64_t mtime = 0;
+};
+
+struct work_item {
+  fs::path path;
+  file_stamp stamp;
+  std::optional<sdss_spectrum> spectrum;
+  std::string error;
+};
+
+file_stamp stamp_of(const fs::path& p) {
+  file_stamp s;
+  s.path = fs::absolute(p).lexically_normal().string();
+  std::error_code ec;
+  s.size = int64_t(fs::file_size(p, ec));
+  if (ec) s.size = -1;
+  s.mtime = int64_t(fs::last_write_time(p, ec).time_since_epoch().count());
+  return s;
+}
+
+size_t load_catalog(catalog_db& cat, const std::string& context, const fs::path& file) {
+  constexpr size_t chunk = 20000;  // rows per read and per transaction: bounded memory
+  sdss_catalog_reader reader(file);
+  size_t done = 0;
+  while (done < reader.rows()) {
+    const auto rows = reader.read(done, std::min(chunk, reader.rows() - done));
+    auto tx = cat.transaction();
+    for (const auto& m : rows) cat.put_catalog_row(context, m);
+    tx.commit();
+    done += rows.size();
+  }
+  spdlog::info("catalog {}: {} rows loaded into context {}", file.string(), done, context);
+  return done;
+}
+
+// The serial, in-order end of the pipeline: deduplicates, packs blocks, writes and commits.
+class block_packer {
+ public:
+  block_packer(store& st, const ingest_options& opts, ingest_summary& sum)
+      : store_(st), cat_(st.catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1) {}
+
+  void take(work_item& item) {
+    ++sum_.files;
+    if (!item.spectrum) {
+      fail(item.path.string(), item.error);
+      return;
+    }
+    sdss_spectrum& s = *item.spectrum;
+    const uint64_t id = s.meta.specobjid;
+    if (seen_.count(id) || cat_.has_pixels(opts_.context, id)) {
+      ++sum_.skipped;
+      spdlog::debug("{}: SPECOBJID {} already in context {}", item.path.string(), id, opts_.context);
+      marks_.push_back({item.stamp, id});
+      return;
+    }
+    seen_.insert(id);
+    if (auto loc = cat_.find_pixels(id)) {  // stored for another context: link, don't copy
+      linked_.push_back({s.meta, *loc});
+      marks_.push_back({item.stamp, id});
+      ++sum_.linked;
+      return;
+    }
+    rows_.push_back({s.meta, item.stamp});
+    builder_.add(std::move(s));
+    if (builder_.size() >= opts_.block_spectra) flush();
+  }
+
+  // Writes the pending block (if any) and commits everything pending in one transaction.
+  void flush() {
+    if (builder_.size() == 0 && linked_.empty() && marks_.empty()) return;
+    std::optional<block_record> rec;
+    if (builder_.size() > 0) {
+      const int64_t block_id = next_block_++;
+      const fs::path path = store_.block_path(block_id);
+      builder_.write(path, block_id, opts_.layout);
+      const block_reader written(path);  // cheap: attributes and the meta table
+      rec = block_record{block_id, store::block_relative_path(block_id), int64_t(written.n_spectra()),
+                         written.lattice_start(), int64_t(written.n_pixels()), int64_t(fs::file_size(path))};
+      const auto& meta_rows = written.rows();
+      SPECMILL_DATA_CHECK(meta_rows.size() == rows_.size(), "block row count mismatch after write");
+      auto tx = cat_.transaction();
+      cat_.insert_block(*rec);
+      for (size_t r = 0; r < rows_.size(); ++r) {
+        SPECMILL_DATA_CHECK(meta_rows[r].specobjid == rows_[r].meta.specobjid, "block row order mismatch");
+        cat_.put_spectrum(opts_.context, rows_[r].meta,
+                          {block_id, int32_t(r), meta_rows[r].lattice_start, meta_rows[r].npix});
+        cat_.mark_file(opts_.context, rows_[r].stamp.path, rows_[r].stamp.size, rows_[r].stamp.mtime,
+                       rows_[r].meta.specobjid);
+      }
+      commit_pending();
+      tx.commit();
+      ++sum_.blocks;
+      sum_.ingested += rows_.size();
+      spdlog::debug("block {}: {} spectra, {} pixels wide", block_id, rows_.size(), written.n_pixels());
+    } else {
+      auto tx = cat_.transaction();
+      commit_pending();
+      tx.commit();
+    }
+    builder_.clear();
+    rows_.clear();
+    linked_.clear();
+    marks_.clear();
+  }
+
+  void fail(const std::string& file, const std::string& reason) {
+    ++sum_.failed;
+    spdlog::warn("skipped {}: {}", file, reason);
+    if (sum_.failures.size() < opts_.max_reported_failures) sum_.failures.push_back({file, reason});
+  }
+
+ private:
+  struct pending_row {
+    spec_meta meta;
+    file_stamp stamp;
+  };
+  struct linked_row {
+    spec_meta meta;
+    spectrum_location loc;
+  };
+  struct file_mark {
+    file_stamp stamp;
+    uint64_t specobjid;
+  };
+
+  void commit_pending() {
+    for (const auto& l : linked_) cat_.put_spectrum(opts_.context, l.meta, l.loc);
+    for (const auto& m : marks_) cat_.mark_file(opts_.context, m.stamp.path, m.stamp.size, m.stamp.mtime, m.specobjid);
+  }
+
+  store& store_;
+  catalog_db& cat_;
+  const ingest_options& opts_;
+  ingest_summary& sum_;
+  int64_t next_block_;
+  block_builder builder_;
+  std::vector<pending_row> rows_;
+  std::vector<linked_row> linked_;
+  std::vector<file_mark> marks_;
+  std::unordered_set<uint64_t> seen_;
+};
+
+}  // namespace
+
+ingest_summary ingest(const ingest_options& opts) {
+  SPECMILL_EXPECTS(!opts.inputs.empty() || opts.catalog, "nothing to ingest: give input files or --catalog");
+  SPECMILL_EXPECTS(opts.block_spectra > 0, "block size must be positive");
+  const auto t0 = std::chrono::steady_clock::now();
+  ingest_summary sum;
+
+  store st(opts.store, store::access::write);
+  sum.orphans_removed = st.remove_orphans();
+  st.catalog().ensure_context(opts.context, opts.context_description);
+  if (opts.catalog) sum.catalog_rows = load_catalog(st.catalog(), opts.context, *opts.catalog);
+
+  if (!opts.inputs.empty()) {
+    const unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+    const size_t total = opts.progress ? input_files::count(opts.inputs) : 0;
+    progress_meter meter("ingest", total, opts.progress);
+    input_files files(opts.inputs);
+    // Stage 1 asks "already ingested?" on its own read connection: SQLite connections are not
+    // shared across threads, and stage 3 writes on the store's connection at the same time.
+    catalog_db probe(opts.store / "catalog.sqlite", sqlite_db::mode::read_only);
+    block_packer packer(st, opts, sum);
+    // Stage 1 counts what it skips in its own counter: it runs concurrently with stage 3.
+    std::atomic<size_t> fast_skipped{0};
+
+    tbb::task_arena arena(int(jobs));
+    arena.execute([&] {
+      tbb::parallel_pipeline(
+          size_t(jobs) * 4,
+          tbb::make_filter<void, work_item*>(
+              tbb::filter_mode::serial_in_order,
+              [&](tbb::flow_control& fc) -> work_item* {
+                for (;;) {
+                  auto path = files.next();
+                  if (!path) {
+                    fc.stop();
+                    return nullptr;
+                  }
+                  auto stamp = stamp_of(*path);
+                  if (stamp.size >= 0 && probe.file_done(opts.context, stamp.path, stamp.size, stamp.mtime)) {
+                    ++fast_skipped;
+                    continue;
+                  }
+                  return new work_item{std::move(*path), std::move(stamp), std::nullopt, {}};
+                }
+              }) &
+              tbb::make_filter<work_item*, work_item*>(
+                  tbb::filter_mode::parallel,
+                  [](work_item* item) {
+                    try {
+                      item->spectrum = read_sdss_spectrum(item->path);
+                    } catch (const std::bad_alloc&) {
+                      throw;
+                    } catch (const std::exception& e) {
+                      item->error = e.what();
+                    }
+                    return item;
+                  }) &
+              tbb::make_filter<work_item*, void>(tbb::filter_mode::serial_in_order, [&](work_item* item) {
+                std::unique_ptr<work_item> owned(item);
+                packer.take(*owned);
+                meter.update(sum.files + fast_skipped);
+              }));
+    });
+    packer.flush();
+    sum.files += fast_skipped;
+    sum.skipped += fast_skipped;
+    meter.finish(sum.files);
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace specmill

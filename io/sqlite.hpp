@@ -1,0 +1,82 @@
+#pragma once
+// Thin RAII over the SQLite C API: a connection, prepared statements, transactions.
+// Errors become sqlite_error carrying SQLite's code and message.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace specmill {
+
+class sqlite_db {
+ public:
+  enum class mode { read_only, read_write };
+  sqlite_db() = default;
+  sqlite_db(const std::filesystem::path& file, mode m);
+  sqlite_db(const sqlite_db&) = delete;
+  sqlite_db& operator=(const sqlite_db&) = delete;
+  sqlite_db(sqlite_db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  sqlite_db& operator=(sqlite_db&& o) noexcept;
+  ~sqlite_db();
+
+  sqlite3* get() const { return db_; }
+  void exec(std::string_view sql);       // one or more statements, no results
+  [[noreturn]] void fail(int rc, std::string_view what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class sqlite_stmt {
+ public:
+  sqlite_stmt() = default;
+  sqlite_stmt(const sqlite_db& db, std::string_view sql);
+  sqlite_stmt(const sqlite_stmt&) = delete;
+  sqlite_stmt& operator=(const sqlite_stmt&) = delete;
+  sqlite_stmt(sqlite_stmt&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+  sqlite_stmt& operator=(sqlite_stmt&& o) noexcept;
+  ~sqlite_stmt();
+
+  // 1-based parameter index, as in SQLite.
+  sqlite_stmt& bind(int i, int64_t v);
+  sqlite_stmt& bind(int i, int32_t v) { return bind(i, int64_t(v)); }
+  sqlite_stmt& bind(int i, double v);
+  sqlite_stmt& bind(int i, std::string_view v);
+  sqlite_stmt& bind_null(int i);
+  // SPECOBJID is uint64; SQLite integers are int64: stored as the same 64 bits (two's complement).
+  sqlite_stmt& bind_id(int i, uint64_t v) { return bind(i, static_cast<int64_t>(v)); }
+
+  bool prepared() const { return st_ != nullptr; }
+  bool step();   // true: a row is ready; false: done
+  void run();    // step to completion, then reset
+  void reset();
+
+  bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+  int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
+  uint64_t id(int col) const { return static_cast<uint64_t>(sqlite3_column_int64(st_, col)); }
+  double f64(int col) const { return sqlite3_column_double(st_, col); }
+  std::string text(int col) const;
+
+ private:
+  const sqlite_db* db_ = nullptr;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction, ROLLBACK in the destructor unless commit() ran.
+class sqlite_transaction {
+ public:
+  explicit sqlite_transaction(sqlite_db& db);
+  sqlite_transaction(const sqlite_transaction&) = delete;
+  sqlite_transaction& operator=(const sqlite_transaction&) = delete;
+  ~sqlite_transaction();
+  void commit();
+
+ private:
+  sqlite_db& db_;
+  bool done_ = false;
+};
+
+}  // namespace specmill
