@@ -48,6 +48,7 @@ struct spec_meta {
 struct coadd {
   int32_t lattice_start = 0;   // lattice index of pixel 0: loglam[0] == float(lattice_start * 1e-4)
   bool loglam_exact = true;    // every loglam[i] == float((lattice_start + i) * 1e-4) bit for bit
+  int32_t nonfinite_pixels = 0;  // pixels whose NaN/Inf values the reader set to 0 (ivar 0)
   std::vector<float> flux, loglam, ivar, wdisp, sky, model;
   std::vector<int32_t> and_mask, or_mask;
   size_t npix() const { return flux.size(); }

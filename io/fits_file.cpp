@@ -1,0 +1,285 @@
+#include "io/fits_file.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <system_error>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace specmill {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+std::string trim_right(const char* s) {
+  std::string out(s);
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\0')) out.pop_back();
+  return out;
+}
+
+// Bytes one row of a column occupies. Variable-length columns hold a descriptor: 8 bytes for
+// P, 16 for Q; the type code does not say which, so the TFORM text is consulted.
+int64_t column_bytes(fits_file& f, const fits_column& c) {
+  if (c.typecode == TSTRING) return c.repeat;
+  if (c.typecode == TBIT) return (c.repeat + 7) / 8;
+  if (c.typecode < 0) {
+    const std::string key = "TFORM" + std::to_string(c.index);
+    const auto tform = f.key_string(key.c_str()).value_or("");
+    return tform.find_first_of("Qq") != std::string::npos ? 16 : 8;
+  }
+  return c.repeat * c.width;
+}
+
+}  // namespace
+
+void fits_check(int status, const std::filesystem::path& file, std::string_view what) {
+  if (status == 0) return;
+  char text[FLEN_STATUS] = {};
+  fits_get_errstatus(status, text);
+  std::string msg = std::string(what) + ": '" + file.string() + "': CFITSIO status " +
+                    std::to_string(status) + " (" + text + ")";
+  // The stack is process-wide in CFITSIO; drain it so later errors do not inherit old lines.
+  char line[FLEN_ERRMSG] = {};
+  std::string stack;
+  while (fits_read_errmsg(line)) {
+    if (!stack.empty()) stack += " | ";
+    stack += line;
+  }
+  if (!stack.empty()) msg += ": " + stack;
+  throw fits_error(msg, status);
+}
+
+fits_file fits_file::open_read(const std::filesystem::path& file) {
+  fitsfile* f = nullptr;
+  int status = 0;
+  // fits_open_diskfile: the name is a plain path, never CFITSIO's extended filename syntax.
+  fits_open_diskfile(&f, file.c_str(), READONLY, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, file, "cannot open FITS file");
+  }
+  return fits_file(f, file);
+}
+
+fits_file fits_file::open_update(const std::filesystem::path& file) {
+  fitsfile* f = nullptr;
+  int status = 0;
+  fits_open_diskfile(&f, file.c_str(), READWRITE, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, file, "cannot open FITS file for update");
+  }
+  return fits_file(f, file);
+}
+
+fits_file fits_file::create(const std::filesystem::path& file) {
+  // fits_create_diskfile does not honour the '!' clobber prefix, so remove the old file here.
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  if (ec) throw io_error("cannot replace '" + file.string() + "': " + ec.message());
+  fitsfile* f = nullptr;
+  int status = 0;
+  fits_create_diskfile(&f, file.c_str(), &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, file, "cannot create FITS file");
+  }
+  return fits_file(f, file);
+}
+
+fits_file::fits_file(fits_file&& other) noexcept
+    : fptr_(std::exchange(other.fptr_, nullptr)),
+      path_(std::move(other.path_)),
+      columns_(std::move(other.columns_)),
+      columns_valid_(std::exchange(other.columns_valid_, false)) {}
+
+fits_file& fits_file::operator=(fits_file&& other) noexcept {
+  if (this != &other) {
+    if (fptr_) {
+      int ignored = 0;
+      fits_close_file(fptr_, &ignored);
+    }
+    fptr_ = std::exchange(other.fptr_, nullptr);
+    path_ = std::move(other.path_);
+    columns_ = std::move(other.columns_);
+    columns_valid_ = std::exchange(other.columns_valid_, false);
+  }
+  return *this;
+}
+
+fits_file::~fits_file() {
+  if (fptr_) {
+    int ignored = 0;
+    fits_close_file(fptr_, &ignored);
+  }
+}
+
+fitsfile* fits_file::live() const {
+  if (!fptr_) throw invalid_argument("FITS file '" + path_.string() + "' is already closed");
+  return fptr_;
+}
+
+void fits_file::close() {
+  if (!fptr_) return;
+  int status = 0;
+  fits_close_file(std::exchange(fptr_, nullptr), &status);
+  columns_valid_ = false;
+  check(status, "cannot close FITS file");
+}
+
+int fits_file::hdu_count() {
+  int n = 0, status = 0;
+  fits_get_num_hdus(live(), &n, &status);
+  check(status, "cannot count HDUs");
+  return n;
+}
+
+void fits_file::move_to(int hdu) {
+  SPECMILL_EXPECTS(hdu >= 0, "HDU index must be >= 0");
+  int type = 0, status = 0;
+  columns_valid_ = false;
+  fits_movabs_hdu(live(), hdu + 1, &type, &status);
+  check(status, "cannot move to HDU " + std::to_string(hdu));
+}
+
+int fits_file::current_hdu() const {
+  int n = 0;
+  fits_get_hdu_num(live(), &n);
+  return n - 1;
+}
+
+int fits_file::hdu_type() {
+  int type = 0, status = 0;
+  fits_get_hdu_type(live(), &type, &status);
+  check(status, "cannot get HDU type");
+  return type;
+}
+
+fits_file::hdu_span fits_file::hdu_address() {
+  LONGLONG head = 0, data = 0, end = 0;
+  int status = 0;
+  fits_get_hduaddrll(live(), &head, &data, &end, &status);
+  check(status, "cannot get HDU address");
+  return {head, data, end};
+}
+
+const std::vector<fits_column>& fits_file::columns() {
+  if (columns_valid_) return columns_;
+  fitsfile* f = live();
+  if (hdu_type() != BINARY_TBL) {
+    check(NOT_BTABLE, "HDU " + std::to_string(current_hdu()) + " is not a binary table");
+  }
+  int ncols = 0, status = 0;
+  fits_get_num_cols(f, &ncols, &status);
+  check(status, "cannot count columns");
+  columns_.clear();
+  columns_.reserve(size_t(ncols));
+  int64_t offset = 0;
+  for (int i = 1; i <= ncols; ++i) {
+    fits_column c;
+    c.index = i;
+    LONGLONG repeat = 0, width = 0;
+    fits_get_coltypell(f, i, &c.typecode, &repeat, &width, &status);
+    char ttype[FLEN_VALUE] = {}, tunit[FLEN_VALUE] = {}, dtype[FLEN_VALUE] = {}, tdisp[FLEN_VALUE] = {};
+    LONGLONG nulval = 0, brepeat = 0;
+    fits_get_bcolparmsll(f, i, ttype, tunit, dtype, &brepeat, &c.scale, &c.zero, &nulval, tdisp, &status);
+    check(status, "cannot read the description of column " + std::to_string(i));
+    c.name = trim_right(ttype);
+    c.repeat = repeat;
+    c.width = width;
+    c.bytes = column_bytes(*this, c);
+    c.offset = offset;
+    offset += c.bytes;
+    columns_.push_back(std::move(c));
+  }
+  // Offsets are only trusted when they add up to the row width CFITSIO uses.
+  if (offset != row_bytes()) {
+    for (auto& c : columns_) c.offset = -1;
+  }
+  columns_valid_ = true;
+  return columns_;
+}
+
+const fits_column* fits_file::find_column(std::string_view name) {
+  for (const auto& c : columns()) {
+    if (iequals(c.name, name)) return &c;
+  }
+  return nullptr;
+}
+
+std::optional<int> fits_file::column_index(std::string_view name) {
+  const fits_column* c = find_column(name);
+  if (!c) return std::nullopt;
+  return c->index;
+}
+
+long fits_file::rows() {
+  LONGLONG n = 0;
+  int status = 0;
+  fits_get_num_rowsll(live(), &n, &status);
+  check(status, "cannot get the row count");
+  return long(n);
+}
+
+int64_t fits_file::row_bytes() {
+  const auto n = key_long("NAXIS1");
+  if (!n) check(KEY_NO_EXIST, "table HDU has no NAXIS1");
+  return *n;
+}
+
+template <class T>
+std::optional<T> fits_file::read_key(int datatype, const char* key) {
+  T value{};
+  int status = 0;
+  fits_write_errmark();
+  fits_read_key(live(), datatype, key, &value, nullptr, &status);
+  if (status == KEY_NO_EXIST) {
+    fits_clear_errmark();  // an absent key is an answer, not an error
+    return std::nullopt;
+  }
+  check(status, std::string("cannot read keyword ") + key);
+  return value;
+}
+
+std::optional<std::string> fits_file::key_string(const char* key) {
+  char value[FLEN_VALUE] = {};
+  int status = 0;
+  fits_write_errmark();
+  fits_read_key(live(), TSTRING, key, value, nullptr, &status);
+  if (status == KEY_NO_EXIST) {
+    fits_clear_errmark();
+    return std::nullopt;
+  }
+  check(status, std::string("cannot read keyword ") + key);
+  return trim_right(value);
+}
+
+std::optional<long long> fits_file::key_long(const char* key) { return read_key<long long>(TLONGLONG, key); }
+
+std::optional<double> fits_file::key_double(const char* key) { return read_key<double>(TDOUBLE, key); }
+
+std::optional<bool> fits_file::key_bool(const char* key) {
+  const auto v = read_key<int>(TLOGICAL, key);
+  if (!v) return std::nullopt;
+  return *v != 0;
+}
+
+}  // namespace specmill

@@ -1,0 +1,93 @@
+#pragma once
+// RAII owner of a CFITSIO fitsfile*, plus the one place CFITSIO status codes become
+// specmill::fits_error. Not thread-safe: one fits_file per thread (CFITSIO itself is built
+// reentrant, so distinct files on distinct threads are fine).
+#include <fitsio.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace specmill {
+
+// Throws fits_error when status != 0. The message names `file`, says what was being done and
+// carries CFITSIO's status text and error-message stack (which it empties).
+void fits_check(int status, const std::filesystem::path& file, std::string_view what);
+
+// One column of a binary-table HDU, derived from its TTYPEn/TFORMn/TSCALn/TZEROn keywords.
+struct fits_column {
+  std::string name;     // TTYPEn as written (case preserved)
+  int index = 0;        // 1-based CFITSIO column number
+  int typecode = 0;     // CFITSIO type code (TFLOAT, TINT32BIT, TSTRING, ...); < 0: variable length
+  int64_t repeat = 0;   // elements per row (characters for strings)
+  int64_t width = 0;    // bytes per element (whole string for A columns)
+  int64_t bytes = 0;    // bytes the column occupies in a row
+  int64_t offset = -1;  // byte offset of the column in a row; -1 when not derivable
+  double scale = 1.0;   // TSCALn
+  double zero = 0.0;    // TZEROn
+  bool identity_scaling() const { return scale == 1.0 && zero == 0.0; }
+};
+
+class fits_file {
+ public:
+  // Opens an existing file read-only without extended-filename parsing (a name with '[' or
+  // '!' is taken literally, and it is faster). Throws fits_error naming the file.
+  static fits_file open_read(const std::filesystem::path& file);
+  // Opens an existing file for update (tests and in-place tools).
+  static fits_file open_update(const std::filesystem::path& file);
+  // Creates a new, empty file, replacing any existing one. Write an HDU before close().
+  static fits_file create(const std::filesystem::path& file);
+
+  fits_file(const fits_file&) = delete;
+  fits_file& operator=(const fits_file&) = delete;
+  fits_file(fits_file&& other) noexcept;
+  fits_file& operator=(fits_file&& other) noexcept;
+  ~fits_file();  // closes silently; writers call close() to see errors
+
+  fitsfile* get() const { return fptr_; }
+  const std::filesystem::path& path() const { return path_; }
+  // Throws fits_error naming this file when status != 0.
+  void check(int status, std::string_view what) const { fits_check(status, path_, what); }
+
+  int hdu_count();            // scans the whole file
+  void move_to(int hdu);      // 0 = primary, 1 = first extension, ...
+  int current_hdu() const;    // 0-based
+  int hdu_type();             // IMAGE_HDU, ASCII_TBL or BINARY_TBL
+  // Byte offsets of the current HDU: header start, data start, data end.
+  struct hdu_span {
+    int64_t header_start, data_start, data_end;
+  };
+  hdu_span hdu_address();
+
+  // Current (table) HDU. Column lookups are case-insensitive and exact (no wildcards).
+  const std::vector<fits_column>& columns();
+  std::optional<int> column_index(std::string_view name);
+  const fits_column* find_column(std::string_view name);
+  long rows();
+  int64_t row_bytes();  // NAXIS1
+
+  // Current-HDU keywords; an absent keyword gives nullopt, an unconvertible one throws.
+  std::optional<std::string> key_string(const char* key);  // trailing blanks trimmed
+  std::optional<long long> key_long(const char* key);
+  std::optional<double> key_double(const char* key);
+  std::optional<bool> key_bool(const char* key);
+
+  // Closes now and throws fits_error if CFITSIO fails (e.g. flushing a written file).
+  void close();
+
+ private:
+  fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
+  fitsfile* live() const;  // fptr_, or throws when already closed
+  template <class T>
+  std::optional<T> read_key(int datatype, const char* key);
+
+  fitsfile* fptr_ = nullptr;
+  std::filesystem::path path_;
+  std::vector<fits_column> columns_;  // cache for the current HDU
+  bool columns_valid_ = false;
+};
+
+}  // namespace specmill

@@ -1,0 +1,22 @@
+#pragma once
+// Reader for SDSS/BOSS spec-PLATE-MJD-FIBER.fits files (lite and full, DR8-DR17):
+// HDU 1 COADD table -> coadd, HDU 2 one-row SPECOBJ/SPALL table -> spec_meta.
+#include <filesystem>
+
+#include "io/spectrum.hpp"
+
+namespace specmill {
+
+// Reads one spectrum. HDUs are taken by position (many files have no EXTNAME) and columns by
+// case-insensitive name. Guarantees on success:
+//  * every loglam lies on the 1e-4 dex lattice (within 0.05 pixel) starting at lattice_start;
+//  * no NaN/Inf in flux, ivar, wdisp, sky or model: such values are set to 0, the pixel's
+//    ivar to 0, and the pixels counted in coadd::nonfinite_pixels (with a logged warning);
+//  * meta.specobjid equals pack_specobjid(plate, mjd, fiberid, run2d_code(run2d)), and the
+//    primary header's PLATEID/MJD/FIBERID/RUN2D, when present, agree with HDU 2.
+// Throws fits_error when CFITSIO cannot read the file (not FITS, truncated) and data_error
+// when the file reads but is not a valid spectrum; both messages name the file.
+// Thread-safe: each call owns its own CFITSIO handle.
+sdss_spectrum read_sdss_spectrum(const std::filesystem::path& file);
+
+}  // namespace specmill
