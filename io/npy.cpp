@@ -176,6 +176,7 @@ struct zip_member {
 };
 
 uint64_t crc_update(uint64_t crc, const void* data, size_t n) {
+  if (n == 0) return crc;  // zlib treats a null buffer as "start again", which data() can be
   return crc32_z(static_cast<uLong>(crc), static_cast<const Bytef*>(data), n);
 }
 
