@@ -22,11 +22,11 @@ bool have_device() { return cuda_device_count() > 0; }
 // ------------------------------------------------------------------ backend choice
 TEST(ChooseBackend, CpuIsAlwaysAvailable) { EXPECT_EQ(choose_backend("cpu"), backend::cpu); }
 
-TEST(ChooseBackend, AutoPicksCudaOnlyWithADevice) {
+TEST(ChooseBackend, AutoPicksTheDeviceOnlyWhenPresent) {
   EXPECT_EQ(choose_backend("auto"), have_device() ? backend::cuda : backend::cpu);
 }
 
-TEST(ChooseBackend, CudaWithoutDeviceThrowsCudaError) {
+TEST(ChooseBackend, DeviceRequestWithoutDeviceThrows) {
   if (have_device()) GTEST_SKIP() << "a CUDA device is present";
   EXPECT_THROW(choose_backend("cuda"), cuda_error);
 }
@@ -61,7 +61,7 @@ TEST(DeviceBuffer, EmptyBuffersNeedNoDevice) {
   EXPECT_TRUE(c.empty());
 }
 
-TEST(DeviceBuffer, WithoutDeviceAllocationThrowsCudaError) {
+TEST(DeviceBuffer, WithoutDeviceAllocationThrows) {
   if (have_device()) GTEST_SKIP() << "a CUDA device is present";
   EXPECT_THROW(device_buffer(1), cuda_error);
   EXPECT_THROW(cuda_stream(), cuda_error);
@@ -78,7 +78,7 @@ TEST(DeviceBuffer, WithoutDeviceAllocationThrowsCudaError) {
   }
 }
 
-TEST(PinnedHostBuffer, UsableWithOrWithoutCuda) {
+TEST(PinnedHostBuffer, UsableWithOrWithoutDevice) {
   for (size_t bytes : {size_t(0), size_t(1), size_t(4096), size_t(1) << 20}) {
     pinned_host_buffer p(bytes);
     EXPECT_EQ(p.size(), bytes);

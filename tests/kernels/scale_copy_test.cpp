@@ -117,7 +117,7 @@ TEST(ScaleCopyOp, NanSafe) {
   EXPECT_EQ(scale_op{-2.f}(3.f), -6.f);
 }
 
-TEST(ScaleCopyWithoutDevice, DevicePathThrowsCudaError) {
+TEST(ScaleCopyWithoutDevice, DevicePathThrows) {
   if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   std::vector<float> in(64, 1.f), out(64);
   EXPECT_THROW(scale_copy(backend::cuda, in.data(), out.data(), in.size(), 2.f), cuda_error);
