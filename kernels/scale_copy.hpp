@@ -1,0 +1,37 @@
+#pragma once
+// scale_copy: out[i] = a * in[i]. The smoke operation that shows the shape every kernel follows
+// (STYLE.md rule 1): the per-element functor below, a TBB loop in scale_copy.cpp and a CUDA
+// kernel in scale_copy.cu calling the same functor, and one public entry taking a backend.
+#include <cstddef>
+
+#include "core/host_device.hpp"
+#include "kernels/backend.hpp"
+#include "kernels/device_buffer.hpp"
+
+namespace specmill {
+
+// NaN-safe by plain IEEE arithmetic: a NaN input (a masked pixel) stays NaN whatever `a` is,
+// including a == 0, and a NaN `a` makes every output NaN. The product is one correctly rounded
+// float multiply, so both backends give bit-identical results (no -ffast-math / --use_fast_math
+// on these files: those would let the compiler assume no NaNs and flush denormals).
+struct scale_op {
+  float a;
+  SPECMILL_HOST_DEVICE float operator()(float x) const { return a * x; }
+};
+
+// out[i] = a * in[i] for i < n. `in` and `out` may be the same array (in place), otherwise they
+// must not overlap.
+//
+// backend::cpu: TBB parallel loop over host memory.
+// backend::cuda: `in` and `out` are HOST pointers; the data is staged through device memory
+//   (one device_buffer, copy in, kernel, copy out) and the call returns when `out` is written.
+//   Convenient for tests and small jobs; pipelines keep data on the device and call
+//   scale_copy_device. n == 0 does nothing. Throws cuda_error when the build has no CUDA
+//   ("CUDA support not compiled into this build", whatever n is) or when no device is usable.
+void scale_copy(backend b, const float* in, float* out, size_t n, float a);
+
+// The device-resident form: `in` and `out` are device pointers; the kernel is queued on `stream`
+// and the call returns without waiting. Throws cuda_error without CUDA.
+void scale_copy_device(const float* in, float* out, size_t n, float a, cuda_stream_view stream = {});
+
+}  // namespace specmill
