@@ -81,10 +81,11 @@ class block_builder {
 // Not thread-safe per object; open one reader per thread (opening is cheap).
 class block_reader {
  public:
-  // chunk_cache_bytes: HDF5 chunk cache per dataset; see docs/store-format.md ("Reading").
-  static constexpr size_t default_chunk_cache_bytes = 0;
-  explicit block_reader(const std::filesystem::path& path,
-                        size_t chunk_cache_bytes = default_chunk_cache_bytes);
+  // chunk_cache_bytes: HDF5 chunk cache per column dataset. auto_chunk_cache (the default)
+  // sizes it to one band of chunks, chunk_rows x n_pixels x 4 bytes (256 KiB per column for
+  // the default layout); docs/store-format.md ("Reading") has the measurements.
+  static constexpr size_t auto_chunk_cache = SIZE_MAX;
+  explicit block_reader(const std::filesystem::path& path, size_t chunk_cache_bytes = auto_chunk_cache);
 
   int64_t block_id() const { return block_id_; }
   size_t n_spectra() const { return rows_.size(); }
@@ -98,7 +99,9 @@ class block_reader {
   // gives the lattice value of each block column; rows with loglam_exact == false get their
   // stored loglam inside their own coverage instead.
   void read(column c, size_t row0, size_t nrows, size_t pix0, size_t npix, void* dst) const;
-  // The same for a strictly ascending list of rows, in one H5Dread (union of hyperslabs).
+  // The same for a strictly ascending list of rows, packed into dst in list order. One H5Dread
+  // per run of consecutive rows (measured 20-35x faster in HDF5 1.10 than one H5Dread of a
+  // union of hyperslabs; see docs/store-format.md).
   void read_rows(column c, std::span<const uint32_t> rows, size_t pix0, size_t npix,
                  void* dst) const;
   // One spectrum exactly as ingested: its own npix pixels of every column, loglam rebuilt
