@@ -63,9 +63,10 @@ struct shape {
   const char* name;
   block_layout layout;
 };
-// 0 in chunk_pixels means "the whole row" (clamped by the writer).
+// "row": chunk_pixels 8192 is wider than any block, so the writer clamps it to the whole row.
 const shape shapes[] = {
-    {"1xrow", {1, 1u << 30, 0}}, {"8x1024", {8, 1024, 0}},     {"16x1024", {16, 1024, 0}},
+    {"1xrow", {1, 8192, 0}},     {"4xrow", {4, 8192, 0}},      {"8x1024", {8, 1024, 0}},
+    {"16x1024", {16, 1024, 0}},
     {"64x512", {64, 512, 0}},    {"256x256", {256, 256, 0}},   {"16x1024+deflate1", {16, 1024, 1}},
 };
 
@@ -111,6 +112,73 @@ void subset_10pct(benchmark::State& st, fs::path file, size_t cache) {
   }
   st.SetItemsProcessed(int64_t(st.iterations() * rows.size()));
   st.SetBytesProcessed(int64_t(st.iterations() * rows.size() * r.n_pixels() * 4 * n_stored_columns));
+}
+
+// Bytes this process has fetched from the storage layer (/proc/self/io read_bytes).
+int64_t disk_read_bytes() {
+  std::FILE* f = std::fopen("/proc/self/io", "r");
+  if (!f) return 0;
+  char line[128];
+  long long v = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "read_bytes: %lld", &v) == 1) break;
+  std::fclose(f);
+  return v;
+}
+
+// Evicts the file's pages from the page cache (clean pages: the writer fsynced them).
+void evict(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+// Cold-cache variants: the page cache is dropped for the file before every iteration, and the
+// bytes really fetched from the disk are counted: this shows read amplification of big chunks.
+void cold_random_spectrum(benchmark::State& st, fs::path file, size_t cache) {
+  block_reader r(file, cache);
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<size_t> pick(0, r.n_spectra() - 1);
+  size_t bytes = 0;
+  int64_t disk = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    evict(file);
+    const size_t row = pick(rng);
+    const int64_t before = disk_read_bytes();
+    st.ResumeTiming();
+    benchmark::DoNotOptimize(r.read_spectrum(row));
+    st.PauseTiming();
+    disk += disk_read_bytes() - before;
+    st.ResumeTiming();
+    bytes += spectrum_bytes(r, row);
+  }
+  st.SetItemsProcessed(int64_t(st.iterations()));
+  st.SetBytesProcessed(int64_t(bytes));
+  st.counters["disk_KB_per_spectrum"] = double(disk) / 1024.0 / double(st.iterations());
+  st.counters["amplification"] = double(disk) / double(bytes);
+}
+
+void cold_slice_300(benchmark::State& st, fs::path file, size_t cache) {
+  block_reader r(file, cache);
+  const size_t pix0 = r.n_pixels() / 2 - 150, npix = 300;
+  std::vector<float> buf(r.n_spectra() * npix);
+  int64_t disk = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    evict(file);
+    const int64_t before = disk_read_bytes();
+    st.ResumeTiming();
+    r.read(column::flux, 0, r.n_spectra(), pix0, npix, buf.data());
+    r.read(column::ivar, 0, r.n_spectra(), pix0, npix, buf.data());
+    st.PauseTiming();
+    disk += disk_read_bytes() - before;
+    st.ResumeTiming();
+  }
+  const double bytes = double(st.iterations() * r.n_spectra() * npix * 4 * 2);
+  st.SetItemsProcessed(int64_t(st.iterations() * r.n_spectra()));
+  st.SetBytesProcessed(int64_t(bytes));
+  st.counters["amplification"] = double(disk) / bytes;
 }
 
 // What read_rows replaced: the same subset as ONE H5Dread of a union of hyperslabs per column
@@ -260,6 +328,13 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("b_subset10pct/" + tag).c_str(), subset_10pct, f.files[i], cache)->MinTime(t)->UseRealTime();
       benchmark::RegisterBenchmark(("c_whole_block/" + tag).c_str(), whole_block, f.files[i], cache)->MinTime(t)->UseRealTime();
       benchmark::RegisterBenchmark(("d_slice300/" + tag).c_str(), slice_300, f.files[i], cache)->MinTime(t)->UseRealTime();
+    }
+    for (size_t cache : {size_t(0), block_reader::auto_chunk_cache}) {
+      const std::string tag = std::string(s.name) + (cache ? "/cache=band" : "/cache=0");
+      benchmark::RegisterBenchmark(("f_cold_random_spectrum/" + tag).c_str(), cold_random_spectrum, f.files[i], cache)
+          ->Iterations(300)->UseRealTime();
+      benchmark::RegisterBenchmark(("f_cold_slice300/" + tag).c_str(), cold_slice_300, f.files[i], cache)
+          ->Iterations(5)->UseRealTime();
     }
     if (s.layout.deflate == 0) {
       benchmark::RegisterBenchmark(("b_subset10pct_union_1read/" + std::string(s.name)).c_str(), subset_10pct_union, f.files[i])
