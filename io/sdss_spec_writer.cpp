@@ -43,6 +43,9 @@ class fits_output {
     if (t == target::memory) {
       thread_local memfile_buffer buffer;
       buffer_ = &buffer;
+      // CFITSIO takes the size passed in as the size of an existing file: start from zero and
+      // let it realloc the kept allocation back up (no new malloc after the first file).
+      buffer_->size = 0;
       ffimem(&f_, &buffer_->data, &buffer_->size, 2880 * 64, std::realloc, &status);
     } else {
       ffinit(&f_, ("!" + label_).c_str(), &status);  // '!' = overwrite an existing file
@@ -135,6 +138,9 @@ void key_general(fits_output& f, const char* key, double v, int digits, const ch
 void write_primary(fits_output& f, sdss_era era, const sdss_spectrum& s, const spec_lite_header& h) {
   int status = 0;
   ffcrim(f.get(), BYTE_IMG, 0, nullptr, &status);  // BITPIX = 8, NAXIS = 0, like idlspec2d
+  // idlspec2d headers lack CFITSIO's two-line "FITS ... defined in" COMMENT: drop it.
+  ffdkey(f.get(), "COMMENT", &status);
+  ffdkey(f.get(), "COMMENT", &status);
   f.check(status, "primary HDU");
   const spec_meta& m = s.meta;
   const bool legacy = era == sdss_era::legacy;
@@ -188,7 +194,7 @@ void write_primary(fits_output& f, sdss_era era, const sdss_spectrum& s, const s
   for (int i = 0; i < nexp; ++i) {
     const bool blue = i < nexp / 2;
     const long expo = base + (blue ? i : i - nexp / 2);
-    char key[16], value[40];
+    char key[16], value[64];
     std::snprintf(key, sizeof key, legacy ? "EXPID%02d" : "EXPID%03d", i + 1);
     std::snprintf(value, sizeof value, "%c%d-%08ld-%08ld-%08ld", blue ? 'b' : 'r', spectrograph, expo,
                   base + nexp / 2, base + nexp / 2 + 1);
