@@ -27,7 +27,8 @@ void run(const sample_args& a) {
   o.jobs = a.jobs;
   const size_t step = std::max<size_t>(a.count / 10, 1000);
   o.progress = [step, total = a.count](size_t done) {
-    if (done % step < 256 && done != total) spdlog::info("sample: {} / {} files", done, total);
+    // Called every 256 files: log once per `step` files crossed.
+    if (done != total && done / step != (done - 256) / step) spdlog::info("sample: {} / {} files", done, total);
   };
   const auto t0 = std::chrono::steady_clock::now();
   const auto s = specmill::write_sample_data(o);
