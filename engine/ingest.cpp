@@ -193,7 +193,7 @@ ingest_summary ingest(const ingest_options& opts) {
     // Stage 1 counts what it skips in its own counter: it runs concurrently with stage 3.
     std::atomic<size_t> fast_skipped{0};
 
-    tbb::task_arena arena(int(jobs));
+    tbb::task_arena arena{static_cast<int>(jobs)};
     arena.execute([&] {
       tbb::parallel_pipeline(
           size_t(jobs) * 4,

@@ -23,7 +23,7 @@ void check_padding(const block_reader& b, const std::string& name, verify_report
     for (size_t r = 0; r < b.n_spectra(); ++r) {
       b.read(col, r, 1, 0, width, row.data());
       const auto& m = b.rows()[r];
-      const size_t first = size_t(m.lattice_start - b.lattice_start), last = first + size_t(m.npix);
+      const size_t first = size_t(m.lattice_start - b.lattice_start()), last = first + size_t(m.npix);
       for (size_t p = 0; p < width; ++p) {
         if (p >= first && p < last) continue;
         uint32_t bits;

@@ -222,15 +222,19 @@ uint64_t npy_element_count(npy_dtype t, std::span<const uint64_t> shape) {
 
 std::string npy_header(npy_dtype t, std::span<const uint64_t> shape) {
   npy_element_count(t, shape);  // validates
+  return npy_header("'" + std::string(npy_descr(t)) + "'", shape);
+}
+
+std::string npy_header(std::string_view descr, std::span<const uint64_t> shape) {
   std::string dims;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i) dims += ", ";
     dims += std::to_string(shape[i]);
   }
   if (shape.size() == 1) dims += ',';  // Python's 1-tuple
-  std::string dict = "{'descr': '";
-  dict += npy_descr(t);
-  dict += "', 'fortran_order': False, 'shape': (";
+  std::string dict = "{'descr': ";
+  dict += descr;
+  dict += ", 'fortran_order': False, 'shape': (";
   dict += dims;
   dict += "), }";
 

@@ -50,6 +50,9 @@ uint64_t npy_element_count(npy_dtype, std::span<const uint64_t> shape);
 // The complete .npy header (magic, version, length, dict, padding): format 1.0, or 2.0 when the
 // dict would not fit a 16-bit length. Its size is a multiple of 64 and it ends in '\n'; C order.
 std::string npy_header(npy_dtype, std::span<const uint64_t> shape);
+// The same for any dtype descr as Python writes it: "'<f4'" (quoted) or a structured
+// "[('flux', '<f4'), ('and_mask', '<i4')]". The caller checks sizes.
+std::string npy_header(std::string_view descr, std::span<const uint64_t> shape);
 
 // One .npy file, streamed. The header goes out in the constructor; append() adds elements in
 // C order; close() checks that exactly npy_element_count(shape) elements were appended, flushes
