@@ -1,7 +1,8 @@
 #pragma once
 // RAII owner of a CFITSIO fitsfile*, plus the one place CFITSIO status codes become
 // specmill::fits_error. Not thread-safe: one fits_file per thread (CFITSIO itself is built
-// reentrant, so distinct files on distinct threads are fine).
+// reentrant, so distinct files on distinct threads are fine; CFITSIO shares its FITSfile
+// between concurrent opens of the same path, so the same file must not be open in two threads).
 #include <fitsio.h>
 
 #include <cstdint>

@@ -16,7 +16,9 @@ namespace specmill {
 //    primary header's PLATEID/MJD/FIBERID/RUN2D, when present, agree with HDU 2.
 // Throws fits_error when CFITSIO cannot read the file (not FITS, truncated) and data_error
 // when the file reads but is not a valid spectrum; both messages name the file.
-// Thread-safe: each call owns its own CFITSIO handle.
+// Thread-safe for distinct files: each call owns its own CFITSIO handle. CFITSIO shares one
+// internal FITSfile between concurrent opens of the same path, so two threads must not read
+// the same file at the same moment.
 sdss_spectrum read_sdss_spectrum(const std::filesystem::path& file);
 
 }  // namespace specmill

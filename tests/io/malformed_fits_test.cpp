@@ -1,6 +1,8 @@
 // Broken and inconsistent inputs: each must raise the right specmill exception type with a
 // message naming the file, never crash or return a spectrum that lies.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <fstream>
@@ -189,7 +191,17 @@ TEST(malformed_fits, nonfinite_flux_is_zeroed_counted_and_unweighted) {
     fits_write_col(f.get(), TFLOAT, col(f, "ivar"), 31, 1, 1, &nan, &status);   // pixel 30
     fits_write_col(f.get(), TFLOAT, col(f, "flux"), 31, 1, 1, &nan, &status);   // same pixel
   });
+  // Capture the warning the reader logs (the test main raises the level to err).
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(8);
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  spdlog::set_level(spdlog::level::warn);
   const sdss_spectrum s = read_sdss_spectrum(path);
+  spdlog::set_default_logger(previous);
+  spdlog::set_level(spdlog::level::err);
+  const auto lines = sink->last_formatted();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(path.string() + ": 3 pixel"), std::string::npos) << lines[0];
   EXPECT_EQ(s.data.nonfinite_pixels, 3);
   EXPECT_EQ(s.data.flux[10], 0.0f);
   EXPECT_EQ(s.data.ivar[10], 0.0f);
