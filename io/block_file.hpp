@@ -29,8 +29,8 @@ struct block_layout {
 };
 
 // Spectra per block: ~147 MB files, ~150 MB of builder memory per ingest worker, and opening
-// costs 0.6 ms (< 1 us per spectrum of a whole-block read); 4096 opens in 0.9 ms but needs
-// ~600 MB per builder. See docs/store-format.md.
+// costs ~0.6 ms (< 1 us per spectrum of a whole-block read); 4096 opens in 0.7-0.9 ms but
+// needs ~600 MB per builder for no read gain. See docs/store-format.md.
 inline constexpr size_t default_block_spectra = 1024;
 
 // One row of the block's `meta` compound dataset.
