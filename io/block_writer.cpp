@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -162,16 +163,21 @@ h5::dataset create_column(hid_t file, const char* name, hid_t file_type, hid_t m
 
 }  // namespace
 
+// Exact rows do not keep loglam: the lattice rebuilds it, and the builder holds 1/8 less.
 void block_builder::add(const sdss_spectrum& s) {
   check_spectrum(s);
+  const coadd& c = s.data;
+  coadd kept{c.lattice_start, c.loglam_exact, c.flux, {}, c.ivar, c.wdisp, c.sky, c.model, c.and_mask, c.or_mask};
+  if (!c.loglam_exact) kept.loglam = c.loglam;
   rows_.push_back(row_meta(s));
-  data_.push_back(s.data);
+  data_.push_back(std::move(kept));
 }
 
 void block_builder::add(sdss_spectrum&& s) {
   check_spectrum(s);
   rows_.push_back(row_meta(s));
   data_.push_back(std::move(s.data));
+  if (data_.back().loglam_exact) data_.back().loglam = {};
 }
 
 size_t block_builder::pixel_bytes() const {
@@ -223,7 +229,13 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
       for (size_t r = 0; r < n; ++r) {
         const auto& src = data_[r].*member;
         const size_t off = size_t(rows_[r].lattice_start - g.lattice_start);
-        if (!src.empty()) std::memcpy(&padded[r * g.n_pixels + off], src.data(), src.size() * 4);
+        uint32_t* dst = &padded[r * g.n_pixels + off];
+        if (!src.empty()) {
+          std::memcpy(dst, src.data(), src.size() * 4);
+        } else if (std::strcmp(name, "loglam") == 0) {  // an exact row: loglam was not kept
+          for (int32_t i = 0; i < rows_[r].npix; ++i)
+            dst[i] = std::bit_cast<uint32_t>(lattice_loglam(rows_[r].lattice_start + i));
+        }
       }
       const hid_t ftype = is_int ? H5T_STD_I32LE : H5T_IEEE_F32LE;
       const hid_t mtype = is_int ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
