@@ -167,8 +167,8 @@ h5::dataset create_column(hid_t file, const char* name, hid_t file_type, hid_t m
 void block_builder::add(const sdss_spectrum& s) {
   check_spectrum(s);
   const coadd& c = s.data;
-  coadd kept{c.lattice_start, c.loglam_exact, c.flux, {}, c.ivar, c.wdisp, c.sky, c.model, c.and_mask, c.or_mask};
-  if (!c.loglam_exact) kept.loglam = c.loglam;
+  coadd kept = c;
+  if (c.loglam_exact) kept.loglam = {};
   rows_.push_back(row_meta(s));
   data_.push_back(std::move(kept));
 }
