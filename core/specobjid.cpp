@@ -48,8 +48,13 @@ int32_t run2d_code(std::string_view run2d) {
 std::string run2d_name(int32_t code) {
   SPECMILL_EXPECTS(code >= 0 && code < (1 << 14), "run2d code out of range");
   if (code == 26 || code == 103 || code == 104) return std::to_string(code);
-  return "v" + std::to_string(code / 10000 + 5) + "_" + std::to_string(code / 100 % 100) + "_" +
-         std::to_string(code % 100);
+  std::string name = "v";  // += rather than +: GCC 12's false -Wrestrict on literal + string
+  name += std::to_string(code / 10000 + 5);
+  name += '_';
+  name += std::to_string(code / 100 % 100);
+  name += '_';
+  name += std::to_string(code % 100);
+  return name;
 }
 
 uint64_t pack_specobjid(const spec_key& k) {

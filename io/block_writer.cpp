@@ -167,8 +167,18 @@ h5::dataset create_column(hid_t file, const char* name, hid_t file_type, hid_t m
 void block_builder::add(const sdss_spectrum& s) {
   check_spectrum(s);
   const coadd& c = s.data;
-  coadd kept = c;
-  if (c.loglam_exact) kept.loglam = {};
+  coadd kept;
+  kept.lattice_start = c.lattice_start;
+  kept.loglam_exact = c.loglam_exact;
+  kept.nonfinite_pixels = c.nonfinite_pixels;
+  kept.flux = c.flux;
+  kept.ivar = c.ivar;
+  kept.wdisp = c.wdisp;
+  kept.sky = c.sky;
+  kept.model = c.model;
+  kept.and_mask = c.and_mask;
+  kept.or_mask = c.or_mask;
+  if (!c.loglam_exact) kept.loglam = c.loglam;
   rows_.push_back(row_meta(s));
   data_.push_back(std::move(kept));
 }

@@ -251,6 +251,14 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
   const spec_meta_table table(f, primary.run2d);
   s.meta = std::move(table.read(f, 0, 1).front());
   cross_check(primary, s.meta, file);
+  // A FITS file is a whole number of 2880-byte records. Only HDUs 0-2 were read, so a full file
+  // cut short in its exposure HDUs would otherwise pass as intact; this catches it cheaply.
+  if (file.extension() == ".fits") {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    SPECMILL_DATA_CHECK(ec || size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
+                                                    " bytes is not a whole number of 2880-byte FITS records)");
+  }
   return s;
 }
 

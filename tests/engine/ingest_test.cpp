@@ -151,7 +151,7 @@ TEST(Ingest, CorruptFilesAreReportedAndSkipped) {
     const auto src = test::real_spec_files()[3];
     std::ifstream s(src, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(s)), {});
-    std::ofstream(in / "spec-0002-50002-0002.fits", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::ofstream(in / "spec-0002-50002-0002.fits", std::ios::binary) << bytes.substr(0, bytes.size() / 2 + 1000);
   }
   std::ofstream(in / "notes.txt") << "not a spec file name: never opened\n";
   const auto sum = ingest(options(tmp.path / "store", {in.string()}));

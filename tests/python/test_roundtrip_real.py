@@ -57,7 +57,7 @@ def test_catalog_matches_hdu2_and_packing(specmill, shared, tmp_path):
         _, z, cls = coadd(f)
         plate, mjd, fiber = (int(x) for x in f.stem.split("-")[1:])
         row = db.execute(
-            "SELECT specobjid, run2d, z, class, block_id FROM specobj WHERE plate=? AND mjd=? AND fiberid=?",
+            "SELECT specobjid, run2d, z, class, block_id FROM specobjall WHERE plate=? AND mjd=? AND fiberid=?",
             (plate, mjd, fiber)).fetchone()
         assert row is not None, f.name
         sid = row[0] & 0xFFFFFFFFFFFFFFFF  # stored as the same 64 bits, signed
