@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <thread>
 #include <unordered_set>
@@ -93,42 +94,37 @@ class block_packer {
     if (builder_.size() >= opts_.block_spectra) flush();
   }
 
-  // Writes the pending block (if any) and commits everything pending in one transaction.
+  // Hands the block being packed to the writer thread, after committing the previous one: the
+  // HDF5 write and its fsync (about as long as reading the block's files) overlap the reading
+  // and packing of the next block. Catalog work stays on this thread: one SQLite connection.
   void flush() {
-    if (builder_.size() == 0 && linked_.empty() && marks_.empty()) return;
-    std::optional<block_record> rec;
-    if (builder_.size() > 0) {
-      const int64_t block_id = next_block_++;
-      const fs::path path = store_.block_path(block_id);
-      builder_.write(path, block_id, opts_.layout);
-      const block_reader written(path);  // cheap: attributes and the meta table
-      rec = block_record{block_id, store::block_relative_path(block_id), int64_t(written.n_spectra()),
-                         written.lattice_start(), int64_t(written.n_pixels()), int64_t(fs::file_size(path))};
-      const auto& meta_rows = written.rows();
-      SPECMILL_DATA_CHECK(meta_rows.size() == rows_.size(), "block row count mismatch after write");
-      auto tx = cat_.transaction();
-      cat_.insert_block(*rec);
-      for (size_t r = 0; r < rows_.size(); ++r) {
-        SPECMILL_DATA_CHECK(meta_rows[r].specobjid == rows_[r].meta.specobjid, "block row order mismatch");
-        cat_.put_spectrum(opts_.context, rows_[r].meta,
-                          {block_id, int32_t(r), meta_rows[r].lattice_start, meta_rows[r].npix});
-        cat_.mark_file(opts_.context, rows_[r].stamp.path, rows_[r].stamp.size, rows_[r].stamp.mtime,
-                       rows_[r].meta.specobjid);
-      }
-      commit_pending();
-      tx.commit();
-      ++sum_.blocks;
-      sum_.ingested += rows_.size();
-      spdlog::debug("block {}: {} spectra, {} pixels wide", block_id, rows_.size(), written.n_pixels());
-    } else {
-      auto tx = cat_.transaction();
-      commit_pending();
-      tx.commit();
-    }
-    builder_.clear();
+    finish_write();
+    if (builder_.size() == 0) return;
+    const int64_t block_id = next_block_++;
+    const fs::path path = store_.block_path(block_id);
+    auto builder = std::make_shared<block_builder>(std::move(builder_));
+    builder_ = block_builder();
+    writing_rows_ = std::move(rows_);
     rows_.clear();
-    linked_.clear();
-    marks_.clear();
+    const block_layout layout = opts_.layout;
+    writing_ = std::async(std::launch::async, [builder, path, block_id, layout] {
+      builder->write(path, block_id, layout);
+      const block_reader written(path);  // cheap: attributes and the meta table
+      return written_block{block_record{block_id, store::block_relative_path(block_id),
+                                        int64_t(written.n_spectra()), written.lattice_start(),
+                                        int64_t(written.n_pixels()), int64_t(fs::file_size(path))},
+                           written.rows()};
+    });
+  }
+
+  // The end: the last partial block, then whatever is still pending.
+  void finish() {
+    flush();
+    finish_write();
+    if (linked_.empty() && marks_.empty()) return;
+    auto tx = cat_.transaction();
+    commit_pending();
+    tx.commit();
   }
 
   void fail(const std::string& file, const std::string& reason) {
@@ -151,9 +147,39 @@ class block_packer {
     uint64_t specobjid;
   };
 
+  struct written_block {
+    block_record record;
+    std::vector<block_row_meta> rows;
+  };
+
+  // Waits for the block on the writer thread, then commits its rows (and the pending links and
+  // file marks) in one transaction. Before this commit the block is an orphan a re-run removes.
+  void finish_write() {
+    if (!writing_.valid()) return;
+    const written_block w = writing_.get();  // rethrows the writer's error
+    SPECMILL_DATA_CHECK(w.rows.size() == writing_rows_.size(), "block row count mismatch after write");
+    auto tx = cat_.transaction();
+    cat_.insert_block(w.record);
+    for (size_t r = 0; r < writing_rows_.size(); ++r) {
+      const auto& row = writing_rows_[r];
+      SPECMILL_DATA_CHECK(w.rows[r].specobjid == row.meta.specobjid, "block row order mismatch");
+      cat_.put_spectrum(opts_.context, row.meta,
+                        {w.record.block_id, int32_t(r), w.rows[r].lattice_start, w.rows[r].npix});
+      cat_.mark_file(opts_.context, row.stamp.path, row.stamp.size, row.stamp.mtime, row.meta.specobjid);
+    }
+    commit_pending();
+    tx.commit();
+    ++sum_.blocks;
+    sum_.ingested += writing_rows_.size();
+    spdlog::debug("block {}: {} spectra, {} pixels wide", w.record.block_id, w.rows.size(), w.record.n_pixels);
+    writing_rows_.clear();
+  }
+
   void commit_pending() {
     for (const auto& l : linked_) cat_.put_spectrum(opts_.context, l.meta, l.loc);
     for (const auto& m : marks_) cat_.mark_file(opts_.context, m.stamp.path, m.stamp.size, m.stamp.mtime, m.specobjid);
+    linked_.clear();
+    marks_.clear();
   }
 
   store& store_;
@@ -162,7 +188,9 @@ class block_packer {
   ingest_summary& sum_;
   int64_t next_block_;
   block_builder builder_;
-  std::vector<pending_row> rows_;
+  std::vector<pending_row> rows_;          // rows of the block being packed
+  std::future<written_block> writing_;     // the block on the writer thread
+  std::vector<pending_row> writing_rows_;  // its rows, committed when it is written
   std::vector<linked_row> linked_;
   std::vector<file_mark> marks_;
   std::unordered_set<uint64_t> seen_;
@@ -232,7 +260,7 @@ ingest_summary ingest(const ingest_options& opts) {
                 meter.update(sum.files + fast_skipped);
               }));
     });
-    packer.flush();
+    packer.finish();
     sum.files += fast_skipped;
     sum.skipped += fast_skipped;
     meter.finish(sum.files);
