@@ -45,11 +45,7 @@ store::~store() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-std::string store::block_relative_path(int64_t block_id) {
-  char name[48];
-  std::snprintf(name, sizeof name, "blocks/blk-%08lld.h5", static_cast<long long>(block_id));
-  return name;
-}
+std::string store::block_relative_path(int64_t block_id) { return specmill::block_relative_path(block_id); }
 
 fs::path store::block_path(int64_t block_id) const { return root_ / block_relative_path(block_id); }
 

@@ -35,8 +35,9 @@ echo "== 3. verify"
 "$bin" info --store "$out/store"
 
 echo "== 4. read back"
-find "$out/sample" -name 'spec-*.fits' | sort | head -n 100 | sed -E 's#.*/spec-([0-9]+)-([0-9]+)-([0-9]+)\.fits#\1,\2,\3#' > "$out/ids.txt"
-[ -d ../shared/data/spectra ] && printf '266,51602,13\n10546452441867767808\n' >> "$out/ids.txt"
+# (sed -n rather than head: head would close the pipe early, which pipefail reports as failure)
+find "$out/sample" -name 'spec-*.fits' | sort | sed -n '1,100p' | sed -E 's#.*/spec-([0-9]+)-([0-9]+)-([0-9]+)\.fits#\1,\2,\3#' > "$out/ids.txt"
+if [ -d ../shared/data/spectra ]; then printf '266,51602,13\n10546452441867767808\n' >> "$out/ids.txt"; fi
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --out "$out/spectra.npz"
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --columns flux,ivar --out "$out/spectra.fits"
 
