@@ -53,10 +53,8 @@ void write_npz(const get_options& opts, batch_reader& reader, const std::vector<
                progress_meter& meter) {
   npz_writer npz(opts.out);
   const auto& windows = reader.windows();
-  const int64_t total = windows.empty() ? 0 : windows.back().offsets.back();
   int64_t all_pixels = 0;
   for (const auto& w : windows) all_pixels += w.pixels();
-  (void)total;
   std::vector<uint8_t> buf;
   size_t done = 0;
   for (column c : opts.columns) {
