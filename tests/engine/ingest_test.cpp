@@ -41,14 +41,14 @@ TEST(Ingest, RealFilesRoundTripBitExact) {
   test::temp_dir tmp;
   const auto files = test::real_spec_files();
   ASSERT_EQ(files.size(), 10u);
-  auto opts = options(tmp.path / "store", {test::shared_spectra().string()});
+  auto opts = options(tmp.path() / "store", {test::shared_spectra().string()});
   opts.block_spectra = 4;  // several blocks, and a partial last one
   const auto sum = ingest(opts);
   EXPECT_EQ(sum.ingested, 10u);
   EXPECT_EQ(sum.failed, 0u);
   EXPECT_EQ(sum.blocks, 3u);
 
-  store st(tmp.path / "store", store::access::read);
+  store st(tmp.path() / "store", store::access::read);
   std::vector<resolved_id> ids;
   std::vector<sdss_spectrum> originals;
   for (const auto& f : files) {
@@ -97,7 +97,7 @@ TEST(Ingest, RealFilesRoundTripBitExact) {
       }
     }
   }
-  const auto rep = verify_store(tmp.path / "store", true);
+  const auto rep = verify_store(tmp.path() / "store", true);
   EXPECT_TRUE(rep.ok()) << (rep.problems.empty() ? "" : rep.problems[0]);
   EXPECT_EQ(rep.rows, 10u);
   EXPECT_EQ(rep.spectra, 10u);
@@ -105,7 +105,7 @@ TEST(Ingest, RealFilesRoundTripBitExact) {
 
 TEST(Ingest, RerunIsIdempotentAndDuplicatesAreNotStoredTwice) {
   test::temp_dir tmp;
-  const auto store_dir = tmp.path / "store";
+  const auto store_dir = tmp.path() / "store";
   EXPECT_EQ(ingest(options(store_dir, {test::shared_spectra().string()})).ingested, 10u);
   const auto again = ingest(options(store_dir, {test::shared_spectra().string()}));
   EXPECT_EQ(again.ingested, 0u);
@@ -113,9 +113,9 @@ TEST(Ingest, RerunIsIdempotentAndDuplicatesAreNotStoredTwice) {
   EXPECT_EQ(again.blocks, 0u);
 
   // The same spectrum under another path (a copy) is recognised by its SPECOBJID.
-  fs::create_directories(tmp.path / "copy");
-  fs::copy_file(test::real_spec_files()[0], tmp.path / "copy" / test::real_spec_files()[0].filename());
-  const auto copy = ingest(options(store_dir, {(tmp.path / "copy").string()}));
+  fs::create_directories(tmp.path() / "copy");
+  fs::copy_file(test::real_spec_files()[0], tmp.path() / "copy" / test::real_spec_files()[0].filename());
+  const auto copy = ingest(options(store_dir, {(tmp.path() / "copy").string()}));
   EXPECT_EQ(copy.ingested, 0u);
   EXPECT_EQ(copy.skipped, 1u);
   const auto rep = verify_store(store_dir, false);
@@ -125,7 +125,7 @@ TEST(Ingest, RerunIsIdempotentAndDuplicatesAreNotStoredTwice) {
 
 TEST(Ingest, AnotherContextLinksInsteadOfCopying) {
   test::temp_dir tmp;
-  const auto store_dir = tmp.path / "store";
+  const auto store_dir = tmp.path() / "store";
   ingest(options(store_dir, {test::shared_spectra().string()}, "sdss_dr16"));
   const auto dr17 = ingest(options(store_dir, {test::shared_spectra().string()}, "sdss_dr17"));
   EXPECT_EQ(dr17.linked, 10u);
@@ -143,7 +143,7 @@ TEST(Ingest, AnotherContextLinksInsteadOfCopying) {
 
 TEST(Ingest, CorruptFilesAreReportedAndSkipped) {
   test::temp_dir tmp;
-  const auto in = tmp.path / "in";
+  const auto in = tmp.path() / "in";
   fs::create_directories(in);
   for (const auto& f : test::real_spec_files()) fs::copy_file(f, in / f.filename());
   std::ofstream(in / "spec-0001-50001-0001.fits") << "this is not a FITS file\n";
@@ -154,7 +154,7 @@ TEST(Ingest, CorruptFilesAreReportedAndSkipped) {
     std::ofstream(in / "spec-0002-50002-0002.fits", std::ios::binary) << bytes.substr(0, bytes.size() / 2 + 1000);
   }
   std::ofstream(in / "notes.txt") << "not a spec file name: never opened\n";
-  const auto sum = ingest(options(tmp.path / "store", {in.string()}));
+  const auto sum = ingest(options(tmp.path() / "store", {in.string()}));
   EXPECT_EQ(sum.files, 12u);
   EXPECT_EQ(sum.ingested, 10u);
   EXPECT_EQ(sum.failed, 2u);
@@ -164,12 +164,12 @@ TEST(Ingest, CorruptFilesAreReportedAndSkipped) {
 
 TEST(Ingest, CatalogRowsOverrideAndCatalogOnlyRowsHaveNoPixels) {
   test::temp_dir tmp;
-  auto opts = options(tmp.path / "store", {test::shared_spectra().string()});
+  auto opts = options(tmp.path() / "store", {test::shared_spectra().string()});
   opts.catalog = fs::path(SPECMILL_SHARED_DATA) / "catalogs" / "spAll-plate3655.fits";
   const auto sum = ingest(opts);
   EXPECT_EQ(sum.catalog_rows, 93u);
   EXPECT_EQ(sum.ingested, 10u);
-  store st(tmp.path / "store", store::access::read);
+  store st(tmp.path() / "store", store::access::read);
   const auto ctx = st.catalog().contexts();
   ASSERT_EQ(ctx.size(), 1u);
   EXPECT_EQ(ctx[0].spectra, 93 + 6);  // 93 catalog rows (4 of them with files) + 6 other files
@@ -181,13 +181,13 @@ TEST(Ingest, CatalogRowsOverrideAndCatalogOnlyRowsHaveNoPixels) {
 
 TEST(Ingest, RejectsBadArguments) {
   test::temp_dir tmp;
-  EXPECT_THROW(ingest(options(tmp.path / "store", {})), invalid_argument);
-  EXPECT_THROW(ingest(options(tmp.path / "store", {(tmp.path / "missing").string()})), not_found);
-  EXPECT_THROW(store(tmp.path / "nostore", store::access::read), not_found);
+  EXPECT_THROW(ingest(options(tmp.path() / "store", {})), invalid_argument);
+  EXPECT_THROW(ingest(options(tmp.path() / "store", {(tmp.path() / "missing").string()})), not_found);
+  EXPECT_THROW(store(tmp.path() / "nostore", store::access::read), not_found);
 }
 
 TEST(Ingest, OneWriterAtATime) {
   test::temp_dir tmp;
-  store writer(tmp.path / "store", store::access::write);
-  EXPECT_THROW(store(tmp.path / "store", store::access::write), io_error);
+  store writer(tmp.path() / "store", store::access::write);
+  EXPECT_THROW(store(tmp.path() / "store", store::access::write), io_error);
 }

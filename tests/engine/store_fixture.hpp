@@ -1,4 +1,5 @@
 #pragma once
+#include "common/temp_dir.hpp"
 // Shared helpers for the engine tests: temporary directories and the real SDSS files.
 #include <filesystem>
 #include <random>
@@ -6,6 +7,8 @@
 #include <vector>
 
 namespace specmill::test {
+
+using test_support::temp_dir;
 
 inline std::filesystem::path shared_spectra() { return std::filesystem::path(SPECMILL_SHARED_DATA) / "spectra"; }
 
@@ -17,20 +20,6 @@ inline std::vector<std::filesystem::path> real_spec_files() {
   return files;
 }
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() / ("specmill-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
+
 
 }  // namespace specmill::test

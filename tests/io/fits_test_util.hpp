@@ -1,4 +1,5 @@
 #pragma once
+#include "common/temp_dir.hpp"
 // Helpers shared by the tests/io FITS tests: paths to the real SDSS files, a self-removing
 // temporary directory, and a CFITSIO-checked "edit a copy of a real file" step.
 #include <fitsio.h>
@@ -22,32 +23,15 @@ inline std::filesystem::path real_spectrum(const std::string& stem) {
 }
 inline std::filesystem::path real_catalog() { return shared_data() / "catalogs" / "spAll-plate3655.fits"; }
 
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class temp_dir {
+// The shared temp_dir, plus copies of the real spectra.
+class temp_dir : public test_support::temp_dir {
  public:
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("specmill-fits-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
   // Copies a real spectrum into this directory and returns the copy's path.
   std::filesystem::path copy_of(const std::string& stem) const {
-    auto to = path_ / ("spec-" + stem + ".fits");
+    auto to = path() / ("spec-" + stem + ".fits");
     std::filesystem::copy_file(real_spectrum(stem), to, std::filesystem::copy_options::overwrite_existing);
     return to;
   }
-
- private:
-  std::filesystem::path path_;
 };
 
 // Throws (fails the test) on a CFITSIO error while preparing test input.

@@ -1,6 +1,8 @@
 // npy/npz writers: exact header bytes, then round trips through Debian's numpy
 // (/usr/bin/python3: the python3 on PATH may be another interpreter without numpy).
 #include <gtest/gtest.h>
+
+#include "common/temp_dir.hpp"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -31,25 +33,7 @@ namespace fs = std::filesystem;
 constexpr const char* debian_python = "/usr/bin/python3";
 
 // ------------------------------------------------------------------ helpers
-class temp_dir {
- public:
-  temp_dir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("specmill_npy_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using specmill::test_support::temp_dir;
 
 bool have_numpy() {
   static const bool ok = fs::exists(debian_python) &&
