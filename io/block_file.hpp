@@ -22,10 +22,17 @@ inline constexpr int32_t block_format_version = 1;
 // per row (8192 is wider than any SDSS/BOSS block), because spectra are read whole and a cold
 // random read of one spectrum then fetches 1.25x its bytes from disk instead of 18x with
 // 16 x 1024 chunks. No compression: deflate saves 2.3x on disk but reads 15-20x slower.
+//
+// contiguous (the default since compute engine I): no chunking at all when deflate is off. Rows
+// are then at fixed file offsets, so block_reader can read a row's pixel span with one pread
+// straight into its destination (read_row_span), thread-safely and without HDF5's per-call
+// overhead; HDF5 reads of the same data cost the same as with 1-row chunks. chunk_rows and
+// chunk_pixels apply only when contiguous is false or deflate is on (filters need chunks).
 struct block_layout {
   uint32_t chunk_rows = 1;
   uint32_t chunk_pixels = 8192;
   int deflate = 0;  // 0 = off; 1..9 = shuffle + deflate at that level
+  bool contiguous = true;
 };
 
 // Spectra per block: ~147 MB files, ~150 MB of builder memory per ingest worker, and opening
@@ -91,6 +98,9 @@ class block_reader {
   // the default layout); docs/store-format.md ("Reading") has the measurements.
   static constexpr size_t auto_chunk_cache = SIZE_MAX;
   explicit block_reader(const std::filesystem::path& path, size_t chunk_cache_bytes = auto_chunk_cache);
+  ~block_reader();
+  block_reader(const block_reader&) = delete;
+  block_reader& operator=(const block_reader&) = delete;
 
   int64_t block_id() const { return block_id_; }
   size_t n_spectra() const { return rows_.size(); }
@@ -113,6 +123,14 @@ class block_reader {
   // bit-exactly from the lattice (or taken from the stored loglam dataset).
   coadd read_spectrum(size_t row) const;
 
+  // Direct reads: true when column c is stored contiguous, unfiltered, little-endian 4-byte
+  // (blocks written with the default layout), false for chunked blocks and for loglam.
+  bool direct(column c) const { return direct_offset_[int(c)] >= 0; }
+  // Row `row`, block columns [pix0, pix0+npix) of column c into dst (npix elements). With
+  // direct(c) this is one pread from the file offset and is THREAD-SAFE (any number of threads
+  // on one reader); otherwise it is read() and carries read()'s thread restrictions.
+  void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const;
+
  private:
   void read_selection(column c, hid_t file_space, size_t nrows, size_t npix, void* dst) const;
   void patch_loglam(std::span<const uint32_t> rows, size_t row0, size_t nrows, size_t pix0,
@@ -122,6 +140,8 @@ class block_reader {
   std::filesystem::path path_;
   h5::file file_;
   h5::dataset columns_[n_columns];  // indexed by column; loglam only when stored
+  int fd_ = -1;                     // second descriptor for direct reads (-1: none)
+  int64_t direct_offset_[n_columns] = {-1, -1, -1, -1, -1, -1, -1, -1};
   std::vector<block_row_meta> rows_;
   int64_t block_id_ = 0;
   int32_t lattice_start_ = 0;

@@ -1,7 +1,11 @@
 // block_reader: opens and validates one block file, reads rectangles and whole spectra.
 #include "io/block_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 
@@ -77,7 +81,22 @@ size_t band_cache_bytes(hid_t file, size_t n_pixels) {
   return size_t(chunk[0]) * n_pixels * 4;
 }
 
+// File offset of a contiguous, unfiltered dataset stored as little-endian 4-byte elements of
+// its column's kind, or -1 when rows are not at fixed offsets (chunked) or need conversion.
+int64_t direct_offset(hid_t ds, bool is_int) {
+  h5::plist dcpl(h5::check(H5Dget_create_plist(ds), "H5Dget_create_plist"));
+  if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.get()) != 0) return -1;
+  h5::datatype t(h5::check(H5Dget_type(ds), "H5Dget_type"));
+  if (H5Tequal(t.get(), is_int ? H5T_STD_I32LE : H5T_IEEE_F32LE) <= 0) return -1;
+  const haddr_t off = H5Dget_offset(ds);
+  return off == HADDR_UNDEF ? -1 : int64_t(off);
+}
+
 }  // namespace
+
+block_reader::~block_reader() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache_bytes)
     : path_(path) {
@@ -140,6 +159,18 @@ block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache
     if (col == column::loglam) continue;
     columns_[c] = open_column(f, column_names[c].data(), column_is_int(col), hsize_t(n_spectra),
                               hsize_t(n_pixels), dapl.get());
+  }
+  // A second, plain descriptor for pread: HDF5's own is private to it. Only opened when some
+  // column can use it; file size is checked so a truncated block fails here, not mid-read.
+  for (int c = 0; c < n_columns; ++c)
+    if (columns_[c] && column(c) != column::loglam) direct_offset_[c] = direct_offset(columns_[c].get(), column_is_int(column(c)));
+  if (std::any_of(std::begin(direct_offset_), std::end(direct_offset_), [](int64_t o) { return o >= 0; })) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw io_error("cannot open " + path.string() + ": " + std::strerror(errno));
+    const off_t size = ::lseek(fd_, 0, SEEK_END);
+    const int64_t bytes = int64_t(n_spectra) * n_pixels * 4;
+    for (int64_t o : direct_offset_)
+      SPECMILL_DATA_CHECK(o < 0 || o + bytes <= int64_t(size), "block file is truncated" + where);
   }
   const bool any_inexact = std::any_of(rows_.begin(), rows_.end(), [](const auto& r) { return !r.loglam_exact; });
   if (any_inexact || h5::check(H5Lexists(f, "loglam", H5P_DEFAULT), "H5Lexists") > 0) {
@@ -226,6 +257,26 @@ void block_reader::read_rows(column c, std::span<const uint32_t> rows, size_t pi
     i = j;
   }
   if (c == column::loglam) patch_loglam(rows, 0, rows.size(), pix0, npix, static_cast<float*>(dst));
+}
+
+void block_reader::read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const {
+  SPECMILL_EXPECTS(int(c) >= 0 && int(c) < n_columns, "block_reader::read_row_span: bad column");
+  if (!direct(c)) {
+    read(c, row, 1, pix0, npix, dst);
+    return;
+  }
+  SPECMILL_EXPECTS(row < n_spectra(), "block_reader::read_row_span: row out of range");
+  SPECMILL_EXPECTS(pix0 <= n_pixels_ && npix <= n_pixels_ - pix0, "block_reader::read_row_span: pixels out of range");
+  auto* out = static_cast<char*>(dst);
+  size_t left = npix * 4;
+  off_t at = off_t(direct_offset_[int(c)] + int64_t((row * n_pixels_ + pix0) * 4));
+  while (left > 0) {
+    const ssize_t got = ::pread(fd_, out, left, at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw io_error("cannot read " + path_.string() + ": " + std::strerror(errno));
+    SPECMILL_DATA_CHECK(got > 0, "block file ends early: " + path_.string());
+    out += got, left -= size_t(got), at += got;
+  }
 }
 
 coadd block_reader::read_spectrum(size_t row) const {

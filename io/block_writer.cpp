@@ -147,9 +147,15 @@ h5::dataset create_column(hid_t file, const char* name, hid_t file_type, hid_t m
   const hsize_t dims[2] = {n_spectra, n_pixels};
   h5::dataspace space(h5::check(H5Screate_simple(2, dims, nullptr), "H5Screate_simple"));
   h5::plist dcpl(h5::check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"));
-  const hsize_t chunk[2] = {std::clamp<hsize_t>(layout.chunk_rows, 1, dims[0]),
-                            std::clamp<hsize_t>(layout.chunk_pixels, 1, dims[1])};
-  h5::check(H5Pset_chunk(dcpl.get(), 2, chunk), "H5Pset_chunk");
+  if (layout.contiguous && layout.deflate == 0) {
+    h5::check(H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS), "H5Pset_layout");
+    // Allocated at creation, so the dataset has its file offset even before the write.
+    h5::check(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time");
+  } else {
+    const hsize_t chunk[2] = {std::clamp<hsize_t>(layout.chunk_rows, 1, dims[0]),
+                              std::clamp<hsize_t>(layout.chunk_pixels, 1, dims[1])};
+    h5::check(H5Pset_chunk(dcpl.get(), 2, chunk), "H5Pset_chunk");
+  }
   const uint32_t zero = 0;  // 0 is all-zero bits for float32 and int32 alike
   h5::check(H5Pset_fill_value(dcpl.get(), mem_type, &zero), "H5Pset_fill_value");
   if (layout.deflate > 0) {

@@ -133,10 +133,10 @@ class block_file_test : public ::testing::Test {
 };
 
 const block_layout test_layouts[] = {
-    block_layout{},                 // the defaults
-    block_layout{1, 1u << 20, 0},   // one row per chunk, clamped to the block width
-    block_layout{4, 64, 0},         // block wider than chunk_pixels, partial edge chunks
-    block_layout{3, 100, 1},        // shuffle + deflate
+    block_layout{},                        // the defaults (contiguous)
+    block_layout{1, 1u << 20, 0, false},   // one row per chunk, clamped to the block width
+    block_layout{4, 64, 0, false},         // block wider than chunk_pixels, partial edge chunks
+    block_layout{3, 100, 1},               // shuffle + deflate (chunked although contiguous is set)
 };
 
 TEST_F(block_file_test, RoundTripIsBitExactForEveryColumnAndLayout) {
@@ -166,7 +166,7 @@ TEST_F(block_file_test, RoundTripIsBitExactForEveryColumnAndLayout) {
 TEST_F(block_file_test, FullRectanglesMatchReferenceWithZeroPadding) {
   for (bool inexact : {false, true}) {
     const auto specs = mixed_spectra(inexact);
-    const fs::path p = write_block(specs, {4, 64, 0});
+    const fs::path p = write_block(specs, {4, 64, 0, false});
     block_reader r(p);
     for (int c = 0; c < n_columns; ++c) {
       SCOPED_TRACE(column_names[c]);
@@ -191,7 +191,7 @@ TEST_F(block_file_test, LoglamDatasetOnlyWhenSomeRowIsInexact) {
 
 TEST_F(block_file_test, SubRectanglesAndScatteredRowsMatchReference) {
   const auto specs = mixed_spectra(true);
-  const fs::path p = write_block(specs, {2, 50, 0});
+  const fs::path p = write_block(specs, {2, 50, 0, false});
   block_reader r(p);
   const size_t P = r.n_pixels();
   struct rect { size_t row0, nrows, pix0, npix; };
@@ -217,6 +217,40 @@ TEST_F(block_file_test, SubRectanglesAndScatteredRowsMatchReference) {
       }
     }
   }
+}
+
+// read_row_span: the pread path (contiguous blocks) and the HDF5 fallback (chunked, deflated)
+// give the same bits as read(), for every column, at the edges of the block and of each row.
+TEST_F(block_file_test, RowSpansMatchReadOnEveryLayout) {
+  const auto specs = mixed_spectra(true);
+  for (const auto& layout : test_layouts) {
+    block_reader r(write_block(specs, layout, 11));
+    const bool want_direct = layout.contiguous && layout.deflate == 0;
+    const size_t P = r.n_pixels();
+    for (int c = 0; c < n_columns; ++c) {
+      SCOPED_TRACE(std::string(column_names[c]) + " layout " + std::to_string(layout.chunk_rows) + "x" +
+                   std::to_string(layout.chunk_pixels) + (want_direct ? " direct" : " hdf5"));
+      EXPECT_EQ(r.direct(column(c)), want_direct && column(c) != column::loglam);
+      for (size_t row = 0; row < r.n_spectra(); ++row) {
+        for (const auto& [pix0, npix] : {std::pair<size_t, size_t>{0, P}, {0, 1}, {P - 1, 1}, {17, 33}, {P / 2, 0}}) {
+          std::vector<uint32_t> want(npix + 1, 0xdeadbeef), got(npix + 1, 0xdeadbeef);
+          r.read(column(c), row, 1, pix0, npix, want.data());
+          r.read_row_span(column(c), row, pix0, npix, got.data());
+          EXPECT_EQ(got, want) << "row " << row << " pix " << pix0 << "+" << npix;
+        }
+      }
+    }
+    uint32_t sink;
+    EXPECT_THROW(r.read_row_span(column::flux, r.n_spectra(), 0, 1, &sink), invalid_argument);
+    EXPECT_THROW(r.read_row_span(column::flux, 0, P, 1, &sink), invalid_argument);
+  }
+}
+
+// A contiguous block cut short is refused at open (its rows would be read past the end).
+TEST_F(block_file_test, TruncatedContiguousBlockIsRefused) {
+  const fs::path p = write_block(mixed_spectra(false), {}, 12);
+  fs::resize_file(p, fs::file_size(p) - 4096);
+  EXPECT_THROW(block_reader{p}, error);
 }
 
 TEST_F(block_file_test, OneSpectrumBlockAndPixelCounts31To33) {
