@@ -10,44 +10,17 @@
 #include "core/error.hpp"
 #include "engine/batch_reader.hpp"
 #include "engine/progress.hpp"
+#include "engine/get_dense.hpp"
+#include "engine/output_file.hpp"
 #include "engine/store.hpp"
 #include "io/fits_file.hpp"
+#include "io/h5_output.hpp"
 #include "io/npy.hpp"
 
 namespace specmill {
 namespace {
 
 std::string column_descr(column c) { return column_is_int(c) ? "<i4" : "<f4"; }
-
-// stdout or a file, with errors that name the path.
-class output_file {
- public:
-  explicit output_file(const std::filesystem::path& p) : path_(p) {
-    if (p == "-") {
-      f_ = stdout;
-    } else {
-      f_ = std::fopen(p.c_str(), "wb");
-      if (!f_) throw io_error("cannot write " + p.string() + ": " + std::strerror(errno));
-      own_ = true;
-    }
-  }
-  ~output_file() {
-    if (own_ && f_) std::fclose(f_);
-  }
-  void write(const void* data, size_t n) {
-    if (n && std::fwrite(data, 1, n, f_) != n) throw io_error("write failed: " + path_.string() + ": " + std::strerror(errno));
-  }
-  void close() {
-    const int rc = own_ ? std::fclose(f_) : std::fflush(f_);
-    f_ = own_ ? nullptr : f_;
-    if (rc != 0) throw io_error("write failed: " + path_.string() + ": " + std::strerror(errno));
-  }
-
- private:
-  std::filesystem::path path_;
-  FILE* f_ = nullptr;
-  bool own_ = false;
-};
 
 void write_npz(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
                progress_meter& meter) {
@@ -232,6 +205,43 @@ void write_fits(const get_options& opts, batch_reader& reader, const std::vector
   file.close();
 }
 
+// The npz layout as HDF5 datasets: each column 1-D over all pixels, offsets, specobjid, found.
+void write_hdf5(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
+                progress_meter& meter) {
+  SPECMILL_EXPECTS(opts.out != "-", "HDF5 output needs a file (--out FILE.h5)");
+  h5_output h5(opts.out);
+  int64_t all_pixels = 0;
+  for (const auto& w : reader.windows()) all_pixels += w.pixels();
+  for (column c : opts.columns)
+    h5.create(std::string(column_names[int(c)]), column_is_int(c) ? npy_dtype::i4 : npy_dtype::f4, {uint64_t(all_pixels)});
+  int64_t at = 0;
+  size_t done = 0;
+  for (const auto& w : reader.windows()) {
+    const auto bufs = read_window(reader, w, opts.columns);
+    for (size_t k = 0; k < bufs.size(); ++k)
+      h5.write(std::string(column_names[int(opts.columns[k])]), uint64_t(at), uint64_t(w.pixels()), bufs[k].data());
+    at += w.pixels();
+    done += w.last - w.first;
+    meter.update(done);
+  }
+  std::vector<int64_t> offsets(ids.size() + 1, 0);
+  std::vector<uint64_t> specobjid(ids.size());
+  std::vector<uint8_t> found(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    offsets[i + 1] = offsets[i] + (ids[i].has_pixels() ? ids[i].entry->location->npix : 0);
+    specobjid[i] = ids[i].specobjid();
+    found[i] = ids[i].has_pixels();
+  }
+  h5.create("offsets", npy_dtype::i8, {offsets.size()});
+  h5.write("offsets", 0, offsets.size(), offsets.data());
+  h5.create("specobjid", npy_dtype::u8, {specobjid.size()});
+  h5.write("specobjid", 0, specobjid.size(), specobjid.data());
+  h5.create("found", npy_dtype::b1, {found.size()});
+  h5.write("found", 0, found.size(), found.data());
+  h5.attribute("context", opts.context);
+  h5.close();
+}
+
 }  // namespace
 
 get_format parse_get_format(std::string_view text) {
@@ -239,7 +249,8 @@ get_format parse_get_format(std::string_view text) {
   if (text == "npy") return get_format::npy;
   if (text == "fits") return get_format::fits;
   if (text == "csv") return get_format::csv;
-  throw invalid_argument("unknown format '" + std::string(text) + "' (expected npz, npy, fits or csv)");
+  if (text == "hdf5" || text == "h5") return get_format::hdf5;
+  throw invalid_argument("unknown format '" + std::string(text) + "' (expected npz, npy, fits, csv or hdf5)");
 }
 
 std::vector<column> parse_columns(std::string_view list) {
@@ -284,9 +295,15 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
   if (sum.found == 0)
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
-  batch_reader reader(st, resolved);
   progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-");
+  if (opts.align || opts.cutout) {
+    write_dense(opts, st, resolved, sum, meter);
+    meter.finish(resolved.size());
+    return sum;
+  }
+  batch_reader reader(st, resolved);
   switch (opts.format) {
+    case get_format::hdf5: write_hdf5(opts, reader, resolved, meter); break;
     case get_format::npz: write_npz(opts, reader, resolved, meter); break;
     case get_format::npy: write_npy(opts, reader, meter); break;
     case get_format::csv: write_csv(opts, reader, resolved, meter); break;

@@ -7,19 +7,29 @@
 //   fits  one binary-table row per found spectrum: SPECOBJID, PLATE, MJD, FIBERID, NPIX and
 //         the columns as variable-length arrays
 //   csv   one line per pixel: specobjid, pixel, then the columns
-// docs/cli.md documents the layouts.
+//   hdf5  the npz arrays as HDF5 datasets
+// With align, cutout or resample the result is dense instead (engine/dense_output.hpp): every
+// column a 2-D array [n_spectra, n_pixels] on one wavelength grid. docs/cli.md documents the
+// layouts.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/id_list.hpp"
+#include "engine/lattice_window.hpp"
 #include "io/spectrum.hpp"
+#include "kernels/backend.hpp"
 
 namespace specmill {
 
-enum class get_format { npz, npy, fits, csv };
+enum class get_format { npz, npy, fits, csv, hdf5 };
 get_format parse_get_format(std::string_view text);   // invalid_argument for others
 std::vector<column> parse_columns(std::string_view list);  // "flux,ivar" or "all"
+
+// The columns of the dense forms unless the caller chooses (loglam is replaced there by the
+// 1-D loglam/wavelength arrays of the grid).
+inline const std::vector<column> default_dense_columns{column::flux, column::ivar, column::and_mask};
 
 struct get_options {
   std::filesystem::path store;
@@ -29,13 +39,20 @@ struct get_options {
   get_format format = get_format::npz;
   std::filesystem::path out;   // "-" writes npy/csv to stdout
   bool progress = true;
+
+  // Dense forms. align: the list's span (list_span). cutout: align, then keep [lo, hi].
+  bool align = false;
+  std::optional<wavelength_range> cutout;
+  backend device = backend::cpu;
+  size_t window_bytes = size_t(64) << 20;  // one column of one list window
 };
 
 struct get_summary {
   size_t requested = 0;
   size_t found = 0;
   std::vector<std::string> missing;  // the ID lines not found (or found without pixel data)
-  int64_t pixels = 0;
+  int64_t pixels = 0;            // stored pixels of the found spectra
+  int64_t width = 0;             // dense forms: pixels per output row
 };
 
 // Throws not_found when none of the IDs is found; otherwise missing ones are listed.
