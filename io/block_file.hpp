@@ -127,7 +127,7 @@ class block_reader {
   // (blocks written with the default layout), false for chunked blocks and for loglam.
   bool direct(column c) const { return direct_offset_[int(c)] >= 0; }
   // Row `row`, block columns [pix0, pix0+npix) of column c into dst (npix elements). With
-  // direct(c) this is one pread from the file offset and is THREAD-SAFE (any number of threads
+  // direct(c) this is one memcpy from the mapped file (or one pread) and is THREAD-SAFE (any number of threads
   // on one reader); otherwise it is read() and carries read()'s thread restrictions.
   void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const;
 
@@ -141,6 +141,8 @@ class block_reader {
   h5::file file_;
   h5::dataset columns_[n_columns];  // indexed by column; loglam only when stored
   int fd_ = -1;                     // second descriptor for direct reads (-1: none)
+  void* map_ = nullptr;             // the whole file mapped read-only for direct reads
+  size_t map_bytes_ = 0;
   int64_t direct_offset_[n_columns] = {-1, -1, -1, -1, -1, -1, -1, -1};
   std::vector<block_row_meta> rows_;
   int64_t block_id_ = 0;
