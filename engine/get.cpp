@@ -313,4 +313,16 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
   return sum;
 }
 
+list_span_result get_list_span(const std::filesystem::path& store_root, const std::string& context,
+                               std::vector<spectrum_id> ids) {
+  store st(store_root, store::access::read);
+  SPECMILL_EXPECTS(st.catalog().has_context(context), "unknown context '" + context + "' in store " + store_root.string());
+  list_span_result r;
+  r.requested = ids.size();
+  const auto resolved = resolve_ids(st.catalog(), context, std::move(ids));
+  for (const auto& id : resolved) r.found += id.has_pixels() ? 1 : 0;
+  r.span = list_span(resolved);
+  return r;
+}
+
 }  // namespace specmill

@@ -58,4 +58,12 @@ struct get_summary {
 // Throws not_found when none of the IDs is found; otherwise missing ones are listed.
 get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids);
 
+// listSpan: the common lattice window of a list (what --align uses), from the catalog alone.
+struct list_span_result {
+  lattice_window span;
+  size_t requested = 0, found = 0;
+};
+list_span_result get_list_span(const std::filesystem::path& store, const std::string& context,
+                               std::vector<spectrum_id> ids);
+
 }  // namespace specmill

@@ -11,10 +11,13 @@
 namespace specmill {
 namespace {
 
-std::vector<column> dense_columns(const std::vector<column>& requested) {
+// loglam is the grid: npz, hdf5 and fits carry it as 1-D arrays, csv as a wavelength field.
+// Only the structured npy keeps a loglam field, rewritten to the common grid in every row, as
+// the original service's aligned .npy had it.
+std::vector<column> dense_columns(const std::vector<column>& requested, get_format f) {
   std::vector<column> cols;
   for (column c : requested)
-    if (c != column::loglam) cols.push_back(c);  // the grid's own loglam/wavelength replace it
+    if (c != column::loglam || (f == get_format::npy && requested.size() > 1)) cols.push_back(c);
   SPECMILL_EXPECTS(!cols.empty(), "no columns left to write: loglam alone is the grid, given with every dense result");
   return cols;
 }
@@ -56,14 +59,23 @@ struct window_buffers {
 
 void read_window(aligned_reader& reader, const aligned_reader::window& w, const std::vector<column>& cols,
                  window_buffers& into) {
-  for (size_t k = 0; k < cols.size(); ++k) reader.read(w, cols[k], into.cols[k].data());
+  const lattice_window& g = reader.grid();
+  for (size_t k = 0; k < cols.size(); ++k) {
+    if (cols[k] != column::loglam) {
+      reader.read(w, cols[k], into.cols[k].data());
+      continue;
+    }
+    auto* out = into.cols[k].data<float>();
+    for (size_t r = 0; r < w.rows(); ++r)
+      for (int64_t j = 0; j < g.width; ++j) out[r * size_t(g.width) + size_t(j)] = lattice_loglam(g.start + int32_t(j));
+  }
 }
 
 }  // namespace
 
 void write_dense(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
                  progress_meter& meter) {
-  const std::vector<column> cols = dense_columns(opts.columns);
+  const std::vector<column> cols = dense_columns(opts.columns, opts.format);
   const lattice_window grid = opts.cutout ? cutout_window(*opts.cutout) : list_span(ids);
   sum.width = grid.width;
   aligned_reader reader(st, ids, grid, opts.device, opts.window_bytes);

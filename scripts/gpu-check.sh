@@ -53,8 +53,9 @@ for exe in build-gpu/bin/bench_*; do
     continue
   fi
   echo "gpu-check: running $name (GPU benchmarks and their floors, limit ${bench_limit}s)"
-  # Floor benchmarks on the GPU carry Cuda in their names too (BM_MemcpyFloorCuda).
-  if ! timeout "$bench_limit" "$exe" --benchmark_filter="$gpu_regex" \
+  # Floors run too (device floors carry Cuda in their names, host ones Floor), so each GPU
+  # figure has its floor from the same run beside it.
+  if ! timeout "$bench_limit" "$exe" --benchmark_filter="$gpu_regex|Floor" \
       --benchmark_out="$results/$name.json" --benchmark_out_format=json; then
     echo "gpu-check: $name failed or ran past ${bench_limit}s" >&2
     bench_bad=1
