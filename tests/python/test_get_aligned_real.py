@@ -105,3 +105,22 @@ def test_malformed_cutouts_exit_2(specmill, shared, tmp_path, cutout):
     assert p.returncode == 2, p.stderr
     assert "wavelength range" in p.stderr or "cutout" in p.stderr
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_span_is_the_aligned_grid_and_npy_loglam_is_rewritten(specmill, shared, tmp_path):
+    import json
+    store, files = ingest_real(specmill, shared, tmp_path)
+    ids = request(files, tmp_path, ["1234,55555,1"])
+    span = json.loads(specmill("span", "--store", store, "--ids", ids).stdout)
+    specmill("get", "--store", store, "--ids", ids, "--align", "--columns", "flux,loglam", "--out", tmp_path / "a.npy")
+    a = np.load(tmp_path / "a.npy")
+    assert a.dtype.names == ("flux", "loglam") and a.shape == (11, span["n_pixels"])
+    assert span["requested"] == 11 and span["found"] == 10
+    assert round(span["w0"] * 1e4) == span["lattice_start"]
+    assert round(span["w1"] * 1e4) == span["lattice_start"] + span["n_pixels"] - 1
+    want = ((span["lattice_start"] + np.arange(span["n_pixels"])) * 1e-4).astype(np.float32)
+    for row in a["loglam"]:  # every row, the unknown ID's included, carries the common grid
+        assert np.array_equal(row, want)
+    assert min(coadd(f)[0]["loglam"][0] for f in files) == np.float32(span["w0"])
+    p = specmill("span", "--store", store, "--ids", tmp_path / "none.txt", check=False)
+    assert p.returncode == 3
