@@ -58,6 +58,8 @@ namespace specmill {
 // The lattice step in log10 Angstrom; the same value as io/spectrum.hpp's lattice_step (kernels
 // include nothing from io; tests/kernels/resample_test.cpp asserts they agree).
 inline constexpr double lattice_loglam_step = 1e-4;
+inline constexpr double lattice_pixels_per_loglam = 1e4;  // exact, unlike 1 / 1e-4 at run time
+static_assert(lattice_pixels_per_loglam * lattice_loglam_step == 1.0);
 inline constexpr double resample_sliver = 1e-12;  // relative to the wavelength, see above
 
 // n spectra on the log-lambda lattice as dense rows (row-major [n_spectra][width]); column j of
@@ -90,31 +92,55 @@ SPECMILL_HOST_DEVICE inline double max_d(double a, double b) { return a > b ? a 
 }  // namespace detail
 
 // Target pixel k of one row: everything above, for one output pixel. Both backends call this.
+//
+// Every wavelength edge it needs is a pure function of (grid, k) or (lattice_start, j, z), so it
+// can come from exp() on the spot (the CUDA kernel: FP64 is cheap there and it needs no
+// workspace) or from tables built once per call (the TBB path: each exp costs ~20 ns on a CPU,
+// five of them per pixel dwarf the rest). The tables hold exactly what the on-the-spot
+// expressions return, up to ~1e-16 relative where a rest-frame edge is table / (1+z).
 struct resample_pixel_op {
   lattice_batch in;
   wavelength_grid grid;
   int64_t n_out = 0;  // grid.size(), which device code cannot call
   int32_t mask_bits = 0;
   resampled_batch out;
+  // Optional tables, all null or all set (see resample_edge_tables in resample.cpp):
+  const double* target_edges = nullptr;        // [n_out + 1] grid.lower_edge_angstrom(k)
+  const double* target_edges_log10 = nullptr;  // [n_out + 1] grid.lower_edge_log10(k)
+  const double* lattice_edges = nullptr;       // [width + 1] observed lower edge of pixel j
+  const double* one_plus_z = nullptr;          // [n_spectra] 10^log10_1pz (with log10_1pz only)
 
-  // Wavelength (Angstrom, in the row's frame) of input lattice edge "pixel j's lower edge"; one
-  // expression for both sides of an edge, so neighbouring input pixels tile without gaps.
-  SPECMILL_HOST_DEVICE double input_edge(int64_t j, double shift) const {
+  SPECMILL_HOST_DEVICE double target_edge(int64_t k) const {
+    return target_edges ? target_edges[k] : grid.lower_edge_angstrom(k);
+  }
+  SPECMILL_HOST_DEVICE double target_edge_log10(int64_t k) const {
+    return target_edges_log10 ? target_edges_log10[k] : grid.lower_edge_log10(k);
+  }
+  SPECMILL_HOST_DEVICE double row_one_plus_z(size_t row, double shift) const {
+    if (shift == 0) return 1.0;
+    return one_plus_z ? one_plus_z[row] : angstrom_from_log10(shift);
+  }
+  // Wavelength (Angstrom, in the row's frame) of pixel j's lower edge: one expression for both
+  // sides of an edge, so neighbouring input pixels tile without gaps or overlaps.
+  SPECMILL_HOST_DEVICE double input_edge(int64_t j, double shift, double one_plus_z_row) const {
+    // Observed frame: no division (divisions are a good part of this functor's CPU time).
+    if (lattice_edges) return one_plus_z_row == 1.0 ? lattice_edges[j] : lattice_edges[j] / one_plus_z_row;
     return angstrom_from_log10((double(in.lattice_start + j) - 0.5) * lattice_loglam_step - shift);
   }
 
   SPECMILL_HOST_DEVICE void operator()(size_t row, int64_t k) const {
     const double shift = in.log10_1pz ? in.log10_1pz[row] : 0.0;
-    double covered = 0, flux_sum = 0, var_sum = 0;
+    double covered = 0, flux_sum = 0, var_sum = 0, scale = 1;
     int32_t mask = 0;
-    const double lo = grid.lower_edge_angstrom(k), hi = grid.upper_edge_angstrom(k);
+    const double lo = target_edge(k), hi = target_edge(k + 1);
     if (detail::finite(shift)) {
+      scale = row_one_plus_z(row, shift);
       // Input pixel j spans lattice coordinate u in [j - 1/2, j + 1/2), u = observed loglam /
       // 1e-4 - L, so floor(u + 1/2) is the pixel under an edge. Clamped in double first: a
       // linear grid's edge at <= 0 Angstrom has log10 -inf or NaN, "before pixel 0".
       const double base = 0.5 - double(in.lattice_start);
-      double j0 = floor((grid.lower_edge_log10(k) + shift) / lattice_loglam_step + base);
-      double j1 = floor((grid.lower_edge_log10(k + 1) + shift) / lattice_loglam_step + base);
+      double j0 = floor((target_edge_log10(k) + shift) * lattice_pixels_per_loglam + base);
+      double j1 = floor((target_edge_log10(k + 1) + shift) * lattice_pixels_per_loglam + base);
       if (!(j0 >= 0)) j0 = 0;
       if (j1 > double(in.width) - 1) j1 = double(in.width) - 1;
       if (j1 >= j0) {  // false for NaN, for an empty row and for grids off either end
@@ -124,9 +150,9 @@ struct resample_pixel_op {
         const int32_t* m = in.and_mask ? in.and_mask + row_offset : nullptr;
         const double sliver = resample_sliver * hi;
         // Off-by-one j0/j1 from rounding at an edge only add or drop a sliver-sized overlap.
-        double a = input_edge(int64_t(j0), shift);
+        double a = input_edge(int64_t(j0), shift, scale);
         for (int64_t j = int64_t(j0); j <= int64_t(j1); ++j) {
-          const double b = input_edge(j + 1, shift);
+          const double b = input_edge(j + 1, shift, scale);
           const double o = detail::min_d(b, hi) - detail::max_d(a, lo);
           a = b;
           if (!(o > sliver)) continue;
@@ -143,9 +169,8 @@ struct resample_pixel_op {
     }
     float flux_k = 0, ivar_k = 0;
     if (covered > 0) {
-      const double one_plus_z = shift != 0 ? angstrom_from_log10(shift) : 1.0;
-      flux_k = float(flux_sum / covered * one_plus_z);
-      ivar_k = float(covered * covered / var_sum / (one_plus_z * one_plus_z));
+      flux_k = float(flux_sum / covered * scale);
+      ivar_k = float(covered * covered / (var_sum * (scale * scale)));
     }
     const size_t i = row * size_t(n_out) + size_t(k);
     if (out.flux) out.flux[i] = flux_k;
@@ -170,7 +195,8 @@ void resample_device(const lattice_batch& in, const wavelength_grid& grid, int32
                      const resampled_batch& out, cuda_stream_view stream = {});
 
 namespace detail {
-// Validates the arguments (host-side, shared by both backends) and builds the functor.
+// Validates the arguments (host-side, shared by both backends) and builds the functor, without
+// edge tables (every edge from exp() on the spot, as on the device).
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid,
                                    int32_t mask_bits, const resampled_batch& out);
 }  // namespace detail
