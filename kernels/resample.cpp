@@ -1,0 +1,131 @@
+// CPU backend of resample, argument checks and the backend dispatch (the CUDA side is
+// resample.cu, or its stand-in resample_nocuda.cpp in builds without CUDA).
+#include "kernels/resample.hpp"
+
+#include <tbb/blocked_range2d.h>
+#include <tbb/parallel_for.h>
+
+#include <limits>
+#include <vector>
+
+#include "core/error.hpp"
+#include "kernels/device.hpp"
+#include "kernels/device_buffer.hpp"
+
+namespace specmill {
+namespace {
+
+// A task is one row's run of this many target pixels: several microseconds of work, enough to
+// amortise scheduling, small enough that one long spectrum still spreads over every core.
+constexpr int64_t grain_pixels = 1024;
+
+// The edges resample_pixel_op would otherwise compute with exp() for every pixel, computed once:
+// the same expressions, so the TBB path gives what the on-the-spot path gives (tested).
+struct resample_edge_tables {
+  std::vector<double> target, target_log10, lattice, one_plus_z;
+
+  explicit resample_edge_tables(const resample_pixel_op& op)
+      : target(size_t(op.n_out) + 1), target_log10(target.size()), lattice(op.in.width + 1) {
+    tbb::parallel_for(int64_t(0), op.n_out + 1, [&](int64_t k) {
+      target[size_t(k)] = op.grid.lower_edge_angstrom(k);
+      target_log10[size_t(k)] = op.grid.lower_edge_log10(k);
+    });
+    for (size_t j = 0; j < lattice.size(); ++j) lattice[j] = op.input_edge(int64_t(j), 0.0, 1.0);
+    if (op.in.log10_1pz) {
+      one_plus_z.resize(op.in.n_spectra);
+      for (size_t r = 0; r < one_plus_z.size(); ++r)
+        one_plus_z[r] = detail::finite(op.in.log10_1pz[r]) ? op.row_one_plus_z(r, op.in.log10_1pz[r]) : 0.0;
+    }
+  }
+  resample_pixel_op attach(resample_pixel_op op) const {
+    op.target_edges = target.data();
+    op.target_edges_log10 = target_log10.data();
+    op.lattice_edges = lattice.data();
+    op.one_plus_z = one_plus_z.empty() ? nullptr : one_plus_z.data();
+    return op;
+  }
+};
+
+void resample_cpu(const resample_pixel_op& untabled) {
+  const resample_edge_tables tables(untabled);
+  const resample_pixel_op op = tables.attach(untabled);
+  using range = tbb::blocked_range2d<size_t, int64_t>;
+  tbb::parallel_for(range(0, op.in.n_spectra, 1, 0, op.n_out, grain_pixels), [&op](const range& r) {
+    for (size_t row = r.rows().begin(); row != r.rows().end(); ++row)
+      for (int64_t k = r.cols().begin(); k != r.cols().end(); ++k) op(row, k);
+  });
+}
+
+// One device buffer holding a copy of `n` host elements (nothing when the host array is absent).
+template <class T>
+device_buffer stage_in(const T* host, size_t n) {
+  if (!host || n == 0) return {};
+  device_buffer buf(n * sizeof(T));
+  buf.copy_from_host(host, buf.size());
+  return buf;
+}
+
+template <class T>
+device_buffer stage_out(const T* host, size_t n) {
+  return host && n > 0 ? device_buffer(n * sizeof(T)) : device_buffer{};
+}
+
+template <class T>
+void copy_back(const device_buffer& buf, T* host) {
+  if (host && !buf.empty()) buf.copy_to_host(host, buf.size());  // synchronous: waits for the kernel
+}
+
+void resample_cuda_staged(const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
+                          const resampled_batch& out) {
+  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  const resample_pixel_op op = detail::make_resample_op(in, grid, mask_bits, out);
+  const size_t n_in = in.n_spectra * in.width, n_out = in.n_spectra * size_t(op.n_out);
+  if (n_out == 0) return;
+  const device_buffer flux = stage_in(in.flux, n_in), ivar = stage_in(in.ivar, n_in),
+                      mask = stage_in(in.and_mask, n_in), shift = stage_in(in.log10_1pz, in.n_spectra);
+  device_buffer out_flux = stage_out(out.flux, n_out), out_ivar = stage_out(out.ivar, n_out),
+                out_mask = stage_out(out.and_mask, n_out), out_coverage = stage_out(out.coverage, n_out);
+  lattice_batch d_in = in;
+  d_in.flux = flux.data<float>();
+  d_in.ivar = ivar.data<float>();
+  d_in.and_mask = mask.data<int32_t>();
+  d_in.log10_1pz = shift.data<double>();
+  const resampled_batch d_out{out_flux.data<float>(), out_ivar.data<float>(), out_mask.data<int32_t>(),
+                              out_coverage.data<float>()};
+  resample_device(d_in, grid, mask_bits, d_out);  // legacy default stream: ordered with the copies
+  copy_back(out_flux, out.flux);
+  copy_back(out_ivar, out.ivar);
+  copy_back(out_mask, out.and_mask);
+  copy_back(out_coverage, out.coverage);
+}
+
+}  // namespace
+
+namespace detail {
+
+resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid,
+                                   int32_t mask_bits, const resampled_batch& out) {
+  check_wavelength_grid(grid);
+  const int64_t n_out = grid.size();
+  SPECMILL_EXPECTS(in.n_spectra == 0 || in.width == 0 || (in.flux && in.ivar),
+                   "resample: input flux and ivar are required");
+  // The kernels index rows as row * width and row * n_out in size_t.
+  constexpr size_t max = std::numeric_limits<size_t>::max();
+  SPECMILL_EXPECTS(in.width == 0 || in.n_spectra <= max / in.width, "resample: input too large");
+  SPECMILL_EXPECTS(in.n_spectra <= max / size_t(n_out), "resample: output too large");
+  return resample_pixel_op{in, grid, n_out, mask_bits, out};
+}
+
+}  // namespace detail
+
+void resample(backend b, const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
+              const resampled_batch& out) {
+  if (b == backend::cuda) {
+    resample_cuda_staged(in, grid, mask_bits, out);
+    return;
+  }
+  const resample_pixel_op op = detail::make_resample_op(in, grid, mask_bits, out);
+  if (in.n_spectra > 0 && op.n_out > 0) resample_cpu(op);
+}
+
+}  // namespace specmill
