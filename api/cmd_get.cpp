@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 
@@ -15,13 +16,54 @@ struct get_args {
   std::string format;
   std::string columns;  // default: all (stored form), flux,ivar,and_mask (dense forms)
   std::string cutout;
+  std::string resample;
+  std::string redshifts;
+  std::string mask_bits = "0";
   std::string device = "auto";
 };
+
+std::vector<double> read_redshifts(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw specmill::not_found("cannot read redshift list " + path);
+  std::vector<double> z;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(line, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    while (used < line.size() && std::isspace(static_cast<unsigned char>(line[used]))) ++used;
+    SPECMILL_EXPECTS(used == line.size() && used > 0, path + ":" + std::to_string(n) + ": not a redshift: '" + line + "'");
+    z.push_back(v);
+  }
+  return z;
+}
 
 void run(get_args& a) {
   using namespace specmill;
   if (!a.cutout.empty()) a.opts.cutout = parse_wavelength_range(a.cutout);
-  const bool dense = a.opts.align || a.opts.cutout;
+  if (!a.resample.empty()) a.opts.resample = parse_wavelength_grid(a.resample);
+  SPECMILL_EXPECTS(!(a.opts.resample && a.opts.cutout), "--resample and --cutout exclude each other (a resampling grid is its own range)");
+  SPECMILL_EXPECTS(a.opts.resample || (!a.opts.rest_frame && a.redshifts.empty()),
+                   "--rest-frame and --redshifts need --resample (a rest-frame grid)");
+  SPECMILL_EXPECTS(a.redshifts.empty() || a.opts.rest_frame, "--redshifts needs --rest-frame");
+  if (!a.redshifts.empty()) a.opts.redshifts = read_redshifts(a.redshifts);
+  {
+    size_t used = 0;
+    long long bits = -1;
+    try {
+      bits = std::stoll(a.mask_bits, &used, 0);
+    } catch (const std::exception&) {
+    }
+    SPECMILL_EXPECTS(used == a.mask_bits.size() && bits >= 0 && bits <= 0x7fffffff,
+                     "--mask-bits must be a non-negative integer (decimal or 0x hex), not '" + a.mask_bits + "'");
+    a.opts.mask_bits = int32_t(bits);
+  }
+  const bool dense = a.opts.align || a.opts.cutout || a.opts.resample;
   a.opts.columns = a.columns.empty() ? (dense ? default_dense_columns : parse_columns("all")) : parse_columns(a.columns);
   a.opts.device = choose_backend(a.device);
   if (a.format.empty()) {  // from the extension of --out
@@ -48,7 +90,7 @@ void run(get_args& a) {
 }
 
 const bool registered = specmill::cli::add_command(
-    {"get", "Write the columns of a list of spectra as stored, aligned or cut out (npz, npy, fits, csv, hdf5)", [](CLI::App& sub) {
+    {"get", "Write the columns of a list of spectra as stored, aligned, cut out or resampled (npz, npy, fits, csv, hdf5)", [](CLI::App& sub) {
        auto a = std::make_shared<get_args>();
        sub.add_option("--store", a->opts.store, "Store directory")->required();
        sub.add_option("--context", a->opts.context, "Dataset name")->capture_default_str();
@@ -59,13 +101,23 @@ const bool registered = specmill::cli::add_command(
                       "npz, npy, fits, csv or hdf5 (default: from --out's extension (.h5 = hdf5), else npz)");
        sub.add_option("--columns", a->columns,
                       "all, or a comma list of flux,loglam,ivar,and_mask,or_mask,wdisp,sky,model "
-                      "(default: all; flux,ivar,and_mask with --align/--cutout)");
+                      "(default: all; flux,ivar,and_mask with --align/--cutout/--resample)");
        sub.add_flag("--align", a->opts.align,
                     "Place every spectrum on the list's common log-lambda lattice (its global min to max), "
                     "zero-padded: a 2-D array per column");
        sub.add_option("--cutout", a->cutout,
                       "A-B: align, then keep the lattice pixels with centers in [A, B] Angstrom (vacuum), "
                       "zero-padded where a spectrum does not reach");
+       sub.add_option("--resample", a->resample,
+                      "log:START,STOP,STEP (log10 Angstrom) or lin:START,STOP,STEP (Angstrom): flux-conserving "
+                      "resampling onto that grid, ivar propagated, masked pixels excluded (columns flux, ivar, and_mask)");
+       sub.add_flag("--rest-frame", a->opts.rest_frame,
+                    "With --resample: the grid is in the rest frame, each spectrum shifted by its catalog z "
+                    "(flux per rest-frame Angstrom, integral conserved)");
+       sub.add_option("--redshifts", a->redshifts, "With --rest-frame: a file of z values, one a line, in ID order");
+       sub.add_option("--mask-bits", a->mask_bits,
+                      "With --resample: and_mask bits that exclude a pixel (ivar 0 always does)")
+           ->capture_default_str();
        sub.add_option("--device", a->device, "auto, cpu or cuda (auto: cuda when a GPU is present)")
            ->capture_default_str();
        sub.add_option("--out,-o", a->opts.out, "Output file ('-': stdout, for npy and csv)")->required();

@@ -296,7 +296,7 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
   progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-");
-  if (opts.align || opts.cutout) {
+  if (opts.align || opts.cutout || opts.resample) {
     write_dense(opts, st, resolved, sum, meter);
     meter.finish(resolved.size());
     return sum;

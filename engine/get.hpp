@@ -20,6 +20,7 @@
 #include "engine/lattice_window.hpp"
 #include "io/spectrum.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/wavelength_grid.hpp"
 
 namespace specmill {
 
@@ -43,6 +44,14 @@ struct get_options {
   // Dense forms. align: the list's span (list_span). cutout: align, then keep [lo, hi].
   bool align = false;
   std::optional<wavelength_range> cutout;
+  // resample: flux-conserving onto any grid (kernels/resample.hpp); columns flux, ivar,
+  // and_mask only. rest_frame: by each spectrum's z, from `redshifts` (one per ID, in request
+  // order) when given, else the catalog's. mask_bits: and_mask bits that exclude a pixel (pixels
+  // with ivar 0 are always excluded).
+  std::optional<wavelength_grid> resample;
+  bool rest_frame = false;
+  std::vector<double> redshifts;
+  int32_t mask_bits = 0;
   backend device = backend::cpu;
   size_t window_bytes = size_t(64) << 20;  // one column of one list window
 };
