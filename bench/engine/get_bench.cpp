@@ -170,8 +170,37 @@ void BM_GetAlignNpz(benchmark::State& state) {
   fs::remove(o.out);
 }
 
+// get --resample end to end minus the file: the engine reads each window on the list span and
+// resamples it (log grid with the lattice's step over 3600-9000 A, or lin 1.5 A), output to
+// /dev/null through the npy writer. Per-spectrum cost is what this reports (spectra/s).
+void BM_GetResample(benchmark::State& state, const char* grid_text, backend b) {
+  if (b == backend::cuda && cuda_device_count() == 0) {
+    state.SkipWithError("no CUDA device");
+    return;
+  }
+  const fs::path root = bench_store();
+  store st(root, store::access::read);
+  const auto ids = request(st, size_t(state.range(0)));
+  std::vector<spectrum_id> req;
+  for (const auto& r : ids) req.push_back(r.id);
+  get_options o;
+  o.store = root;
+  o.resample = parse_wavelength_grid(grid_text);
+  o.columns = dense_cols;
+  o.format = get_format::npy;
+  o.out = "/dev/null";
+  o.progress = false;
+  o.device = b;
+  size_t bytes = 0;
+  for (auto _ : state) bytes = size_t(get_spectra(o, req).width) * ids.size() * 4 * dense_cols.size();
+  report(state, ids.size(), bytes);
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_GetResample, log_1e-4_cpu, "log:3.5563,3.9542,1e-4", backend::cpu)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_GetResample, lin_1.5A_cpu, "lin:3600,9000,1.5", backend::cpu)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_GetResample, Cuda_log_1e-4, "log:3.5563,3.9542,1e-4", backend::cuda)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_FloorMemcpy, align, 0)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_GetDense, align_cpu, 0, backend::cpu)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_GetDense, Cuda_align, 0, backend::cuda)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
