@@ -1,5 +1,7 @@
 #include "engine/id_list.hpp"
 
+#include "io/catalog_locator.hpp"
+
 #include <charconv>
 
 #include "core/error.hpp"
@@ -63,9 +65,10 @@ std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& sourc
 std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids) {
   std::vector<resolved_id> out;
   out.reserve(ids.size());
+  catalog_locator locate(cat, context);
   for (auto& id : ids) {
     resolved_id r;
-    r.entry = id.specobjid ? cat.lookup(context, *id.specobjid) : cat.lookup(context, id.plate, id.mjd, id.fiberid);
+    r.entry = id.specobjid ? locate.find(*id.specobjid) : locate.find(id.plate, id.mjd, id.fiberid);
     r.id = std::move(id);
     out.push_back(std::move(r));
   }

@@ -31,6 +31,8 @@ struct resolved_id {
   uint64_t specobjid() const { return entry ? entry->meta.specobjid : id.specobjid.value_or(0); }
 };
 
+// Entries carry what the bulk paths use (io/catalog_locator.hpp): SPECOBJID, plate, mjd,
+// fiberid, z, specprimary and the location; not the catalog row's other fields.
 std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids);
 
 }  // namespace specmill
