@@ -168,18 +168,17 @@ struct photometry_pixel_op {
   const double* norm_weight;
 
   SPECMILL_HOST_DEVICE photometry_sums operator()(int64_t pixel, int64_t weight) const {
-    photometry_sums s;
-    const double b = norm_weight[weight];
-    s.covered = b;
+    const double a = flux_weight[weight], b = norm_weight[weight];
     const float f = flux[pixel], iv = ivar[pixel];
     bool good = iv > 0 && std::isfinite(iv) && std::isfinite(f);  // iv > 0 is false for NaN
     if (and_mask && (uint32_t(and_mask[pixel]) & and_mask_bits)) good = false;
-    if (good) {
-      const double a = flux_weight[weight];
-      s.flux = a * double(f);
-      s.norm = b;
-      s.variance = a * a / double(iv);
-    }
+    // Selects rather than a branch (a masked pixel's NaN or infinite terms are computed and
+    // dropped): no divergence within a warp, and no mispredicted branches on the CPU.
+    photometry_sums s;
+    s.covered = b;
+    s.flux = good ? a * double(f) : 0.0;
+    s.norm = good ? b : 0.0;
+    s.variance = good ? a * a / double(iv) : 0.0;
     return s;
   }
 };

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -19,6 +20,11 @@
 
 using namespace specmill;
 namespace fs = std::filesystem;
+
+namespace specmill {
+// gtest prints parameters with this (found by ADL) instead of raw bytes.
+inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }
+}  // namespace specmill
 
 namespace {
 
