@@ -41,8 +41,8 @@ enum photometry_flag : int32_t {
 
 struct photometry_params {
   // 0.5%: the g band's blue tail below a legacy spectrum's ~3800 A start (0.15% of its weight)
-  // passes; the u band on any SDSS spectrum (>= 44% missing) and z on BOSS spectra (~0.9% past
-  // ~10,350 A) do not.
+  // passes; the u band on any SDSS spectrum (>= 44% missing) and z on BOSS spectra (0.6-0.9%
+  // past their 10,320-10,400 A end) do not.
   double max_uncovered_fraction = 0.005;
   // 10%: enough masked weight for the renormalisation to be visibly model-dependent.
   double max_masked_fraction = 0.10;

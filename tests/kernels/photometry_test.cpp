@@ -233,7 +233,7 @@ TEST(PhotometryCuda, MatchesCpu) {
   for (size_t i = 0; i < cpu.size(); ++i) expect_close(gpu[i], cpu[i], 1e-12, "pair " + std::to_string(i));
 }
 
-TEST(PhotometryWithoutDevice, CudaPathThrows) {
+TEST(PhotometryWithoutDevice, DevicePathThrows) {
   if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   std::mt19937 rng(1);
   csr_batch b;
