@@ -207,7 +207,8 @@ SPECMILL_HOST_DEVICE inline band_flux finish_band(const photometry_sums& s, doub
 // backend::cuda: `in` and `out` are HOST pointers, staged through device memory (one copy in,
 //   kernel, one copy out); returns when `out` is written. Throws cuda_error without CUDA or
 //   without a device (also for n_spectra == 0 in a build without CUDA).
-// The backends agree to ~1e-13 relative (double sums in a different order).
+// The backends should agree to ~1e-13 relative (the same double terms summed in another
+// order); tests/kernels/photometry_test.cpp checks 1e-12 where a GPU is present.
 void synthetic_photometry(backend b, const photometry_input& in, const band_tables& bands,
                           const photometry_params& params, band_flux* out);
 
