@@ -1,0 +1,305 @@
+// Synthetic photometry on both backends against an independent float64 reference: the test
+// integrates the response over each pixel itself (a fine midpoint rule on its own linear
+// interpolation of the curve, not the kernel's Gauss-Legendre tables) and sums in a plain loop
+// (photometry_reference.hpp). Tolerances: kernel vs reference 1e-9 relative (observed <= 3e-11,
+// the midpoint rule's own error); CPU vs CUDA 1e-12 relative (the same double terms summed in another order);
+// a flat f_nu spectrum's magnitude within 1e-4 of its AB value.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <ostream>
+#include <random>
+#include <vector>
+
+#include "core/error.hpp"
+#include "io/filter_curve.hpp"
+#include "io/sdss_spec_reader.hpp"
+#include "kernels/device.hpp"
+#include "kernels/flux_units.hpp"
+#include "kernels/photometry.hpp"
+#include "photometry_reference.hpp"
+
+namespace specmill {
+inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }
+
+namespace {
+
+using test::csr_batch;
+using test::reference_photometry;
+
+constexpr float nan_f = std::numeric_limits<float>::quiet_NaN();
+
+std::vector<filter_curve> sdss_filters() { return load_filters("sdss2010-u,sdss2010-g,sdss2010-r,sdss2010-i,sdss2010-z"); }
+
+band_tables tables_of(const std::vector<filter_curve>& curves) {
+  std::vector<band_weights> w;
+  for (const auto& c : curves) w.push_back(make_band_weights(c.name, c.wavelength, c.response));
+  return band_tables(w);
+}
+
+// A narrow triangle (~20 lattice pixels) so that spectra of 31-33 pixels cover it.
+filter_curve narrow_filter() {
+  filter_curve f;
+  f.name = "narrow";
+  f.wavelength = {4995.0, 5005.0, 5015.0};
+  f.response = {0.0, 1.0, 0.0};
+  return f;
+}
+
+class Photometry : public ::testing::TestWithParam<backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == backend::cuda && cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  }
+  std::vector<band_flux> run(const csr_batch& b, const band_tables& t, const photometry_params& p = {}) {
+    std::vector<band_flux> out(b.n() * t.size(), band_flux{-1, -1, -1});
+    synthetic_photometry(GetParam(), b.input(), t, p, out.data());
+    return out;
+  }
+};
+
+void expect_close(const band_flux& got, const band_flux& want, double rel, const std::string& what) {
+  EXPECT_EQ(got.flag, want.flag) << what;
+  if (want.flag) {
+    EXPECT_TRUE(std::isnan(got.maggies) && std::isnan(got.maggies_err)) << what;
+    return;
+  }
+  EXPECT_NEAR(got.maggies, want.maggies, rel * std::abs(want.maggies) + 1e-30) << what;
+  EXPECT_NEAR(got.maggies_err, want.maggies_err, rel * std::abs(want.maggies_err) + 1e-30) << what;
+}
+
+void expect_matches_reference(const std::vector<band_flux>& got, const csr_batch& b,
+                              const std::vector<filter_curve>& curves, const photometry_params& p = {}) {
+  const auto want = reference_photometry(b, curves, p);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    expect_close(got[i], want[i], 1e-9, "spectrum " + std::to_string(i / curves.size()) + " band " + curves[i % curves.size()].name);
+}
+
+TEST_P(Photometry, FlatFnuSpectrumGivesItsABMagnitude) {
+  // f_nu = 3631 Jy * 10^(-0.4 * 20) on 2900-11500 A: every SDSS band covered, mag 20.
+  const double fnu_ujy = ab_zero_point_jy * 1e6 * std::pow(10.0, -0.4 * 20.0);
+  csr_batch b;
+  b.add_flat_fnu(34620, 5990, fnu_ujy, 4.0f);  // 10^3.4620 = 2897 A .. 10^4.0610 = 11508 A
+  const auto curves = sdss_filters();
+  const auto got = run(b, tables_of(curves));
+  for (size_t k = 0; k < curves.size(); ++k) {
+    EXPECT_EQ(got[k].flag, 0) << curves[k].name;
+    EXPECT_NEAR(ab_mag_from_maggies(got[k].maggies), 20.0, 1e-4) << curves[k].name;
+  }
+  expect_matches_reference(got, b, curves);
+}
+
+TEST_P(Photometry, RandomCsrBatchMatchesReference) {
+  // 300 spectra of random length and start around the SDSS range, random masking.
+  std::mt19937 rng(7);
+  csr_batch b;
+  for (int i = 0; i < 300; ++i) b.add_random(rng, 35400 + int(rng() % 300), 3500 + int(rng() % 1400));
+  b.add_random(rng, 35500, 0);  // an empty spectrum: not covered
+  const auto curves = sdss_filters();
+  expect_matches_reference(run(b, tables_of(curves)), b, curves);
+}
+
+TEST_P(Photometry, NanAndZeroIvarPixelsAreLeftOut) {
+  std::mt19937 rng(11);
+  csr_batch clean;
+  clean.add_random(rng, 35600, 4000, 0.0);
+  csr_batch b = clean;
+  for (size_t p = 500; p < 3500; p += 97) b.ivar[p] = 0.f;
+  for (size_t p = 520; p < 3500; p += 89) b.flux[p] = nan_f;  // NaN flux with ivar > 0
+  b.ivar[1000] = nan_f;
+  b.ivar[1001] = std::numeric_limits<float>::infinity();
+  b.ivar[1002] = -1.f;
+  const auto curves = sdss_filters();
+  const auto t = tables_of(curves);
+  const auto got = run(b, t);
+  expect_matches_reference(got, b, curves);
+  // Left out, not read as zero flux: the renormalised g, r, i stay within 1% of the unmasked
+  // values of this smooth spectrum.
+  const auto unmasked = run(clean, t);
+  for (size_t k = 1; k < 4; ++k) {
+    ASSERT_EQ(got[k].flag, 0) << curves[k].name;
+    EXPECT_NEAR(got[k].maggies / unmasked[k].maggies, 1.0, 0.01) << curves[k].name;
+  }
+}
+
+TEST_P(Photometry, AllMaskedBandIsNanWithFlag2) {
+  std::mt19937 rng(3);
+  csr_batch b;
+  b.add_random(rng, 35600, 4000, 0.0);
+  std::fill(b.ivar.begin(), b.ivar.end(), 0.f);
+  const auto curves = sdss_filters();
+  const auto got = run(b, tables_of(curves));
+  for (size_t k = 1; k < 4; ++k) {  // g, r, i: covered, all masked
+    EXPECT_EQ(got[k].flag, photometry_too_masked) << curves[k].name;
+    EXPECT_TRUE(std::isnan(got[k].maggies));
+  }
+  expect_matches_reference(got, b, curves);
+}
+
+TEST_P(Photometry, UncoveredBandIsNanWithFlag1) {
+  std::mt19937 rng(5);
+  csr_batch b;
+  b.add_random(rng, 37000, 800, 0.0);  // 5012-6026 A: inside g's red half and r's blue half
+  b.add_random(rng, 35515, 4620, 0.0); // a BOSS-like 3560-10320 A spectrum
+  const auto curves = sdss_filters();
+  const auto got = run(b, tables_of(curves));
+  for (size_t k = 0; k < 5; ++k) EXPECT_EQ(got[k].flag, photometry_not_covered) << curves[k].name;
+  EXPECT_EQ(got[5 + 0].flag, photometry_not_covered);  // u starts at 2939 A
+  EXPECT_EQ(got[5 + 1].flag, 0);
+  EXPECT_EQ(got[5 + 4].flag, photometry_not_covered);  // z runs to 11141 A
+  expect_matches_reference(got, b, curves);
+}
+
+TEST_P(Photometry, CoverageAndMaskingThresholds) {
+  const std::vector<filter_curve> curves = {narrow_filter()};
+  const band_tables t = tables_of(curves);
+  const int32_t k0 = t.view().lattice_start[0];
+  const int nw = int(t.view().offsets[1]);
+  ASSERT_GT(nw, 10);
+  std::mt19937 rng(9);
+  csr_batch b;
+  b.add_random(rng, k0 - 5, nw + 10, 0.0);  // covers the triangle
+  b.add_random(rng, k0 + 3, nw + 5, 0.0);   // misses its first 3 pixels: ~6% of the weight
+  b.add_random(rng, k0 - 5, nw + 10, 0.0);
+  b.ivar[size_t(b.offsets[2]) + 5 + size_t(nw / 2)] = 0.f;  // the peak pixel: ~11% of the weight
+  const photometry_params strict{0.005, 0.05, 0};
+  const auto got = run(b, t, strict);
+  EXPECT_EQ(got[0].flag, 0);
+  EXPECT_EQ(got[1].flag, photometry_not_covered);
+  EXPECT_EQ(got[2].flag, photometry_too_masked);
+  expect_matches_reference(got, b, curves, strict);
+  const photometry_params loose{0.5, 0.5, 0};
+  const auto lenient = run(b, t, loose);
+  for (const auto& r : lenient) EXPECT_EQ(r.flag, 0);
+  expect_matches_reference(lenient, b, curves, loose);
+}
+
+TEST_P(Photometry, AndMaskBitsMaskOnlyWhenSelected) {
+  std::mt19937 rng(13);
+  csr_batch b;
+  b.add_random(rng, 35600, 4000, 0.0);
+  for (size_t p = 0; p < b.and_mask.size(); p += 5) b.and_mask[p] = 1 << 23;  // BRIGHTSKY
+  const auto curves = sdss_filters();
+  const auto t = tables_of(curves);
+  const auto plain = run(b, t);
+  photometry_params bits;
+  bits.and_mask_bits = 1u << 23;
+  bits.max_masked_fraction = 0.5;
+  const auto masked = run(b, t, bits);
+  expect_matches_reference(plain, b, curves);
+  expect_matches_reference(masked, b, curves, bits);
+  EXPECT_NE(plain[2].maggies, masked[2].maggies);
+}
+
+TEST_P(Photometry, PixelCounts31To33AndOneSpectrum) {
+  const std::vector<filter_curve> curves = {narrow_filter()};
+  const band_tables t = tables_of(curves);
+  const int32_t k0 = t.view().lattice_start[0];
+  std::mt19937 rng(17);
+  for (int n : {31, 32, 33}) {
+    csr_batch b;
+    b.add_random(rng, k0 - 4, n, 0.1);
+    expect_matches_reference(run(b, t), b, curves);
+  }
+}
+
+TEST_P(Photometry, ZeroSpectraAndZeroBands) {
+  csr_batch b;
+  const auto t = tables_of({narrow_filter()});
+  std::vector<band_flux> out;
+  EXPECT_NO_THROW(synthetic_photometry(GetParam(), b.input(), t, {}, out.data()));
+  std::mt19937 rng(1);
+  b.add_random(rng, 35600, 100, 0.0);
+  EXPECT_NO_THROW(synthetic_photometry(GetParam(), b.input(), band_tables{}, {}, out.data()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cpu, Photometry, ::testing::Values(backend::cpu));
+INSTANTIATE_TEST_SUITE_P(Cuda, Photometry, ::testing::Values(backend::cuda));
+
+TEST(PhotometryCuda, MatchesCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  std::mt19937 rng(23);
+  csr_batch b;
+  for (int i = 0; i < 2000; ++i) b.add_random(rng, 35400 + int(rng() % 300), 3500 + int(rng() % 1400));
+  const auto t = tables_of(sdss_filters());
+  std::vector<band_flux> cpu(b.n() * t.size()), gpu(b.n() * t.size());
+  synthetic_photometry(backend::cpu, b.input(), t, {}, cpu.data());
+  synthetic_photometry(backend::cuda, b.input(), t, {}, gpu.data());
+  for (size_t i = 0; i < cpu.size(); ++i) expect_close(gpu[i], cpu[i], 1e-12, "pair " + std::to_string(i));
+}
+
+TEST(PhotometryWithoutDevice, DevicePathThrows) {
+  if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
+  std::mt19937 rng(1);
+  csr_batch b;
+  b.add_random(rng, 35600, 100, 0.0);
+  const auto t = tables_of({narrow_filter()});
+  std::vector<band_flux> out(1);
+  EXPECT_THROW(synthetic_photometry(backend::cuda, b.input(), t, {}, out.data()), cuda_error);
+  EXPECT_THROW(synthetic_photometry_device(b.input(), t.view(), {}, out.data()), cuda_error);
+}
+
+// The 10 real SDSS files: synthetic g, r, i within 1% of the pipeline's SPECTROFLUX (HDU 2),
+// read straight from the files (tests/engine/photometry_test.cpp does it through a store).
+TEST_P(Photometry, RealSdssFilesAgreeWithSpectroflux) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(SPECMILL_SHARED_DATA) / "spectra"))
+    if (e.path().extension() == ".fits") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 10u);
+  csr_batch b;
+  std::vector<spec_meta> metas;
+  for (const auto& f : files) {
+    const sdss_spectrum s = read_sdss_spectrum(f);
+    for (size_t j = 0; j < s.data.npix(); ++j) b.add_pixel(s.data.flux[j], s.data.ivar[j]);
+    b.close_spectrum(s.data.lattice_start);
+    metas.push_back(s.meta);
+  }
+  const auto curves = sdss_filters();
+  const auto got = run(b, tables_of(curves));
+  std::printf("%-28s %10s %10s %10s   (synthetic / SPECTROFLUX - 1, %%)\n", "file", "g", "r", "i");
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::printf("%-28s", files[i].stem().c_str());
+    EXPECT_EQ(got[i * 5 + 0].flag, photometry_not_covered) << files[i];  // u: never covered
+    for (size_t k = 1; k <= 3; ++k) {
+      const band_flux& r = got[i * 5 + k];
+      ASSERT_EQ(r.flag, 0) << files[i] << " " << curves[k].name;
+      const double ratio = r.maggies * 1e9 / metas[i].spectroflux[k];
+      std::printf(" %+10.3f", (ratio - 1) * 100);
+      EXPECT_NEAR(ratio, 1.0, 0.01) << files[i] << " " << curves[k].name;
+      EXPECT_GT(r.maggies_err, 0);
+      EXPECT_LT(r.maggies_err, 0.1 * r.maggies);
+    }
+    std::printf("\n");
+  }
+}
+
+TEST(BandWeights, TablesPartitionTheWholeCurve) {
+  for (const auto& c : load_filters("sdss2010-u,sdss2010-g,sdss2010-r,sdss2010-i,sdss2010-z,sdss2010noatm-g")) {
+    const band_weights w = make_band_weights(c.name, c.wavelength, c.response);
+    const auto [num, norm] = test::integrate_curve(c, c.wavelength.front(), c.wavelength.back());
+    EXPECT_NEAR(w.norm_total, norm, 1e-9 * norm) << c.name;
+    double flux_sum = 0;
+    for (double a : w.flux_weight) flux_sum += a;
+    EXPECT_NEAR(flux_sum, num * test::flux_weight_scale, 1e-9 * flux_sum) << c.name;
+    EXPECT_GT(w.norm_weight.front(), 0) << c.name;  // trimmed to the support
+    EXPECT_GT(w.norm_weight.back(), 0) << c.name;
+  }
+}
+
+TEST(BandWeights, RejectsBadCurves) {
+  const std::vector<double> w = {1, 2, 3}, r = {0, 1, 0};
+  EXPECT_THROW(make_band_weights("x", std::vector<double>{1}, std::vector<double>{1}), invalid_argument);
+  EXPECT_THROW(make_band_weights("x", w, std::vector<double>{0, 0, 0}), invalid_argument);
+  EXPECT_THROW(make_band_weights("x", std::vector<double>{1, 3, 2}, r), invalid_argument);
+  EXPECT_THROW(make_band_weights("x", w, std::vector<double>{0, -1, 0}), invalid_argument);
+  EXPECT_THROW(make_band_weights("x", w, std::vector<double>{0, 1}), invalid_argument);
+}
+
+}  // namespace
+}  // namespace specmill
