@@ -145,3 +145,20 @@ def test_unknown_ids_and_bad_requests(specmill, shared, tmp_path):
     assert p.returncode == 2 and "bogus" in p.stderr
     p = specmill("get", "--store", tmp_path / "nostore", "--ids", ids, "--out", tmp_path / "x.npz", check=False)
     assert p.returncode == 3
+
+
+def test_hdf5_output_holds_the_npz_arrays(specmill, shared, tmp_path):
+    import h5py
+    store, files = ingest_real(specmill, shared, tmp_path)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join("-".join(f.stem.split("-")[1:]) for f in files) + "\n1234,55555,1\n")
+    specmill("get", "--store", store, "--ids", ids, "--out", tmp_path / "a.npz")
+    specmill("get", "--store", store, "--ids", ids, "--out", tmp_path / "a.h5")
+    z = np.load(tmp_path / "a.npz")
+    with h5py.File(tmp_path / "a.h5", "r") as h:
+        for name in COLUMNS + ["offsets", "specobjid"]:
+            assert h[name].dtype == z[name].dtype, name
+            assert np.array_equal(h[name][:].view(np.uint8), z[name].view(np.uint8)), name
+        assert h["found"][:].astype(bool).tolist() == z["found"].tolist()
+        assert h.attrs["context"] in ("sdss_dr16", b"sdss_dr16")
+    assert not (tmp_path / "a.h5.tmp").exists()
