@@ -72,14 +72,7 @@ void run(get_args& a) {
   }
   a.opts.format = parse_get_format(a.format);
   a.opts.progress = spdlog::get_level() <= spdlog::level::info;
-  std::vector<spectrum_id> ids;
-  if (a.ids == "-") {
-    ids = read_id_list(std::cin, "stdin");
-  } else {
-    std::ifstream in(a.ids);
-    if (!in) throw not_found("cannot read ID list " + a.ids);
-    ids = read_id_list(in, a.ids);
-  }
+  std::vector<spectrum_id> ids = load_id_list(a.ids);
   const auto s = get_spectra(a.opts, std::move(ids));
   for (const auto& m : s.missing) spdlog::warn("not found: {}", m);
   if (dense)

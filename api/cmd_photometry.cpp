@@ -22,14 +22,7 @@ void run(photometry_args& a) {
   a.opts.progress = spdlog::get_level() <= spdlog::level::info;
   SPECMILL_EXPECTS(a.opts.params.max_uncovered_fraction >= 0 && a.opts.params.max_masked_fraction >= 0,
                    "--max-uncovered and --max-masked must be >= 0");
-  std::vector<spectrum_id> ids;
-  if (a.ids == "-") {
-    ids = read_id_list(std::cin, "stdin");
-  } else {
-    std::ifstream in(a.ids);
-    if (!in) throw not_found("cannot read ID list " + a.ids);
-    ids = read_id_list(in, a.ids);
-  }
+  std::vector<spectrum_id> ids = load_id_list(a.ids);
   const auto s = run_photometry(a.opts, std::move(ids));
   for (const auto& m : s.missing) spdlog::warn("not found: {}", m);
   std::string flagged;

@@ -18,14 +18,7 @@ struct span_args {
 
 void run(const span_args& a) {
   using namespace specmill;
-  std::vector<spectrum_id> ids;
-  if (a.ids == "-") {
-    ids = read_id_list(std::cin, "stdin");
-  } else {
-    std::ifstream in(a.ids);
-    if (!in) throw not_found("cannot read ID list " + a.ids);
-    ids = read_id_list(in, a.ids);
-  }
+  std::vector<spectrum_id> ids = load_id_list(a.ids);
   const auto r = get_list_span(a.store, a.context, std::move(ids));
   const lattice_window& s = r.span;
   nlohmann::ordered_json j;

@@ -22,6 +22,23 @@ namespace {
 
 std::string column_descr(column c) { return column_is_int(c) ? "<i4" : "<f4"; }
 
+// The per-item arrays of the stored form: CSR pixel offsets, SPECOBJID, found.
+struct list_index {
+  std::vector<int64_t> offsets;
+  std::vector<uint64_t> specobjid;
+  std::vector<uint8_t> found;
+};
+
+list_index index_of(const std::vector<resolved_id>& ids) {
+  list_index x{std::vector<int64_t>(ids.size() + 1, 0), std::vector<uint64_t>(ids.size()), std::vector<uint8_t>(ids.size())};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    x.offsets[i + 1] = x.offsets[i] + (ids[i].has_pixels() ? ids[i].entry->location->npix : 0);
+    x.specobjid[i] = ids[i].specobjid();
+    x.found[i] = ids[i].has_pixels();
+  }
+  return x;
+}
+
 void write_npz(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
                progress_meter& meter) {
   npz_writer npz(opts.out);
@@ -41,22 +58,11 @@ void write_npz(const get_options& opts, batch_reader& reader, const std::vector<
     }
     npz.end_array();
   }
-  std::vector<int64_t> offsets(ids.size() + 1, 0);
-  std::vector<uint64_t> specobjid(ids.size());
-  std::vector<uint8_t> found(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    offsets[i + 1] = offsets[i] + (ids[i].has_pixels() ? ids[i].entry->location->npix : 0);
-    specobjid[i] = ids[i].specobjid();
-    found[i] = ids[i].has_pixels();
-  }
-  npz.begin_array("offsets", npy_dtype::i8, {uint64_t(offsets.size())});
-  npz.append(offsets.data(), offsets.size());
-  npz.end_array();
-  npz.begin_array("specobjid", npy_dtype::u8, {uint64_t(specobjid.size())});
-  npz.append(specobjid.data(), specobjid.size());
-  npz.end_array();
-  npz.begin_array("found", npy_dtype::b1, {uint64_t(found.size())});
-  npz.append(found.data(), found.size());
+  const list_index x = index_of(ids);
+  npz.write_array<int64_t>("offsets", x.offsets);
+  npz.write_array<uint64_t>("specobjid", x.specobjid);
+  npz.begin_array("found", npy_dtype::b1, {uint64_t(x.found.size())});
+  npz.append(x.found.data(), x.found.size());
   npz.end_array();
   npz.close();
 }
@@ -224,20 +230,13 @@ void write_hdf5(const get_options& opts, batch_reader& reader, const std::vector
     done += w.last - w.first;
     meter.update(done);
   }
-  std::vector<int64_t> offsets(ids.size() + 1, 0);
-  std::vector<uint64_t> specobjid(ids.size());
-  std::vector<uint8_t> found(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    offsets[i + 1] = offsets[i] + (ids[i].has_pixels() ? ids[i].entry->location->npix : 0);
-    specobjid[i] = ids[i].specobjid();
-    found[i] = ids[i].has_pixels();
-  }
-  h5.create("offsets", npy_dtype::i8, {offsets.size()});
-  h5.write("offsets", 0, offsets.size(), offsets.data());
-  h5.create("specobjid", npy_dtype::u8, {specobjid.size()});
-  h5.write("specobjid", 0, specobjid.size(), specobjid.data());
-  h5.create("found", npy_dtype::b1, {found.size()});
-  h5.write("found", 0, found.size(), found.data());
+  const list_index x = index_of(ids);
+  h5.create("offsets", npy_dtype::i8, {x.offsets.size()});
+  h5.write("offsets", 0, x.offsets.size(), x.offsets.data());
+  h5.create("specobjid", npy_dtype::u8, {x.specobjid.size()});
+  h5.write("specobjid", 0, x.specobjid.size(), x.specobjid.data());
+  h5.create("found", npy_dtype::b1, {x.found.size()});
+  h5.write("found", 0, x.found.size(), x.found.data());
   h5.attribute("context", opts.context);
   h5.close();
 }

@@ -3,6 +3,8 @@
 #include "io/catalog_locator.hpp"
 
 #include <charconv>
+#include <fstream>
+#include <iostream>
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
@@ -60,6 +62,13 @@ std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& sourc
     }
   }
   return ids;
+}
+
+std::vector<spectrum_id> load_id_list(const std::string& path) {
+  if (path == "-") return read_id_list(std::cin, "stdin");
+  std::ifstream in(path);
+  if (!in) throw not_found("cannot read ID list " + path);
+  return read_id_list(in, path);
 }
 
 std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids) {

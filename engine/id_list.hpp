@@ -23,6 +23,8 @@ struct spectrum_id {
 // Throws invalid_argument naming the line for malformed text.
 spectrum_id parse_spectrum_id(std::string_view line);
 std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& source_name);
+// The list in a file, or on stdin for "-". not_found when the file cannot be read.
+std::vector<spectrum_id> load_id_list(const std::string& path);
 
 struct resolved_id {
   spectrum_id id;

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "engine/progress.hpp"
+#include "engine/output_file.hpp"
 #include "engine/store.hpp"
 #include "io/filter_curve.hpp"
 #include "kernels/flux_units.hpp"
@@ -14,38 +15,6 @@
 namespace specmill {
 namespace {
 
-// stdout or a file, with errors that name the path.
-class csv_output {
- public:
-  explicit csv_output(const std::filesystem::path& p) : path_(p) {
-    if (p == "-") {
-      f_ = stdout;
-    } else {
-      f_ = std::fopen(p.c_str(), "wb");
-      if (!f_) throw io_error("cannot write " + p.string() + ": " + std::strerror(errno));
-      own_ = true;
-    }
-  }
-  ~csv_output() {
-    if (own_ && f_) std::fclose(f_);
-  }
-  csv_output(const csv_output&) = delete;
-  csv_output& operator=(const csv_output&) = delete;
-  void write(const std::string& s) {
-    if (!s.empty() && std::fwrite(s.data(), 1, s.size(), f_) != s.size())
-      throw io_error("write failed: " + path_.string() + ": " + std::strerror(errno));
-  }
-  void close() {
-    const int rc = own_ ? std::fclose(f_) : std::fflush(f_);
-    f_ = own_ ? nullptr : f_;
-    if (rc != 0) throw io_error("write failed: " + path_.string() + ": " + std::strerror(errno));
-  }
-
- private:
-  std::filesystem::path path_;
-  FILE* f_ = nullptr;
-  bool own_ = false;
-};
 
 // Nine significant digits: more than a float32 flux carries, short enough to read; "nan" for
 // flagged values (numpy, pandas and astropy all read it).
@@ -139,7 +108,7 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
 
-  csv_output out(opts.out);
+  output_file out(opts.out);
   out.write("specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag\n");
   progress_meter meter("photometry", resolved.size(), opts.progress && opts.out != "-");
   std::string text;

@@ -7,6 +7,7 @@
 #include <cub/block/block_reduce.cuh>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/cuda_launch.hpp"
 #include "kernels/photometry.hpp"
 
 namespace specmill {
@@ -39,12 +40,7 @@ __global__ void __launch_bounds__(block_threads)
   }
 }
 
-int grid_for(size_t pairs) {
-  int device = 0, sms = 0;
-  SPECMILL_CUDA_TRY(cudaGetDevice(&device));
-  SPECMILL_CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  return int(std::max<size_t>(1, std::min<size_t>(pairs, size_t(sms) * 32)));
-}
+int grid_for(size_t pairs) { return detail::grid_blocks(pairs, 32); }  // a block per pair
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/cuda_launch.hpp"
 #include "kernels/resample.hpp"
 
 namespace specmill {
@@ -25,15 +26,7 @@ __global__ void resample_kernel(resample_pixel_op op, size_t total) {
     op(i / n_out, int64_t(i % n_out));
 }
 
-// Enough blocks to fill every multiprocessor several times over; the grid-stride loop covers
-// the rest.
-int grid_for(size_t work) {
-  int device = 0, sms = 0;
-  SPECMILL_CUDA_TRY(cudaGetDevice(&device));
-  SPECMILL_CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  const size_t wanted = (work + block_threads - 1) / block_threads;
-  return int(std::max<size_t>(1, std::min<size_t>(wanted, size_t(sms) * 16)));
-}
+int grid_for(size_t work) { return detail::grid_blocks((work + block_threads - 1) / block_threads, 16); }
 
 }  // namespace
 

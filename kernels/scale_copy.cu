@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/cuda_launch.hpp"
 #include "kernels/scale_copy.hpp"
 
 namespace specmill {
@@ -29,15 +30,7 @@ __global__ void scale_copy_scalar(const float* in, float* out, size_t n, scale_o
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) out[i] = op(in[i]);
 }
 
-// Enough blocks to fill every multiprocessor several times over, no more: the grid-stride
-// loop covers the rest, so the grid never depends on n beyond small inputs.
-int grid_for(size_t work) {
-  int device = 0, sms = 0;
-  SPECMILL_CUDA_TRY(cudaGetDevice(&device));
-  SPECMILL_CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  const size_t wanted = (work + block_threads - 1) / block_threads;
-  return int(std::max<size_t>(1, std::min<size_t>(wanted, size_t(sms) * 8)));
-}
+int grid_for(size_t work) { return detail::grid_blocks((work + block_threads - 1) / block_threads, 8); }
 
 }  // namespace
 

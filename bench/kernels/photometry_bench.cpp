@@ -21,6 +21,7 @@
 #if defined(SPECMILL_WITH_CUDA)
 #include <cuda_runtime.h>
 
+#include "bench/common/device_timing.hpp"
 #include "kernels/cuda_check.hpp"
 #endif
 
@@ -114,26 +115,6 @@ device_buffer upload(const std::vector<T>& v) {
   return d;
 }
 
-template <class Op>
-void time_on_device(benchmark::State& state, cuda_stream& stream, Op op) {
-  cudaEvent_t start = nullptr, stop = nullptr;
-  SPECMILL_CUDA_TRY(cudaEventCreate(&start));
-  SPECMILL_CUDA_TRY(cudaEventCreate(&stop));
-  const auto s = static_cast<cudaStream_t>(stream.handle());
-  op();  // warm-up
-  stream.synchronize();
-  for (auto _ : state) {
-    SPECMILL_CUDA_TRY(cudaEventRecord(start, s));
-    op();
-    SPECMILL_CUDA_TRY(cudaEventRecord(stop, s));
-    SPECMILL_CUDA_TRY(cudaEventSynchronize(stop));
-    float ms = 0;
-    SPECMILL_CUDA_TRY(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(double(ms) / 1e3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-}
 
 void BM_PhotometryCuda(benchmark::State& state) {
   const batch& b = shared_batch(size_t(state.range(0)));
@@ -149,7 +130,7 @@ void BM_PhotometryCuda(benchmark::State& state) {
   const band_table_view view{bands.size(), b_off.data<int64_t>(), b_start.data<int32_t>(), b_flux.data<double>(),
                              b_norm.data<double>(), b_total.data<double>()};
   cuda_stream stream;
-  time_on_device(state, stream, [&] { synthetic_photometry_device(in, view, {}, out.data<band_flux>(), stream); });
+  specmill::bench::time_on_device(state, stream, [&] { synthetic_photometry_device(in, view, {}, out.data<band_flux>(), stream); });
   set_counters(state, b);
 }
 
@@ -158,7 +139,7 @@ void BM_MemcpyFloorCuda(benchmark::State& state) {
   device_buffer src(b.input_bytes()), dst(b.input_bytes());
   cuda_stream stream;
   const auto s = static_cast<cudaStream_t>(stream.handle());
-  time_on_device(state, stream, [&] {
+  specmill::bench::time_on_device(state, stream, [&] {
     SPECMILL_CUDA_TRY(cudaMemcpyAsync(dst.data(), src.data(), src.size(), cudaMemcpyDeviceToDevice, s));
   });
   set_counters(state, b);

@@ -26,6 +26,7 @@
 #if defined(SPECMILL_WITH_CUDA)
 #include <cuda_runtime.h>
 
+#include "bench/common/device_timing.hpp"
 #include "kernels/cuda_check.hpp"
 #endif
 
@@ -120,27 +121,6 @@ bool skip_without_device(benchmark::State& state) {
 }
 
 #if defined(SPECMILL_WITH_CUDA)
-// Times one operation per iteration with events on `stream`.
-template <class Op>
-void time_on_device(benchmark::State& state, specmill::cuda_stream& stream, Op op) {
-  cudaEvent_t start = nullptr, stop = nullptr;
-  SPECMILL_CUDA_TRY(cudaEventCreate(&start));
-  SPECMILL_CUDA_TRY(cudaEventCreate(&stop));
-  const auto s = static_cast<cudaStream_t>(stream.handle());
-  op();  // warm-up: first-launch costs stay out of the numbers
-  stream.synchronize();
-  for (auto _ : state) {
-    SPECMILL_CUDA_TRY(cudaEventRecord(start, s));
-    op();
-    SPECMILL_CUDA_TRY(cudaEventRecord(stop, s));
-    SPECMILL_CUDA_TRY(cudaEventSynchronize(stop));
-    float ms = 0;
-    SPECMILL_CUDA_TRY(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(double(ms) / 1e3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-}
 
 template <class T>
 specmill::device_buffer upload(const std::vector<T>& host) {
@@ -164,7 +144,7 @@ void BM_ResampleCuda(benchmark::State& state) {
                                    rest_frame(state.range(0)) ? shift.data<double>() : nullptr};
   const specmill::resampled_batch out{out_flux.data<float>(), out_ivar.data<float>(), out_mask.data<int32_t>()};
   specmill::cuda_stream stream;
-  time_on_device(state, stream, [&] { specmill::resample_device(in, grid, 1 << 3, out, stream); });
+  specmill::bench::time_on_device(state, stream, [&] { specmill::resample_device(in, grid, 1 << 3, out, stream); });
   state.SetLabel(grids[state.range(0)]);
   set_counters(state, size_t(grid.size()));
 #endif
@@ -178,7 +158,7 @@ void BM_MemcpyFloorCuda(benchmark::State& state) {
   specmill::device_buffer src(half), dst(half);
   specmill::cuda_stream stream;
   const auto s = static_cast<cudaStream_t>(stream.handle());
-  time_on_device(state, stream, [&] {
+  specmill::bench::time_on_device(state, stream, [&] {
     SPECMILL_CUDA_TRY(cudaMemcpyAsync(dst.data(), src.data(), half, cudaMemcpyDeviceToDevice, s));
   });
   state.SetLabel(grids[state.range(0)]);

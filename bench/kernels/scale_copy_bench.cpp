@@ -18,6 +18,7 @@
 #if defined(SPECMILL_WITH_CUDA)
 #include <cuda_runtime.h>
 
+#include "bench/common/device_timing.hpp"
 #include "kernels/cuda_check.hpp"
 #endif
 
@@ -68,27 +69,6 @@ void BM_MemcpyFloorCpu(benchmark::State& state) {
 
 // ------------------------------------------------------------------ CUDA
 #if defined(SPECMILL_WITH_CUDA)
-// Times one operation per iteration with events on `stream`.
-template <class Op>
-void time_on_device(benchmark::State& state, specmill::cuda_stream& stream, Op op) {
-  cudaEvent_t start = nullptr, stop = nullptr;
-  SPECMILL_CUDA_TRY(cudaEventCreate(&start));
-  SPECMILL_CUDA_TRY(cudaEventCreate(&stop));
-  const auto s = static_cast<cudaStream_t>(stream.handle());
-  op();  // warm-up: first-launch costs stay out of the numbers
-  stream.synchronize();
-  for (auto _ : state) {
-    SPECMILL_CUDA_TRY(cudaEventRecord(start, s));
-    op();
-    SPECMILL_CUDA_TRY(cudaEventRecord(stop, s));
-    SPECMILL_CUDA_TRY(cudaEventSynchronize(stop));
-    float ms = 0;
-    SPECMILL_CUDA_TRY(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(double(ms) / 1e3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-}
 #endif
 
 bool skip_without_device(benchmark::State& state) {
@@ -105,7 +85,7 @@ void BM_ScaleCopyCuda(benchmark::State& state) {
   specmill::device_buffer in(n * sizeof(float)), out(n * sizeof(float));
   in.copy_from_host(host.data(), in.size());
   specmill::cuda_stream stream;
-  time_on_device(state, stream, [&] {
+  specmill::bench::time_on_device(state, stream, [&] {
     specmill::scale_copy_device(in.data<float>(), out.data<float>(), n, 1.5f, stream);
   });
   set_counters(state, n);
@@ -119,7 +99,7 @@ void BM_MemcpyFloorCuda(benchmark::State& state) {
   specmill::device_buffer in(n * sizeof(float)), out(n * sizeof(float));
   specmill::cuda_stream stream;
   const auto s = static_cast<cudaStream_t>(stream.handle());
-  time_on_device(state, stream, [&] {
+  specmill::bench::time_on_device(state, stream, [&] {
     SPECMILL_CUDA_TRY(cudaMemcpyAsync(out.data(), in.data(), in.size(), cudaMemcpyDeviceToDevice, s));
   });
   set_counters(state, n);
