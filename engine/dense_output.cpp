@@ -66,8 +66,10 @@ class spool_file {
 
 class npz_sink : public dense_sink {
  public:
-  npz_sink(const fs::path& out, dense_layout l) : l_(std::move(l)), npz_(out) {
-    for (size_t k = 1; k < l_.names.size(); ++k) spools_.push_back(std::make_unique<spool_file>(out.parent_path()));
+  npz_sink(const fs::path& out, dense_layout l, const byte_sink& stream)
+      : l_(std::move(l)), npz_(stream ? npz_writer(stream) : npz_writer(out)) {
+    const fs::path spool_dir = stream ? fs::temp_directory_path() : out.parent_path();
+    for (size_t k = 1; k < l_.names.size(); ++k) spools_.push_back(std::make_unique<spool_file>(spool_dir));
     if (!l_.names.empty()) begin(0);
   }
   void write(size_t, size_t nrows, std::span<const void* const> cols) override {
@@ -102,7 +104,7 @@ class npz_sink : public dense_sink {
 
 class npy_sink : public dense_sink {
  public:
-  npy_sink(const fs::path& out, dense_layout l) : l_(std::move(l)), out_(out) {
+  npy_sink(const fs::path& out, dense_layout l, const byte_sink& stream) : l_(std::move(l)), out_(out, stream) {
     const std::vector<uint64_t> shape{l_.n_rows, uint64_t(l_.width)};
     std::string descr;
     if (l_.names.size() == 1) {
@@ -138,7 +140,7 @@ class npy_sink : public dense_sink {
 
 class csv_sink : public dense_sink {
  public:
-  csv_sink(const fs::path& out, dense_layout l) : l_(std::move(l)), out_(out) {
+  csv_sink(const fs::path& out, dense_layout l, const byte_sink& stream) : l_(std::move(l)), out_(out, stream) {
     std::string head = "specobjid,pixel,wavelength";
     for (const auto& n : l_.names) head += "," + n;
     out_.write(head + "\n");
@@ -285,14 +287,17 @@ class fits_sink : public dense_sink {
 
 }  // namespace
 
-std::unique_ptr<dense_sink> make_dense_sink(get_format f, const fs::path& out, dense_layout layout) {
+std::unique_ptr<dense_sink> make_dense_sink(get_format f, const fs::path& out, dense_layout layout,
+                                            const byte_sink& stream) {
   SPECMILL_EXPECTS(layout.names.size() == layout.is_int.size(), "dense_layout: names and types differ in length");
+  SPECMILL_EXPECTS(!stream || f == get_format::npz || f == get_format::npy || f == get_format::csv,
+                   "fits and hdf5 output need a file");
   switch (f) {
     case get_format::npz:
-      SPECMILL_EXPECTS(out != "-", "npz output needs a file (--out FILE.npz)");
-      return std::make_unique<npz_sink>(out, std::move(layout));
-    case get_format::npy: return std::make_unique<npy_sink>(out, std::move(layout));
-    case get_format::csv: return std::make_unique<csv_sink>(out, std::move(layout));
+      SPECMILL_EXPECTS(stream || out != "-", "npz output needs a file (--out FILE.npz)");
+      return std::make_unique<npz_sink>(out, std::move(layout), stream);
+    case get_format::npy: return std::make_unique<npy_sink>(out, std::move(layout), stream);
+    case get_format::csv: return std::make_unique<csv_sink>(out, std::move(layout), stream);
     case get_format::hdf5:
       SPECMILL_EXPECTS(out != "-", "HDF5 output needs a file (--out FILE.h5)");
       return std::make_unique<hdf5_sink>(out, std::move(layout));

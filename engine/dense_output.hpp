@@ -13,6 +13,7 @@
 //   csv   one line per (spectrum, pixel): specobjid, pixel, wavelength, then the columns
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -44,6 +45,9 @@ class dense_sink {
   virtual void close() = 0;
 };
 
-std::unique_ptr<dense_sink> make_dense_sink(get_format f, const std::filesystem::path& out, dense_layout layout);
+// To `out`, or chunk by chunk to `stream` when it is set (npz, npy, csv only; fits and hdf5
+// need a file: engine/get.cpp writes those to a temporary file first).
+std::unique_ptr<dense_sink> make_dense_sink(get_format f, const std::filesystem::path& out, dense_layout layout,
+                                            const std::function<void(const char*, size_t)>& stream = {});
 
 }  // namespace specmill

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <unistd.h>
 #include <memory>
 
 #include <fitsio.h>
@@ -41,7 +43,7 @@ list_index index_of(const std::vector<resolved_id>& ids) {
 
 void write_npz(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
                progress_meter& meter) {
-  npz_writer npz(opts.out);
+  npz_writer npz = opts.sink ? npz_writer(opts.sink) : npz_writer(opts.out);
   const auto& windows = reader.windows();
   int64_t all_pixels = 0;
   for (const auto& w : windows) all_pixels += w.pixels();
@@ -85,7 +87,7 @@ void write_npy(const get_options& opts, batch_reader& reader, progress_meter& me
   descr += "]";
   int64_t all_pixels = 0;
   for (const auto& w : reader.windows()) all_pixels += w.pixels();
-  output_file out(opts.out);
+  output_file out(opts.out, opts.sink);
   const std::string header = npy_header(descr, std::vector<uint64_t>{uint64_t(all_pixels)});
   out.write(header.data(), header.size());
   const size_t rec = opts.columns.size() * 4;
@@ -105,7 +107,7 @@ void write_npy(const get_options& opts, batch_reader& reader, progress_meter& me
 
 void write_csv(const get_options& opts, batch_reader& reader, const std::vector<resolved_id>& ids,
                progress_meter& meter) {
-  output_file out(opts.out);
+  output_file out(opts.out, opts.sink);
   std::string text = "specobjid,pixel";
   for (column c : opts.columns) text += "," + std::string(column_names[int(c)]);
   text += "\n";
@@ -241,6 +243,32 @@ void write_hdf5(const get_options& opts, batch_reader& reader, const std::vector
   h5.close();
 }
 
+// fits and hdf5 need a seekable file: write one in the temporary directory, then stream it.
+get_summary get_via_temporary_file(const get_options& opts, std::vector<spectrum_id> ids) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "specmill-get-XXXXXX").string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw io_error("cannot create a temporary file: " + std::string(std::strerror(errno)));
+  ::close(fd);
+  struct remover {
+    std::filesystem::path p;
+    ~remover() {
+      std::error_code ec;
+      std::filesystem::remove(p, ec);
+    }
+  } tmp{tmpl};
+  get_options file_opts = opts;
+  file_opts.sink = nullptr;
+  file_opts.out = tmp.p;
+  const get_summary sum = get_spectra(file_opts, std::move(ids));
+  std::ifstream in(tmp.p, std::ios::binary);
+  std::vector<char> buf(size_t(4) << 20);
+  while (in) {
+    in.read(buf.data(), std::streamsize(buf.size()));
+    if (in.gcount() > 0) opts.sink(buf.data(), size_t(in.gcount()));
+  }
+  return sum;
+}
+
 }  // namespace
 
 get_format parse_get_format(std::string_view text) {
@@ -276,7 +304,9 @@ std::vector<column> parse_columns(std::string_view list) {
 
 get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
   SPECMILL_EXPECTS(!opts.columns.empty(), "no columns requested");
-  SPECMILL_EXPECTS(!opts.out.empty(), "no output path (--out)");
+  SPECMILL_EXPECTS(!opts.out.empty() || opts.sink, "no output path (--out)");
+  if (opts.sink && (opts.format == get_format::fits || opts.format == get_format::hdf5))
+    return get_via_temporary_file(opts, std::move(ids));
   store st(opts.store, store::access::read);
   SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
                    "unknown context '" + opts.context + "' in store " + opts.store.string());
@@ -295,7 +325,7 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
   progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-");
-  if (opts.align || opts.cutout || opts.resample) {
+  if (opts.align || opts.cutout || opts.window || opts.resample) {
     write_dense(opts, st, resolved, sum, meter);
     meter.finish(resolved.size());
     return sum;

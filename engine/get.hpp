@@ -12,6 +12,7 @@
 // column a 2-D array [n_spectra, n_pixels] on one wavelength grid. docs/cli.md documents the
 // layouts.
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,11 +40,16 @@ struct get_options {
                               column::or_mask, column::wdisp, column::sky, column::model};
   get_format format = get_format::npz;
   std::filesystem::path out;   // "-" writes npy/csv to stdout
+  // When set, the result goes to this function chunk by chunk instead of `out` (the REST
+  // service streams it into the response). fits and hdf5, which need a seekable file, are
+  // written to a temporary file first and then streamed.
+  std::function<void(const char*, size_t)> sink;
   bool progress = true;
 
   // Dense forms. align: the list's span (list_span). cutout: align, then keep [lo, hi].
   bool align = false;
   std::optional<wavelength_range> cutout;
+  std::optional<lattice_window> window;  // an explicit lattice window (the service's w0/w1)
   // resample: flux-conserving onto any grid (kernels/resample.hpp); columns flux, ivar,
   // and_mask only. rest_frame: by each spectrum's z, from `redshifts` (one per ID, in request
   // order) when given, else the catalog's. mask_bits: and_mask bits that exclude a pixel (pixels

@@ -139,7 +139,7 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
     l.loglam.push_back(std::log10(grid.center_angstrom(k)));
   }
   l.grid = to_string(grid) + (opts.rest_frame ? " (rest frame)" : " (observed frame)");
-  auto sink = make_dense_sink(opts.format, opts.out, std::move(l));
+  auto sink = make_dense_sink(opts.format, opts.out, std::move(l), opts.sink);
 
   size_t max_rows = 0;
   for (const auto& w : reader.windows()) max_rows = std::max(max_rows, w.rows());
@@ -175,10 +175,12 @@ void write_dense(const get_options& opts, store& st, const std::vector<resolved_
     return;
   }
   const std::vector<column> cols = dense_columns(opts.columns, opts.format);
-  const lattice_window grid = opts.cutout ? cutout_window(*opts.cutout) : list_span(ids);
+  const lattice_window grid = opts.window ? *opts.window : opts.cutout ? cutout_window(*opts.cutout) : list_span(ids);
+  SPECMILL_EXPECTS(grid.width > 0 && grid.width <= 1'000'000, "the wavelength window holds " +
+                                                                 std::to_string(grid.width) + " pixels (1 to 1,000,000)");
   sum.width = grid.width;
   aligned_reader reader(st, ids, grid, opts.device, opts.window_bytes);
-  auto sink = make_dense_sink(opts.format, opts.out, layout_for(opts, cols, ids, grid));
+  auto sink = make_dense_sink(opts.format, opts.out, layout_for(opts, cols, ids, grid), opts.sink);
   pipeline(reader, cols, meter, [&](const aligned_reader::window& w, window_buffers& slot) {
     sink->write(w.first, w.rows(), slot.ptrs);
   });
