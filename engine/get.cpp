@@ -243,32 +243,6 @@ void write_hdf5(const get_options& opts, batch_reader& reader, const std::vector
   h5.close();
 }
 
-// fits and hdf5 need a seekable file: write one in the temporary directory, then stream it.
-get_summary get_via_temporary_file(const get_options& opts, std::vector<spectrum_id> ids) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "specmill-get-XXXXXX").string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw io_error("cannot create a temporary file: " + std::string(std::strerror(errno)));
-  ::close(fd);
-  struct remover {
-    std::filesystem::path p;
-    ~remover() {
-      std::error_code ec;
-      std::filesystem::remove(p, ec);
-    }
-  } tmp{tmpl};
-  get_options file_opts = opts;
-  file_opts.sink = nullptr;
-  file_opts.out = tmp.p;
-  const get_summary sum = get_spectra(file_opts, std::move(ids));
-  std::ifstream in(tmp.p, std::ios::binary);
-  std::vector<char> buf(size_t(4) << 20);
-  while (in) {
-    in.read(buf.data(), std::streamsize(buf.size()));
-    if (in.gcount() > 0) opts.sink(buf.data(), size_t(in.gcount()));
-  }
-  return sum;
-}
-
 }  // namespace
 
 get_format parse_get_format(std::string_view text) {
@@ -302,18 +276,21 @@ std::vector<column> parse_columns(std::string_view list) {
   return cols;
 }
 
-get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
+prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, store* st) {
   SPECMILL_EXPECTS(!opts.columns.empty(), "no columns requested");
-  SPECMILL_EXPECTS(!opts.out.empty() || opts.sink, "no output path (--out)");
-  if (opts.sink && (opts.format == get_format::fits || opts.format == get_format::hdf5))
-    return get_via_temporary_file(opts, std::move(ids));
-  store st(opts.store, store::access::read);
-  SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
+  prepared_get p;
+  p.opts = opts;
+  if (!st) {
+    p.own = std::make_unique<store>(opts.store, store::access::read);
+    st = p.own.get();
+  }
+  p.st = st;
+  SPECMILL_EXPECTS(st->catalog().has_context(opts.context),
                    "unknown context '" + opts.context + "' in store " + opts.store.string());
-  get_summary sum;
+  get_summary& sum = p.summary;
   sum.requested = ids.size();
-  const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
-  for (const auto& r : resolved) {
+  p.ids = resolve_ids(st->catalog(), opts.context, std::move(ids));
+  for (const auto& r : p.ids) {
     if (r.has_pixels()) {
       ++sum.found;
       sum.pixels += r.entry->location->npix;
@@ -324,8 +301,48 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
   if (sum.found == 0)
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
-  progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-");
-  if (opts.align || opts.cutout || opts.window || opts.resample) {
+  if (p.dense()) sum.width = check_dense(opts, p.ids);
+  return p;
+}
+
+namespace {
+
+// fits and hdf5 need a seekable file: write one in the temporary directory, then stream it.
+get_summary run_via_temporary_file(prepared_get& p) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "specmill-get-XXXXXX").string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw io_error("cannot create a temporary file: " + std::string(std::strerror(errno)));
+  ::close(fd);
+  struct remover {
+    std::filesystem::path p;
+    ~remover() {
+      std::error_code ec;
+      std::filesystem::remove(p, ec);
+    }
+  } tmp{tmpl};
+  const auto sink = std::exchange(p.opts.sink, nullptr);
+  p.opts.out = tmp.p;
+  const get_summary sum = run_get(p);
+  std::ifstream in(tmp.p, std::ios::binary);
+  std::vector<char> buf(size_t(4) << 20);
+  while (in) {
+    in.read(buf.data(), std::streamsize(buf.size()));
+    if (in.gcount() > 0) sink(buf.data(), size_t(in.gcount()));
+  }
+  return sum;
+}
+
+}  // namespace
+
+get_summary run_get(prepared_get& p) {
+  const get_options& opts = p.opts;
+  SPECMILL_EXPECTS(!opts.out.empty() || opts.sink, "no output path (--out)");
+  if (opts.sink && (opts.format == get_format::fits || opts.format == get_format::hdf5)) return run_via_temporary_file(p);
+  store& st = *p.st;
+  const auto& resolved = p.ids;
+  get_summary sum = p.summary;
+  progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-" && !opts.sink);
+  if (p.dense()) {
     write_dense(opts, st, resolved, sum, meter);
     meter.finish(resolved.size());
     return sum;
@@ -340,6 +357,11 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
   }
   meter.finish(resolved.size());
   return sum;
+}
+
+get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids) {
+  prepared_get p = prepare_get(opts, std::move(ids));
+  return run_get(p);
 }
 
 list_span_result get_list_span(const std::filesystem::path& store_root, const std::string& context,

@@ -13,12 +13,14 @@
 // layouts.
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/id_list.hpp"
 #include "engine/lattice_window.hpp"
+#include "engine/store.hpp"
 #include "io/spectrum.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/wavelength_grid.hpp"
@@ -72,6 +74,21 @@ struct get_summary {
 
 // Throws not_found when none of the IDs is found; otherwise missing ones are listed.
 get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids);
+
+// get_spectra in two steps, for callers that must answer bad requests before any output
+// starts (the REST service): prepare_get resolves the IDs and checks every option (throws
+// invalid_argument / not_found), run_get then writes. `st`: an open store to use (else one is
+// opened from opts.store); it must outlive the prepared_get.
+struct prepared_get {
+  get_options opts;
+  store* st = nullptr;
+  std::unique_ptr<store> own;
+  std::vector<resolved_id> ids;
+  get_summary summary;  // requested, found, missing, pixels, width
+  bool dense() const { return opts.align || opts.cutout || opts.window || opts.resample; }
+};
+prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, store* st = nullptr);
+get_summary run_get(prepared_get& p);
 
 // listSpan: the common lattice window of a list (what --align uses), from the catalog alone.
 struct list_span_result {

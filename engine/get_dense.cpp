@@ -111,10 +111,8 @@ std::vector<double> rest_frame_shifts(const get_options& opts, const std::vector
   return shift;
 }
 
-void write_resampled(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
-                     progress_meter& meter) {
-  const wavelength_grid& grid = *opts.resample;
-  check_wavelength_grid(grid);
+std::vector<column> resampled_columns(const get_options& opts) {
+  check_wavelength_grid(*opts.resample);
   std::vector<column> outs;
   for (column c : opts.columns) {
     if (c == column::loglam) continue;  // the grid
@@ -124,6 +122,20 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
     outs.push_back(c);
   }
   SPECMILL_EXPECTS(!outs.empty(), "no columns left to write: loglam alone is the grid, given with every dense result");
+  return outs;
+}
+
+lattice_window aligned_grid(const get_options& opts, const std::vector<resolved_id>& ids) {
+  const lattice_window grid = opts.window ? *opts.window : opts.cutout ? cutout_window(*opts.cutout) : list_span(ids);
+  SPECMILL_EXPECTS(grid.width > 0 && grid.width <= 1'000'000, "the wavelength window holds " +
+                                                                 std::to_string(grid.width) + " pixels (1 to 1,000,000)");
+  return grid;
+}
+
+void write_resampled(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
+                     progress_meter& meter) {
+  const wavelength_grid& grid = *opts.resample;
+  const std::vector<column> outs = resampled_columns(opts);
   const int64_t n_out = grid.size();
   sum.width = n_out;
 
@@ -168,6 +180,16 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
 
 }  // namespace
 
+int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids) {
+  if (opts.resample) {
+    resampled_columns(opts);
+    if (opts.rest_frame) rest_frame_shifts(opts, ids);
+    return opts.resample->size();
+  }
+  dense_columns(opts.columns, opts.format);
+  return aligned_grid(opts, ids).width;
+}
+
 void write_dense(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
                  progress_meter& meter) {
   if (opts.resample) {
@@ -175,9 +197,7 @@ void write_dense(const get_options& opts, store& st, const std::vector<resolved_
     return;
   }
   const std::vector<column> cols = dense_columns(opts.columns, opts.format);
-  const lattice_window grid = opts.window ? *opts.window : opts.cutout ? cutout_window(*opts.cutout) : list_span(ids);
-  SPECMILL_EXPECTS(grid.width > 0 && grid.width <= 1'000'000, "the wavelength window holds " +
-                                                                 std::to_string(grid.width) + " pixels (1 to 1,000,000)");
+  const lattice_window grid = aligned_grid(opts, ids);
   sum.width = grid.width;
   aligned_reader reader(st, ids, grid, opts.device, opts.window_bytes);
   auto sink = make_dense_sink(opts.format, opts.out, layout_for(opts, cols, ids, grid), opts.sink);

@@ -71,6 +71,18 @@ std::vector<spectrum_id> load_id_list(const std::string& path) {
   return read_id_list(in, path);
 }
 
+std::vector<spectrum_id> expand_tuple(catalog_db& cat, const std::string& context, const partial_tuple& t) {
+  catalog_locator locate(cat, context);
+  std::vector<spectrum_id> out;
+  for (uint64_t id : locate.expand(t.plate, t.mjd, t.fiber_lo, t.fiber_hi)) {
+    spectrum_id s;
+    s.specobjid = id;
+    s.text = std::to_string(id);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids) {
   std::vector<resolved_id> out;
   out.reserve(ids.size());

@@ -26,6 +26,17 @@ std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& sourc
 // The list in a file, or on stdin for "-". not_found when the file cannot be read.
 std::vector<spectrum_id> load_id_list(const std::string& path);
 
+// A partial plate tuple as the service's clients send them: (plate,), (plate, mjd),
+// (plate, mjd, 'lo-hi'). Expanded through the catalog into the stored spectra it names.
+struct partial_tuple {
+  int32_t plate = 0;
+  std::optional<int32_t> mjd;
+  int32_t fiber_lo = 1, fiber_hi = 1'000'000;
+  std::string text;
+};
+// By mjd, then fiberid; an empty result is not an error (the caller reports it).
+std::vector<spectrum_id> expand_tuple(catalog_db& cat, const std::string& context, const partial_tuple& t);
+
 struct resolved_id {
   spectrum_id id;
   std::optional<catalog_entry> entry;  // empty: not in the catalog

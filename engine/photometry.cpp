@@ -88,7 +88,7 @@ void photometry_windows(store& st, std::span<const resolved_id> ids, const band_
 }
 
 photometry_summary run_photometry(const photometry_options& opts, std::vector<spectrum_id> ids) {
-  SPECMILL_EXPECTS(!opts.out.empty(), "no output path (--out)");
+  SPECMILL_EXPECTS(!opts.out.empty() || opts.sink, "no output path (--out)");
   const band_tables bands = photometry_bands(opts.filters);
   store st(opts.store, store::access::read);
   SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
@@ -108,7 +108,7 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
 
-  output_file out(opts.out);
+  output_file out(opts.out, opts.sink);
   out.write("specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag\n");
   progress_meter meter("photometry", resolved.size(), opts.progress && opts.out != "-");
   std::string text;
@@ -136,4 +136,12 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
   return sum;
 }
 
+}  // namespace specmill
+
+namespace specmill {
+std::vector<std::string> check_photometry_filters(const std::string& comma_list) {
+  std::vector<std::string> names;
+  for (const auto& f : load_filters(comma_list)) names.push_back(f.name);
+  return names;
+}
 }  // namespace specmill

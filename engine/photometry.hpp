@@ -27,6 +27,7 @@ struct photometry_options {
   backend device = backend::cpu;
   photometry_params params;
   std::filesystem::path out;  // "-": stdout
+  std::function<void(const char*, size_t)> sink;  // when set: the CSV goes here instead
   bool progress = true;
   int64_t max_window_pixels = int64_t(1) << 24;  // flux + ivar: 128 MiB a window
 };
@@ -54,5 +55,9 @@ void photometry_windows(store& st, std::span<const resolved_id> ids, const band_
 
 // The band tables of a filter list ("sdss2010-r,my.ecsv"), via load_filters.
 band_tables photometry_bands(std::string_view filters);
+
+// The band names of a filter list, loading each curve: not_found / invalid_argument as
+// run_photometry would throw them (for fronts that must answer before output starts).
+std::vector<std::string> check_photometry_filters(const std::string& comma_list);
 
 }  // namespace specmill

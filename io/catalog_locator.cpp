@@ -14,7 +14,24 @@ catalog_locator::catalog_locator(catalog_db& cat, std::string context)
       by_id_(cat.db(), std::string(fields) + "WHERE context = ?1 AND specobjid = ?2"),
       by_pmf_(cat.db(), std::string(fields) +
                             "WHERE context = ?1 AND plate = ?2 AND mjd = ?3 AND fiberid = ?4 "
-                            "ORDER BY specprimary DESC, block_id IS NULL, specobjid DESC LIMIT 1") {}
+                            "ORDER BY specprimary DESC, block_id IS NULL, specobjid DESC LIMIT 1"),
+      expand_(cat.db(),
+              "SELECT specobjid FROM specobjall WHERE context = ?1 AND plate = ?2 AND (?3 IS NULL OR mjd = ?3) "
+              "AND fiberid BETWEEN ?4 AND ?5 AND block_id IS NOT NULL ORDER BY mjd, fiberid, specobjid") {}
+
+std::vector<uint64_t> catalog_locator::expand(int32_t plate, std::optional<int32_t> mjd, int32_t fiber_lo,
+                                              int32_t fiber_hi) {
+  expand_.bind(1, context_).bind(2, plate);
+  if (mjd)
+    expand_.bind(3, *mjd);
+  else
+    expand_.bind_null(3);
+  expand_.bind(4, fiber_lo).bind(5, fiber_hi);
+  std::vector<uint64_t> ids;
+  while (expand_.step()) ids.push_back(expand_.id(0));
+  expand_.reset();
+  return ids;
+}
 
 std::optional<catalog_entry> catalog_locator::read(sqlite_stmt& st) {
   std::optional<catalog_entry> e;

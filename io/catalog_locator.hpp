@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/catalog_db.hpp"
 #include "io/sqlite.hpp"
@@ -20,11 +21,15 @@ class catalog_locator {
   std::optional<catalog_entry> find(uint64_t specobjid);
   // The primary (then stored, then newest) spectrum of a plate-mjd-fiber, as catalog_db::lookup.
   std::optional<catalog_entry> find(int32_t plate, int32_t mjd, int32_t fiberid);
+  // The SPECOBJIDs of the stored spectra of a plate (all its MJDs when mjd is empty) with
+  // fiberid in [fiber_lo, fiber_hi], by mjd then fiberid: the service's partial tuples
+  // (plate,), (plate, mjd), (plate, mjd, 'lo-hi').
+  std::vector<uint64_t> expand(int32_t plate, std::optional<int32_t> mjd, int32_t fiber_lo, int32_t fiber_hi);
 
  private:
   std::optional<catalog_entry> read(sqlite_stmt& st);
   std::string context_;
-  sqlite_stmt by_id_, by_pmf_;
+  sqlite_stmt by_id_, by_pmf_, expand_;
 };
 
 }  // namespace specmill

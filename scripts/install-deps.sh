@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev libcairo2-dev zlib1g-dev
   libhealpix-cxx-dev libcpp-httplib-dev
-  python3 python3-numpy python3-astropy python3-h5py python3-pytest
+  python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
 )
 
 missing=()

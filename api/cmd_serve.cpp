@@ -1,0 +1,70 @@
+// specmill serve: the REST service (api/rest_server.hpp). SIGTERM/SIGINT stop it gracefully:
+// the listener closes and in-flight requests finish.
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+
+#include "api/command.hpp"
+#include "api/rest_server.hpp"
+
+namespace {
+
+struct serve_args {
+  std::filesystem::path config, store;
+  std::string host;
+  int port = -1;
+  int threads = -1;
+  std::string admin_token;
+};
+
+void run(const serve_args& a) {
+  using namespace specmill;
+  SPECMILL_EXPECTS(a.config.empty() != a.store.empty(), "give --config FILE or --store DIR (one of them)");
+  rest::service_config cfg = a.config.empty() ? rest::config_for_store(a.store) : rest::load_service_config(a.config);
+  if (!a.host.empty()) cfg.host = a.host;
+  if (a.port >= 0) cfg.port = a.port;
+  if (a.threads >= 0) cfg.threads = a.threads;
+  if (!a.admin_token.empty()) cfg.admin_token = a.admin_token;
+  // Signals go to one thread that stops the server; every other thread blocks them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  rest::service svc(cfg);
+  rest::add_info_routes(svc);
+  rest::add_spec_routes(svc);
+  const int port = svc.bind();
+  // One line on stdout that scripts and tests wait for.
+  std::printf("specmill serve: listening on http://%s:%d (contexts:", cfg.host.c_str(), port);
+  for (const auto& c : cfg.contexts) std::printf(" %s", c.name.c_str());
+  std::printf(")\n");
+  std::fflush(stdout);
+  std::thread signals([&svc, set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("signal {}: stopping (in-flight requests finish first)", sig);
+    svc.stop();
+  });
+  svc.run();
+  // Wake the signal thread if the service stopped another way (/shutdown).
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  spdlog::info("specmill serve: stopped");
+}
+
+const bool registered = specmill::cli::add_command(
+    {"serve", "Run the REST service (the spectroscopic data service API) on a store or a config", [](CLI::App& sub) {
+       auto a = std::make_shared<serve_args>();
+       sub.add_option("--config", a->config, "Service config (JSON; docs/rest.md)");
+       sub.add_option("--store", a->store, "Serve this store alone (each of its contexts public)");
+       sub.add_option("--host", a->host, "Address to listen on (default 127.0.0.1)");
+       sub.add_option("--port", a->port, "Port (default 6998; 0: any free port, printed)");
+       sub.add_option("--threads", a->threads, "Worker threads (default: 2 x cores)");
+       sub.add_option("--admin-token", a->admin_token, "Token for /shutdown and /debug (default: from the config)");
+       sub.callback([a] { run(*a); });
+     }});
+
+}  // namespace

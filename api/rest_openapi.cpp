@@ -1,0 +1,84 @@
+#include "api/rest_openapi.hpp"
+
+#include "api/command.hpp"
+
+#include <iostream>
+
+namespace specmill::rest {
+namespace {
+
+using json = nlohmann::json;
+
+json param(const char* name, const char* type, const char* desc, bool required = false) {
+  return json{{"name", name}, {"in", "query"}, {"required", required}, {"description", desc}, {"schema", {{"type", type}}}};
+}
+
+json error_responses() {
+  json e = {{"description", "JSON {error, message}"},
+            {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return json{{"400", e}, {"401", e}, {"403", e}, {"404", e}, {"413", e}};
+}
+
+// One operation. POST operations take the same fields as an URL-encoded form or a JSON object.
+json op(const char* summary, std::vector<json> params, const char* content_type, bool post) {
+  json o{{"summary", summary}, {"responses", error_responses()}};
+  o["responses"]["200"] = {{"description", "OK"}, {"content", {{content_type, json::object()}}}};
+  if (!post) {
+    o["parameters"] = params;
+    return o;
+  }
+  json props = json::object();
+  for (const auto& p : params) props[p["name"].get<std::string>()] = {{"type", p["schema"]["type"]}, {"description", p["description"]}};
+  json schema{{"type", "object"}, {"properties", props}};
+  o["requestBody"] = {{"content", {{"application/x-www-form-urlencoded", {{"schema", schema}}}, {"application/json", {{"schema", schema}}}}}};
+  return o;
+}
+
+}  // namespace
+
+json openapi_document() {
+  const json ctx = param("context", "string", "Dataset context (default: the configured default)");
+  const json prof = param("profile", "string", "Service profile (accepted, informational)");
+  const json ids = param("id_list", "string",
+                         "IDs: a JSON list (SPECOBJIDs, 'plate,mjd,fiber' strings, [plate,mjd,fiber], partial [plate], "
+                         "[plate,mjd], [plate,mjd,'lo-hi']), the original client's Python list text, or one ID a line",
+                         true);
+  json paths = json::object();
+  paths["/ping"]["get"] = op("Liveness: OK", {}, "text/plain", false);
+  paths["/available"]["get"] = op("Availability: True", {}, "text/plain", false);
+  paths["/profiles"]["get"] = op("Profiles", {param("profile", "string", "One profile"), param("format", "string", "text|json|csv")}, "text/plain", false);
+  paths["/contexts"]["get"] = op("Contexts and their descriptions", {param("context", "string", "One context"), param("format", "string", "json|text|csv")}, "application/json", false);
+  paths["/catalogs"]["get"] = op("Catalog tables of a context", {ctx, prof, param("format", "string", "text|json|csv")}, "text/plain", false);
+  paths["/validate"]["get"] = op("OK or Error", {param("what", "string", "context|profile"), param("value", "string", "The name")}, "text/plain", false);
+  paths["/getSpec"]["post"] = op(
+      "Spectra of an ID list: numpy (.npy, structured; 2-D when aligned), npz (columnar; 2-D when aligned), fits, csv, hdf5",
+      {ids, param("values", "string", "'all' or a comma list of flux,loglam,ivar,and_mask,or_mask,wdisp,sky,model"),
+       param("format", "string", "numpy (default) | npz | fits | csv | hdf5"), param("align", "boolean", "Common lattice, zero padded"),
+       param("cutout", "string", "A-B Angstrom (implies align)"), param("w0", "number", "Aligned window start, log10 Angstrom"),
+       param("w1", "number", "Aligned window end, log10 Angstrom"),
+       param("resample", "string", "log:START,STOP,STEP or lin:START,STOP,STEP"), param("rest_frame", "boolean", "With resample"),
+       ctx, prof},
+      "application/octet-stream", true);
+  paths["/listSpan"]["post"] = op("{w0, w1}: min and max loglam of an ID list", {ids, ctx, prof}, "application/json", true);
+  paths["/photometry"]["post"] = op("Synthetic AB photometry as CSV", {ids, param("filters", "string", "Shipped filter names, comma separated"), ctx, prof}, "text/csv", true);
+  paths["/health"]["get"] = op("Stores reachable, counts", {}, "application/json", false);
+  paths["/metrics"]["get"] = op("Prometheus metrics", {}, "text/plain", false);
+  paths["/shutdown"]["get"] = op("Stop the service (admin token)", {}, "text/plain", false);
+  paths["/debug"]["get"] = op("Toggle debug logging (admin token)", {}, "application/json", false);
+  return json{{"openapi", "3.0.3"},
+              {"info", {{"title", "specmill spectroscopic data service"}, {"version", SPECMILL_VERSION}}},
+              {"servers", json::array({{{"url", "/"}}, {{"url", "/spec"}}})},
+              {"paths", paths},
+              {"components",
+               {{"schemas", {{"Error", {{"type", "object"}, {"properties", {{"error", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}},
+                {"securitySchemes", {{"token", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-DL-AuthToken"}}}}}}}};
+}
+
+namespace {
+const bool registered = specmill::cli::add_command(
+    {"openapi", "Print the REST service's OpenAPI document (docs/openapi.json)", [](CLI::App& sub) {
+       sub.callback([] { std::cout << openapi_document().dump(2) << "\n"; });
+     }});
+}  // namespace
+
+}  // namespace specmill::rest

@@ -1,0 +1,92 @@
+#pragma once
+// `specmill serve`: the spectroscopic data service's REST API on cpp-httplib. Every route is
+// served at the root and under /spec (the original prefix). Handlers run on a bounded worker
+// pool; heavy work runs on the engine (get, photometry, query, rendering), streamed into the
+// response. Errors are JSON {"error", "message"} with the status chosen by exception TYPE:
+// invalid_argument 400, unauthorized 401, forbidden 403, not_found 404, too_large 413,
+// anything else 500. docs/rest.md and /openapi.json describe the API.
+#include <httplib.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/rest_config.hpp"
+#include "api/rest_metrics.hpp"
+#include "api/rest_request.hpp"
+#include "core/error.hpp"
+#include "engine/store.hpp"
+
+namespace specmill::rest {
+
+struct unauthorized : error {
+  using error::error;
+};
+struct forbidden : error {
+  using error::error;
+};
+struct too_large : error {
+  using error::error;
+};
+
+class service;
+
+// One request as the handlers see it.
+struct call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  request_params params;
+  service& svc;
+  std::string route;  // "/getSpec", without the prefix
+
+  // The context named by `context` (or the default), after checking the token for protected
+  // ones: not_found for an unknown name, unauthorized/forbidden for a missing/wrong token.
+  const context_config& context();
+  // A read-only store for the context, kept per worker thread (stores are not thread-safe).
+  store& store_of(const context_config& c);
+  std::vector<spectrum_id> id_list(const context_config& c);
+  void json(const nlohmann::json& body, int status = 200);
+  void text(const std::string& body, const std::string& type = "text/plain");
+  void count_spectra(uint64_t n);
+};
+
+using handler = std::function<void(call&)>;
+
+class service {
+ public:
+  explicit service(service_config cfg);
+  ~service();
+
+  const service_config& config() const { return cfg_; }
+  service_metrics& metrics() { return metrics_; }
+  std::atomic<bool>& debug() { return debug_; }
+
+  enum class method { get, post, both };
+  void route(method m, const std::string& path, handler h);
+
+  // Binds host:port (port 0: an ephemeral port) and returns the port.
+  int bind();
+  // Serves until stop(); returns after in-flight requests finish.
+  void run();
+  void stop();
+
+ private:
+  void dispatch(const std::string& route, handler& h, const httplib::Request& req, httplib::Response& res,
+                const std::string& body);
+  service_config cfg_;
+  service_metrics metrics_;
+  std::atomic<bool> debug_{false};
+  httplib::Server server_;
+  int port_ = -1;
+};
+
+// Routes, one file each (api/rest_info.cpp, api/rest_spec.cpp, ...).
+void add_info_routes(service& svc);
+void add_spec_routes(service& svc);
+
+// Bytes written to the current response by a streaming handler (for the access log and
+// /metrics: a streamed body has no length up front).
+void add_streamed_bytes(uint64_t n);
+
+}  // namespace specmill::rest

@@ -1,0 +1,144 @@
+// The data endpoints: /getSpec, /listSpan, /photometry. Parameters are checked and the IDs
+// resolved before the response starts (engine prepare_get), so bad input is a 4xx; the data
+// then streams from the engine into the response a window at a time: a 100,000-spectrum
+// request holds a few windows in memory, never the whole answer.
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "api/rest_server.hpp"
+#include "engine/get.hpp"
+#include "engine/photometry.hpp"
+
+namespace specmill::rest {
+namespace {
+
+using json = nlohmann::json;
+using chunk_fn = std::function<void(const char*, size_t)>;
+
+// Runs `job` inside httplib's content provider (on this worker thread, after the headers),
+// handing it a sink that writes to the socket. A failure mid-stream can no longer change the
+// status: the chunked response is cut short, so the client sees an incomplete body rather
+// than a complete-looking wrong one.
+void stream(call& c, const std::string& type, std::function<void(const chunk_fn&)> job) {
+  const std::string what = c.req.method + " " + c.req.path;
+  c.res.set_chunked_content_provider(type, [job = std::move(job), what](size_t, httplib::DataSink& sink) {
+    try {
+      job([&](const char* data, size_t n) {
+        if (!sink.write(data, n)) throw io_error("client went away");
+        add_streamed_bytes(n);
+      });
+      sink.done();
+      return true;
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: stream aborted: {}", what, e.what());
+      return false;
+    }
+  });
+}
+
+get_format format_param(const request_params& p) {
+  const std::string f = p.text_or("format", "numpy");
+  if (f == "numpy" || f == "npy") return get_format::npy;
+  if (f == "FITS" || f == "fits") return get_format::fits;
+  return parse_get_format(f);  // npz, csv, hdf5; invalid_argument otherwise
+}
+
+std::string content_type(get_format f) {
+  switch (f) {
+    case get_format::fits: return "application/fits";
+    case get_format::csv: return "text/csv";
+    case get_format::hdf5: return "application/x-hdf5";
+    default: return "application/octet-stream";
+  }
+}
+
+get_options get_request(call& c, const context_config& ctx) {
+  const request_params& p = c.params;
+  get_options o;
+  o.store = ctx.store;
+  o.context = ctx.store_context;
+  o.progress = false;
+  o.format = format_param(p);
+  o.align = p.flag("align", false);
+  const std::string values = p.text_or("values", "all");
+  if (const auto cut = p.text("cutout"); cut && !cut->empty() && *cut != "None") o.cutout = parse_wavelength_range(*cut);
+  if (const auto grid = p.text("resample"); grid && !grid->empty()) o.resample = parse_wavelength_grid(*grid);
+  o.rest_frame = p.flag("rest_frame", false);
+  SPECMILL_EXPECTS(!o.rest_frame || o.resample, "rest_frame needs resample (a rest-frame grid)");
+  SPECMILL_EXPECTS(!(o.resample && o.cutout), "resample and cutout exclude each other");
+  // w0/w1 (log10 Angstrom): the original's aligned window.
+  if (p.has("w0") || p.has("w1")) {
+    const double w0 = p.number("w0", NAN), w1 = p.number("w1", NAN);
+    SPECMILL_EXPECTS(std::isfinite(w0) && std::isfinite(w1) && w0 > 0 && w1 >= w0 && w1 < 7,
+                     "w0 and w1 must both be given, in log10 Angstrom, with w0 <= w1");
+    const auto start = int32_t(std::lround(w0 * 1e4));
+    o.window = lattice_window{start, int64_t(std::lround(w1 * 1e4)) - start + 1};
+  }
+  const bool dense = o.align || o.cutout || o.window || o.resample;
+  o.columns = values == "all" ? (dense && o.format != get_format::npy ? default_dense_columns : parse_columns("all"))
+                              : parse_columns(values);
+  return o;
+}
+
+}  // namespace
+
+void add_spec_routes(service& svc) {
+  using m = service::method;
+
+  svc.route(m::both, "/getSpec", [](call& c) {
+    const context_config& ctx = c.context();
+    get_options o = get_request(c, ctx);
+    auto prepared = std::make_shared<prepared_get>(prepare_get(o, c.id_list(ctx), &c.store_of(ctx)));
+    const auto& s = prepared->summary;
+    const uint64_t bytes = prepared->dense() ? uint64_t(s.width) * s.requested * 4 * o.columns.size()
+                                             : uint64_t(s.pixels) * 4 * o.columns.size();
+    if (bytes > c.svc.config().limits.max_response_bytes)
+      throw too_large("the response would hold about " + std::to_string(bytes >> 20) + " MiB, over the limit of " +
+                      std::to_string(c.svc.config().limits.max_response_bytes >> 20) + " MiB");
+    c.res.set_header("X-Spectra-Found", std::to_string(s.found));
+    c.res.set_header("X-Spectra-Requested", std::to_string(s.requested));
+    c.count_spectra(s.found);
+    stream(c, content_type(o.format), [prepared](const chunk_fn& sink) {
+      prepared->opts.sink = sink;
+      run_get(*prepared);
+    });
+  });
+
+  svc.route(m::both, "/listSpan", [](call& c) {
+    const context_config& ctx = c.context();
+    get_options o;
+    o.store = ctx.store;
+    o.context = ctx.store_context;
+    o.columns = {column::flux};
+    o.align = true;
+    const prepared_get p = prepare_get(o, c.id_list(ctx), &c.store_of(ctx));
+    const lattice_window span = list_span(p.ids);
+    c.json(json{{"w0", double(span.start) / 1e4},
+                {"w1", double(span.end() - 1) / 1e4},
+                {"n_pixels", span.width},
+                {"requested", p.summary.requested},
+                {"found", p.summary.found}});
+  });
+
+  svc.route(m::both, "/photometry", [](call& c) {
+    const context_config& ctx = c.context();
+    photometry_options o;
+    o.store = ctx.store;
+    o.context = ctx.store_context;
+    o.progress = false;
+    o.filters = c.params.text_or("filters", std::string(default_photometry_filters));
+    // Shipped curves only: the service never opens a path a client names.
+    SPECMILL_EXPECTS(o.filters.find('/') == std::string::npos && o.filters.find('.') == std::string::npos,
+                     "filters: give names of shipped filter curves (e.g. sdss2010-r), not paths");
+    check_photometry_filters(o.filters);
+    auto ids = std::make_shared<std::vector<spectrum_id>>(c.id_list(ctx));
+    c.count_spectra(ids->size());
+    stream(c, "text/csv", [o, ids](const chunk_fn& sink) mutable {
+      o.sink = sink;
+      run_photometry(o, std::move(*ids));
+    });
+  });
+}
+
+}  // namespace specmill::rest
