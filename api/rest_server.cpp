@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -132,8 +133,16 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
 
 void service::route(method m, const std::string& path, handler h) {
   auto shared = std::make_shared<handler>(std::move(h));
+  std::vector<std::string> fulls;
   for (const std::string prefix : {"", "/spec"}) {
-    const std::string full = path == "/" ? (prefix.empty() ? "/" : prefix) : prefix + path;
+    if (path == "/") {
+      fulls.push_back(prefix.empty() ? "/" : prefix);
+      if (!prefix.empty()) fulls.push_back(prefix + "/");
+    } else {
+      fulls.push_back(prefix + path);
+    }
+  }
+  for (const std::string& full : fulls) {
     if (m != method::post)
       server_.Get(full, [this, path, shared](const httplib::Request& req, httplib::Response& res) {
         dispatch(path, *shared, req, res, {});
@@ -145,13 +154,18 @@ void service::route(method m, const std::string& path, handler h) {
                                                const httplib::ContentReader& reader) {
         std::string body;
         bool over = false;
-        reader([&](const char* data, size_t n) {
+        const bool complete = reader([&](const char* data, size_t n) {
           over = body.size() + n > cfg_.limits.max_body_bytes;
           if (!over) body.append(data, n);
           return !over;
         });
-        if (over) {
+        // httplib also refuses (reader false, nothing read) a Content-Length over the limit.
+        if (over || (!complete && std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > cfg_.limits.max_body_bytes)) {
           send_error(res, 413, "too_large", "request body over the limit of " + std::to_string(cfg_.limits.max_body_bytes) + " bytes");
+          return;
+        }
+        if (!complete) {
+          send_error(res, 400, "invalid_argument", "the request body could not be read");
           return;
         }
         dispatch(path, *shared, req, res, body);
