@@ -2,7 +2,9 @@
 // health, metrics, the OpenAPI document, and the admin endpoints /shutdown and /debug.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <thread>
 
 #include "api/rest_openapi.hpp"
@@ -130,6 +132,24 @@ void add_info_routes(service& svc) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let this response go out
       s->stop();
     }).detach();
+  });
+  // The loopback floor for benchmarks (admin only): n bytes served from memory, streamed in
+  // chunks exactly as getSpec streams, so a benchmark can measure the server's own ceiling.
+  svc.route(m::get, "/floor", [](call& c) {
+    require_admin(c);
+    const int64_t n = c.params.integer("bytes", 0);
+    SPECMILL_EXPECTS(n >= 0 && n <= (int64_t(1) << 34), "bytes must be 0 to 16 GiB");
+    c.res.set_chunked_content_provider("application/octet-stream", [n](size_t, httplib::DataSink& sink) {
+      static const std::vector<char> chunk(size_t(4) << 20, 0);
+      for (int64_t left = n; left > 0;) {
+        const size_t k = size_t(std::min<int64_t>(left, int64_t(chunk.size())));
+        if (!sink.write(chunk.data(), k)) return false;
+        add_streamed_bytes(k);
+        left -= int64_t(k);
+      }
+      sink.done();
+      return true;
+    });
   });
   svc.route(m::both, "/debug", [](call& c) {
     require_admin(c);

@@ -76,6 +76,7 @@ service::service(service_config cfg) : cfg_(std::move(cfg)) {
   const int threads = cfg_.threads > 0 ? cfg_.threads : int(std::max(2u, std::thread::hardware_concurrency()) * 2);
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   server_.set_keep_alive_max_count(1000);
+  server_.set_tcp_nodelay(true);  // small responses must not wait for the peer's delayed ACK (40 ms)
   server_.set_keep_alive_timeout(10);
   server_.set_payload_max_length(cfg_.limits.max_body_bytes);
   const auto secs = time_t(cfg_.limits.request_seconds);

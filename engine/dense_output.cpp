@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <charconv>
 #include <cstring>
 
@@ -123,19 +126,24 @@ class npy_sink : public dense_sink {
       out_.write(cols[0], n * 4);
       return;
     }
-    records_.resize(n * nc * 4);  // interleave the fields, pixel by pixel
-    for (size_t k = 0; k < nc; ++k) {
-      const char* src = static_cast<const char*>(cols[k]);
-      for (size_t p = 0; p < n; ++p) std::memcpy(&records_[(p * nc + k) * 4], src + p * 4, 4);
-    }
-    out_.write(records_.data(), records_.size());
+    // Interleave the fields pixel by pixel: 4-byte words, contiguous stores, on TBB threads
+    // (a byte-wise memcpy per field was 4x slower than the whole read).
+    records_.resize(n * nc);
+    uint32_t* out = records_.data();
+    std::vector<const uint32_t*> src(nc);
+    for (size_t k = 0; k < nc; ++k) src[k] = static_cast<const uint32_t*>(cols[k]);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 14), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t p = r.begin(); p != r.end(); ++p)
+        for (size_t k = 0; k < nc; ++k) out[p * nc + k] = src[k][p];
+    });
+    out_.write(records_.data(), records_.size() * 4);
   }
   void close() override { out_.close(); }
 
  private:
   dense_layout l_;
   output_file out_;
-  std::vector<char> records_;
+  std::vector<uint32_t> records_;
 };
 
 class csv_sink : public dense_sink {
