@@ -41,6 +41,12 @@ if [ -d ../shared/data/spectra ]; then printf '266,51602,13\n1054645244186776780
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --out "$out/spectra.npz"
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --columns flux,ivar --out "$out/spectra.fits"
 
+echo "== 5. the main job: aligned getSpec, a cutout, rest-frame resampling, photometry"
+"$bin" get --store "$out/store" --ids "$out/ids.txt" --align --out "$out/aligned.npz"
+"$bin" get --store "$out/store" --ids "$out/ids.txt" --cutout 6500-6600 --columns flux --out "$out/cutout.npy"
+"$bin" get --store "$out/store" --ids "$out/ids.txt" --resample log:3.0,3.95,1e-4 --rest-frame --out "$out/rest.h5"
+"$bin" photometry --store "$out/store" --ids "$out/ids.txt" --out "$out/photometry.csv"
+
 cat <<TXT
 
 Results:
@@ -48,5 +54,23 @@ Results:
   store                  $out/store   (catalog.sqlite + blocks/*.h5; docs/store-format.md)
   spectra (npz)          $out/spectra.npz   numpy.load(): flux, loglam, ..., offsets, specobjid, found
   spectra (fits)         $out/spectra.fits  one row per spectrum, variable-length columns
+  aligned (npz)          $out/aligned.npz   flux/ivar/and_mask [n, pixels] on the list's lattice, loglam, wavelength
+  cutout (npy)           $out/cutout.npy    flux [n, pixels] for 6500-6600 A
+  rest frame (hdf5)      $out/rest.h5       resampled onto log:3.0,3.95,1e-4 at each spectrum's z
+  photometry (csv)       $out/photometry.csv  ugriz nanomaggies and AB magnitudes
 Try: $bin get --store $out/store --ids $out/ids.txt --format csv --out - | head
 TXT
+
+echo "== 6. the REST service on the sample store (Ctrl-C stops it)"
+port=${SPECMILL_PORT:-6998}
+cat <<TXT
+  curl http://127.0.0.1:$port/spec/ping
+  curl http://127.0.0.1:$port/spec/contexts
+  curl -X POST -d 'id_list=[(266,51602,13)]' http://127.0.0.1:$port/spec/listSpan
+  curl -X POST -d 'id_list=[(266,51602,13)]&align=True' http://127.0.0.1:$port/spec/getSpec -o one.npy
+  curl -X POST -H 'Content-Type: application/json' -d '{"id_list": [[266, 51602, 13]], "format": "npz", "cutout": "6500-7200"}' http://127.0.0.1:$port/getSpec -o cut.npz
+  curl http://127.0.0.1:$port/metrics
+TXT
+if [ "${SPECMILL_DEMO_SERVE:-1}" = 1 ]; then
+  exec "$bin" serve --store "$out/store" --port "$port"
+fi
