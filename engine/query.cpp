@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
@@ -30,6 +31,8 @@ namespace {
 // table seek (~6 us) while a scan costs ~0.25 us a row: past ~4% of the sky the scan wins
 // (bench_query BM_ConeLarge, docs/store-format.md). Without a constraint the index always wins.
 constexpr double full_scan_fraction = 0.04;
+// Upper bound on the pixel ranges of one query (SQL text ~40 bytes and ~5 us each).
+constexpr size_t max_cover_ranges = 4096;
 
 std::string q(std::string_view id) { return "\"" + std::string(id) + "\""; }
 
@@ -169,11 +172,16 @@ query_summary catalog_query::run(const query_request& r, const std::function<voi
   std::string with, from = T, where;
   auto conj = [&](const std::string& term) { where += (where.empty() ? "" : " AND ") + term; };
   if (r.region) {
-    const int order_k = r.cover_order >= 0 ? std::min(r.cover_order, healpix_index_order) : r.region->cover_order();
+    int order_k = r.cover_order >= 0 ? std::min(r.cover_order, healpix_index_order) : r.region->cover_order();
+    // A fine order on a large region means millions of ranges (and seconds in healpix_cxx):
+    // step coarser until the estimate (~4 per pixel-size of radius) fits max_cover_ranges.
+    while (order_k > 0 && 4.0 * r.region->bounding_radius_deg() * std::ldexp(1.0, order_k) / 58.63 > max_cover_ranges)
+      --order_k;
     const bool auto_scan = r.cover_order == -1;
     std::vector<healpix_range> cover;
     if (r.use_index && !r.region->whole_sky()) {
       cover = r.region->cover(order_k);
+      while (cover.size() > max_cover_ranges && order_k > 0) cover = r.region->cover(--order_k);
       if (auto_scan && constrained && healpix_cover_fraction(cover) > full_scan_fraction) cover.clear();
     }
     if (!cover.empty()) {

@@ -49,7 +49,10 @@ CREATE TABLE IF NOT EXISTS specobjall(
 CREATE INDEX IF NOT EXISTS specobjall_specobjid ON specobjall(specobjid);
 CREATE INDEX IF NOT EXISTS specobjall_pmf ON specobjall(context, plate, mjd, fiberid);
 CREATE INDEX IF NOT EXISTS specobjall_location ON specobjall(block_id, block_row);
-CREATE INDEX IF NOT EXISTS specobjall_healpix ON specobjall(healpix, ra, dec, specprimary, plate, mjd, fiberid, block_id);
+-- Covering for region searches (the exact test and the usual output need no table row); partial,
+-- so that the planner never picks it for a scan without a healpix range (docs/store-format.md).
+CREATE INDEX IF NOT EXISTS specobjall_healpix ON specobjall(healpix, ra, dec, specprimary, plate, mjd, fiberid,
+  block_id) WHERE healpix IS NOT NULL;
 CREATE VIEW IF NOT EXISTS specobj AS SELECT * FROM specobjall WHERE specprimary = 1;
 CREATE TABLE IF NOT EXISTS ingested_files(
   context TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,

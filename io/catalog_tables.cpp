@@ -132,9 +132,10 @@ bool catalog_table_writer::insert(const std::vector<sql_value>& row) {
 
 void catalog_table_writer::finish() {
   // Built after the rows: one sort instead of a B-tree insert per row. (healpix, ra, dec) lets
-  // the exact region test run on the index alone, before any table row is read.
+  // the exact region test run on the index alone, before any table row is read; partial, like
+  // specobjall's, so that scans without a healpix range never go through it.
   db_.exec("CREATE INDEX " + sql_quote(info_.name + "_healpix") + " ON " + sql_quote(info_.name) + "(healpix, " +
-           sql_quote(info_.ra_column) + ", " + sql_quote(info_.dec_column) + ")");
+           sql_quote(info_.ra_column) + ", " + sql_quote(info_.dec_column) + ") WHERE healpix IS NOT NULL");
   sqlite_stmt reg(db_,
                   "INSERT INTO catalogs(name, source, rows, id_column, ra_column, dec_column) "
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
