@@ -54,6 +54,13 @@ bool segments_meet(double ax, double ay, double bx, double by, double cx, double
          (o3 == 0 && on_segment(cx, cy, dx, dy, ax, ay)) || (o4 == 0 && on_segment(cx, cy, dx, dy, bx, by));
 }
 
+// Distance from q to the closed segment ab, in the plane.
+double segment_distance(double ax, double ay, double bx, double by, double qx, double qy) {
+  const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+  const double t = len2 > 0 ? std::clamp(((qx - ax) * dx + (qy - ay) * dy) / len2, 0.0, 1.0) : 0.0;
+  return std::hypot(ax + t * dx - qx, ay + t * dy - qy);
+}
+
 // Andrew's monotone chain; returns indices of the strictly convex hull, counter-clockwise.
 std::vector<size_t> convex_hull(const std::vector<double>& x, const std::vector<double>& y) {
   std::vector<size_t> idx(x.size());
@@ -130,32 +137,39 @@ sky_region sky_region::polygon(std::vector<sky_point> v) {
     r.px_[i] = dot(u[i], r.e1_) / w;
     r.py_[i] = dot(u[i], r.e2_) / w;
   }
+  const auto& x = r.px_;
+  const auto& y = r.py_;
   double area2 = 0, extent = 0;
   for (size_t i = 0; i < n; ++i) {
     const size_t j = (i + 1) % n;
-    area2 += r.px_[i] * r.py_[j] - r.px_[j] * r.py_[i];
-    extent = std::max({extent, std::abs(r.px_[i]), std::abs(r.py_[i])});
+    area2 += x[i] * y[j] - x[j] * y[i];
+    extent = std::max({extent, std::abs(x[i]), std::abs(y[i])});
   }
-  if (std::abs(area2) <= 1e-12 * extent * extent)
-    bad("degenerate polygon: zero area (its vertices lie on one great circle)");
-  if (area2 < 0) {  // store counter-clockwise
-    std::reverse(r.px_.begin(), r.px_.end());
-    std::reverse(r.py_.begin(), r.py_.end());
-    std::reverse(u.begin(), u.end());
-  }
-  // Self-intersection: non-adjacent edges must not meet; adjacent edges must not fold back.
-  const auto& x = r.px_;
-  const auto& y = r.py_;
+  // Checked in the user's vertex order, so that messages name the user's vertex numbers.
+  // 1. Non-adjacent edges must not cross (before the area test: a bow tie has zero area).
   for (size_t i = 0; i < n; ++i) {
-    const size_t i1 = (i + 1) % n, i2 = (i + 2) % n;
-    const double o = orient(x[i], y[i], x[i1], y[i1], x[i2], y[i2]);
-    const double back = (x[i1] - x[i]) * (x[i2] - x[i1]) + (y[i1] - y[i]) * (y[i2] - y[i1]);
-    if (o == 0 && back < 0) bad("self-intersecting polygon: edges at vertex " + std::to_string(i1 + 1) + " fold back");
+    const size_t i1 = (i + 1) % n;
     for (size_t j = i + 2; j < n; ++j) {
       if (i == 0 && j == n - 1) continue;  // adjacent through the closing vertex
       const size_t j1 = (j + 1) % n;
       if (segments_meet(x[i], y[i], x[i1], y[i1], x[j], y[j], x[j1], y[j1]))
         bad("self-intersecting polygon: edge " + std::to_string(i + 1) + " meets edge " + std::to_string(j + 1));
+    }
+  }
+  // 2. Some area.
+  if (std::abs(area2) <= 1e-12 * extent * extent)
+    bad("degenerate polygon: zero area (its vertices lie on one great circle)");
+  // 3. No vertex on a non-adjacent edge up to rounding (the exact test in 1 can miss it), no
+  //    edge folding back onto the previous one.
+  for (size_t i = 0; i < n; ++i) {
+    const size_t i1 = (i + 1) % n, i2 = (i + 2) % n;
+    const double o = orient(x[i], y[i], x[i1], y[i1], x[i2], y[i2]);
+    const double back = (x[i1] - x[i]) * (x[i2] - x[i1]) + (y[i1] - y[i]) * (y[i2] - y[i1]);
+    if (o == 0 && back < 0) bad("self-intersecting polygon: edges at vertex " + std::to_string(i1 + 1) + " fold back");
+    for (size_t k = 0; k < n; ++k) {
+      if (k == i || k == i1) continue;
+      if (segment_distance(x[i], y[i], x[i1], y[i1], x[k], y[k]) <= 1e-12 * extent)
+        bad("self-intersecting polygon: vertex " + std::to_string(k + 1) + " touches edge " + std::to_string(i + 1));
     }
   }
   for (size_t h : convex_hull(x, y)) {

@@ -64,7 +64,7 @@ class sky_region {
   double bound_deg_ = 0;
   bool whole_sky_ = false;
   double chord2_limit_ = 0;  // cone
-  // polygon: tangent-plane basis at center_, projected vertices (counter-clockwise), and the
+  // polygon: tangent-plane basis at center_, projected vertices (in the user's order), and the
   // slightly enlarged convex hull (unit vectors) given to healpix_cxx, which wants convexity.
   sky_vec e1_, e2_;
   std::vector<double> px_, py_;

@@ -187,7 +187,9 @@ int guarded_connection::check(int action, const char* a, const char* b, const ch
       return SQLITE_OK;
     case SQLITE_READ:
       // a = table, b = column ("" when no column is read, as in count(*)).
-      if (a && schema && std::string_view(schema) == "main" && tables_.count(lower(a))) return SQLITE_OK;
+      // Schema NULL: SQLite's call for a table read without columns (count(*)). Only `main`
+      // can hold the allowed names: no ATTACH slots, and nothing can create temp tables.
+      if (a && (!schema || std::string_view(schema) == "main") && tables_.count(lower(a))) return SQLITE_OK;
       why = std::string("reading table '") + (a ? a : "?") + "'";
       if (schema && std::string_view(schema) != "main") why += std::string(" of schema '") + schema + "'";
       break;
@@ -209,7 +211,11 @@ int guarded_connection::check(int action, const char* a, const char* b, const ch
       break;
     default:
       why = action_name(action);
-      if (a && (action == SQLITE_INSERT || action == SQLITE_DELETE)) why += std::string(" on table '") + a + "'";
+      // CREATE and DROP first ask to write the schema table; that is the refusal SQLite reports.
+      if (a && std::string_view(a).rfind("sqlite_", 0) == 0 && (action == SQLITE_INSERT || action == SQLITE_DELETE))
+        why = "changing the schema (CREATE, DROP)";
+      else if (a && (action == SQLITE_INSERT || action == SQLITE_DELETE))
+        why += std::string(" on table '") + a + "'";
   }
   if (refusal_.empty()) refusal_ = why;  // the first refusal is the one to report
   return SQLITE_DENY;
@@ -249,6 +255,14 @@ sqlite_stmt guarded_connection::prepare(std::string_view sql, std::string_view w
   }
   auto stmt = sqlite_stmt::adopt(db_, st);
   if (!st) refuse(prefix + "empty SQL");
+  // Belt and braces behind the authorizer: only a plain query, nothing SQLite itself counts as
+  // writing (VACUUM INTO, for one, has no authorizer action of its own).
+  if (!sqlite3_stmt_readonly(st) || sqlite3_stmt_isexplain(st) != 0)
+    refuse(prefix + "not allowed: statements other than a plain query");
+  const std::string_view first(sqlite3_sql(st));
+  const auto kw = first.substr(first.find_first_not_of(" \t\r\n("), 6);
+  if (!(lower(kw) == "select" || lower(kw.substr(0, 4)) == "with"))
+    refuse(prefix + "not allowed: statements other than SELECT");
   for (const char* p = tail; p && p < sql.data() + sql.size(); ++p)
     if (!std::isspace(static_cast<unsigned char>(*p))) refuse(prefix + "not allowed: a second statement");
   return stmt;
