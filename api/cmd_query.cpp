@@ -109,7 +109,7 @@ const bool registered = specmill::cli::add_command(
        auto a = std::make_shared<query_args>();
        sub.add_option("--store", a->store, "Store directory")->required();
        sub.add_option("--context", a->context, "Dataset name (spectrum catalog only)")->capture_default_str();
-       auto* cone = sub.add_option("--cone", a->cone, "RA,DEC,RADIUS in degrees (write --cone=-1,... for a negative RA)");
+       auto* cone = sub.add_option("--cone", a->cone, "RA,DEC,RADIUS in degrees");
        auto* poly = sub.add_option("--polygon", a->polygon,
                                    "RA1,DEC1,RA2,DEC2,RA3,DEC3[,...] in degrees: great-circle edges, convex or not");
        cone->excludes(poly);
