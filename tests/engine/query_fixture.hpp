@@ -4,8 +4,11 @@
 // regions. Built once into the build tree (SPECMILL_TEST_CACHE) and shared by every test
 // process (CTest runs each test in its own); each process loads the rows once for its
 // brute-force references.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -20,7 +23,7 @@
 namespace specmill::test {
 
 // Bump when the generated rows change, so a stale cached catalog is not reused.
-inline constexpr int query_catalog_revision = 2;
+inline constexpr int query_catalog_revision = 3;
 
 inline sky_point to_point(const sky_vec& v) {
   double ra = std::atan2(v.y, v.x) / deg_to_rad;
@@ -164,17 +167,42 @@ struct ref_row {
   std::string cls;
 };
 
-// Every specobjall row of context sdss_dr16, read once per process.
+// Every specobjall row of context sdss_dr16, read once per process: from SQLite the first time,
+// then from a flat copy beside the store (reading a million rows through SQLite costs each test
+// process a second or two; the copy is written from that very read, so it holds the same values).
 inline const std::vector<ref_row>& big_rows() {
   static const std::vector<ref_row> rows = [] {
+    struct flat {
+      uint64_t id;
+      double ra, dec, z;
+      int32_t primary, cls;  // cls: index into the class names below
+    };
+    static const char* classes[] = {"GALAXY", "QSO", "STAR", ""};
     std::vector<ref_row> out;
+    const auto cache = big_store().string() + ".rows";
+    if (std::FILE* f = std::fopen(cache.c_str(), "rb")) {
+      std::vector<flat> v(1200000);
+      v.resize(std::fread(v.data(), sizeof(flat), v.size(), f));
+      std::fclose(f);
+      for (const auto& x : v) out.push_back({x.id, x.ra, x.dec, x.primary != 0, x.z, classes[x.cls]});
+      if (!out.empty()) return out;
+    }
     catalog_db cat(big_store() / "catalog.sqlite", sqlite_db::mode::read_only);
     sqlite_stmt st(cat.db(),
                    "SELECT specobjid, ra, dec, specprimary, z, class FROM specobjall WHERE context = 'sdss_dr16'");
+    std::vector<flat> v;
     while (st.step()) {
       const double nan = std::nan("");
       out.push_back({st.id(0), st.is_null(1) ? nan : st.f64(1), st.is_null(2) ? nan : st.f64(2), st.i64(3) == 1,
                      st.f64(4), st.text(5)});
+      const auto c = std::find_if(std::begin(classes), std::end(classes), [&](const char* n) { return out.back().cls == n; });
+      v.push_back({out.back().id, out.back().ra, out.back().dec, out.back().z, out.back().primary ? 1 : 0,
+                   int32_t(c == std::end(classes) ? 3 : c - std::begin(classes))});
+    }
+    const auto tmp = cache + "." + std::to_string(::getpid());
+    if (std::FILE* f = std::fopen(tmp.c_str(), "wb")) {  // written whole, then renamed into place
+      const bool ok = std::fwrite(v.data(), sizeof(flat), v.size(), f) == v.size();
+      if (std::fclose(f) == 0 && ok) std::filesystem::rename(tmp, cache);
     }
     return out;
   }();

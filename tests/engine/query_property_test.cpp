@@ -98,7 +98,7 @@ TEST(QueryProperty, BoundarySemantics) {
 TEST(QueryProperty, RandomConesMatchBruteForce) {
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> u(0.0, 1.0);
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 40; ++i) {
     const auto c = random_centre(rng);
     // log-uniform 0.001 .. 20 degrees
     const double radius = std::exp(std::log(0.001) + u(rng) * (std::log(20.0) - std::log(0.001)));
@@ -147,7 +147,7 @@ TEST(QueryProperty, RandomPolygonsMatchBruteForce) {
   std::mt19937_64 rng(12);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   int built = 0;
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 40; ++i) {
     const auto c = random_centre(rng);
     const double rad = std::exp(std::log(0.002) + u(rng) * (std::log(15.0) - std::log(0.002)));
     const bool star = i % 2 == 1;
@@ -160,7 +160,7 @@ TEST(QueryProperty, RandomPolygonsMatchBruteForce) {
     ++built;
     expect_same(*region, i % 3 == 0);
   }
-  EXPECT_GE(built, 45);
+  EXPECT_GE(built, 36);
 }
 
 // The cover only narrows candidates: every HEALPix order, and no index at all, give the same rows.
@@ -169,7 +169,7 @@ TEST(QueryProperty, EveryCoverOrderGivesTheSameRows) {
                                            sky_region::cone(359.9, -0.1, 2.0)};
   for (const auto& region : regions) {
     const auto want = brute_force(&region, true);
-    for (int order : {0, 3, 6, 9, 12, 16, 20, 29}) EXPECT_EQ(engine_ids(region, true, order), want) << order;
+    for (int order : {0, 4, 8, 12, 16, 29}) EXPECT_EQ(engine_ids(region, true, order), want) << order;
     query_request r;
     r.region = region;
     r.all = true;
