@@ -42,6 +42,13 @@ std::vector<double> numbers(const std::string& text, const char* option) {
   return out;
 }
 
+// Shortest text that reads back to the same double (as `get --format csv` writes numbers).
+std::string shortest(double v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
 specmill::query_request request(const query_args& a) {
   specmill::query_request r;
   r.context = a.context;
@@ -81,7 +88,6 @@ void run(const query_args& a) {
     if (!file) throw specmill::io_error("cannot write " + a.out);
   }
   std::ostream& out = a.out == "-" ? std::cout : file;
-  out.precision(17);
   auto json = nlohmann::json::array();
   if (a.format == "csv") out << "specobjid,plate,mjd,fiberid,ra,dec\n";
   const auto sum = cq.run(req, [&](const specmill::query_row& r) {
@@ -89,7 +95,8 @@ void run(const query_args& a) {
       json.push_back({{"specobjid", r.specobjid}, {"plate", r.plate}, {"mjd", r.mjd}, {"fiberid", r.fiberid},
                       {"ra", r.ra}, {"dec", r.dec}});
     } else if (a.format == "csv") {
-      out << r.specobjid << ',' << r.plate << ',' << r.mjd << ',' << r.fiberid << ',' << r.ra << ',' << r.dec << '\n';
+      out << r.specobjid << ',' << r.plate << ',' << r.mjd << ',' << r.fiberid << ',' << shortest(r.ra) << ','
+          << shortest(r.dec) << '\n';
     } else if (a.fields == "tuple") {
       out << r.plate << ',' << r.mjd << ',' << r.fiberid << '\n';
     } else {

@@ -27,10 +27,12 @@ struct catalog_query::table_meta {
 
 namespace {
 
-// With a constraint on columns outside the covering HEALPix index, every candidate costs a
-// table seek (~6 us) while a scan costs ~0.25 us a row: past ~4% of the sky the scan wins
-// (bench_query BM_ConeLarge, docs/store-format.md). Without a constraint the index always wins.
-constexpr double full_scan_fraction = 0.04;
+// Above these fractions of the sky a sequential table scan beats the pixel-range join
+// (bench_query BM_ConeLarge, docs/store-format.md): the scan delivers rows nearly in ID order,
+// which SQLite's sorter likes, and with a constraint on columns outside the covering index the
+// join pays a table seek (~6 us) per candidate.
+constexpr double full_scan_fraction = 0.15;
+constexpr double full_scan_fraction_constrained = 0.05;
 // Upper bound on the pixel ranges of one query (SQL text ~40 bytes and ~5 us each).
 constexpr size_t max_cover_ranges = 4096;
 
@@ -182,7 +184,9 @@ query_summary catalog_query::run(const query_request& r, const std::function<voi
     if (r.use_index && !r.region->whole_sky()) {
       cover = r.region->cover(order_k);
       while (cover.size() > max_cover_ranges && order_k > 0) cover = r.region->cover(--order_k);
-      if (auto_scan && constrained && healpix_cover_fraction(cover) > full_scan_fraction) cover.clear();
+      if (auto_scan &&
+          healpix_cover_fraction(cover) > (constrained ? full_scan_fraction_constrained : full_scan_fraction))
+        cover.clear();
     }
     if (!cover.empty()) {
       // Pixel numbers are our own integers: written inline rather than bound, which keeps
