@@ -145,49 +145,51 @@ const catalog_query::table_meta& catalog_query::table_for(const query_request& r
   return *it->second;
 }
 
-query_summary catalog_query::run(const query_request& r, const std::function<void(const query_row&)>& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  if (!r.catalog.empty() && !tables_.count(r.catalog)) {  // registered since we opened?
-    load_tables();
-    for (const auto& [name, m] : tables_) conn_->allow_table(name);
-  }
-  const table_meta& t = table_for(r);
-  if (r.limit && *r.limit < 0) throw invalid_argument("limit must be >= 0");
-  if (r.offset < 0) throw invalid_argument("offset must be >= 0");
-  const std::string T = q(t.name);
-  query_summary sum;
-  sum.table = t.name;
+namespace {
 
-  // ORDER BY: the chosen column (validated against the table's columns, then quoted), then the
-  // ID in unsigned order (SPECOBJID is stored as its two's-complement int64: negatives are the
-  // IDs >= 2^63 and sort after the non-negative ones), then rowid, so the order is total.
+// ORDER BY: the chosen column (validated against the table's columns, then quoted), then the ID
+// in unsigned order (SPECOBJID is stored as its two's-complement int64: negatives are the IDs
+// >= 2^63 and sort after the non-negative ones), then rowid, so that the order is total.
+std::string order_by(const catalog_query::table_meta& t, const std::string& sort) {
+  const std::string T = q(t.name);
   std::string order;
-  if (!r.sort.empty()) {
-    const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const std::string& c) { return iequals(c, r.sort); });
-    if (it == t.columns.end()) throw invalid_argument("unknown sort column '" + r.sort + "' in " + t.name);
+  if (!sort.empty()) {
+    const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const std::string& c) { return iequals(c, sort); });
+    if (it == t.columns.end()) throw invalid_argument("unknown sort column '" + sort + "' in " + t.name);
     if (!iequals(*it, t.id)) order = T + "." + q(*it) + ", ";
   }
   order += "(" + T + "." + q(t.id) + " < 0), " + T + "." + q(t.id);
   if (t.rowid) order += ", " + T + ".rowid";
+  return order;
+}
 
+// The region's pixel ranges at the order the request implies; empty: scan the table instead.
+std::vector<healpix_range> region_cover(const query_request& r, bool constrained, int& order_k) {
+  order_k = r.cover_order >= 0 ? std::min(r.cover_order, healpix_index_order) : r.region->cover_order();
+  if (!r.use_index || r.region->whole_sky()) return {};
+  // A fine order on a large region means millions of ranges (and seconds in healpix_cxx):
+  // step coarser until the estimate (~4 per pixel-size of radius) fits max_cover_ranges.
+  while (order_k > 0 && 4.0 * r.region->bounding_radius_deg() * std::ldexp(1.0, order_k) / 58.63 > max_cover_ranges)
+    --order_k;
+  auto cover = r.region->cover(order_k);
+  while (cover.size() > max_cover_ranges && order_k > 0) cover = r.region->cover(--order_k);
+  const double scan_above = constrained ? full_scan_fraction_constrained : full_scan_fraction;
+  if (r.cover_order == -1 && healpix_cover_fraction(cover) > scan_above) cover.clear();
+  return cover;
+}
+
+}  // namespace
+
+// SELECT id, ra, dec, plate, mjd, fiberid over the request's table, ranges, filters and order,
+// with parameters ?1 context, ?2 limit, ?3 offset (docs/store-format.md shows its shape).
+std::string catalog_query::build_sql(const query_request& r, const table_meta& t, query_summary& sum) {
+  const std::string T = q(t.name);
   const bool constrained = r.constraint.find_first_not_of(" \t\r\n\f") != std::string::npos;
   std::string with, from = T, where;
   auto conj = [&](const std::string& term) { where += (where.empty() ? "" : " AND ") + term; };
   if (r.region) {
-    int order_k = r.cover_order >= 0 ? std::min(r.cover_order, healpix_index_order) : r.region->cover_order();
-    // A fine order on a large region means millions of ranges (and seconds in healpix_cxx):
-    // step coarser until the estimate (~4 per pixel-size of radius) fits max_cover_ranges.
-    while (order_k > 0 && 4.0 * r.region->bounding_radius_deg() * std::ldexp(1.0, order_k) / 58.63 > max_cover_ranges)
-      --order_k;
-    const bool auto_scan = r.cover_order == -1;
-    std::vector<healpix_range> cover;
-    if (r.use_index && !r.region->whole_sky()) {
-      cover = r.region->cover(order_k);
-      while (cover.size() > max_cover_ranges && order_k > 0) cover = r.region->cover(--order_k);
-      if (auto_scan &&
-          healpix_cover_fraction(cover) > (constrained ? full_scan_fraction_constrained : full_scan_fraction))
-        cover.clear();
-    }
+    int order_k = 0;
+    const auto cover = region_cover(r, constrained, order_k);
     if (!cover.empty()) {
       // Pixel numbers are our own integers: written inline rather than bound, which keeps
       // SQLite's parameter limit out of the way of large covers.
@@ -219,9 +221,23 @@ query_summary catalog_query::run(const query_request& r, const std::function<voi
     conj("(\n" + r.constraint + "\n)");
   }
   const std::string pmf = t.has_pmf ? T + ".plate, " + T + ".mjd, " + T + ".fiberid" : "NULL, NULL, NULL";
-  const std::string sql = with + "SELECT " + T + "." + q(t.id) + ", " + T + "." + q(t.ra) + ", " + T + "." + q(t.dec) +
-                          ", " + pmf + " FROM " + from + (where.empty() ? "" : " WHERE " + where) + " ORDER BY " +
-                          order + " LIMIT ?2 OFFSET ?3";
+  return with + "SELECT " + T + "." + q(t.id) + ", " + T + "." + q(t.ra) + ", " + T + "." + q(t.dec) + ", " + pmf +
+         " FROM " + from + (where.empty() ? "" : " WHERE " + where) + " ORDER BY " + order_by(t, r.sort) +
+         " LIMIT ?2 OFFSET ?3";
+}
+
+query_summary catalog_query::run(const query_request& r, const std::function<void(const query_row&)>& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!r.catalog.empty() && !tables_.count(r.catalog)) {  // registered since we opened?
+    load_tables();
+    for (const auto& [name, m] : tables_) conn_->allow_table(name);
+  }
+  const table_meta& t = table_for(r);
+  if (r.limit && *r.limit < 0) throw invalid_argument("limit must be >= 0");
+  if (r.offset < 0) throw invalid_argument("offset must be >= 0");
+  query_summary sum;
+  sum.table = t.name;
+  const std::string sql = build_sql(r, t, sum);
   if (t.spectra && !meta_->has_context(r.context)) {
     std::string known;
     for (const auto& c : meta_->contexts()) known += (known.empty() ? "" : ", ") + c.name;

@@ -81,6 +81,7 @@ class catalog_query {
  private:
   void load_tables();
   const table_meta& table_for(const query_request& r);
+  std::string build_sql(const query_request& r, const table_meta& t, query_summary& sum);
 
   std::filesystem::path root_;
   std::unique_ptr<catalog_db> meta_;  // plain read-only: registry, contexts (trusted SQL only)

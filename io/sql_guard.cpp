@@ -161,7 +161,7 @@ guarded_connection::guarded_connection(const std::filesystem::path& file)
   db_.exec("PRAGMA query_only = ON");
   sqlite3_limit(h, SQLITE_LIMIT_ATTACHED, 0);
   sqlite3_limit(h, SQLITE_LIMIT_LENGTH, 1000000);          // strings/blobs: randomblob/printf bombs
-  sqlite3_limit(h, SQLITE_LIMIT_SQL_LENGTH, 8000000);      // room for a query's pixel-range list
+  sqlite3_limit(h, SQLITE_LIMIT_SQL_LENGTH, 1000000);      // room for 4096 pixel ranges (~200 KB)
   sqlite3_limit(h, SQLITE_LIMIT_EXPR_DEPTH, 200);
   sqlite3_limit(h, SQLITE_LIMIT_COMPOUND_SELECT, 20);
   sqlite3_limit(h, SQLITE_LIMIT_VARIABLE_NUMBER, 32);
