@@ -41,6 +41,15 @@ if [ -d ../shared/data/spectra ]; then printf '266,51602,13\n1054645244186776780
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --out "$out/spectra.npz"
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --columns flux,ivar --out "$out/spectra.fits"
 
+echo "== 5. query: quasars at z > 2 within 15 degrees of (180, 30) -> get"
+"$bin" query --store "$out/store" --cone 180,30,15 --constraint "class = 'QSO' AND z > 2" --with-pixels \
+  --fields tuple --out "$out/query-ids.txt"
+if [ -s "$out/query-ids.txt" ]; then
+  "$bin" get --store "$out/store" --ids "$out/query-ids.txt" --out "$out/query.npz"
+else
+  echo "(no match with DEMO_COUNT=$count)"
+fi
+
 cat <<TXT
 
 Results:
@@ -48,5 +57,7 @@ Results:
   store                  $out/store   (catalog.sqlite + blocks/*.h5; docs/store-format.md)
   spectra (npz)          $out/spectra.npz   numpy.load(): flux, loglam, ..., offsets, specobjid, found
   spectra (fits)         $out/spectra.fits  one row per spectrum, variable-length columns
+  query result           $out/query-ids.txt (plate,mjd,fiberid), $out/query.npz; docs/query.md
 Try: $bin get --store $out/store --ids $out/ids.txt --format csv --out - | head
+     $bin query --store $out/store --polygon 170,20,190,20,180,40 --format csv --limit 5
 TXT

@@ -79,7 +79,8 @@ TEST(SkyRegion, ConeMeaning) {
   const auto pole = sky_region::cone(0, 90, 0.5);
   for (double ra : {0.0, 90.0, 180.0, 359.0}) EXPECT_TRUE(pole.contains(ra, 89.6));
   EXPECT_FALSE(pole.contains(42, 89.4));
-  // Tiny cones keep full precision: 1e-6 degrees resolves at 1e-15 degrees... 1e-12 relative.
+  // Tiny cones keep full precision: a 1e-6-degree cone separates points 1e-12 degrees either side
+  // of its edge.
   const auto tiny = sky_region::cone(200, -30, 1e-6);
   const auto t_in = offset(unit_vector(200, -30), 1e-6 * (1 - 1e-6), 1.0);
   const auto t_out = offset(unit_vector(200, -30), 1e-6 * (1 + 1e-6), 1.0);
