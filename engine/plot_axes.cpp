@@ -10,19 +10,21 @@ axis_ticks nice_ticks(double lo, double hi, int max_ticks) {
   axis_ticks t;
   if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo)) return t;
   max_ticks = std::max(2, max_ticks);
-  // The smallest 1/2/5 x 10^k step that gives at most max_ticks ticks in the range.
+  // The smallest 1/2/5 x 10^k step that gives at most max_ticks ticks in the range; when that
+  // step leaves fewer than two, the step before it (one tick over the limit reads better than
+  // an axis with a single number).
   const double raw = (hi - lo) / double(max_ticks);
-  double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  for (int guard = 0; guard < 4; ++guard, mag *= 10) {
+  double mag = std::pow(10.0, std::floor(std::log10(raw)) - 1);
+  axis_ticks prev;
+  for (int guard = 0; guard < 5; ++guard, mag *= 10) {
     for (double m : {1.0, 2.0, 5.0}) {
-      const double step = m * mag;
-      const double first = std::ceil(lo / step - 1e-9), last = std::floor(hi / step + 1e-9);
-      if (last - first + 1 <= max_ticks) {
-        t.step = step;
-        for (double k = first; k <= last; k += 1) t.values.push_back(k * step);
-        t.decimals = std::max(0, int(-std::floor(std::log10(step) + 1e-9)));
-        return t;
-      }
+      axis_ticks c;
+      c.step = m * mag;
+      const double first = std::ceil(lo / c.step - 1e-9), last = std::floor(hi / c.step + 1e-9);
+      for (double k = first; k <= last; k += 1) c.values.push_back(k * c.step);
+      c.decimals = std::max(0, int(-std::floor(std::log10(c.step) + 1e-9)));
+      if (int(c.values.size()) <= max_ticks) return c.values.size() < 2 && prev.values.size() >= 2 ? prev : c;
+      prev = std::move(c);
     }
   }
   return t;

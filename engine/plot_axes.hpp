@@ -11,8 +11,9 @@ struct axis_ticks {
   int decimals = 0;            // digits after the point that every label needs
 };
 
-// At most max_ticks (>= 2) ticks at multiples of the smallest nice step that keeps within
-// the limit. Empty for a non-finite or empty range.
+// Ticks at the multiples of the smallest nice step that gives at most max_ticks (>= 2) in the
+// range, or, when that step leaves fewer than two, of the next smaller step (which may give
+// more than max_ticks). Empty for a non-finite or empty range.
 axis_ticks nice_ticks(double lo, double hi, int max_ticks);
 
 // "4000", "0.25", "-1.5": fixed notation with `decimals` digits, never "-0".

@@ -98,7 +98,8 @@ void draw_lines(canvas& cv, const spectrum_plot_data& d, const plot_frame& f, do
     cv.line({x, f.top}, {x, f.bottom}, c, 1, 3);
     const std::string name(pl.line->name);
     const double tw = cv.text_width(name);
-    if (x - tw / 2 > free_from + 2 && x + tw / 2 < f.right) {
+    // Labels keep half an em apart and inside the frame; the others stay unlabelled.
+    if (x - tw / 2 > std::max(free_from + fs / 2, f.left + 1) && x + tw / 2 < f.right - 1) {
       cv.text(x, f.top + 1, name, c, h_align::center, v_align::top);
       free_from = x + tw / 2;
     }

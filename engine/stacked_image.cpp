@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <future>
 #include <limits>
 
@@ -213,13 +214,14 @@ void encode_stacked_image(const float_image& img, display_limits lim, const stac
   f.color = op.channels == 1 ? png_color::gray : png_color::rgb;
   f.compression_level = o.png_compression;
   // Enough to map the picture back to data: the lattice columns and the limits used.
+  char limits[64];
+  std::snprintf(limits, sizeof limits, "%.9g,%.9g", lim.lo, lim.hi);
   f.text = {{"Software", "specmill"},
             {"Comment", "stacked image: lattice start " + std::to_string(img.grid.start) + ", width " +
                             std::to_string(img.grid.width) + " (loglam = index * 1e-4), " + std::to_string(img.width) +
                             " columns, " + std::to_string(img.rows) + " rows (first ID " +
                             (o.yflip ? "top" : "bottom") + "), scale " + std::string(to_string(o.scale)) + " limits " +
-                            std::to_string(lim.lo) + "," + std::to_string(lim.hi) + ", cmap " +
-                            std::string(to_string(o.cmap)) + (o.invert ? " inverted" : "")}};
+                            limits + ", cmap " + std::string(to_string(o.cmap)) + (o.invert ? " inverted" : "")}};
   png_writer writer(f, sink);
   const size_t row_bytes = f.row_bytes();
   const size_t band_rows = std::max<size_t>(1, band_bytes / row_bytes);

@@ -79,6 +79,12 @@ TEST(PlotAxes, NiceTicks) {
   EXPECT_EQ(t.decimals, 1);
   t = nice_ticks(-3.3, 41.2, 3);
   EXPECT_EQ(t.values, (std::vector<double>{0, 20, 40}));
+  t = nice_ticks(-0.3, 1.5, 3);  // step 0.5 gives four: step 1, two
+  EXPECT_EQ(t.values, (std::vector<double>{0, 1}));
+  t = nice_ticks(0.1, 1.9, 2);  // step 1 leaves a single tick: step 0.5's three instead
+  EXPECT_EQ(t.values, (std::vector<double>{0.5, 1, 1.5}));
+  t = nice_ticks(0.1, 0.9, 2);  // step 0.5 leaves one: step 0.2 gives four
+  EXPECT_EQ(t.values.size(), 4u);
   EXPECT_TRUE(nice_ticks(1, 1, 5).values.empty());
   EXPECT_TRUE(nice_ticks(0, std::nan(""), 5).values.empty());
   EXPECT_EQ(format_tick(4000, 0), "4000");
