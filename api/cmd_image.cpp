@@ -87,6 +87,8 @@ const bool registered = specmill::cli::add_command(
            ->capture_default_str();
        sub.add_option("--thickness", a->thickness, "PNG pixels per image row (1..64)")->capture_default_str();
        sub.add_option("--column-repeat", a->column_repeat, "PNG pixels per image column (1..64)")->capture_default_str();
+       sub.add_flag("--normalize", o.normalize,
+                    "Divide each image row by the median of its good pixels (rows with a median <= 0 stay as they are)");
        sub.add_option("--mask-bits", a->mask_bits, "and_mask bits that mask a pixel (ivar 0 always does)")
            ->capture_default_str();
        sub.add_option("--compression", o.png_compression, "PNG zlib level 0..9")->capture_default_str();

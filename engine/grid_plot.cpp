@@ -36,6 +36,7 @@ std::vector<uint8_t> render_grid(const std::vector<std::optional<spectrum_plot_d
   f.width = uint32_t(pw * size_t(o.nx));
   f.height = uint32_t(ph * size_t(o.ny));
   f.color = png_color::rgb;
+  f.compression_level = plot_png_compression;
   std::vector<uint8_t> rgb(f.row_bytes() * f.height, 255);  // empty cells stay white
   // Each panel on its own canvas and thread (Cairo objects are not shared between threads).
   tbb::parallel_for(size_t(0), panels.size(), [&](size_t k) {

@@ -37,6 +37,9 @@ struct plot_options {
 // invalid_argument naming the option.
 void check_plot_options(const plot_options& o);
 
+// zlib level of plot PNGs.
+inline constexpr int plot_png_compression = 3;
+
 // The colours a plot uses (the tests find the lines by them).
 namespace plot_colors {
 inline constexpr rgba background{1, 1, 1};

@@ -65,6 +65,8 @@ struct stacked_image_options {
   size_t thickness = 1;                    // PNG pixels per image row (1..64)
   size_t column_repeat = 1;                // PNG pixels per image column (1..64)
   int32_t mask_bits = 0;                   // and_mask bits that mask a pixel (ivar 0 always does)
+  bool normalize = false;                  // each image row divided by the median of its good
+                                           // pixels (left alone when that median is not > 0)
   backend device = backend::cpu;
   int png_compression = 6;
   size_t window_bytes = size_t(64) << 20;  // one column of one list window while reading

@@ -100,19 +100,32 @@ void canvas::polyline(std::span<const point> pts, rgba c, double line_width) {
   set_color(cr, c);
   cairo_set_line_width(cr, line_width);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-  bool open = false;
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  // Stroked in pieces of at most this many segments, each piece starting where the last ended:
+  // Cairo's stroker intersects every segment of a path with every other, which a long noisy
+  // line makes quadratic; round caps hide the joins between pieces.
+  constexpr size_t piece = 64;
+  size_t in_path = 0;  // points in the current piece
   for (const point& p : pts) {
     if (std::isnan(p.x) || std::isnan(p.y)) {
-      open = false;
+      if (in_path) cairo_stroke(cr);
+      in_path = 0;
       continue;
     }
-    if (open)
-      cairo_line_to(cr, p.x, p.y);
-    else
+    if (in_path == 0) {
       cairo_move_to(cr, p.x, p.y);
-    open = true;
+      in_path = 1;
+    } else {
+      cairo_line_to(cr, p.x, p.y);
+      if (++in_path > piece) {
+        cairo_stroke(cr);
+        cairo_move_to(cr, p.x, p.y);
+        in_path = 1;
+      }
+    }
   }
-  cairo_stroke(cr);
+  if (in_path) cairo_stroke(cr);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
   check(cr);
 }
 

@@ -28,12 +28,14 @@ std::array<uint8_t, 2> zlib_header(int level) {
   return {0x78, flg};
 }
 
+int zlib_strategy(png_strategy s) { return s == png_strategy::rle ? Z_RLE : Z_FILTERED; }
+
 // One raw-deflate piece: primed with `dict`, ended by a sync flush (byte aligned, not final),
 // so that pieces concatenate into one deflate stream.
 std::vector<uint8_t> deflate_piece(const uint8_t* data, size_t n, const uint8_t* dict, size_t dict_n, int level,
-                                   int flush) {
+                                   int strategy, int flush) {
   z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_FILTERED) != Z_OK) throw io_error("zlib: deflateInit2 failed");
+  if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, strategy) != Z_OK) throw io_error("zlib: deflateInit2 failed");
   std::vector<uint8_t> out(deflateBound(&z, uLong(n)) + 64);
   if (dict_n) deflateSetDictionary(&z, dict, uInt(dict_n));
   z.next_in = const_cast<Bytef*>(data);
@@ -134,7 +136,7 @@ void png_writer::impl::parallel_rows(const uint8_t* rows, size_t n_rows) {
       d.insert(d.end(), filtered.begin(), filtered.begin() + ptrdiff_t(begin));
     }
     out[k] = deflate_piece(filtered.data() + begin, end - begin, d.data(), d.size(), fmt.compression_level,
-                           Z_SYNC_FLUSH);
+                           zlib_strategy(fmt.strategy), Z_SYNC_FLUSH);
     adlers[k] = adler32(1, filtered.data() + begin, uInt(end - begin));
   });
   for (size_t k = 0; k < n_pieces; ++k) {
@@ -159,7 +161,8 @@ void png_writer::impl::parallel_rows(const uint8_t* rows, size_t n_rows) {
 
 // The final (empty) deflate block, the Adler-32 of all filtered bytes, IEND.
 void png_writer::impl::parallel_finish() {
-  std::vector<uint8_t> tail = deflate_piece(nullptr, 0, nullptr, 0, fmt.compression_level, Z_FINISH);
+  std::vector<uint8_t> tail =
+      deflate_piece(nullptr, 0, nullptr, 0, fmt.compression_level, zlib_strategy(fmt.strategy), Z_FINISH);
   for (int shift = 24; shift >= 0; shift -= 8) tail.push_back(uint8_t(adler >> shift));
   write_idat(tail);
   write_chunk("IEND", nullptr, 0);
@@ -195,6 +198,7 @@ png_writer::png_writer(const png_format& f, png_sink sink) : impl_(std::make_uni
     png_set_IHDR(s.png, s.info, f.width, f.height, 8, f.color == png_color::gray ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_compression_level(s.png, f.compression_level);
+    png_set_compression_strategy(s.png, zlib_strategy(f.strategy));
     if (nt) png_set_text(s.png, s.info, tp, nt);
     png_write_info(s.png, s.info);
   });

@@ -114,6 +114,16 @@ TEST(StackedImage, BinsRowsAndColumnsAsMeansOfGoodPixels) {
   for (size_t c = 0; c < 60; ++c) EXPECT_EQ(img.row(0)[c], float(2 * c) + 0.5f) << c;
 }
 
+TEST(StackedImage, NormalizeDividesRowsByTheirMedian) {
+  auto o = base_options();
+  o.normalize = true;
+  const float_image img = read_image(o, ids({1, 5}));  // constant 10, ramp 0..119
+  EXPECT_EQ(img.row(1)[0], 1.f);
+  EXPECT_TRUE(std::isnan(img.row(1)[110]));  // still masked
+  EXPECT_EQ(img.row(0)[60], 1.f);            // the ramp's median is 60 (upper middle of 120)
+  EXPECT_EQ(img.row(0)[30], 0.5f);
+}
+
 TEST(StackedImage, UnknownIdsAreMaskedRowsAndNoneKnownIsNotFound) {
   auto list = ids({1, 6});
   list.insert(list.begin() + 1, parse_spectrum_id("4000-55000-999"));
