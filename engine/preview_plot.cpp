@@ -46,7 +46,7 @@ std::pair<double, double> flux_limits(const spectrum_plot_data& d, size_t i0, si
 std::string title_of(const spectrum_plot_data& d) {
   std::string t = d.label;
   if (!d.class_name.empty()) t += "  " + d.class_name;
-  if (d.z) {
+  if (d.z && std::isfinite(*d.z)) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "  z=%.4f", *d.z);
     t += buf;

@@ -114,6 +114,23 @@ TEST(StackedImage, BinsRowsAndColumnsAsMeansOfGoodPixels) {
   for (size_t c = 0; c < 60; ++c) EXPECT_EQ(img.row(0)[c], float(2 * c) + 0.5f) << c;
 }
 
+TEST(StackedImage, ListWindowsDoNotChangeTheImage) {
+  // Windows of 1 and 4 rows (the reader's unit of work) against one window, binned or not.
+  for (size_t max_height : {size_t(0), size_t(3), size_t(4)}) {
+    auto o = base_options();
+    o.max_height = max_height;
+    const float_image one = read_image(o, ids({6, 1, 2, 5, 3, 4, 2}));
+    for (size_t rows_per_window : {size_t(1), size_t(4)}) {
+      o.window_bytes = rows_per_window * 120 * 4;
+      const float_image many = read_image(o, ids({6, 1, 2, 5, 3, 4, 2}));
+      ASSERT_EQ(many.pixels.size(), one.pixels.size());
+      for (size_t p = 0; p < one.pixels.size(); ++p)
+        ASSERT_TRUE(one.pixels[p] == many.pixels[p] || (std::isnan(one.pixels[p]) && std::isnan(many.pixels[p])))
+            << "max_height " << max_height << " window " << rows_per_window << " pixel " << p;
+    }
+  }
+}
+
 TEST(StackedImage, NormalizeDividesRowsByTheirMedian) {
   auto o = base_options();
   o.normalize = true;
