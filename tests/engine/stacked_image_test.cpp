@@ -255,8 +255,9 @@ TEST_P(StackedPng, ColourMapsDrawMaskedPixelsInTheirOwnColour) {
   EXPECT_EQ((rgb8{inv.at(30, 1)[0], inv.at(30, 1)[1], inv.at(30, 1)[2]}), colormap_table(colormap_id::viridis)[255]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cpu, StackedPng, ::testing::Values(backend::cpu));
-INSTANTIATE_TEST_SUITE_P(Cuda, StackedPng, ::testing::Values(backend::cuda));
+std::string backend_name(const ::testing::TestParamInfo<backend>& i) { return std::string(to_string(i.param)); }
+INSTANTIATE_TEST_SUITE_P(Cpu, StackedPng, ::testing::Values(backend::cpu), backend_name);
+INSTANTIATE_TEST_SUITE_P(Cuda, StackedPng, ::testing::Values(backend::cuda), backend_name);
 
 TEST(StackedImage, FileOutputsMatchTheInMemoryPng) {
   test::temp_dir tmp;
