@@ -232,7 +232,7 @@ void encode_stacked_image(const float_image& img, display_limits lim, const stac
   f.color = op.channels == 1 ? png_color::gray : png_color::rgb;
   f.compression_level = o.png_compression;
   // Rows of noisy spectra hold few long matches: zlib's RLE search compresses them within 1%
-  // of the full search at 3x its speed (bench/RESULTS.md, Rendering).
+  // of the full search at 2-4x its speed (bench/RESULTS.md, Rendering).
   f.strategy = png_strategy::rle;
   // Enough to map the picture back to data: the lattice columns and the limits used.
   char limits[64];

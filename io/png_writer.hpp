@@ -25,7 +25,7 @@ namespace specmill {
 enum class png_color : uint8_t { gray = 1, rgb = 3 };  // value: bytes per pixel
 enum class png_encoder { parallel, libpng };
 // zlib's match search. filtered: what libpng uses for filtered rows (Z_FILTERED). rle: matches
-// at distance 1 only (Z_RLE): on noisy images (stacked spectra) 3x faster than filtered at
+// at distance 1 only (Z_RLE): on noisy images (stacked spectra) 2-4x faster than filtered at
 // 1% larger output; on plots (large flat areas, long repeats) 40% larger.
 enum class png_strategy { filtered, rle };
 
