@@ -1,0 +1,254 @@
+// CPU backend of stacking and the classes' backend dispatch (the CUDA halves are stack.cu, or
+// their stand-ins in stack_nocuda.cpp in builds without CUDA).
+#include "kernels/stack.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "core/error.hpp"
+#include "kernels/device.hpp"
+
+namespace specmill {
+namespace {
+
+// Columns per accumulation task: their sums (40 B each) stay in L1 while every row of the
+// window streams past; enough tasks for two to eight cores at SDSS widths (~4,000-5,000).
+constexpr size_t grain_columns = 256;
+// Rows per gather task: the task writes `rows` consecutive slots of every pixel of the tile.
+constexpr size_t grain_rows = 64;
+// Below this many values a comparison sort beats four radix passes.
+constexpr size_t radix_min = 256;
+
+void check_window(const stack_window& w, size_t width) {
+  SPECMILL_EXPECTS(w.n_rows == 0 || w.width == width, "stack: window width differs from the grid's");
+  SPECMILL_EXPECTS(w.n_rows == 0 || width == 0 || (w.flux && w.ivar), "stack: flux and ivar are required");
+  SPECMILL_EXPECTS(!w.mask_bits || w.and_mask || w.n_rows == 0, "stack: mask_bits set but no and_mask given");
+}
+
+template <class T>
+device_buffer& stage(device_buffer& buf, const T* host, size_t n) {
+  if (!host || n == 0) {
+    buf.resize(0);
+    return buf;
+  }
+  buf.resize(n * sizeof(T));
+  buf.copy_from_host(host, n * sizeof(T));
+  return buf;
+}
+
+// The window with its arrays in device memory (uploaded into `bufs`).
+stack_window upload(const stack_window& w, device_buffer (&bufs)[4]) {
+  stack_window d = w;
+  const size_t n = w.n_rows * w.width;
+  d.flux = stage(bufs[0], w.flux, n).data<float>();
+  d.ivar = stage(bufs[1], w.ivar, n).data<float>();
+  d.and_mask = w.and_mask ? stage(bufs[2], w.and_mask, n).data<int32_t>() : nullptr;
+  d.row_scale = w.row_scale ? stage(bufs[3], w.row_scale, w.n_rows).data<double>() : nullptr;
+  return d;
+}
+
+// One pixel's packed slots, read as the sorted sequence robust_select wants.
+struct packed_sequence {
+  const uint64_t* a;
+  float value(long long i) const { return key_value(uint32_t(a[i] >> 32)); }
+  float ivar(long long i) const { return bits_float(uint32_t(a[i])); }
+};
+
+stack_pixel robust_pixel(uint64_t* col, size_t capacity, std::vector<uint64_t>& scratch, stack_method m,
+                         double sigma, int iterations, size_t& n) {
+  // Compact the filled slots to the front (their order does not matter: they get sorted).
+  n = 0;
+  for (size_t i = 0; i < capacity; ++i)
+    if (uint32_t(col[i] >> 32) != empty_key) col[n++] = col[i];
+  if (n < radix_min) {
+    std::sort(col, col + n, [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); });
+  } else {
+    if (scratch.size() < n) scratch.resize(n);
+    detail::radix_sort_upper32(col, scratch.data(), n);
+  }
+  const packed_sequence x{col};
+  const robust_range r = robust_select(x, (long long)n, m, sigma, iterations);
+  double sum_f = 0, sum_var = 0, sum_sq = 0;
+  for (long long i = r.lo; i < r.hi; ++i) {
+    sum_f += double(x.value(i));
+    sum_var += 1.0 / double(x.ivar(i));
+  }
+  if (m == stack_method::clipped_mean && r.hi - r.lo >= 3) {
+    const double mean = sum_f / double(r.hi - r.lo);
+    for (long long i = r.lo; i < r.hi; ++i) {
+      const double d = double(x.value(i)) - mean;
+      sum_sq += d * d;
+    }
+  }
+  return finish_robust(r, m, sum_f, sum_var, sum_sq);
+}
+
+void write_pixel(const stack_output& out, size_t k, const stack_pixel& p, int32_t n_input) {
+  if (out.flux) out.flux[k] = p.flux;
+  if (out.ivar) out.ivar[k] = p.ivar;
+  if (out.error) out.error[k] = p.error;
+  if (out.n) out.n[k] = p.n;
+  if (out.n_input) out.n_input[k] = n_input;
+}
+
+}  // namespace
+
+namespace detail {
+
+void radix_sort_upper32(uint64_t* a, uint64_t* scratch, size_t n) {
+  size_t count[4][256] = {};
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t k = uint32_t(a[i] >> 32);
+    ++count[0][k & 255];
+    ++count[1][(k >> 8) & 255];
+    ++count[2][(k >> 16) & 255];
+    ++count[3][k >> 24];
+  }
+  uint64_t *src = a, *dst = scratch;
+  for (int pass = 0; pass < 4; ++pass) {
+    const int shift = 32 + 8 * pass;
+    size_t* c = count[pass];
+    if (n == 0 || c[(src[0] >> shift) & 255] == n) continue;  // every key shares this byte
+    size_t offset[256], sum = 0;
+    for (int b = 0; b < 256; ++b) {
+      offset[b] = sum;
+      sum += c[b];
+    }
+    for (size_t i = 0; i < n; ++i) dst[offset[(src[i] >> shift) & 255]++] = src[i];
+    std::swap(src, dst);
+  }
+  if (src != a) std::copy(src, src + n, a);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- stack_accumulator
+
+stack_accumulator::stack_accumulator(backend b, size_t width) : backend_(b), width_(width) {
+  if (b == backend::cpu) {
+    host_.assign(width, stack_sums{});
+    return;
+  }
+  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  std::vector<stack_sums> zero(width);
+  device_sums_ = device_buffer(std::max<size_t>(1, width) * sizeof(stack_sums));
+  if (width) device_sums_.copy_from_host(zero.data(), width * sizeof(stack_sums));
+}
+
+void stack_accumulator::add(const stack_window& w) {
+  check_window(w, width_);
+  if (w.n_rows == 0 || width_ == 0) return;
+  if (backend_ == backend::cuda) {
+    add_device(upload(w, staged_));
+    return;
+  }
+  const stack_value_op op{w};
+  stack_sums* sums = host_.data();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, width_, grain_columns), [&](const tbb::blocked_range<size_t>& r) {
+    for (size_t row = 0; row < w.n_rows; ++row)
+      for (size_t c = r.begin(); c != r.end(); ++c) {
+        double f, iv;
+        if (op(row, c, f, iv)) sums[c].add(f, iv);
+      }
+  });
+}
+
+void stack_accumulator::add_device(const stack_window& w) {
+  SPECMILL_EXPECTS(backend_ == backend::cuda, "stack_accumulator::add_device on a CPU accumulator");
+  check_window(w, width_);
+  if (w.n_rows == 0 || width_ == 0) return;
+  detail::stack_accumulate_device(w, device_sums_.data<stack_sums>(), partials_);
+}
+
+std::vector<stack_sums> stack_accumulator::sums() const {
+  if (backend_ == backend::cpu) return host_;
+  std::vector<stack_sums> out(width_);
+  if (width_) device_sums_.copy_to_host(out.data(), width_ * sizeof(stack_sums));
+  return out;
+}
+
+void stack_accumulator::finish(stack_method m, const stack_output& out) const {
+  SPECMILL_EXPECTS(m == stack_method::weighted_mean || m == stack_method::mean,
+                   "stack_accumulator: median and clipped_mean need a stack_tile");
+  const std::vector<stack_sums> s = sums();  // width * 40 bytes: finishing is host work either way
+  for (size_t k = 0; k < width_; ++k) write_pixel(out, k, finish_means(s[k], m), int32_t(s[k].n));
+}
+
+// ---------------------------------------------------------------- stack_tile
+
+size_t stack_tile::bytes_per_slot(backend b) {
+  // Device: key and ivar, each double-buffered for the radix sort.
+  return b == backend::cpu ? sizeof(uint64_t) : 2 * (sizeof(uint64_t) + sizeof(float));
+}
+
+stack_tile::stack_tile(backend b, size_t width, size_t capacity) : backend_(b), width_(width), capacity_(capacity) {
+  SPECMILL_EXPECTS(capacity <= size_t(std::numeric_limits<int32_t>::max()), "stack: more than 2^31 rows in a tile");
+  SPECMILL_EXPECTS(width < (size_t(1) << 31), "stack: tile too wide");
+  const size_t slots = width * capacity;
+  if (b == backend::cpu) {
+    host_.assign(slots, uint64_t(empty_key) << 32);
+    return;
+  }
+  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  // Twice the slots: the radix sort's second buffers.
+  keys_ = device_buffer(std::max<size_t>(1, 2 * slots) * sizeof(uint64_t));
+  ivars_ = device_buffer(std::max<size_t>(1, 2 * slots) * sizeof(float));
+  detail::stack_tile_init_device(keys_.data<uint64_t>(), ivars_.data<float>(), width, capacity);
+}
+
+void stack_tile::add(const stack_window& w, size_t first_row) {
+  check_window(w, width_);
+  SPECMILL_EXPECTS(first_row <= capacity_ && w.n_rows <= capacity_ - first_row, "stack_tile: rows beyond capacity");
+  if (w.n_rows == 0 || width_ == 0) return;
+  if (backend_ == backend::cuda) {
+    add_device(upload(w, staged_), first_row);
+    return;
+  }
+  const stack_value_op op{w};
+  uint64_t* slots = host_.data();
+  const size_t cap = capacity_, width = width_;
+  // Column by column within a task: each pixel's run of slots is written contiguously, while
+  // the task's rows (grain_rows x width x 12 bytes) stay in L2 for the strided reads.
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, w.n_rows, grain_rows), [&](const tbb::blocked_range<size_t>& r) {
+    for (size_t c = 0; c < width; ++c)
+      for (size_t row = r.begin(); row != r.end(); ++row) {
+        double f, iv;
+        uint64_t slot = uint64_t(empty_key) << 32;
+        // Stored as float: exact for unscaled values; a scaled one is rounded once (2^-24).
+        if (op(row, c, f, iv)) slot = (uint64_t(order_key(float(f))) << 32) | float_bits(float(iv));
+        slots[c * cap + first_row + row] = slot;
+      }
+  });
+}
+
+void stack_tile::add_device(const stack_window& w, size_t first_row) {
+  SPECMILL_EXPECTS(backend_ == backend::cuda, "stack_tile::add_device on a CPU tile");
+  check_window(w, width_);
+  SPECMILL_EXPECTS(first_row <= capacity_ && w.n_rows <= capacity_ - first_row, "stack_tile: rows beyond capacity");
+  if (w.n_rows == 0 || width_ == 0) return;
+  detail::stack_tile_gather_device(w, first_row, capacity_, keys_.data<uint64_t>(), ivars_.data<float>());
+}
+
+void stack_tile::finish(stack_method m, double sigma, int iterations, const stack_output& out) {
+  SPECMILL_EXPECTS(m == stack_method::median || m == stack_method::clipped_mean,
+                   "stack_tile: the mean methods use a stack_accumulator");
+  if (width_ == 0) return;
+  if (backend_ == backend::cuda) {
+    detail::stack_tile_finish_device(keys_.data<uint64_t>(), ivars_.data<float>(), width_, capacity_, m, sigma,
+                                     iterations, out);
+    return;
+  }
+  tbb::enumerable_thread_specific<std::vector<uint64_t>> scratch;
+  uint64_t* slots = host_.data();
+  tbb::parallel_for(size_t(0), width_, [&](size_t c) {
+    size_t filled = 0;
+    const stack_pixel p = robust_pixel(slots + c * capacity_, capacity_, scratch.local(), m, sigma, iterations, filled);
+    write_pixel(out, c, p, int32_t(filled));
+  });
+}
+
+}  // namespace specmill
