@@ -37,7 +37,7 @@ int grid_for(size_t work, int per_sm) {
 }
 int blocks_for(size_t items) { return grid_for((items + block_threads - 1) / block_threads, 16); }
 
-__global__ void partial_sums_kernel(stack_value_op op, size_t n_chunks, stack_sums* partials) {
+__global__ void partial_sums_kernel(stack_value_op op, bool weighted, size_t n_chunks, stack_sums* partials) {
   const size_t width = op.w.width, total = n_chunks * width;
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
@@ -46,7 +46,7 @@ __global__ void partial_sums_kernel(stack_value_op op, size_t n_chunks, stack_su
     stack_sums s;
     for (size_t row = chunk * chunk_rows; row < end; ++row) {
       double f, iv;
-      if (op(row, col, f, iv)) s.add(f, iv);
+      if (op(row, col, f, iv)) s.add(weighted, f, iv);
     }
     partials[i] = s;
   }
@@ -145,12 +145,12 @@ __global__ void __launch_bounds__(robust_threads)
 
 namespace detail {
 
-void stack_accumulate_device(const stack_window& w, stack_sums* sums, device_buffer& partials) {
+void stack_accumulate_device(const stack_window& w, bool weighted, stack_sums* sums, device_buffer& partials) {
   const size_t n_chunks = (w.n_rows + chunk_rows - 1) / chunk_rows, items = n_chunks * w.width;
   if (items == 0) return;
   if (partials.size() < items * sizeof(stack_sums)) partials.resize(items * sizeof(stack_sums));
   auto* part = partials.data<stack_sums>();
-  partial_sums_kernel<<<blocks_for(items), block_threads>>>(stack_value_op{w}, n_chunks, part);
+  partial_sums_kernel<<<blocks_for(items), block_threads>>>(stack_value_op{w}, weighted, n_chunks, part);
   SPECMILL_CUDA_CHECK_LAUNCH();
   add_partials_kernel<<<blocks_for(w.width), block_threads>>>(part, n_chunks, w.width, sums);
   SPECMILL_CUDA_CHECK_LAUNCH();

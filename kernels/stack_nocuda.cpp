@@ -4,7 +4,7 @@
 
 namespace specmill::detail {
 
-void stack_accumulate_device(const stack_window&, stack_sums*, device_buffer&) {
+void stack_accumulate_device(const stack_window&, bool, stack_sums*, device_buffer&) {
   throw cuda_error("CUDA support not compiled into this build");
 }
 void stack_tile_init_device(uint64_t*, float*, size_t, size_t) {

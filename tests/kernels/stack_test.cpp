@@ -165,9 +165,9 @@ result run(backend b, const window_data& d, stack_method m, size_t windows = 1, 
   result r(d.width);
   const size_t per = std::max<size_t>(1, (d.rows + windows - 1) / windows);
   if (m == stack_method::weighted_mean || m == stack_method::mean) {
-    stack_accumulator acc(b, d.width);
+    stack_accumulator acc(b, d.width, m);
     for (size_t first = 0; first < d.rows; first += per) acc.add(d.view(first, per));
-    acc.finish(m, r.out());
+    acc.finish(r.out());
   } else {
     stack_tile tile(b, d.width, d.rows + extra_capacity);
     for (size_t first = 0; first < d.rows; first += per) tile.add(d.view(first, per), first);
@@ -345,6 +345,25 @@ TEST_P(Stack, ResampleRangeEqualsTheWholeGridsColumns) {
     }
 }
 
+// A tile reset for a narrower tile gives what a fresh tile gives (no stale slots).
+TEST_P(Stack, ResetTileEqualsAFreshOne) {
+  const window_data wide = random_window(90, 40, 41), narrow = random_window(90, 17, 42);
+  stack_tile t(b(), 40, 100);
+  t.add(wide.view(), 5);
+  result r1(40), r2(17);
+  t.finish(stack_method::median, 3, 3, r1.out());
+  t.reset(17);
+  t.add(narrow.view(0, 60), 0);  // rows 60..89 of the old tile's slots must read as empty
+  t.finish(stack_method::clipped_mean, 3, 3, r2.out());
+  stack_tile fresh(b(), 17, 100);
+  fresh.add(narrow.view(0, 60), 0);
+  result want(17);
+  fresh.finish(stack_method::clipped_mean, 3, 3, want.out());
+  EXPECT_EQ(r2.n, want.n);
+  EXPECT_EQ(r2.flux, want.flux);
+  EXPECT_THROW(t.reset(41), invalid_argument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Cpu, Stack, ::testing::Values(backend::cpu), [](const auto&) { return std::string("cpu"); });
 INSTANTIATE_TEST_SUITE_P(Cuda, Stack, ::testing::Values(backend::cuda), [](const auto&) { return std::string("cuda"); });
 
@@ -366,14 +385,15 @@ TEST(StackCuda, MatchesCpu) {
 
 TEST(StackWithoutDevice, CudaBackendThrowsWithoutADevice) {
   if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
-  EXPECT_THROW(stack_accumulator(backend::cuda, 10), cuda_error);
+  EXPECT_THROW(stack_accumulator(backend::cuda, 10, stack_method::mean), cuda_error);
   EXPECT_THROW(stack_tile(backend::cuda, 10, 10), cuda_error);
 }
 
 TEST(StackKernel, BadWindowsAreInvalidArguments) {
-  stack_accumulator acc(backend::cpu, 5);
+  stack_accumulator acc(backend::cpu, 5, stack_method::mean);
   window_data d = random_window(3, 6, 1);
   EXPECT_THROW(acc.add(d.view()), invalid_argument);  // width 6 on a 5-wide accumulator
+  EXPECT_THROW(stack_accumulator(backend::cpu, 5, stack_method::median), invalid_argument);
   stack_tile tile(backend::cpu, 6, 2);
   EXPECT_THROW(tile.add(d.view(), 0), invalid_argument);  // 3 rows, capacity 2
   result r(6);
