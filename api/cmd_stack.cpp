@@ -76,9 +76,9 @@ void run(stack_args& a) {
   std::string dropped;
   if (s.dropped_normalization) dropped += ", " + std::to_string(s.dropped_normalization) + " dropped by the normalisation";
   if (s.dropped_redshift) dropped += ", " + std::to_string(s.dropped_redshift) + " without a usable redshift";
-  spdlog::info("stack ({}, {}): {} of {} spectra stacked{} on {} pixels ({}{}) written to {}", to_string(o.method),
-               to_string(o.device), s.used, s.requested, dropped, s.width, s.grid,
-               s.tiles > 1 ? ", " + std::to_string(s.tiles) + " tiles" : std::string(), o.out.string());
+  spdlog::info("stack ({}, {}): {} of {} spectra stacked{}, on {} pixels of {}{}{}, written to {}", to_string(o.method),
+               to_string(o.device), s.used, s.requested, dropped, s.width, s.grid, o.rest_frame ? " (rest frame)" : "",
+               s.tiles > 1 ? " in " + std::to_string(s.tiles) + " tiles" : std::string(), o.out.string());
 }
 
 const bool registered = specmill::cli::add_command(

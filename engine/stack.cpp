@@ -40,7 +40,7 @@ size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width) {
 }
 
 std::string lattice_text(const lattice_window& w) {
-  return "lattice " + std::to_string(w.start) + "+" + std::to_string(w.width) + " (loglam = index * 1e-4)";
+  return "lattice " + std::to_string(w.start) + "+" + std::to_string(w.width);  // loglam = index * 1e-4
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ nlohmann::ordered_json metadata(const stack_options& o, const stack_summary& s) 
   j["n_dropped_normalization"] = s.dropped_normalization;
   j["n_dropped_redshift"] = s.dropped_redshift;
   j["n_missing"] = s.missing.size();
-  j["tiles"] = s.tiles;
+  if (o.method == stack_method::median || o.method == stack_method::clipped_mean) j["tiles"] = s.tiles;
   j["units"] = o.normalize || !o.normalize_band.empty() ? "normalised flux (dimensionless)"
                : o.rest_frame                          ? "1e-17 erg/s/cm^2/A per rest-frame A"
                                                        : "1e-17 erg/s/cm^2/A";
