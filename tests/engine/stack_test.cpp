@@ -33,21 +33,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Two stores for the suite: 70 sample spectra of both eras in blocks of 16, and the 10 real
-// files in blocks of 4.
-class StackStores : public ::testing::Environment {
+// Two stores, made on first use (not a global test environment: every test of the engine
+// binary runs in its own process, and only the stack tests should pay for these): 70 sample
+// spectra of both eras in blocks of 16, and the 10 real files in blocks of 4.
+class StackStores {
  public:
-  static inline test::temp_dir* dir = nullptr;
-  void SetUp() override {
-    dir = new test::temp_dir;
+  static fs::path sample() { return instance().dir_.path() / "sample-store"; }
+  static fs::path real() { return instance().dir_.path() / "real-store"; }
+
+ private:
+  StackStores() {
     sample_options s;
-    s.out = dir->path() / "sample";
+    s.out = dir_.path() / "sample";
     s.count = 70;
     s.seed = 5;
     s.legacy_fraction = 0.4;
     write_sample_data(s);
-    for (const auto& [store, input, block] : {std::tuple{sample(), s.out, size_t(16)},
-                                              std::tuple{real(), test::shared_spectra(), size_t(4)}}) {
+    for (const auto& [store, input, block] : {std::tuple{dir_.path() / "sample-store", s.out, size_t(16)},
+                                              std::tuple{dir_.path() / "real-store", test::shared_spectra(), size_t(4)}}) {
       ingest_options o;
       o.store = store;
       o.inputs = {input.string()};
@@ -57,11 +60,12 @@ class StackStores : public ::testing::Environment {
       ingest(o);
     }
   }
-  void TearDown() override { delete dir; }
-  static fs::path sample() { return dir->path() / "sample-store"; }
-  static fs::path real() { return dir->path() / "real-store"; }
+  static const StackStores& instance() {
+    static const StackStores stores;
+    return stores;
+  }
+  test::temp_dir dir_;
 };
-const auto* const env = ::testing::AddGlobalTestEnvironment(new StackStores);
 
 std::vector<resolved_id> all_ids(store& st) {
   std::vector<resolved_id> ids;

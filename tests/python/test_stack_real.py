@@ -13,12 +13,23 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
+from conftest import SHARED, run
 from test_roundtrip_real import coadd, ingest_real
 
 # NOPLUG BADTRACE BADFLAT BADARC MANYREJECTED LARGESHIFT WHOPPER FULLREJECT NOSKY BRIGHTSKY
 # NODATA COMBINEREJ BADFLUXFACTOR
 DEFAULT_BITS = sum(1 << b for b in (0, 1, 2, 3, 5, 6, 9, 18, 22, 23, 24, 25, 26))
 MAD = 1.4826022185056018
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    """The 10 real files ingested once for the module: (store, files, ids file)."""
+    tmp = tmp_path_factory.mktemp("stack-store")
+    store, files = ingest_real(run, SHARED, tmp)
+    ids = tmp / "ids.txt"
+    ids.write_text(id_lines(files))
+    return store, files, ids
 
 
 def id_lines(files):
@@ -74,10 +85,8 @@ def reference(flux, ivar, mask, method, sigma=3.0, iterations=3):
 
 
 @pytest.mark.parametrize("method", ["weighted_mean", "mean", "median", "clipped_mean"])
-def test_every_method_matches_the_float64_reference(specmill, shared, tmp_path, method):
-    store, files = ingest_real(specmill, shared, tmp_path)
-    ids = tmp_path / "ids.txt"
-    ids.write_text(id_lines(files))
+def test_every_method_matches_the_float64_reference(specmill, real_store, tmp_path, method):
+    store, files, ids = real_store
     for ext in ("npz", "fits", "csv"):
         specmill("stack", "--store", store, "--ids", ids, "--method", method, "--out", tmp_path / f"s.{ext}")
     z = np.load(tmp_path / "s.npz")
@@ -107,10 +116,8 @@ def test_every_method_matches_the_float64_reference(specmill, shared, tmp_path, 
         assert np.array_equal(np.asarray(csv[c]).astype(z[c].dtype), z[c]), c
 
 
-def test_normalize_window_and_drops(specmill, shared, tmp_path):
-    store, files = ingest_real(specmill, shared, tmp_path)
-    ids = tmp_path / "ids.txt"
-    ids.write_text(id_lines(files))
+def test_normalize_window_and_drops(specmill, real_store, tmp_path):
+    store, files, ids = real_store
     specmill("stack", "--store", store, "--ids", ids, "--method", "median", "--normalize", "5000-5100",
              "--out", tmp_path / "n.npz")
     z = np.load(tmp_path / "n.npz")
@@ -131,8 +138,8 @@ def test_normalize_window_and_drops(specmill, shared, tmp_path):
     assert f"{legacy} dropped by the normalisation" in p.stderr
 
 
-def test_rest_frame_with_supplied_redshifts_matches_get_resample(specmill, shared, tmp_path):
-    store, files = ingest_real(specmill, shared, tmp_path)
+def test_rest_frame_with_supplied_redshifts_matches_get_resample(specmill, real_store, tmp_path):
+    store, files, _ = real_store
     one = tmp_path / "one.txt"
     one.write_text(id_lines(files[4:5]) * 3)
     zs = tmp_path / "z.txt"
@@ -164,18 +171,16 @@ def test_rest_frame_with_supplied_redshifts_matches_get_resample(specmill, share
     ["--format", "hdf5"],
     ["--memory", "0"],
 ])
-def test_bad_options_exit_2(specmill, shared, tmp_path, args):
-    store, files = ingest_real(specmill, shared, tmp_path)
-    ids = tmp_path / "ids.txt"
-    ids.write_text(id_lines(files))
+def test_bad_options_exit_2(specmill, real_store, tmp_path, args):
+    store, _, ids = real_store
     (tmp_path / "z.txt").write_text("0.1\n" * 10)
     p = specmill("stack", "--store", store, "--ids", ids, *args, "--out", tmp_path / "x.npz", check=False, cwd=tmp_path)
     assert p.returncode == 2, (args, p.stderr)
     assert not (tmp_path / "x.npz").exists()
 
 
-def test_unknown_ids_exit_3(specmill, shared, tmp_path):
-    store, _ = ingest_real(specmill, shared, tmp_path)
+def test_unknown_ids_exit_3(specmill, real_store, tmp_path):
+    store, _, _ = real_store
     ids = tmp_path / "ids.txt"
     ids.write_text("1234,55555,1\n")
     p = specmill("stack", "--store", store, "--ids", ids, "--out", tmp_path / "x.npz", check=False)
