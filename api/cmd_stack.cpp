@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -20,6 +21,16 @@ struct stack_args {
   std::string device = "auto";
   double memory_mib = 1024;
 };
+
+// The process's peak resident set since exec (VmHWM, kB); 0 where /proc is not there. Not
+// getrusage: its ru_maxrss also counts the parent's pages a fork carried in before the exec.
+long peak_resident_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
 
 // One z a line, '#' comments and blank lines skipped (the same form as get --redshifts).
 std::vector<double> read_redshifts(const std::string& path) {
@@ -79,6 +90,7 @@ void run(stack_args& a) {
   spdlog::info("stack ({}, {}): {} of {} spectra stacked{}, on {} pixels of {}{}{}, written to {}", to_string(o.method),
                to_string(o.device), s.used, s.requested, dropped, s.width, s.grid, o.rest_frame ? " (rest frame)" : "",
                s.tiles > 1 ? " in " + std::to_string(s.tiles) + " tiles" : std::string(), o.out.string());
+  spdlog::debug("stack: peak resident memory {} KiB", peak_resident_kib());
 }
 
 const bool registered = specmill::cli::add_command(

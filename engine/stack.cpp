@@ -164,7 +164,12 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   res.ivar.assign(width, 0.f);
   res.error.assign(width, INFINITY);
   res.n.assign(width, 0);
-  if (!robust) {
+  if (!robust && opts.device == backend::cpu && !f.grid) {
+    detail::accumulate_means_direct(st, ids, f.span, opts.method, opts.mask_bits, scale.data(),
+                                    [&](size_t items) { meter.update(done + items); },
+                                    {res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr});
+    done += ids.size();
+  } else if (!robust) {
     stack_accumulator acc(opts.device, width, opts.method);
     detail::for_each_stack_window(st, ids, f, 0, f.width, opts.device, opts.mask_bits, scale.data(), opts.window_bytes,
                                   [&](const aligned_reader::window& w, const stack_window& v) {

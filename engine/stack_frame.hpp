@@ -39,6 +39,15 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
                            int64_t k1, backend b, uint32_t mask_bits, const double* row_scale, size_t window_bytes,
                            const stack_consumer& consume);
 
+// The mean methods on the observed lattice on the CPU in one pass over the input
+// (engine/stack_direct.cpp): each spectrum read from its block into a small buffer and added
+// at once to one of 16 fixed groups' sums (added in order at the end: deterministic). Items whose
+// row_scale is not > 0 are skipped. `progress` gets the list items done. `out`: span.width
+// elements each (n_input unused).
+void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const lattice_window& span, stack_method m,
+                             uint32_t mask_bits, const double* row_scale, const std::function<void(size_t)>& progress,
+                             const stack_output& out);
+
 // 1 / normaliser per list item (NaN: dropped, counted in *dropped) for --normalize /
 // --normalize-band; rows already unusable (scale NaN on entry) stay so and are not counted.
 void normalize_rows(store& st, std::span<const resolved_id> ids, const stack_frame& f, const wavelength_range* window,

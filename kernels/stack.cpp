@@ -198,6 +198,14 @@ void radix_sort_upper32(uint64_t* a, uint64_t* scratch, size_t n) {
   if (src != a) std::copy(src, src + n, a);
 }
 
+void accumulate_cpu_serial(const stack_window& w, bool weighted, double* a, double* b, long long* n) {
+  const stack_value_op op{w};
+  if (w.and_mask)
+    accumulate_rows<true>(op, weighted, 0, w.width, a, b, n);
+  else
+    accumulate_rows<false>(op, weighted, 0, w.width, a, b, n);
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------- stack_accumulator

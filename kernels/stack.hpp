@@ -382,6 +382,10 @@ void stack_tile_gather_device(const stack_window& w, size_t first_row, size_t ca
                               float* ivars);
 void stack_tile_finish_device(uint64_t* keys, float* ivars, size_t width, size_t capacity, stack_method m,
                               double sigma, int iterations, const stack_output& host_out);
+// The CPU accumulation loop, serial, for callers that parallelise themselves (the engine's
+// one-pass path): every row of `w` into the arrays a, b, n of w.width columns (weighted:
+// sum ivar, sum ivar f; else sum f, sum 1/ivar; n: count), rows in order.
+void accumulate_cpu_serial(const stack_window& w, bool weighted, double* a, double* b, long long* n);
 // CPU sort of one pixel's packed slots by their upper 32 bits (LSD radix, 11 bits a pass);
 // `scratch` holds n elements. Exposed for tests.
 void radix_sort_upper32(uint64_t* a, uint64_t* scratch, size_t n);
