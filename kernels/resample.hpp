@@ -200,9 +200,10 @@ void resample(backend b, const lattice_batch& in, const wavelength_grid& grid, i
 void resample_device(const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
                      const resampled_batch& out, cuda_stream_view stream = {});
 
-// Grid pixels [first, first + count) only: `out` arrays hold in.n_spectra * count elements,
-// column k being grid pixel first + k, bit for bit what resample() gives in that column (the
-// stack's pixel tiles use it). invalid_argument for a range outside the grid.
+// Grid pixels [first, first + count) only (count < 0: to the grid's end): `out` arrays hold
+// in.n_spectra * count elements, column k being grid pixel first + k, bit for bit what
+// resample() gives in that column (the stack's pixel tiles use it). invalid_argument for a
+// range outside the grid.
 void resample_range(backend b, const lattice_batch& in, const wavelength_grid& grid, int64_t first,
                     int64_t count, int32_t mask_bits, const resampled_batch& out);
 void resample_range_device(const lattice_batch& in, const wavelength_grid& grid, int64_t first,

@@ -32,7 +32,6 @@
 #include "core/host_device.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/device_buffer.hpp"
-#include "kernels/resample.hpp"  // detail::finite
 
 namespace specmill {
 

@@ -22,6 +22,7 @@
 #include "io/filter_curve.hpp"
 #include "io/sdss_spec_reader.hpp"
 #include "kernels/device.hpp"
+#include "kernels/resample.hpp"
 #include "store_fixture.hpp"
 
 namespace specmill {
@@ -177,8 +178,7 @@ TEST_P(StackEngine, ObservedLatticeMatchesReferenceAcrossBlocksWindowsAndTiles) 
     }
     EXPECT_GT(checked, size_t(span.width) / 2);
     // Small list windows (several per block, blocks split across them) and, for the median, a
-    // memory budget of one pixel per tile: the same result bit for bit.
-    // ~97 pixels a tile: ~50 tiles over the span.
+    // memory budget of ~97 pixels a tile (~50 tiles over the span): the same result.
     o.window_bytes = 20000;
     o.memory_bytes = ids.size() * (stack_tile::bytes_per_slot(b()) * 97 + 8 * size_t(tbb::this_task_arena::max_concurrency()));
     const stack_result tiled = compute_stack(o, st, ids);
@@ -186,9 +186,17 @@ TEST_P(StackEngine, ObservedLatticeMatchesReferenceAcrossBlocksWindowsAndTiles) 
       EXPECT_GE(tiled.summary.tiles, size_t(span.width) / 100);
     }
     EXPECT_EQ(tiled.n, one.n);
-    EXPECT_EQ(tiled.flux, one.flux);
-    EXPECT_EQ(tiled.ivar, one.ivar);
-    EXPECT_EQ(tiled.error, one.error);
+    if (b() == backend::cuda && m != stack_method::median) {
+      // The device sums a window's rows in 64-row chunks: other windows, other partial sums.
+      for (size_t k = 0; k < one.flux.size(); ++k) {
+        EXPECT_NEAR(tiled.flux[k], one.flux[k], 1.2e-7 * std::abs(one.flux[k]) + 1e-9) << k;
+        EXPECT_NEAR(tiled.ivar[k], one.ivar[k], 1.2e-7 * one.ivar[k]) << k;
+      }
+    } else {  // CPU (fixed groups) and the median (the same values selected): bit for bit
+      EXPECT_EQ(tiled.flux, one.flux);
+      EXPECT_EQ(tiled.ivar, one.ivar);
+      EXPECT_EQ(tiled.error, one.error);
+    }
   }
 }
 

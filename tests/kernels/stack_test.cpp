@@ -20,6 +20,8 @@
 
 #include "core/error.hpp"
 #include "kernels/device.hpp"
+#include "kernels/resample.hpp"
+#include "kernels/wavelength_grid.hpp"
 
 namespace specmill {
 inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }
