@@ -94,6 +94,14 @@ json openapi_document() {
        param("xscale", "integer", "Pixels a column"), param("width", "integer", "Bin columns to at most this"),
        param("height", "integer", "Bin rows to at most this"), ctx},
       "image/png", true);
+  paths["/stack"]["post"] = op(
+      "Composite spectrum of an ID list: npz (default), fits or csv",
+      {ids, param("method", "string", "weighted_mean | mean | median | clipped_mean"), param("sigma", "number", "clipped_mean"),
+       param("iterations", "integer", "clipped_mean"), param("grid", "string", "log:START,STOP,STEP | lin:..."),
+       param("rest_frame", "boolean", "Shift by catalog z"), param("normalize", "string", "A-B Angstrom: median flux"),
+       param("normalize_band", "string", "A shipped filter"), param("mask_bits", "string", "Names or values; default: SDSS bad pixels"),
+       param("format", "string", "npz | fits | csv"), ctx},
+      "application/octet-stream", true);
   paths["/listSpan"]["post"] = op("{w0, w1}: min and max loglam of an ID list", {ids, ctx, prof}, "application/json", true);
   paths["/photometry"]["post"] = op("Synthetic AB photometry as CSV", {ids, param("filters", "string", "Shipped filter names, comma separated"), ctx, prof}, "text/csv", true);
   paths["/health"]["get"] = op("Stores reachable, counts", {}, "application/json", false);

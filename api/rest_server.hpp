@@ -87,6 +87,7 @@ void add_info_routes(service& svc);
 void add_spec_routes(service& svc);
 void add_query_routes(service& svc);
 void add_render_routes(service& svc);
+void add_stack_routes(service& svc);
 
 // Bytes written to the current response by a streaming handler (for the access log and
 // /metrics: a streamed body has no length up front).

@@ -271,3 +271,24 @@ def test_render_bad_requests_are_400(server, path, params):
 def test_render_unknown_ids_are_404(server):
     assert server.get("/preview", params={"id": "1"}).status_code == 404
     assert server.post("/stackedImage", data={"id_list": "[1, 2]"}).status_code == 404
+
+
+def test_stack_endpoint(server):
+    r = server.post("/stack", data={"id_list": str(TUPLES), "method": "median", "format": "npz"})
+    assert r.status_code == 200, r.text[:300]
+    z = np.load(io.BytesIO(r.content))
+    assert z["flux"].shape == z["wavelength"].shape == z["n"].shape
+    assert z["n"].max() <= 10 and z["n"].max() >= 5
+    # the same stack through the CLI gives the same numbers
+    ids = server.store.parent / "stack_ids.txt"
+    ids.write_text("\n".join("%d,%d,%d" % t for t in TUPLES) + "\n")
+    out = server.store.parent / "stack.npz"
+    run("stack", "--store", server.store, "--ids", ids, "--method", "median", "--out", out)
+    cli = np.load(out)
+    assert np.array_equal(cli["flux"], z["flux"], equal_nan=True) and np.array_equal(cli["n"], z["n"])
+    r = server.post("/stack", json={"id_list": [list(t) for t in TUPLES], "grid": "lin:4000,5000,2", "format": "csv"})
+    assert r.status_code == 200 and r.text.count("\n") >= 500
+    for bad in [{"method": "mode"}, {"grid": "log:3600,9000,1e-4"}, {"normalize_band": "../x"}, {"sigma": "0.5", "method": "clipped_mean"},
+                {"mask_bits": "NOT_A_BIT"}, {"format": "png"}]:
+        r = server.post("/stack", data={"id_list": str(TUPLES), **bad})
+        assert r.status_code == 400, (bad, r.status_code, r.text[:200])
