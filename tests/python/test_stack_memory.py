@@ -9,7 +9,10 @@ import numpy as np
 
 from test_roundtrip_real import ingest_real
 
-PER_ID_BYTES = 1024  # allowed growth per extra ID: twice what a resolved ID costs today
+# Allowed growth per extra ID: 4x what a resolved ID costs today (~0.5 KB). glibc's per-thread
+# arenas make the measured growth vary run to run (400-1,300 B an ID seen for the median); the
+# pixels of an ID are ~55 KB here, so anything that held them would still fail by 25x.
+PER_ID_BYTES = 2048
 
 
 def peak_rss(specmill, args):
