@@ -11,6 +11,7 @@ packages=(
   libpng-dev libcairo2-dev zlib1g-dev
   libhealpix-cxx-dev libcpp-httplib-dev
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
+  python3-pandas python3-specutils python3-matplotlib python3-pil
 )
 
 missing=()
