@@ -288,7 +288,10 @@ class SpecClient:
         if values == "all":
             # the dense npz drops loglam (the grid comes separately) and, for "all", keeps only
             # flux, ivar, and_mask: name every column to get the original's full record
-            values = ",".join(c for c in _convert.FIELDS if not (dense and c == "loglam")) if dense else "all"
+            if kw.get("resample"):
+                values = "flux,ivar,and_mask"  # what resampling gives
+            else:
+                values = ",".join(c for c in _convert.FIELDS if c != "loglam") if dense else "all"
         elif key != "numpy":
             need = ["flux"] + ([] if dense else ["loglam"])
             values = ",".join(dict.fromkeys(need + [v for v in values.split(",") if v]))
