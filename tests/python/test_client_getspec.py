@@ -246,3 +246,15 @@ def test_module_and_object_agree(spec, server):
     a = spec.getSpec(real_tuples(), align=True)
     b = c.getSpec(real_tuples(), align=True)
     assert np.array_equal(a, b)
+
+
+def test_interleave_in_pieces_gives_the_same_arrays(spec, monkeypatch):
+    """The structured arrays are filled by threads in pieces: tiny pieces, same result."""
+    from specmill import _convert
+    ids = real_tuples()
+    a, b = spec.getSpec(ids, align=True), spec.getSpec(ids)
+    monkeypatch.setattr(_convert, "_PIECE", 1000)
+    assert np.array_equal(spec.getSpec(ids, align=True), a)
+    assert all(np.array_equal(x, y) for x, y in zip(spec.getSpec(ids), b))
+    monkeypatch.setattr(_convert, "_THREADS", 1)
+    assert np.array_equal(spec.getSpec(ids, align=True), a)

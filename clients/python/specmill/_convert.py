@@ -9,8 +9,10 @@
 """
 import ast
 import io
+import os
 import struct
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -50,11 +52,44 @@ def read_npy(buf):
     return _npy_view(buf, 0, len(buf))
 
 
+class _BufferFile(io.RawIOBase):
+    """A read-only file over a buffer without copying it (io.BytesIO copies a bytearray)."""
+
+    def __init__(self, buf):
+        self._mv = memoryview(buf).cast("B")
+        self._pos = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=0):
+        base = {0: 0, 1: self._pos, 2: len(self._mv)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, n=-1):
+        end = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
+        out = self._mv[self._pos:end].tobytes()
+        self._pos = max(self._pos, end)
+        return out
+
+    def readinto(self, b):
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
 def read_npz(buf):
     """{name: array} of an .npz reply, in member order. Stored members are views of buf (a
     writable bytearray gives writable arrays); compressed members are read with numpy."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(buf) if not isinstance(buf, io.IOBase) else buf)
+        zf = zipfile.ZipFile(_BufferFile(buf))
     except zipfile.BadZipFile as e:
         raise ServerError("the service's reply is not an npz archive (%s)" % e) from e
     out = {}
@@ -70,6 +105,30 @@ def read_npz(buf):
 
 
 # --- structured arrays -----------------------------------------------------------------------
+_THREADS = max(1, min(8, os.cpu_count() or 1))
+_PIECE = 1 << 22  # elements a thread copies at a time
+
+
+def _fill(rec, sources):
+    """rec[name] = array for each (name, array) of sources: the strided copies of the
+    interleave, split over threads along the first axis (numpy releases the GIL while copying)."""
+    n = rec.shape[0]
+    per_row = int(np.prod(rec.shape[1:], dtype=np.int64)) if rec.ndim > 1 else 1
+    step = max(1, _PIECE // max(per_row, 1))
+    jobs = [(name, a, lo, min(n, lo + step)) for name, a in sources for lo in range(0, n, step)]
+
+    def one(job):
+        name, a, lo, hi = job
+        rec[name][lo:hi] = a if a.shape[0] != n else a[lo:hi]  # (1, width): broadcast to every row
+
+    if _THREADS == 1 or len(jobs) < 2:
+        for j in jobs:
+            one(j)
+    else:
+        with ThreadPoolExecutor(_THREADS) as pool:
+            list(pool.map(one, jobs))
+
+
 def _field_order(names, with_loglam):
     cols = [c for c in FIELDS if c in names or (c == "loglam" and with_loglam)]
     return cols + [c for c in names if c not in cols]
@@ -89,18 +148,13 @@ def spectra_from_npz(z, dense, want_loglam=True):
         n, width = len(specobjid), len(grid)
         dtype = np.dtype([(c, "<f4" if c == "loglam" else z[c].dtype.str) for c in names])
         rec = np.empty((n, width), dtype=dtype)
-        for c in names:
-            if c == "loglam":
-                rec[c] = grid.astype(np.float32)[None, :]
-            else:
-                rec[c] = z[c]
+        _fill(rec, [(c, grid.astype(np.float32)[None, :] if c == "loglam" else z[c]) for c in names])
         return rec, specobjid, found
     names = _field_order(cols, False)
     offsets = np.asarray(z["offsets"], dtype=np.int64)
     dtype = np.dtype([(c, z[c].dtype.str) for c in names])
     rec = np.empty(int(offsets[-1]), dtype=dtype)
-    for c in names:
-        rec[c] = z[c]
+    _fill(rec, [(c, z[c]) for c in names])
     return [rec[offsets[i]:offsets[i + 1]] for i in range(len(specobjid))], specobjid, found
 
 
