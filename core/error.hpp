@@ -13,6 +13,12 @@ struct error : std::runtime_error {
 struct invalid_argument : error {
   using error::error;
 };
+// A request that is well formed but ran past its time limit (a query whose SQL constraint
+// takes too long). A kind of invalid_argument, so fronts that know no better treat it as the
+// caller's problem (CLI exit 2); the REST front can map it to its own status by type.
+struct time_limit_exceeded : invalid_argument {
+  using invalid_argument::invalid_argument;
+};
 // A well-formed request for something that is not there (unknown ID, missing store).
 struct not_found : error {
   using error::error;

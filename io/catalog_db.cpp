@@ -1,8 +1,11 @@
 #include "io/catalog_db.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 
 #include "core/error.hpp"
+#include "io/healpix.hpp"
 
 namespace specmill {
 namespace {
@@ -41,16 +44,40 @@ CREATE TABLE IF NOT EXISTS specobjall(
   block_row INTEGER,
   lattice_start INTEGER,        -- lattice index (log10 lambda / 1e-4) of the first pixel
   npix INTEGER,
+  healpix INTEGER,              -- NESTED order-29 pixel of (ra, dec); NULL for an invalid position
   PRIMARY KEY(context, specobjid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS specobjall_specobjid ON specobjall(specobjid);
 CREATE INDEX IF NOT EXISTS specobjall_pmf ON specobjall(context, plate, mjd, fiberid);
 CREATE INDEX IF NOT EXISTS specobjall_location ON specobjall(block_id, block_row);
+-- Covering for region searches (the exact test and the usual output need no table row); partial,
+-- so that the planner never picks it for a scan without a healpix range (docs/store-format.md).
+CREATE INDEX IF NOT EXISTS specobjall_healpix ON specobjall(healpix, ra, dec, specprimary, plate, mjd, fiberid,
+  block_id) WHERE healpix IS NOT NULL;
 CREATE VIEW IF NOT EXISTS specobj AS SELECT * FROM specobjall WHERE specprimary = 1;
 CREATE TABLE IF NOT EXISTS ingested_files(
   context TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,
   specobjid INTEGER NOT NULL,
   PRIMARY KEY(context, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS catalogs(
+  name TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  id_column TEXT NOT NULL, ra_column TEXT NOT NULL, dec_column TEXT NOT NULL,
+  created TEXT NOT NULL DEFAULT (datetime('now')));
 )sql";
+
+// SQL function specmill_healpix(ra, dec): the index value, for backfilling older catalogs.
+void sql_healpix(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const bool null = sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL;
+  const auto pix = null ? std::nullopt : healpix_index(sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1]));
+  if (pix) sqlite3_result_int64(ctx, *pix);
+  else sqlite3_result_null(ctx);
+}
+
+void bind_healpix(sqlite_stmt& st, int i, double ra, double dec) {
+  if (const auto pix = healpix_index(ra, dec)) st.bind(i, *pix);
+  else st.bind_null(i);
+}
 
 std::string column_list() {
   std::string s;
@@ -148,21 +175,59 @@ catalog_db::catalog_db(const std::filesystem::path& file, sqlite_db::mode m) {
     // WAL: readers (get, serve) never block the ingest writer; FULL sync makes a committed
     // block durable before the next one starts.
     db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-    create_schema();
+    const int rc = sqlite3_create_function_v2(db_.get(), "specmill_healpix", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                              nullptr, sql_healpix, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) db_.fail(rc, "cannot register specmill_healpix");
+    create_or_upgrade_schema(file);
   }
-  sqlite_stmt v(db_, "SELECT value FROM store_info WHERE key = 'format_version'");
-  if (!v.step()) throw data_error(file.string() + " is not a specmill catalog (no format_version)");
-  if (std::stoi(v.text(0)) != format_version)
-    throw data_error(file.string() + ": catalog format " + v.text(0) + ", this build reads " +
+  version_ = read_version(file);
+  // Readers accept the previous format (get, verify and info do not need the HEALPix index);
+  // query checks has_healpix_index() and asks for an upgrade.
+  if (version_ != format_version && !(m == sqlite_db::mode::read_only && version_ == 1))
+    throw data_error(file.string() + ": catalog format " + std::to_string(version_) + ", this build reads " +
                      std::to_string(format_version));
 }
 
-void catalog_db::create_schema() {
+int catalog_db::read_version(const std::filesystem::path& file) {
+  int version = 0;
+  try {
+    sqlite_stmt v(db_, "SELECT value FROM store_info WHERE key = 'format_version'");
+    if (v.step()) version = std::stoi(v.text(0));
+  } catch (const sqlite_error&) {
+    // no store_info table: not ours
+  } catch (const std::logic_error&) {
+    // format_version not a number
+  }
+  if (version <= 0) throw data_error(file.string() + " is not a specmill catalog (no format_version)");
+  return version;
+}
+
+void catalog_db::create_or_upgrade_schema(const std::filesystem::path& file) {
   auto tx = transaction();
+  sqlite_stmt exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_info'");
+  if (exists.step()) {
+    exists.reset();
+    const int version = read_version(file);
+    if (version > format_version)
+      throw data_error(file.string() + ": catalog format " + std::to_string(version) + " is newer than this build (" +
+                       std::to_string(format_version) + ")");
+    if (version == 1) upgrade_from_1(file);
+  } else {
+    exists.reset();
+  }
   db_.exec(schema_sql);
   sqlite_stmt st(db_, "INSERT OR IGNORE INTO store_info(key, value) VALUES('format_version', ?1)");
   st.bind(1, std::string_view(std::to_string(format_version))).run();
   tx.commit();
+}
+
+// Format 1 -> 2: the HEALPix column (filled from ra, dec) and its index, the catalogs registry.
+// Runs inside create_or_upgrade_schema's transaction: a crash leaves format 1 intact.
+void catalog_db::upgrade_from_1(const std::filesystem::path& file) {
+  spdlog::info("upgrading catalog {} from format 1 to {} (adding the HEALPix index)", file.string(), format_version);
+  db_.exec("ALTER TABLE specobjall ADD COLUMN healpix INTEGER");
+  db_.exec("UPDATE specobjall SET healpix = specmill_healpix(ra, dec)");
+  db_.exec("UPDATE store_info SET value = '" + std::to_string(format_version) + "' WHERE key = 'format_version'");
 }
 
 sqlite_stmt& catalog_db::stmt(int which, std::string_view sql) {
@@ -204,27 +269,30 @@ void catalog_db::insert_block(const block_record& b) {
 void catalog_db::put_spectrum(std::string_view context, const spec_meta& meta, const spectrum_location& loc) {
   static const std::string sql =
       "INSERT INTO specobjall(context, " + column_list() +
-      ", block_id, block_row, lattice_start, npix) VALUES(?1, " + placeholders(meta_columns.size(), 2) +
-      ", ?28, ?29, ?30, ?31) ON CONFLICT(context, specobjid) DO UPDATE SET block_id = excluded.block_id, "
+      ", block_id, block_row, lattice_start, npix, healpix) VALUES(?1, " + placeholders(meta_columns.size(), 2) +
+      ", ?28, ?29, ?30, ?31, ?32) ON CONFLICT(context, specobjid) DO UPDATE SET block_id = excluded.block_id, "
       "block_row = excluded.block_row, lattice_start = excluded.lattice_start, npix = excluded.npix "
       "WHERE specobjall.block_id IS NULL";
   auto& st = stmt(s_put_spectrum, sql);
   st.bind(1, context);
   bind_meta(st, 2, meta);
-  st.bind(28, loc.block_id).bind(29, loc.row).bind(30, loc.lattice_start).bind(31, loc.npix).run();
+  st.bind(28, loc.block_id).bind(29, loc.row).bind(30, loc.lattice_start).bind(31, loc.npix);
+  bind_healpix(st, 32, meta.plug_ra, meta.plug_dec);
+  st.run();
 }
 
 void catalog_db::put_catalog_row(std::string_view context, const spec_meta& meta) {
   static const std::string sql = [] {
-    std::string s = "INSERT INTO specobjall(context, " + column_list() + ") VALUES(?1, " +
-                    placeholders(meta_columns.size(), 2) + ") ON CONFLICT(context, specobjid) DO UPDATE SET ";
+    std::string s = "INSERT INTO specobjall(context, " + column_list() + ", healpix) VALUES(?1, " +
+                    placeholders(meta_columns.size(), 2) + ", ?28) ON CONFLICT(context, specobjid) DO UPDATE SET ";
     for (size_t i = 1; i < meta_columns.size(); ++i)
       s += (i > 1 ? ", " : "") + std::string(meta_columns[i]) + " = excluded." + std::string(meta_columns[i]);
-    return s;
+    return s + ", healpix = excluded.healpix";
   }();
   auto& st = stmt(s_put_catalog, sql);
   st.bind(1, context);
   bind_meta(st, 2, meta);
+  bind_healpix(st, 28, meta.plug_ra, meta.plug_dec);
   st.run();
 }
 

@@ -47,9 +47,14 @@ struct context_info {
 
 class catalog_db {
  public:
-  static constexpr int format_version = 1;
-  // read_write creates the file and schema when missing; read_only requires an existing catalog.
+  // 2: specobjall.healpix + its index, the `catalogs` registry (docs/store-format.md).
+  static constexpr int format_version = 2;
+  // read_write creates the file and schema when missing and upgrades a format-1 catalog in
+  // place (one transaction); read_only requires an existing catalog of format 1 or 2.
   catalog_db(const std::filesystem::path& file, sqlite_db::mode m);
+
+  int version() const { return version_; }
+  bool has_healpix_index() const { return version_ >= 2; }
 
   sqlite_db& db() { return db_; }
   sqlite_transaction transaction() { return sqlite_transaction(db_); }
@@ -83,10 +88,13 @@ class catalog_db {
   void for_each_located(std::string_view context, const std::function<void(const catalog_entry&)>& fn);
 
  private:
-  void create_schema();
+  int read_version(const std::filesystem::path& file);
+  void create_or_upgrade_schema(const std::filesystem::path& file);
+  void upgrade_from_1(const std::filesystem::path& file);
   sqlite_stmt& stmt(int which, std::string_view sql);
 
   sqlite_db db_;
+  int version_ = 0;
   std::vector<sqlite_stmt> stmts_;
 };
 

@@ -21,7 +21,7 @@ catalog_locator::catalog_locator(catalog_db& cat, std::string context)
 
 std::vector<uint64_t> catalog_locator::expand(int32_t plate, std::optional<int32_t> mjd, int32_t fiber_lo,
                                               int32_t fiber_hi) {
-  expand_.bind(1, context_).bind(2, plate);
+  expand_.bind(1, std::string_view(context_)).bind(2, plate);
   if (mjd)
     expand_.bind(3, *mjd);
   else
@@ -52,12 +52,12 @@ std::optional<catalog_entry> catalog_locator::read(sqlite_stmt& st) {
 }
 
 std::optional<catalog_entry> catalog_locator::find(uint64_t specobjid) {
-  by_id_.bind(1, context_).bind_id(2, specobjid);
+  by_id_.bind(1, std::string_view(context_)).bind_id(2, specobjid);
   return read(by_id_);
 }
 
 std::optional<catalog_entry> catalog_locator::find(int32_t plate, int32_t mjd, int32_t fiberid) {
-  by_pmf_.bind(1, context_).bind(2, plate).bind(3, mjd).bind(4, fiberid);
+  by_pmf_.bind(1, std::string_view(context_)).bind(2, plate).bind(3, mjd).bind(4, fiberid);
   return read(by_pmf_);
 }
 

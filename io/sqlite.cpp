@@ -49,6 +49,13 @@ sqlite_stmt::sqlite_stmt(const sqlite_db& db, std::string_view sql) : db_(&db) {
   if (rc != SQLITE_OK) db.fail(rc, "cannot prepare '" + std::string(sql) + "'");
 }
 
+sqlite_stmt sqlite_stmt::adopt(const sqlite_db& db, sqlite3_stmt* st) {
+  sqlite_stmt s;
+  s.db_ = &db;
+  s.st_ = st;
+  return s;
+}
+
 sqlite_stmt& sqlite_stmt::operator=(sqlite_stmt&& o) noexcept {
   if (this != &o) {
     sqlite3_finalize(st_);
@@ -70,13 +77,24 @@ sqlite_stmt& sqlite_stmt::bind(int i, double v) {
   return *this;
 }
 sqlite_stmt& sqlite_stmt::bind(int i, std::string_view v) {
-  if (int rc = sqlite3_bind_text(st_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); rc != SQLITE_OK)
+  // A default-constructed string_view has a null data(), which SQLite would bind as NULL.
+  const char* p = v.data() ? v.data() : "";
+  if (int rc = sqlite3_bind_text(st_, i, p, int(v.size()), SQLITE_TRANSIENT); rc != SQLITE_OK)
     db_->fail(rc, "bind");
   return *this;
 }
 sqlite_stmt& sqlite_stmt::bind_null(int i) {
   if (int rc = sqlite3_bind_null(st_, i); rc != SQLITE_OK) db_->fail(rc, "bind");
   return *this;
+}
+
+sqlite_stmt& sqlite_stmt::bind(int i, const sql_value& v) {
+  switch (v.index()) {
+    case 1: return bind(i, std::get<int64_t>(v));
+    case 2: return bind(i, std::get<double>(v));
+    case 3: return bind(i, std::string_view(std::get<std::string>(v)));
+    default: return bind_null(i);
+  }
 }
 
 bool sqlite_stmt::step() {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace specmill {
 
@@ -30,10 +31,15 @@ class sqlite_db {
   sqlite3* db_ = nullptr;
 };
 
+// One SQL value as SQLite types it (NULL, INTEGER, REAL, TEXT).
+using sql_value = std::variant<std::monostate, int64_t, double, std::string>;
+
 class sqlite_stmt {
  public:
   sqlite_stmt() = default;
   sqlite_stmt(const sqlite_db& db, std::string_view sql);
+  // Takes ownership of a statement prepared elsewhere (e.g. under an authorizer).
+  static sqlite_stmt adopt(const sqlite_db& db, sqlite3_stmt* st);
   sqlite_stmt(const sqlite_stmt&) = delete;
   sqlite_stmt& operator=(const sqlite_stmt&) = delete;
   sqlite_stmt(sqlite_stmt&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
@@ -46,10 +52,12 @@ class sqlite_stmt {
   sqlite_stmt& bind(int i, double v);
   sqlite_stmt& bind(int i, std::string_view v);
   sqlite_stmt& bind_null(int i);
+  sqlite_stmt& bind(int i, const sql_value& v);
   // SPECOBJID is uint64; SQLite integers are int64: stored as the same 64 bits (two's complement).
   sqlite_stmt& bind_id(int i, uint64_t v) { return bind(i, static_cast<int64_t>(v)); }
 
   bool prepared() const { return st_ != nullptr; }
+  sqlite3_stmt* get() const { return st_; }
   bool step();   // true: a row is ready; false: done
   void run();    // step to completion, then reset
   void reset();

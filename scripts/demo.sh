@@ -46,6 +46,14 @@ echo "== 5. the main job: aligned getSpec, a cutout, rest-frame resampling, phot
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --cutout 6500-6600 --columns flux --out "$out/cutout.npy"
 "$bin" get --store "$out/store" --ids "$out/ids.txt" --resample log:3.0,3.95,1e-4 --rest-frame --out "$out/rest.h5"
 "$bin" photometry --store "$out/store" --ids "$out/ids.txt" --out "$out/photometry.csv"
+echo "== 5b. query: quasars at z > 2 within 15 degrees of (180, 30) -> get"
+"$bin" query --store "$out/store" --cone 180,30,15 --constraint "class = 'QSO' AND z > 2" --with-pixels \
+  --fields tuple --out "$out/query-ids.txt"
+if [ -s "$out/query-ids.txt" ]; then
+  "$bin" get --store "$out/store" --ids "$out/query-ids.txt" --out "$out/query.npz"
+else
+  echo "(no match with DEMO_COUNT=$count)"
+fi
 
 cat <<TXT
 
@@ -58,7 +66,9 @@ Results:
   cutout (npy)           $out/cutout.npy    flux [n, pixels] for 6500-6600 A
   rest frame (hdf5)      $out/rest.h5       resampled onto log:3.0,3.95,1e-4 at each spectrum's z
   photometry (csv)       $out/photometry.csv  ugriz nanomaggies and AB magnitudes
+  query result           $out/query-ids.txt (plate,mjd,fiberid), $out/query.npz; docs/query.md
 Try: $bin get --store $out/store --ids $out/ids.txt --format csv --out - | head
+     $bin query --store $out/store --polygon 170,20,190,20,180,40 --format csv --limit 5
 TXT
 
 echo "== 6. the REST service on the sample store (Ctrl-C stops it)"

@@ -10,19 +10,29 @@ bin=${1:-build/bin/specmill}
   echo
   echo "Exit codes (every command): 0 success; 1 failure (I/O or data error, nothing usable"
   echo "ingested, any failure under \`ingest --strict\`, problems found by \`verify\`); 2 invalid"
-  echo "arguments or malformed input (ID list, column names, ranges); 3 not found (store, input"
-  echo "file, or every requested ID). Logs go to stderr; data and summaries to stdout."
+  echo "arguments or malformed input (ID list, column names, ranges, query geometry, a refused SQL"
+  echo "constraint or one stopped by \`--time-limit\`); 3 not found (store, input file, context, or"
+  echo "every requested ID). Logs go to stderr; data and summaries to stdout."
   echo
   echo '```'
   "$bin" --help
   echo '```'
-  for cmd in $("$bin" --help | awk '/^Subcommands:/{on=1;next} on && NF {print $1}'); do
+  subcommands() { "$@" --help | awk '/^Subcommands:/{on=1;next} on && NF {print $1}'; }
+  for cmd in $(subcommands "$bin"); do
     echo
     echo "## specmill $cmd"
     echo
     echo '```'
     "$bin" "$cmd" --help
     echo '```'
+    for sub in $(subcommands "$bin" "$cmd"); do  # nested commands, e.g. `catalog add`
+      echo
+      echo "### specmill $cmd $sub"
+      echo
+      echo '```'
+      "$bin" "$cmd" "$sub" --help
+      echo '```'
+    done
   done
 } > docs/cli.md
 echo "wrote docs/cli.md"
