@@ -59,6 +59,15 @@ json openapi_document() {
        param("resample", "string", "log:START,STOP,STEP or lin:START,STOP,STEP"), param("rest_frame", "boolean", "With resample"),
        ctx, prof},
       "application/octet-stream", true);
+  paths["/query"]["post"] = op(
+      "IDs by cone, polygon and/or SQL constraint (guarded: read-only, authorizer, time limit)",
+      {param("ra", "number", "Cone centre RA, degrees"), param("dec", "number", "Cone centre Dec, degrees"),
+       param("size", "number", "Cone radius, degrees"), param("region", "string", "Polygon: [[ra, dec], ...] or the original's text"),
+       param("constraint", "string", "SQL where clause over the catalog's columns"), param("fields", "string", "specobjid | tuple"),
+       param("primary", "boolean", "specobj (default) or specobjall"), param("catalog", "string", "A registered catalog table"),
+       param("sort", "string", "Sort column"), param("limit", "integer", "Rows"), param("offset", "integer", "Rows skipped"),
+       param("format", "string", "csv (default) | json"), ctx, prof},
+      "text/csv", true);
   paths["/listSpan"]["post"] = op("{w0, w1}: min and max loglam of an ID list", {ids, ctx, prof}, "application/json", true);
   paths["/photometry"]["post"] = op("Synthetic AB photometry as CSV", {ids, param("filters", "string", "Shipped filter names, comma separated"), ctx, prof}, "text/csv", true);
   paths["/health"]["get"] = op("Stores reachable, counts", {}, "application/json", false);

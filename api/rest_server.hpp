@@ -84,6 +84,7 @@ class service {
 // Routes, one file each (api/rest_info.cpp, api/rest_spec.cpp, ...).
 void add_info_routes(service& svc);
 void add_spec_routes(service& svc);
+void add_query_routes(service& svc);
 
 // Bytes written to the current response by a streaming handler (for the access log and
 // /metrics: a streamed body has no length up front).

@@ -3,12 +3,16 @@
 # Idempotent: packages already present are left alone; apt-get update runs first.
 set -euo pipefail
 
+# fonts-dejavu-core: the face plot text is drawn in (Cairo finds it through fontconfig). Debian
+# already pulls it in with libcairo2 (fontconfig-config depends on it first among alternatives);
+# naming it keeps the plots' look from depending on which alternative a machine happens to have.
 packages=(
   build-essential cmake pkg-config
   libcfitsio-dev libhdf5-dev hdf5-tools libtbb-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev libcairo2-dev zlib1g-dev
+  fonts-dejavu-core
   libhealpix-cxx-dev libcpp-httplib-dev
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
   python3-pandas python3-specutils python3-matplotlib python3-pil

@@ -171,3 +171,53 @@ def test_bad_configs_exit_2(tmp_path):
         p.write_text(cfg)
         r = run("serve", "--config", p, "--port", "0", check=False, timeout=20)
         assert r.returncode == 2, (cfg, r.stderr)
+
+
+def test_query_cone_polygon_constraint(server):
+    import sqlite3
+    db = sqlite3.connect(f"file:{server.store / 'catalog.sqlite'}?mode=ro", uri=True)
+    ra, dec, sid = db.execute("SELECT ra, dec, specobjid FROM specobjall WHERE context='sdss_dr16' AND plate=266").fetchone()
+    primary = db.execute("SELECT specprimary FROM specobjall WHERE context='sdss_dr16' AND plate=266").fetchone()[0]
+    sid &= 0xFFFFFFFFFFFFFFFF
+    for prefix in ["", "/spec"]:
+        r = server.get(prefix + "/query", params={"ra": ra, "dec": dec, "size": 0.01, "primary": "False"})
+        assert r.status_code == 200, r.text
+        lines = r.text.strip().split("\n")
+        assert lines[0] == "specobjid" and str(sid) in lines[1:]
+    r = server.post("/query", data={"ra": ra, "dec": dec, "size": 0.01, "fields": "tuple", "primary": "False"})
+    assert "266,51602,13" in r.text.split("\n")
+    poly = [(ra - 0.05, dec - 0.05), (ra + 0.05, dec - 0.05), (ra + 0.05, dec + 0.05), (ra - 0.05, dec + 0.05)]
+    r = server.post("/query", data={"region": str(poly), "primary": "False"})
+    assert str(sid) in r.text
+    r = server.post("/query", json={"region": [list(v) for v in poly], "format": "json", "primary": False})
+    rows = r.json()["rows"]
+    assert any(row["specobjid"] == str(sid) for row in rows)
+    # primary (the default) searches specobj: the row is there only when the catalog says primary
+    r = server.get("/query", params={"ra": ra, "dec": dec, "size": 0.01})
+    assert (str(sid) in r.text) == (primary == 1)
+    r = server.post("/query", data={"constraint": "class = 'QSO'", "format": "json", "limit": 2})
+    body = r.json()
+    assert len(body["rows"]) <= 2 and r.headers["X-Query-More"] in ("true", "false")
+    n_qso = db.execute("SELECT count(*) FROM specobj WHERE context='sdss_dr16' AND class='QSO'").fetchone()[0]
+    assert body["more"] == (n_qso > 2)
+
+
+@pytest.mark.parametrize("params", [
+    {"constraint": "1; DROP TABLE specobjall"},
+    {"constraint": "(SELECT count(*) FROM ingested_files) > 0"},
+    {"constraint": "load_extension('x')"},
+    {"constraint": "nope_column > 1"},
+    {"constraint": "z >"},
+    {"ra": 10, "dec": 95, "size": 1},
+    {"ra": 10, "dec": 10, "size": 0},
+    {"ra": 10, "dec": 10},
+    {"region": "[(0, 0), (1, 0)]"},
+    {"region": "garbage"},
+    {},
+    {"constraint": "1", "fields": "everything"},
+    {"constraint": "1", "limit": -1},
+])
+def test_query_bad_requests_are_400(server, params):
+    r = server.post("/query", data=params)
+    assert r.status_code == 400, (params, r.status_code, r.text[:200])
+    assert r.json()["message"]
