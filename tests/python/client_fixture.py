@@ -7,6 +7,7 @@ examples use, so those examples find spectra:
   - 3 inside the polygon (0,0), (1,0), (0,1)
   - 3 inside the 0.1 deg cone around (0.125, 12.123)
   - 2 inside the 0.1 deg cone around 0h8m05.63s +14d50m23.3s (2.023458, 14.839806)
+A value-added catalog 'emissionlinesport' holds the polygon's and the cone's moved spectra.
 The package is used in place: clients/python goes first on sys.path.
 """
 import json
@@ -62,8 +63,37 @@ def client_store(tmp_path_factory):
     moved = _move_sample_spectra(d / "sample")
     run("ingest", "--store", d / "store", "--block-size", "16", SHARED / "spectra", d / "sample")
     run("ingest", "--store", d / "store", "--context", "private_dr16", SHARED / "spectra")
+    _add_emission_line_catalog(d / "store", moved, d / "emissionlinesport.fits")
     (d / "moved.json").write_text(json.dumps(moved))
     return d
+
+
+def _add_emission_line_catalog(store, moved, path):
+    """A small value-added catalog, registered as 'emissionlinesport' (the interface's query
+    example 4 names sdss_dr12.emissionlinesport): the polygon's and the cone's moved spectra
+    with their positions and a made-up line flux."""
+    import sqlite3
+
+    import numpy as np
+    from astropy.io import fits
+
+    rows = []
+    with sqlite3.connect("file:%s?mode=ro" % (store / "catalog.sqlite"), uri=True) as db:
+        for t in moved["polygon"] + moved["cone"]:
+            rows.append(db.execute("SELECT specobjid, plate, mjd, fiberid, ra, dec FROM specobjall "
+                                   "WHERE context = 'sdss_dr16' AND plate = ? AND mjd = ? AND fiberid = ?", t).fetchone())
+    cols = list(zip(*rows))
+    ids = np.array(cols[0], dtype=np.int64)  # the same 64 bits as the unsigned SPECOBJID
+    fits.BinTableHDU.from_columns([
+        fits.Column(name="SPECOBJID", format="K", array=ids),
+        fits.Column(name="PLATE", format="J", array=np.array(cols[1])),
+        fits.Column(name="MJD", format="J", array=np.array(cols[2])),
+        fits.Column(name="FIBERID", format="J", array=np.array(cols[3])),
+        fits.Column(name="RA", format="D", array=np.array(cols[4])),
+        fits.Column(name="DEC", format="D", array=np.array(cols[5])),
+        fits.Column(name="FLUX_OIII_5006", format="E", array=np.arange(len(rows), dtype=np.float32) + 10),
+    ]).writeto(path)
+    run("catalog", "add", "--store", store, "--name", "emissionlinesport", path)
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,9 @@ class SpecClient:
             query(constraint="z > 0.5")   constraint alone
         constraint: an SQL where clause the service checks; out: also save the IDs there, one a
         line (a file getSpec reads back). kw: fields ('specobjid' or 'tuple'), primary (True:
-        specobj, False: specobjall), catalog, limit, offset, sort, timeout, token, verbose.
+        specobj, False: specobjall), catalog (a table added with `specmill catalog add`; a
+        '<schema>.' prefix is dropped), with_pixels (only spectra whose pixels are stored),
+        limit, offset, sort (a column), timeout, token, verbose.
         Returns a list of SPECOBJIDs (ints), or of (plate, mjd, fiber) tuples for fields='tuple'."""
         kw = dict(kw)
         region = kw.pop("region", None)
@@ -195,7 +197,7 @@ class SpecClient:
         args = list(args)
         if args and _is_region(args[0]):
             region = args.pop(0)
-        elif args and hasattr(args[0], "ra") and hasattr(args[0], "dec"):
+        elif args and _is_coord(args[0]):
             coord = args.pop(0)
             if args:
                 size = args.pop(0)
@@ -222,11 +224,22 @@ class SpecClient:
             raise InvalidArgumentError("query needs a region, a coordinate and size, ra/dec/size or a constraint")
         if constraint is not None:
             params["constraint"] = constraint
+        primary = bool(kw.pop("primary", True))
+        catalog = kw.pop("catalog", None)
+        if catalog:
+            # '<schema>.<table>' names a table of the original's database; a specmill store has
+            # one namespace of catalogs (specobj, specobjall and those of `specmill catalog add`)
+            table = str(catalog).rsplit(".", 1)[-1]
+            if table in ("specobj", "specobjall"):  # the context's own tables, as /catalogs lists them
+                primary = table == "specobj"
+            else:
+                params["catalog"] = table
         fields = kw.pop("fields", "specobjid")
         if fields not in ("specobjid", "tuple"):
             raise InvalidArgumentError("fields must be 'specobjid' or 'tuple', not %r" % (fields,))
         params["fields"] = fields
-        params["primary"] = bool(kw.pop("primary", True))
+        if "catalog" not in params:
+            params["primary"] = primary
         params["format"] = "csv"
         for k, v in self._service_kw(kw).items():
             params[k] = v
@@ -417,8 +430,13 @@ specClient = SpecClient  # the original's class name
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def _is_coord(x):
+    """An astropy SkyCoord (any frame) or anything with .ra and .dec."""
+    return hasattr(x, "icrs") or (hasattr(x, "ra") and hasattr(x, "dec"))
+
+
 def _is_region(x):
-    if isinstance(x, (str, bytes)) or hasattr(x, "ra"):
+    if isinstance(x, (str, bytes)) or _is_coord(x):
         return False
     try:
         items = list(x)
