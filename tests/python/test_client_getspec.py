@@ -214,6 +214,11 @@ def test_fmt_fits(spec):
     aligned = spec.getSpec(tuples[:4], fmt="FITS", align=True)
     assert len({len(h[1].data) for h in aligned}) == 1  # one grid
     assert np.array_equal(aligned[0][1].data["loglam"], aligned[3][1].data["loglam"])
+    assert aligned[0][1].columns.names == list(FIELDS)  # every column, aligned too
+    k = lattice_start(cols["loglam"]) - lattice_start(aligned[0][1].data["loglam"])
+    assert np.array_equal(aligned[0][1].data["sky"][k:k + len(cols["sky"])], cols["sky"])
+    part = spec.getSpec(tuples[0], fmt="FITS", values="ivar")
+    assert part[1].columns.names == ["flux", "loglam", "ivar"]
     buf = io.BytesIO()
     many[2].writeto(buf)
     assert buf.tell() > 0

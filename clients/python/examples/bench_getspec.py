@@ -7,18 +7,21 @@ build/bin/bench_get creates at /tmp/specmill-bench/store-synthetic-10000), then 
   - getSpec(all IDs)                      unaligned: a list of 10,000 structured arrays
   - getSpec(all IDs, align=True)          aligned: one 2-D structured array
   - the same two with values='flux,ivar,and_mask' (the columns the synthetic store holds)
-  - "transfer only": the same request's bytes, read but not decoded (the client's floor)
+  - "transfer only": the same request's bytes, read but not decoded
+  - "floor": as many bytes served from memory (/floor, admin) through the same transport
   - the original client's way, one request per ID (--per-id IDs, default 300), for comparison
 
     python3 clients/python/examples/bench_getspec.py [--bin build/bin/specmill] [--store DIR]
 """
 import argparse
+import json
 import os
 import pathlib
 import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -28,8 +31,15 @@ from specmill import client as spec  # noqa: E402
 from specmill._http import Transport  # noqa: E402
 
 
-def start_server(binary, store):
-    proc = subprocess.Popen([binary, "serve", "--store", store, "--port", "0"],
+ADMIN = "bench-admin-token"
+
+
+def start_server(binary, store, workdir):
+    """specmill serve on the store, with an admin token for /floor (bytes from memory)."""
+    config = os.path.join(workdir, "bench-service.json")
+    with open(config, "w") as f:
+        json.dump({"contexts": [{"name": "sdss_dr16", "store": os.path.abspath(store)}], "admin_token": ADMIN}, f)
+    proc = subprocess.Popen([binary, "serve", "--config", config, "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     if "listening on" not in line:
@@ -60,7 +70,8 @@ def main():
         raise SystemExit("no store at %s: run build/bin/bench_get once to create it" % args.store)
     with sqlite3.connect("file:%s?mode=ro" % os.path.join(args.store, "catalog.sqlite"), uri=True) as db:
         ids = [int(r[0]) & 0xFFFFFFFFFFFFFFFF for r in db.execute("SELECT specobjid FROM specobj ORDER BY rowid")]
-    proc, url = start_server(args.bin, args.store)
+    workdir = tempfile.mkdtemp(prefix="specmill-bench-client-")
+    proc, url = start_server(args.bin, args.store, workdir)
     try:
         spec.set_svc_url(url)
         assert spec.isAlive()
@@ -85,6 +96,10 @@ def main():
                 size = len(raw.request("POST", "/getSpec", body=body).content) / 1e6
                 label = "getSpec(%d IDs%s%s)" % (n, ", align=True" if align else "",
                                                  ", values='%s'" % values if values != "all" else "")
+                if values == "all" or align:
+                    nbytes = int(size * 1e6)
+                    row("floor: the same bytes from memory (/floor)",
+                        lambda: raw.request("GET", "/floor", params={"bytes": nbytes}, token=ADMIN).content, n, size)
                 row(label + " transfer only", lambda: raw.request("POST", "/getSpec", body=body).content, n, size)
                 res = row(label, lambda: spec.getSpec(ids, align=align, values=values), n, size)
                 del res

@@ -294,13 +294,9 @@ class SpecClient:
         for k, v in self._service_kw(kw).items():
             body[k] = v
         want_loglam = values == "all" or "loglam" in values.split(",")
-        if key == "FITS":
-            body.update(format="fits", values=values)
-            r = self._call("POST", "/getSpec", kw, body=body, label="getSpec", stream_progress=True)
-            return _fits_result(r.content, single, out)
         if values == "all":
-            # the dense npz drops loglam (the grid comes separately) and, for "all", keeps only
-            # flux, ivar, and_mask: name every column to get the original's full record
+            # the dense npz/fits drop loglam (the grid comes separately) and, for "all", keep
+            # only flux, ivar, and_mask: name every column to get the original's full record
             if kw.get("resample"):
                 values = "flux,ivar,and_mask"  # what resampling gives
             else:
@@ -310,6 +306,10 @@ class SpecClient:
             values = ",".join(dict.fromkeys(need + [v for v in values.split(",") if v]))
         if dense:
             values = ",".join(v for v in values.split(",") if v != "loglam") or "flux"
+        if key == "FITS":
+            body.update(format="fits", values=values)
+            r = self._call("POST", "/getSpec", kw, body=body, label="getSpec", stream_progress=True)
+            return _fits_result(r.content, single, out)
         body.update(format="npz", values=values)
         r = self._call("POST", "/getSpec", kw, body=body, label="getSpec", stream_progress=True)
         z = _convert.read_npz(r.content)
