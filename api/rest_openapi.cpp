@@ -68,6 +68,40 @@ json openapi_document() {
        param("sort", "string", "Sort column"), param("limit", "integer", "Rows"), param("offset", "integer", "Rows skipped"),
        param("format", "string", "csv (default) | json"), ctx, prof},
       "text/csv", true);
+  const std::vector<json> plot = {param("width", "integer", "Pixels (50-10000), default 400"),
+                                   param("height", "integer", "Pixels (50-10000), default 100"),
+                                   param("sky", "boolean", "Sky overlay"), param("model", "boolean", "Model overlay"),
+                                   param("error", "boolean", "1-sigma band"), param("lines", "boolean", "Line markers at z"),
+                                   param("cutout", "string", "A-B Angstrom")};
+  auto with = [](std::vector<json> a, const std::vector<json>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  paths["/preview"]["get"] = op("PNG plot of one spectrum", with({param("id", "string", "One ID", true), ctx}, plot), "image/png", false);
+  const json grid = op("PNG grid of previews, a page of an ID list (pages from 0)",
+                       with({ids, param("nx", "integer", "Panels across (ncols)"), param("ny", "integer", "Panels down"),
+                             param("page", "integer", "Page, from 0"), ctx},
+                            plot),
+                       "image/png", true);
+  paths["/plotGrid"]["post"] = grid;
+  paths["/gridPlot"]["post"] = grid;
+  paths["/stackedImage"]["post"] = op(
+      "One aligned row per spectrum: PNG, or the float32 image (fmt=numpy)",
+      {ids, param("fmt", "string", "png | numpy"), param("yflip", "boolean", "First ID on top"),
+       param("cutout", "string", "A-B Angstrom"), param("scale", "string", "zscale | linear | asinh"),
+       param("range", "string", "LO,HI display limits"), param("cmap", "string", "gray | viridis | inferno"),
+       param("inverse", "boolean", "Reversed colormap"), param("thickness", "integer", "Pixels a row (yscale)"),
+       param("xscale", "integer", "Pixels a column"), param("width", "integer", "Bin columns to at most this"),
+       param("height", "integer", "Bin rows to at most this"), ctx},
+      "image/png", true);
+  paths["/stack"]["post"] = op(
+      "Composite spectrum of an ID list: npz (default), fits or csv",
+      {ids, param("method", "string", "weighted_mean | mean | median | clipped_mean"), param("sigma", "number", "clipped_mean"),
+       param("iterations", "integer", "clipped_mean"), param("grid", "string", "log:START,STOP,STEP | lin:..."),
+       param("rest_frame", "boolean", "Shift by catalog z"), param("normalize", "string", "A-B Angstrom: median flux"),
+       param("normalize_band", "string", "A shipped filter"), param("mask_bits", "string", "Names or values; default: SDSS bad pixels"),
+       param("format", "string", "npz | fits | csv"), ctx},
+      "application/octet-stream", true);
   paths["/listSpan"]["post"] = op("{w0, w1}: min and max loglam of an ID list", {ids, ctx, prof}, "application/json", true);
   paths["/photometry"]["post"] = op("Synthetic AB photometry as CSV", {ids, param("filters", "string", "Shipped filter names, comma separated"), ctx, prof}, "text/csv", true);
   paths["/health"]["get"] = op("Stores reachable, counts", {}, "application/json", false);

@@ -189,13 +189,14 @@ int64_t request_params::integer(const std::string& name, int64_t fallback) const
   return x;
 }
 
-std::vector<spectrum_id> parse_id_list(const request_params& p, const expand_fn& expand, size_t max_ids) {
+std::vector<spectrum_id> parse_id_list(const request_params& p, const expand_fn& expand, size_t max_ids,
+                                       const std::string& name) {
   std::vector<spectrum_id> out;
   auto check_size = [&] {
     SPECMILL_EXPECTS(out.size() <= max_ids, "id_list holds more than the limit of " + std::to_string(max_ids) + " IDs");
   };
-  if (const json* v = p.json_value("id_list"); v && !v->is_string()) {
-    SPECMILL_EXPECTS(v->is_array() || v->is_number(), "id_list must be a list");
+  if (const json* v = p.json_value(name); v && !v->is_string()) {
+    SPECMILL_EXPECTS(v->is_array() || v->is_number(), name + " must be a list");
     if (v->is_number()) {
       add_element(*v, expand, out);
     } else {
@@ -206,8 +207,8 @@ std::vector<spectrum_id> parse_id_list(const request_params& p, const expand_fn&
     }
     return out;
   }
-  auto text = p.text("id_list");
-  SPECMILL_EXPECTS(text && !text->empty(), "missing parameter id_list");
+  auto text = p.text(name);
+  SPECMILL_EXPECTS(text && !text->empty(), "missing parameter " + name);
   std::string t = *text;
   t.erase(0, t.find_first_not_of(" \t\r\n"));
   t.erase(t.find_last_not_of(" \t\r\n") + 1);

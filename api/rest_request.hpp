@@ -44,6 +44,7 @@ class request_params {
 //   text, one ID a line: SPECOBJID or plate,mjd,fiber (engine/id_list.hpp)
 // invalid_argument naming the bad element; more than max_ids IDs is invalid_argument too.
 using expand_fn = std::function<std::vector<spectrum_id>(const partial_tuple&)>;
-std::vector<spectrum_id> parse_id_list(const request_params& p, const expand_fn& expand, size_t max_ids);
+std::vector<spectrum_id> parse_id_list(const request_params& p, const expand_fn& expand, size_t max_ids,
+                                       const std::string& name = "id_list");
 
 }  // namespace specmill::rest

@@ -51,15 +51,15 @@ store& call::store_of(const context_config& c) {
   return *s;
 }
 
-std::vector<spectrum_id> call::id_list(const context_config& c) {
+std::vector<spectrum_id> call::id_list(const context_config& c, const std::string& name) {
   store& st = store_of(c);
   auto ids = parse_id_list(
       params, [&](const partial_tuple& t) { return expand_tuple(st.catalog(), c.store_context, t); },
-      svc.config().limits.max_ids);
+      svc.config().limits.max_ids, name);
   if (ids.size() > svc.config().limits.max_ids)
     throw too_large("id_list holds " + std::to_string(ids.size()) + " IDs, over the limit of " +
                     std::to_string(svc.config().limits.max_ids));
-  SPECMILL_EXPECTS(!ids.empty(), "id_list is empty");
+  SPECMILL_EXPECTS(!ids.empty(), name + " is empty");
   return ids;
 }
 

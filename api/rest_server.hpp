@@ -45,7 +45,8 @@ struct call {
   const context_config& context();
   // A read-only store for the context, kept per worker thread (stores are not thread-safe).
   store& store_of(const context_config& c);
-  std::vector<spectrum_id> id_list(const context_config& c);
+  // The IDs of parameter `name` (id_list by default) in any of its forms (rest_request.hpp).
+  std::vector<spectrum_id> id_list(const context_config& c, const std::string& name = "id_list");
   void json(const nlohmann::json& body, int status = 200);
   void text(const std::string& body, const std::string& type = "text/plain");
   void count_spectra(uint64_t n);
@@ -85,6 +86,8 @@ class service {
 void add_info_routes(service& svc);
 void add_spec_routes(service& svc);
 void add_query_routes(service& svc);
+void add_render_routes(service& svc);
+void add_stack_routes(service& svc);
 
 // Bytes written to the current response by a streaming handler (for the access log and
 // /metrics: a streamed body has no length up front).

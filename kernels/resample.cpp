@@ -27,8 +27,8 @@ struct resample_edge_tables {
   explicit resample_edge_tables(const resample_pixel_op& op)
       : target(size_t(op.n_out) + 1), target_log10(target.size()), lattice(op.in.width + 1) {
     tbb::parallel_for(int64_t(0), op.n_out + 1, [&](int64_t k) {
-      target[size_t(k)] = op.grid.lower_edge_angstrom(k);
-      target_log10[size_t(k)] = op.grid.lower_edge_log10(k);
+      target[size_t(k)] = op.grid.lower_edge_angstrom(op.first + k);
+      target_log10[size_t(k)] = op.grid.lower_edge_log10(op.first + k);
     });
     for (size_t j = 0; j < lattice.size(); ++j) lattice[j] = op.input_edge(int64_t(j), 0.0, 1.0);
     if (op.in.log10_1pz) {
@@ -75,10 +75,10 @@ void copy_back(const device_buffer& buf, T* host) {
   if (host && !buf.empty()) buf.copy_to_host(host, buf.size());  // synchronous: waits for the kernel
 }
 
-void resample_cuda_staged(const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
-                          const resampled_batch& out) {
+void resample_cuda_staged(const lattice_batch& in, const wavelength_grid& grid, int64_t first, int64_t count,
+                          int32_t mask_bits, const resampled_batch& out) {
   if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
-  const resample_pixel_op op = detail::make_resample_op(in, grid, mask_bits, out);
+  const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
   const size_t n_in = in.n_spectra * in.width, n_out = in.n_spectra * size_t(op.n_out);
   if (n_out == 0) return;
   const device_buffer flux = stage_in(in.flux, n_in), ivar = stage_in(in.ivar, n_in),
@@ -92,7 +92,7 @@ void resample_cuda_staged(const lattice_batch& in, const wavelength_grid& grid, 
   d_in.log10_1pz = shift.data<double>();
   const resampled_batch d_out{out_flux.data<float>(), out_ivar.data<float>(), out_mask.data<int32_t>(),
                               out_coverage.data<float>()};
-  resample_device(d_in, grid, mask_bits, d_out);  // legacy default stream: ordered with the copies
+  resample_range_device(d_in, grid, first, op.n_out, mask_bits, d_out);  // legacy default stream: ordered with the copies
   copy_back(out_flux, out.flux);
   copy_back(out_ivar, out.ivar);
   copy_back(out_mask, out.and_mask);
@@ -105,26 +105,42 @@ namespace detail {
 
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid,
                                    int32_t mask_bits, const resampled_batch& out) {
+  return make_resample_op(in, grid, 0, -1, mask_bits, out);
+}
+
+resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid, int64_t first,
+                                   int64_t count, int32_t mask_bits, const resampled_batch& out) {
   check_wavelength_grid(grid);
-  const int64_t n_out = grid.size();
+  const int64_t size = grid.size();
+  if (count < 0) count = size - first;
+  SPECMILL_EXPECTS(first >= 0 && first <= size && count >= 0 && count <= size - first,
+                   "resample: pixel range outside the grid");
+  const int64_t n_out = count;
   SPECMILL_EXPECTS(in.n_spectra == 0 || in.width == 0 || (in.flux && in.ivar),
                    "resample: input flux and ivar are required");
   // The kernels index rows as row * width and row * n_out in size_t.
   constexpr size_t max = std::numeric_limits<size_t>::max();
   SPECMILL_EXPECTS(in.width == 0 || in.n_spectra <= max / in.width, "resample: input too large");
-  SPECMILL_EXPECTS(in.n_spectra <= max / size_t(n_out), "resample: output too large");
-  return resample_pixel_op{in, grid, n_out, mask_bits, out};
+  SPECMILL_EXPECTS(n_out == 0 || in.n_spectra <= max / size_t(n_out), "resample: output too large");
+  resample_pixel_op op{in, grid, n_out, mask_bits, out};
+  op.first = first;
+  return op;
 }
 
 }  // namespace detail
 
 void resample(backend b, const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
               const resampled_batch& out) {
+  resample_range(b, in, grid, 0, -1, mask_bits, out);
+}
+
+void resample_range(backend b, const lattice_batch& in, const wavelength_grid& grid, int64_t first, int64_t count,
+                    int32_t mask_bits, const resampled_batch& out) {
   if (b == backend::cuda) {
-    resample_cuda_staged(in, grid, mask_bits, out);
+    resample_cuda_staged(in, grid, first, count, mask_bits, out);
     return;
   }
-  const resample_pixel_op op = detail::make_resample_op(in, grid, mask_bits, out);
+  const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
   if (in.n_spectra > 0 && op.n_out > 0) resample_cpu(op);
 }
 

@@ -32,7 +32,12 @@ int grid_for(size_t work) { return detail::grid_blocks((work + block_threads - 1
 
 void resample_device(const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
                      const resampled_batch& out, cuda_stream_view stream) {
-  const resample_pixel_op op = detail::make_resample_op(in, grid, mask_bits, out);
+  resample_range_device(in, grid, 0, -1, mask_bits, out, stream);
+}
+
+void resample_range_device(const lattice_batch& in, const wavelength_grid& grid, int64_t first, int64_t count,
+                           int32_t mask_bits, const resampled_batch& out, cuda_stream_view stream) {
+  const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
   const size_t total = in.n_spectra * size_t(op.n_out);
   if (total == 0) return;
   const auto s = static_cast<cudaStream_t>(stream.handle());

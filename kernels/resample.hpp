@@ -103,20 +103,24 @@ SPECMILL_HOST_DEVICE inline double max_d(double a, double b) { return a > b ? a 
 struct resample_pixel_op {
   lattice_batch in;
   wavelength_grid grid;
-  int64_t n_out = 0;  // grid.size(), which device code cannot call
+  int64_t n_out = 0;  // output columns: grid.size() (which device code cannot call) or a range's width
   int32_t mask_bits = 0;
   resampled_batch out;
+  // Output column k is grid pixel first + k (resample_range; 0 for the whole grid). Every edge
+  // is computed from the grid index, so a range gives exactly the whole grid's columns.
+  int64_t first = 0;
   // Optional tables, all null or all set (see resample_edge_tables in resample.cpp):
-  const double* target_edges = nullptr;        // [n_out + 1] grid.lower_edge_angstrom(k)
-  const double* target_edges_log10 = nullptr;  // [n_out + 1] grid.lower_edge_log10(k)
+  const double* target_edges = nullptr;        // [n_out + 1] grid.lower_edge_angstrom(first + k)
+  const double* target_edges_log10 = nullptr;  // [n_out + 1] grid.lower_edge_log10(first + k)
   const double* lattice_edges = nullptr;       // [width + 1] observed lower edge of pixel j
   const double* one_plus_z = nullptr;          // [n_spectra] 10^log10_1pz (with log10_1pz only)
 
+  // k: output column (0..n_out); the edge is that of grid pixel first + k.
   SPECMILL_HOST_DEVICE double target_edge(int64_t k) const {
-    return target_edges ? target_edges[k] : grid.lower_edge_angstrom(k);
+    return target_edges ? target_edges[k] : grid.lower_edge_angstrom(first + k);
   }
   SPECMILL_HOST_DEVICE double target_edge_log10(int64_t k) const {
-    return target_edges_log10 ? target_edges_log10[k] : grid.lower_edge_log10(k);
+    return target_edges_log10 ? target_edges_log10[k] : grid.lower_edge_log10(first + k);
   }
   SPECMILL_HOST_DEVICE double row_one_plus_z(size_t row, double shift) const {
     if (shift == 0) return 1.0;
@@ -196,11 +200,24 @@ void resample(backend b, const lattice_batch& in, const wavelength_grid& grid, i
 void resample_device(const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
                      const resampled_batch& out, cuda_stream_view stream = {});
 
+// Grid pixels [first, first + count) only (count < 0: to the grid's end): `out` arrays hold
+// in.n_spectra * count elements, column k being grid pixel first + k, bit for bit what
+// resample() gives in that column (the stack's pixel tiles use it). invalid_argument for a
+// range outside the grid.
+void resample_range(backend b, const lattice_batch& in, const wavelength_grid& grid, int64_t first,
+                    int64_t count, int32_t mask_bits, const resampled_batch& out);
+void resample_range_device(const lattice_batch& in, const wavelength_grid& grid, int64_t first,
+                           int64_t count, int32_t mask_bits, const resampled_batch& out,
+                           cuda_stream_view stream = {});
+
 namespace detail {
 // Validates the arguments (host-side, shared by both backends) and builds the functor, without
 // edge tables (every edge from exp() on the spot, as on the device).
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid,
                                    int32_t mask_bits, const resampled_batch& out);
+// The same for grid pixels [first, first + count) (count < 0: to the grid's end).
+resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid, int64_t first,
+                                   int64_t count, int32_t mask_bits, const resampled_batch& out);
 }  // namespace detail
 
 }  // namespace specmill

@@ -9,4 +9,9 @@ void resample_device(const lattice_batch&, const wavelength_grid&, int32_t, cons
   throw cuda_error("CUDA support not compiled into this build");
 }
 
+void resample_range_device(const lattice_batch&, const wavelength_grid&, int64_t, int64_t, int32_t,
+                           const resampled_batch&, cuda_stream_view) {
+  throw cuda_error("CUDA support not compiled into this build");
+}
+
 }  // namespace specmill

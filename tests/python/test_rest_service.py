@@ -221,3 +221,74 @@ def test_query_bad_requests_are_400(server, params):
     r = server.post("/query", data=params)
     assert r.status_code == 400, (params, r.status_code, r.text[:200])
     assert r.json()["message"]
+
+
+def png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:40]
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_preview_grid_and_stacked_image(server):
+    for prefix in ["", "/spec"]:
+        r = server.get(prefix + "/preview", params={"id": "%d,%d,%d" % TUPLES[0]})
+        assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+        assert png_size(r.content) == (400, 100)  # the original's default size
+    r = server.get("/preview", params={"id": "%d,%d,%d" % TUPLES[1], "width": 800, "height": 300, "lines": "True", "sky": "True"})
+    assert png_size(r.content) == (800, 300)
+    for route in ["/plotGrid", "/gridPlot"]:
+        r = server.post(route, data={"id_list": str(TUPLES), "nx": 2, "ny": 2, "page": 2, "width": 200, "height": 80})
+        assert r.status_code == 200, r.text[:200]
+        assert png_size(r.content) == (400, 160) and r.headers["X-Grid-Pages"] == "3"  # 10 IDs, 4 a page
+    assert server.post("/plotGrid", data={"id_list": str(TUPLES), "nx": 2, "ny": 2, "page": 3}).status_code == 400
+    r = server.post("/stackedImage", data={"id_list": str(TUPLES), "thickness": 3, "cmap": "viridis", "yflip": "True"})
+    assert r.status_code == 200 and png_size(r.content)[1] == 30
+    r = server.post("/stackedImage", data={"id_list": str(TUPLES), "fmt": "numpy", "cutout": "6500-6600"})
+    img = np.load(io.BytesIO(r.content), allow_pickle=False)
+    assert img.dtype == np.float32 and img.shape[0] == 10
+    # first ID at the bottom: row 9 of the image is TUPLES[0]
+    cols, _, _ = coadd(FILES[0])
+    lam = 10 ** cols["loglam"].astype(np.float64)
+    inside = cols["flux"][(lam >= 6500) & (lam <= 6600) & (cols["ivar"] > 0)]
+    assert np.allclose(np.sort(img[9][np.isfinite(img[9])]), np.sort(inside))
+
+
+@pytest.mark.parametrize("path,params", [
+    ("/preview", {}),
+    ("/preview", {"id": "%d,%d,%d" % TUPLES[0], "width": 10}),
+    ("/preview", {"id": "[1, 2]"}),
+    ("/stackedImage", {"id_list": "[(266,51602,13)]", "cmap": "rainbow"}),
+    ("/stackedImage", {"id_list": "[(266,51602,13)]", "scale": "log"}),
+    ("/stackedImage", {"id_list": "[(266,51602,13)]", "fmt": "gif"}),
+    ("/stackedImage", {"id_list": "[(266,51602,13)]", "range": "5,1"}),
+    ("/plotGrid", {"id_list": "[(266,51602,13)]", "nx": 0}),
+])
+def test_render_bad_requests_are_400(server, path, params):
+    r = server.post(path, data=params)
+    assert r.status_code == 400, (path, params, r.status_code, r.text[:200])
+    assert r.json()["message"]
+
+
+def test_render_unknown_ids_are_404(server):
+    assert server.get("/preview", params={"id": "1"}).status_code == 404
+    assert server.post("/stackedImage", data={"id_list": "[1, 2]"}).status_code == 404
+
+
+def test_stack_endpoint(server):
+    r = server.post("/stack", data={"id_list": str(TUPLES), "method": "median", "format": "npz"})
+    assert r.status_code == 200, r.text[:300]
+    z = np.load(io.BytesIO(r.content))
+    assert z["flux"].shape == z["wavelength"].shape == z["n"].shape
+    assert z["n"].max() <= 10 and z["n"].max() >= 5
+    # the same stack through the CLI gives the same numbers
+    ids = server.store.parent / "stack_ids.txt"
+    ids.write_text("\n".join("%d,%d,%d" % t for t in TUPLES) + "\n")
+    out = server.store.parent / "stack.npz"
+    run("stack", "--store", server.store, "--ids", ids, "--method", "median", "--out", out)
+    cli = np.load(out)
+    assert np.array_equal(cli["flux"], z["flux"], equal_nan=True) and np.array_equal(cli["n"], z["n"])
+    r = server.post("/stack", json={"id_list": [list(t) for t in TUPLES], "grid": "lin:4000,5000,2", "format": "csv"})
+    assert r.status_code == 200 and r.text.count("\n") >= 500
+    for bad in [{"method": "mode"}, {"grid": "log:3600,9000,1e-4"}, {"normalize_band": "../x"}, {"sigma": "0.5", "method": "clipped_mean"},
+                {"mask_bits": "NOT_A_BIT"}, {"format": "png"}]:
+        r = server.post("/stack", data={"id_list": str(TUPLES), **bad})
+        assert r.status_code == 400, (bad, r.status_code, r.text[:200])
