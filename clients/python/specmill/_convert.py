@@ -248,3 +248,17 @@ def to_SpectrumCollection(rec2d, specobjids=None):
     meta = {"specobjid": [int(x) for x in specobjids]} if specobjids is not None else {}
     return specutils.SpectrumCollection(flux=s.flux, spectral_axis=axis, uncertainty=s.uncertainty,
                                         mask=s.mask, meta=meta)
+
+
+def stack_to_Spectrum1D(z):
+    """A stack's arrays (wavelength, flux, ivar, n, metadata) as a specutils Spectrum1D."""
+    specutils = _need("specutils", "specutils")
+    units = _need("astropy.units", "astropy")
+    nddata = _need("astropy.nddata", "astropy")
+    unit = units.Unit(FLUX_UNIT)
+    meta = dict(z.get("metadata", {}))
+    meta["n"] = np.asarray(z["n"])
+    return specutils.Spectrum1D(flux=np.asarray(z["flux"], dtype=np.float32) * unit,
+                                spectral_axis=np.asarray(z["wavelength"], dtype=np.float64) * units.AA,
+                                uncertainty=nddata.InverseVariance(np.asarray(z["ivar"], dtype=np.float32) / unit ** 2),
+                                mask=np.asarray(z["n"]) == 0, meta=meta)

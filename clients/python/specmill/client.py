@@ -15,6 +15,7 @@ SPECMILL_AUTH_TOKEN (or DL_AUTH_TOKEN) in the environment. Errors raise specmill
 """
 import csv
 import io
+import json
 import os
 import sys
 import time
@@ -351,7 +352,9 @@ class SpecClient:
         return _png(r)
 
     def plotGrid(self, id_list, nx=5, ny=5, page=0, context=None, profile=None, **kw):
-        """An nx x ny grid of preview plots as one PNG (bytes); page N shows IDs N*nx*ny on."""
+        """An nx x ny grid of preview plots as one PNG (bytes); page N (from 0) shows the IDs
+        from N*nx*ny on. kw: the preview options (width, height, sky, model, error, lines,
+        cutout) for each panel."""
         ids, _ = _ids.normalize(id_list)
         body = self._scope(context, profile)
         body.update(id_list=ids, nx=int(nx), ny=int(ny), page=int(page))
@@ -364,8 +367,11 @@ class SpecClient:
 
     def stackedImage(self, id_list, fmt="png", align=False, yflip=False, context=None, profile=None, **kw):
         """Every spectrum of the list as a row of one image, the first ID the bottom row (the
-        top with yflip). fmt 'png': PNG bytes; 'numpy': the float32 pixel array. kw: cutout,
-        scale, cmap, inverse, thickness, width, height."""
+        top with yflip). fmt 'png': PNG bytes; 'numpy': the float32 image (rows in display
+        order, NaN where masked). Rows are always on the list's common log-lambda lattice (the
+        service aligns by construction; align=False does not change that). kw: cutout ('A-B'),
+        scale (zscale, linear, asinh), range ('lo,hi'), cmap (gray, viridis, inferno), inverse,
+        thickness, xscale, width/height (bin to at most), normalize (docs/rendering.md)."""
         if fmt not in ("png", "numpy"):
             raise InvalidArgumentError("fmt must be 'png' or 'numpy', not %r" % (fmt,))
         ids, _ = _ids.normalize(id_list)
@@ -381,21 +387,43 @@ class SpecClient:
 
     # --- analysis ----------------------------------------------------------------------------
     def stack(self, id_list, method="weighted_mean", grid=None, rest_frame=False, normalize=None,
-              context=None, profile=None, **kw):
-        """The stack of a list on a common grid, computed by the service: a dict of arrays (the
-        service's npz: wavelength, flux, ivar, counts, ...). method: weighted_mean, mean or
-        median; grid: 'log:a,b,step' / 'lin:a,b,step'; rest_frame: shift each spectrum by its z;
-        normalize: a normalisation the service knows (e.g. 'median' or 'A-B')."""
+              context=None, profile=None, fmt="numpy", **kw):
+        """The stack (composite spectrum) of a list, computed by the service (docs/stack.md).
+        method: weighted_mean, mean, median or clipped_mean (kw sigma, iterations); grid:
+        'log:a,b,step' / 'lin:a,b,step' (default: the observed lattice over the list's span);
+        rest_frame: shift each spectrum by its catalog z first; normalize: a window 'A-B' (or a
+        pair) each spectrum is scaled to unit median over; kw normalize_band (a shipped filter,
+        e.g. 'r'), mask_bits ('default', 'none', names or a value).
+        fmt numpy: a dict of arrays wavelength (A), flux, ivar, error, n, and metadata (a dict);
+        pandas: a DataFrame (metadata in .attrs); Spectrum1D; FITS: an HDUList; csv: the text."""
+        if fmt not in ("numpy", "pandas", "Spectrum1D", "FITS", "csv"):
+            raise InvalidArgumentError("fmt must be numpy, pandas, Spectrum1D, FITS or csv; not %r" % (fmt,))
         ids, _ = _ids.normalize(id_list)
         body = self._scope(context, profile)
-        body.update(id_list=ids, method=method, rest_frame=bool(rest_frame), format="npz")
+        wire = {"FITS": "fits", "csv": "csv"}.get(fmt, "npz")
+        body.update(id_list=ids, method=method, rest_frame=bool(rest_frame), format=wire)
         if grid is not None:
             body["grid"] = grid
         if normalize is not None:
-            body["normalize"] = normalize
+            body["normalize"] = _cutout_text(normalize)
         body.update(self._service_kw(kw))
         r = self._call("POST", "/stack", kw, body=body, label="stack", stream_progress=True)
-        return dict(_convert.read_npz(r.content))
+        if fmt == "csv":
+            return r.text
+        if fmt == "FITS":
+            from astropy.io import fits
+            return fits.HDUList([h.copy() for h in fits.open(io.BytesIO(bytes(r.content)))])
+        z = dict(_convert.read_npz(r.content))
+        if "metadata" in z:
+            z["metadata"] = json.loads(bytes(np.asarray(z["metadata"]).tobytes()).decode("utf-8").rstrip("\0"))
+        if fmt == "pandas":
+            pd = _convert._need("pandas", "pandas")
+            df = pd.DataFrame({k: v for k, v in z.items() if k != "metadata"})
+            df.attrs.update(z.get("metadata", {}))
+            return df
+        if fmt == "Spectrum1D":
+            return _convert.stack_to_Spectrum1D(z)
+        return z
 
     def photometry(self, id_list, filters=None, fmt="numpy", context=None, profile=None, **kw):
         """Synthetic AB photometry of a list through shipped filter curves (e.g.
@@ -641,9 +669,9 @@ def stackedImage(id_list, fmt="png", align=False, yflip=False, context=None, pro
 
 
 def stack(id_list, method="weighted_mean", grid=None, rest_frame=False, normalize=None, context=None,
-          profile=None, **kw):
+          profile=None, fmt="numpy", **kw):
     return sp_client.stack(id_list, method=method, grid=grid, rest_frame=rest_frame, normalize=normalize,
-                           context=context, profile=profile, **kw)
+                           context=context, profile=profile, fmt=fmt, **kw)
 
 
 def photometry(id_list, filters=None, fmt="numpy", context=None, profile=None, **kw):
