@@ -22,26 +22,6 @@ struct get_args {
   std::string device = "auto";
 };
 
-std::vector<double> read_redshifts(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw specmill::not_found("cannot read redshift list " + path);
-  std::vector<double> z;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(line, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    while (used < line.size() && std::isspace(static_cast<unsigned char>(line[used]))) ++used;
-    SPECMILL_EXPECTS(used == line.size() && used > 0, path + ":" + std::to_string(n) + ": not a redshift: '" + line + "'");
-    z.push_back(v);
-  }
-  return z;
-}
 
 void run(get_args& a) {
   using namespace specmill;
@@ -51,7 +31,7 @@ void run(get_args& a) {
   SPECMILL_EXPECTS(a.opts.resample || (!a.opts.rest_frame && a.redshifts.empty()),
                    "--rest-frame and --redshifts need --resample (a rest-frame grid)");
   SPECMILL_EXPECTS(a.redshifts.empty() || a.opts.rest_frame, "--redshifts needs --rest-frame");
-  if (!a.redshifts.empty()) a.opts.redshifts = read_redshifts(a.redshifts);
+  if (!a.redshifts.empty()) a.opts.redshifts = specmill::load_redshift_list(a.redshifts);
   {
     size_t used = 0;
     long long bits = -1;

@@ -32,27 +32,6 @@ long peak_resident_kib() {
   return 0;
 }
 
-// One z a line, '#' comments and blank lines skipped (the same form as get --redshifts).
-std::vector<double> read_redshifts(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw specmill::not_found("cannot read redshift list " + path);
-  std::vector<double> z;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(line, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    while (used < line.size() && std::isspace(static_cast<unsigned char>(line[used]))) ++used;
-    SPECMILL_EXPECTS(used == line.size() && used > 0, path + ":" + std::to_string(n) + ": not a redshift: '" + line + "'");
-    z.push_back(v);
-  }
-  return z;
-}
 
 void run(stack_args& a) {
   using namespace specmill;
@@ -61,7 +40,7 @@ void run(stack_args& a) {
   if (!a.grid.empty()) o.grid = parse_wavelength_grid(a.grid);
   if (!a.normalize.empty()) o.normalize = parse_wavelength_range(a.normalize);
   SPECMILL_EXPECTS(a.redshifts.empty() || o.rest_frame, "--redshifts needs --rest-frame");
-  if (!a.redshifts.empty()) o.redshifts = read_redshifts(a.redshifts);
+  if (!a.redshifts.empty()) o.redshifts = specmill::load_redshift_list(a.redshifts);
   o.mask_bits = parse_mask_bits(a.mask_bits);
   SPECMILL_EXPECTS(a.memory_mib >= 1 && a.memory_mib <= 1e9, "--memory must be at least 1 (MiB)");
   o.memory_bytes = size_t(a.memory_mib * 1048576.0);

@@ -2,6 +2,7 @@
 
 #include "io/catalog_locator.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <iostream>
@@ -81,6 +82,27 @@ std::vector<spectrum_id> expand_tuple(catalog_db& cat, const std::string& contex
     out.push_back(std::move(s));
   }
   return out;
+}
+
+std::vector<double> load_redshift_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw not_found("cannot read redshift list " + path);
+  std::vector<double> z;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(line, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    while (used < line.size() && std::isspace(static_cast<unsigned char>(line[used]))) ++used;
+    SPECMILL_EXPECTS(used == line.size() && used > 0, path + ":" + std::to_string(n) + ": not a redshift: '" + line + "'");
+    z.push_back(v);
+  }
+  return z;
 }
 
 std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids) {

@@ -25,6 +25,9 @@ spectrum_id parse_spectrum_id(std::string_view line);
 std::vector<spectrum_id> read_id_list(std::istream& in, const std::string& source_name);
 // The list in a file, or on stdin for "-". not_found when the file cannot be read.
 std::vector<spectrum_id> load_id_list(const std::string& path);
+// A redshift list (get/stack --redshifts): one z a line, in ID order; '#' comments and blank
+// lines skipped. not_found for an unreadable file, invalid_argument naming a bad line.
+std::vector<double> load_redshift_list(const std::string& path);
 
 // A partial plate tuple as the service's clients send them: (plate,), (plate, mjd),
 // (plate, mjd, 'lo-hi'). Expanded through the catalog into the stored spectra it names.
