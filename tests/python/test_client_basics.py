@@ -226,3 +226,12 @@ def test_standard_library_transport_gets_the_same_arrays(server):
     b = SpecClient("sdss_dr16", svc_url=server.url, use_requests=False).getSpec(ids, align=True)
     assert a.shape == b.shape and np.array_equal(a, b)
     assert "sdss_dr16" in SpecClient(svc_url=server.url, use_requests=False).list_contexts()
+
+
+def test_debug_prints_each_request(spec, capsys):
+    spec.list_contexts(debug=True)
+    spec.getSpec(real_tuples()[0], debug=True)
+    err = capsys.readouterr().err
+    assert "specmill: GET " in err and "/contexts" in err and "specmill: POST " in err and "/getSpec" in err
+    spec.list_contexts()
+    assert capsys.readouterr().err == ""
