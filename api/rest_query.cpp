@@ -65,6 +65,11 @@ void add_query_routes(service& svc) {
                      "nothing to search by: give ra/dec/size, region or constraint");
     r.all = !p.flag("primary", true);
     r.catalog = p.text_or("catalog", "");
+    // The spectrum tables themselves, as /catalogs lists them, select primary or all.
+    if (r.catalog == "specobj" || r.catalog == "specobjall") {
+      r.all = r.catalog == "specobjall";
+      r.catalog.clear();
+    }
     r.with_pixels = p.flag("with_pixels", false);
     r.sort = p.text_or("sort", "");
     const int64_t limit = p.integer("limit", lim.max_query_rows);

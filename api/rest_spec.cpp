@@ -69,7 +69,8 @@ get_options get_request(call& c, const context_config& ctx) {
   o.progress = false;
   o.format = format_param(p);
   o.align = p.flag("align", false);
-  const std::string values = p.text_or("values", "all");
+  const auto values_param = p.text("values");
+  const std::string values = values_param && !values_param->empty() ? *values_param : "";
   if (const auto cut = p.text("cutout"); cut && !cut->empty() && *cut != "None") o.cutout = parse_wavelength_range(*cut);
   if (const auto grid = p.text("resample"); grid && !grid->empty()) o.resample = parse_wavelength_grid(*grid);
   o.rest_frame = p.flag("rest_frame", false);
@@ -84,8 +85,10 @@ get_options get_request(call& c, const context_config& ctx) {
     o.window = lattice_window{start, int64_t(std::lround(w1 * 1e4)) - start + 1};
   }
   const bool dense = o.align || o.cutout || o.window || o.resample;
-  o.columns = values == "all" ? (dense && o.format != get_format::npy ? default_dense_columns : parse_columns("all"))
-                              : parse_columns(values);
+  // values absent: every column for numpy (the original's default), flux/ivar/and_mask for the
+  // other dense forms; values=all: every column, whatever the form.
+  o.columns = values.empty() ? (dense && o.format != get_format::npy ? default_dense_columns : parse_columns("all"))
+                             : parse_columns(values);
   return o;
 }
 

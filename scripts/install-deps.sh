@@ -15,6 +15,7 @@ packages=(
   fonts-dejavu-core
   libhealpix-cxx-dev libcpp-httplib-dev
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
+  python3-pandas python3-specutils python3-matplotlib python3-pil  # the Python client's optional formats
 )
 
 missing=()
