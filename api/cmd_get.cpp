@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "api/command.hpp"
+#include "engine/mask_bits.hpp"
 #include "core/error.hpp"
 #include "engine/get.hpp"
 
@@ -32,17 +33,8 @@ void run(get_args& a) {
                    "--rest-frame and --redshifts need --resample (a rest-frame grid)");
   SPECMILL_EXPECTS(a.redshifts.empty() || a.opts.rest_frame, "--redshifts needs --rest-frame");
   if (!a.redshifts.empty()) a.opts.redshifts = specmill::load_redshift_list(a.redshifts);
-  {
-    size_t used = 0;
-    long long bits = -1;
-    try {
-      bits = std::stoll(a.mask_bits, &used, 0);
-    } catch (const std::exception&) {
-    }
-    SPECMILL_EXPECTS(used == a.mask_bits.size() && bits >= 0 && bits <= 0x7fffffff,
-                     "--mask-bits must be a non-negative integer (decimal or 0x hex), not '" + a.mask_bits + "'");
-    a.opts.mask_bits = int32_t(bits);
-  }
+  // Names (NOPLUG, BRIGHTSKY, ...), mask values (decimal or 0x hex), default, none: engine/mask_bits.
+  a.opts.mask_bits = int32_t(specmill::parse_mask_bits(a.mask_bits));
   const bool dense = a.opts.align || a.opts.cutout || a.opts.resample;
   a.opts.columns = a.columns.empty() ? (dense ? default_dense_columns : parse_columns("all")) : parse_columns(a.columns);
   a.opts.device = choose_backend(a.device);
@@ -89,7 +81,7 @@ const bool registered = specmill::cli::add_command(
                     "(flux per rest-frame Angstrom, integral conserved)");
        sub.add_option("--redshifts", a->redshifts, "With --rest-frame: a file of z values, one a line, in ID order");
        sub.add_option("--mask-bits", a->mask_bits,
-                      "With --resample: and_mask bits that exclude a pixel (ivar 0 always does)")
+                      "With --resample: and_mask bits that exclude a pixel: names (NOPLUG,BRIGHTSKY), values, default or none (ivar 0 always does)")
            ->capture_default_str();
        sub.add_option("--device", a->device, "auto, cpu or cuda (auto: cuda when a GPU is present)")
            ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/command.hpp"
+#include "engine/mask_bits.hpp"
 #include "api/plot_args.hpp"
 #include "engine/stacked_image.hpp"
 
@@ -36,17 +37,8 @@ void run(image_args& a) {
   o.max_width = non_negative(a.max_width, "--max-width");
   o.thickness = non_negative(a.thickness, "--thickness");
   o.column_repeat = non_negative(a.column_repeat, "--column-repeat");
-  {
-    size_t used = 0;
-    long long bits = -1;
-    try {
-      bits = std::stoll(a.mask_bits, &used, 0);
-    } catch (const std::exception&) {
-    }
-    SPECMILL_EXPECTS(used == a.mask_bits.size() && bits >= 0 && bits <= 0x7fffffff,
-                     "--mask-bits must be a non-negative integer (decimal or 0x hex), not '" + a.mask_bits + "'");
-    o.mask_bits = int32_t(bits);
-  }
+  // Names (NOPLUG, BRIGHTSKY, ...), mask values (decimal or 0x hex), default, none: engine/mask_bits.
+  o.mask_bits = int32_t(specmill::parse_mask_bits(a.mask_bits));
   check_stacked_image_options(o);
   o.device = choose_backend(a.device);
   o.progress = spdlog::get_level() <= spdlog::level::info && a.out != "-";
@@ -89,7 +81,7 @@ const bool registered = specmill::cli::add_command(
        sub.add_option("--column-repeat", a->column_repeat, "PNG pixels per image column (1..64)")->capture_default_str();
        sub.add_flag("--normalize", o.normalize,
                     "Divide each image row by the median of its good pixels (rows with a median <= 0 stay as they are)");
-       sub.add_option("--mask-bits", a->mask_bits, "and_mask bits that mask a pixel (ivar 0 always does)")
+       sub.add_option("--mask-bits", a->mask_bits, "and_mask bits that mask a pixel: names (NOPLUG,BRIGHTSKY), values, default or none (ivar 0 always does)")
            ->capture_default_str();
        sub.add_option("--compression", o.png_compression, "PNG zlib level 0..9")->capture_default_str();
        sub.add_option("--device", a->device, "auto, cpu or cuda (auto: cuda when a GPU is present)")->capture_default_str();
