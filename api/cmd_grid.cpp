@@ -22,7 +22,7 @@ void run(grid_args& a) {
   a.grid.panel = a.plot.finish();
   check_grid_options(a.grid);
   grid_summary s;
-  const std::vector<uint8_t> png = grid_png(a.store, a.context, cli::read_ids_arg(a.ids), a.grid, &s);
+  const std::vector<uint8_t> png = grid_png(a.store, a.context, load_id_list(a.ids), a.grid, &s);
   output_file f(a.out);
   f.write(png.data(), png.size());
   f.close();

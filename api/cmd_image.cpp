@@ -42,7 +42,7 @@ void run(image_args& a) {
   check_stacked_image_options(o);
   o.device = choose_backend(a.device);
   o.progress = spdlog::get_level() <= spdlog::level::info && a.out != "-";
-  const auto s = write_stacked_image(o, cli::read_ids_arg(a.ids), a.out);
+  const auto s = write_stacked_image(o, load_id_list(a.ids), a.out);
   for (const auto& m : s.missing) spdlog::warn("not found: {}", m);
   if (a.out.extension() == ".npy")
     spdlog::info("image: {} of {} spectra, {} x {} float32 image (lattice {}+{}) written to {}", s.found, s.requested,

@@ -52,15 +52,7 @@ void run(stack_args& a) {
   check_stack_options(o);
   o.device = choose_backend(a.device);
   o.progress = spdlog::get_level() <= spdlog::level::info && o.out != "-";
-  std::vector<spectrum_id> ids;
-  if (a.ids == "-") {
-    ids = read_id_list(std::cin, "stdin");
-  } else {
-    std::ifstream in(a.ids);
-    if (!in) throw not_found("cannot read ID list " + a.ids);
-    ids = read_id_list(in, a.ids);
-  }
-  const auto s = run_stack(o, std::move(ids));
+  const auto s = run_stack(o, load_id_list(a.ids));
   for (size_t k = 0; k < s.missing.size() && k < 20; ++k) spdlog::warn("not found: {}", s.missing[k]);
   if (s.missing.size() > 20) spdlog::warn("... and {} more not found", s.missing.size() - 20);
   std::string dropped;

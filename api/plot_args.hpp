@@ -3,8 +3,6 @@
 // preview options that grid panels take too.
 #include <CLI/CLI.hpp>
 
-#include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -14,13 +12,6 @@
 #include "engine/preview_plot.hpp"
 
 namespace specmill::cli {
-
-inline std::vector<spectrum_id> read_ids_arg(const std::string& path) {
-  if (path == "-") return read_id_list(std::cin, "stdin");
-  std::ifstream in(path);
-  if (!in) throw not_found("cannot read ID list " + path);
-  return read_id_list(in, path);
-}
 
 struct plot_args {
   plot_options opts;

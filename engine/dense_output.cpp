@@ -243,10 +243,8 @@ class fits_sink : public dense_sink {
     int status = 0;
     fitsfile* f = file_.get();
     fits_create_tbl(f, BINARY_TBL, 0, int(names.size()), ttype.data(), tform.data(), nullptr, "SPECTRA", &status);
-    // Unsigned 64-bit SPECOBJID: K with TZERO = 2^63, as in BOSS files.
-    fits_write_key_dbl(f, "TSCAL1", 1.0, -1, "", &status);
-    ffpkyuj(f, "TZERO1", uint64_t{1} << 63, "unsigned 64-bit SPECOBJID", &status);
-    fits_set_tscale(f, 1, 1.0, 9223372036854775808.0, &status);
+    file_.check(status, "creating table SPECTRA");
+    file_.declare_unsigned64(1, "unsigned 64-bit SPECOBJID");
     fits_write_key_str(f, "CONTEXT", l_.context.c_str(), "specmill context", &status);
     fits_write_key_str(f, "GRID", l_.grid.c_str(), "wavelength grid of the vector columns", &status);
     file_.check(status, "creating table SPECTRA");

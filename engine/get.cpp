@@ -178,10 +178,8 @@ void write_fits(const get_options& opts, batch_reader& reader, const std::vector
   for (auto& s : names) ttype.push_back(s.data());
   for (auto& s : forms) tform.push_back(s.data());
   fits_create_tbl(f, BINARY_TBL, 0, int(names.size()), ttype.data(), tform.data(), nullptr, "SPECTRA", &status);
-  // SPECOBJID is unsigned 64-bit: the FITS convention is K with TZERO = 2^63, as in BOSS files.
-  fits_write_key_dbl(f, "TSCAL1", 1.0, -1, "", &status);
-  ffpkyuj(f, "TZERO1", uint64_t{1} << 63, "unsigned 64-bit SPECOBJID", &status);
-  fits_set_tscale(f, 1, 1.0, 9223372036854775808.0, &status);
+  fits_check(status, opts.out);
+  file.declare_unsigned64(1, "unsigned 64-bit SPECOBJID");
   fits_write_key_str(f, "CONTEXT", opts.context.c_str(), "specmill context", &status);
   fits_check(status, opts.out);
 

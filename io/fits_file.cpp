@@ -296,4 +296,13 @@ std::optional<bool> fits_file::key_bool(const char* key) {
   return *v != 0;
 }
 
+void fits_file::declare_unsigned64(int colnum, const char* comment) {
+  int status = 0;
+  const std::string n = std::to_string(colnum);
+  fits_write_key_dbl(fptr_, ("TSCAL" + n).c_str(), 1.0, -1, "", &status);
+  ffpkyuj(fptr_, ("TZERO" + n).c_str(), uint64_t{1} << 63, comment, &status);
+  fits_set_tscale(fptr_, colnum, 1.0, 9223372036854775808.0, &status);
+  check(status, "declaring column " + n + " unsigned 64-bit");
+}
+
 }  // namespace specmill

@@ -53,6 +53,11 @@ class fits_file {
   // Throws fits_error naming this file when status != 0.
   void check(int status, std::string_view what) const { fits_check(status, path_, what); }
 
+  // Declares binary-table column `colnum` (1-based, TFORM K) of the current HDU as unsigned
+  // 64-bit: TZERO = 2^63, the FITS convention BOSS files use for SPECOBJID, so that
+  // TULONGLONG reads and writes go through unchanged. Throws fits_error.
+  void declare_unsigned64(int colnum, const char* comment);
+
   int hdu_count();            // scans the whole file
   void move_to(int hdu);      // 0 = primary, 1 = first extension, ...
   int current_hdu() const;    // 0-based
