@@ -9,6 +9,7 @@
 
 #include "api/rest_openapi.hpp"
 #include "api/rest_server.hpp"
+#include "io/catalog_tables.hpp"
 
 namespace specmill::rest {
 namespace {
@@ -17,16 +18,46 @@ using json = nlohmann::json;
 
 const auto started_at = std::chrono::steady_clock::now();
 
-json context_info(const context_config& c) {
+// The original service's context description. rest_frame is the string "false" (the data are
+// in the observed frame) because the original client compares it to that string in plot().
+// `catalog` names the context's spectrum table as the original did (<schema>.<table>); /query
+// accepts the schema prefix.
+json context_info(const context_config& c, const json& catalogs) {
   return json{{"description", c.description},
               {"type", "spectra"},
-              {"catalog", "specobj"},
+              {"catalog", c.name + ".specobj"},
               {"id_main", "specobjid"},
               {"redshift", "z"},
-              {"rest_frame", false},
+              {"rest_frame", "false"},
               {"public", c.is_public},
-              {"catalogs", json{{"specobj", "primary spectra (specprimary = 1)"}, {"specobjall", "every spectrum"}}}};
+              {"catalogs", catalogs}};
 }
+
+json spectrum_tables() {
+  return json{{"specobj", "primary spectra (specprimary = 1)"}, {"specobjall", "every spectrum"}};
+}
+
+// The context's tables: specobj, specobjall and every catalog registered with `catalog add`.
+json catalog_tables(call& c, const context_config& ctx) {
+  json cats = spectrum_tables();
+  for (const auto& t : list_catalog_tables(c.store_of(ctx).catalog().db()))
+    cats[t.name] = t.source.empty() ? "value-added catalog" : "value-added catalog (" + std::to_string(t.rows) + " rows)";
+  return cats;
+}
+
+// Whether this request may see context `ctx` at all: a private context is invisible (not listed,
+// not validated, not in /health) without one of its tokens or the admin token.
+bool visible(const call& c, const context_config& ctx) {
+  if (ctx.is_public) return true;
+  const std::string token = c.req.get_header_value("X-DL-AuthToken");
+  if (token.empty()) return false;
+  if (!c.svc.config().admin_token.empty() && token == c.svc.config().admin_token) return true;
+  return std::find(ctx.tokens.begin(), ctx.tokens.end(), token) != ctx.tokens.end();
+}
+
+// The original client sends the literal text None for an unset context or profile, and
+// "default" until set_context: both mean "not named".
+bool unnamed(const std::optional<std::string>& v) { return !v || v->empty() || *v == "None"; }
 
 void require_admin(call& c) {
   const std::string token = c.req.get_header_value("X-DL-AuthToken");
@@ -46,31 +77,43 @@ std::string format_of(call& c, const char* fallback = "text") {
 
 void add_info_routes(service& svc) {
   using m = service::method;
-  svc.route(m::get, "/", [](call& c) { c.text("specmill spectroscopic data service, version " + std::string(SPECMILL_VERSION) + "\n"); });
+  // The original client's isAlive() wants the reply to begin with "hello world".
+  svc.route(m::get, "/", [](call& c) {
+    c.text("Hello world! This is specmill, a spectroscopic data service, version " + std::string(SPECMILL_VERSION) + "\n");
+  });
   svc.route(m::get, "/ping", [](call& c) { c.text("OK"); });
   svc.route(m::get, "/available", [](call& c) { c.text("True"); });
 
   svc.route(m::get, "/profiles", [](call& c) {
     const std::string fmt = format_of(c);
-    const auto want = c.params.text("profile");
+    auto want = c.params.text("profile");
+    if (unnamed(want)) want.reset();
     json all = json::object();
     for (const auto& p : c.svc.config().profiles)
-      if (!want || want->empty() || *want == p.name) all[p.name] = p.description;
-    if (want && !want->empty() && all.empty()) throw not_found("unknown profile '" + *want + "'");
+      if (!want || *want == p.name) all[p.name] = p.description;
+    if (want && all.empty()) throw not_found("unknown profile '" + *want + "'");
     if (fmt == "json") return c.json(all);
     std::string out;
     for (const auto& [name, desc] : all.items()) out += fmt == "csv" ? name + "," + desc.get<std::string>() + "\n" : name + ": " + desc.get<std::string>() + "\n";
     c.text(out, fmt == "csv" ? "text/csv" : "text/plain");
   });
 
+  // One named context (including "default") answers its JSON description whatever the format:
+  // the original client stores this reply and indexes it (['id_main'], ['catalog']) after
+  // asking for format=text. The list (no context named) follows the format.
   svc.route(m::get, "/contexts", [](call& c) {
     const std::string fmt = format_of(c, "json");
-    const auto want = c.params.text("context");
+    auto want = c.params.text("context");
+    if (unnamed(want)) want.reset();
+    if (want) {
+      const context_config& ctx = c.context();  // resolves "default", checks the token
+      if (fmt == "csv") return c.text(ctx.name + "," + ctx.description + "\n", "text/csv");
+      return c.json(context_info(ctx, catalog_tables(c, ctx)));
+    }
     json all = json::object();
     for (const auto& ctx : c.svc.config().contexts)
-      if (!want || want->empty() || *want == ctx.name) all[ctx.name] = context_info(ctx);
-    if (want && !want->empty() && all.empty()) throw not_found("unknown context '" + *want + "'");
-    if (fmt == "json") return c.json(want && !want->empty() ? all[*want] : all);
+      if (visible(c, ctx)) all[ctx.name] = context_info(ctx, spectrum_tables());
+    if (fmt == "json") return c.json(all);
     std::string out;
     for (const auto& [name, info] : all.items())
       out += fmt == "csv" ? name + "," + info["description"].get<std::string>() + "\n"
@@ -81,7 +124,7 @@ void add_info_routes(service& svc) {
   svc.route(m::get, "/catalogs", [](call& c) {
     const context_config& ctx = c.context();
     const std::string fmt = format_of(c);
-    json cats = context_info(ctx)["catalogs"];
+    const json cats = catalog_tables(c, ctx);
     if (fmt == "json") return c.json(cats);
     std::string out;
     for (const auto& [name, desc] : cats.items()) out += fmt == "csv" ? name + "," + desc.get<std::string>() + "\n" : name + "\n";
@@ -93,10 +136,13 @@ void add_info_routes(service& svc) {
     const std::string value = c.params.text_or("value", "");
     SPECMILL_EXPECTS(what == "context" || what == "profile", "what must be context or profile");
     bool ok = false;
-    if (what == "context")
-      for (const auto& ctx : c.svc.config().contexts) ok = ok || ctx.name == value;
-    else
+    if (what == "context") {
+      // "default" is the original client's name for the service's default context.
+      for (const auto& ctx : c.svc.config().contexts)
+        ok = ok || ((ctx.name == value || (value == "default" && ctx.name == c.svc.config().default_context)) && visible(c, ctx));
+    } else {
       for (const auto& p : c.svc.config().profiles) ok = ok || p.name == value;
+    }
     c.text(ok ? "OK" : "Error");
   });
 
@@ -104,6 +150,7 @@ void add_info_routes(service& svc) {
     json contexts = json::object();
     bool healthy = true;
     for (const auto& ctx : c.svc.config().contexts) {
+      if (!visible(c, ctx)) continue;
       try {
         int64_t spectra = -1, with_pixels = -1;
         for (const auto& info : c.store_of(ctx).catalog().contexts())
@@ -111,7 +158,8 @@ void add_info_routes(service& svc) {
         contexts[ctx.name] = json{{"ok", spectra >= 0}, {"spectra", spectra}, {"with_pixels", with_pixels}};
         healthy = healthy && spectra >= 0;
       } catch (const std::exception& e) {
-        contexts[ctx.name] = json{{"ok", false}, {"message", e.what()}};
+        spdlog::error("health: context {}: {}", ctx.name, e.what());  // paths stay in the log
+        contexts[ctx.name] = json{{"ok", false}, {"message", "the store cannot be read"}};
         healthy = false;
       }
     }

@@ -34,6 +34,20 @@ plot_options plot_params(const request_params& p) {
   return o;
 }
 
+// A whole number given as 3 or 3.0 (the original client sends Python floats).
+double whole_param(const request_params& p, const std::string& name, double fallback) {
+  const double v = p.number(name, fallback);
+  SPECMILL_EXPECTS(v == std::floor(v) && std::abs(v) <= 1e9, "parameter " + name + ": expected a whole number, not " + p.text_or(name, ""));
+  return v;
+}
+
+// A repeat factor (pixels a row or column): a whole number >= 1, as 2 or 2.0.
+size_t scale_param(const request_params& p, const std::string& name, size_t fallback) {
+  const double v = whole_param(p, name, double(fallback));
+  SPECMILL_EXPECTS(v >= 1, "parameter " + name + ": a scale of at least 1, not " + p.text_or(name, ""));
+  return size_t(v);
+}
+
 void png(call& c, std::vector<uint8_t> bytes) {
   c.res.set_content(std::string(bytes.begin(), bytes.end()), "image/png");
 }
@@ -55,15 +69,19 @@ void add_render_routes(service& svc) {
 
   auto grid = [](call& c) {
     const context_config& ctx = c.context();
+    const auto ids = c.id_list(ctx);
     grid_options o;
     o.panel = plot_params(c.params);
     o.nx = int_param(c.params, "nx", int_param(c.params, "ncols", 5));
-    o.ny = int_param(c.params, "ny", int_param(c.params, "nrows", o.nx));
+    // Without ny, enough rows for every ID sent: the original client pages the list itself and
+    // posts one page with only `ncols`.
+    const int rows_needed = int(std::min<size_t>(100, (ids.size() + size_t(std::max(o.nx, 1)) - 1) / size_t(std::max(o.nx, 1))));
+    o.ny = int_param(c.params, "ny", int_param(c.params, "nrows", std::max(1, rows_needed)));
     // Pages count from 0 here, as the original client's example (range(npages)) does; the CLI
     // counts from 1.
+    o.page_base = 0;
     o.page = int_param(c.params, "page", 0) + 1;
     check_grid_options(o);
-    const auto ids = c.id_list(ctx);
     grid_summary sum;
     auto bytes = grid_png(ctx.store, ctx.store_context, ids, o, &sum);
     c.res.set_header("X-Grid-Pages", std::to_string(sum.pages));
@@ -85,10 +103,12 @@ void add_render_routes(service& svc) {
     if (const auto r = p.text("range"); r && !r->empty()) o.range = parse_limits(*r, "range");
     o.cmap = parse_colormap(p.text_or("cmap", "gray"));
     o.invert = p.flag("inverse", false);
-    o.thickness = size_t(std::max<int64_t>(1, p.integer("thickness", p.integer("yscale", 1))));
-    o.column_repeat = size_t(std::max<int64_t>(1, p.integer("xscale", 1)));
-    o.max_height = size_t(std::max<int64_t>(0, p.integer("height", 0)));
-    o.max_width = size_t(std::max<int64_t>(0, p.integer("width", 0)));
+    // The original client always sends xscale=1.0, yscale=1.0, thickness=1, width=0, height=0.
+    // yscale multiplies thickness (pixels a row); xscale repeats columns.
+    o.thickness = scale_param(p, "thickness", 1) * scale_param(p, "yscale", 1);
+    o.column_repeat = scale_param(p, "xscale", 1);
+    o.max_height = size_t(std::max<int64_t>(0, int64_t(whole_param(p, "height", 0))));
+    o.max_width = size_t(std::max<int64_t>(0, int64_t(whole_param(p, "width", 0))));
     o.normalize = p.flag("normalize", false);
     o.max_image_pixels = uint64_t(c.svc.config().limits.max_image_pixels);
     check_stacked_image_options(o);

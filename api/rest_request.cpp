@@ -79,9 +79,31 @@ void add_element(const json& v, const expand_fn& expand, std::vector<spectrum_id
   out.insert(out.end(), std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
 }
 
+// numpy 2 prints scalars in a list as np.uint64(123): keep the number.
+std::string strip_numpy_scalars(const std::string& s) {
+  if (s.find("np.") == std::string::npos && s.find("numpy.") == std::string::npos) return s;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const bool np = s.compare(i, 3, "np.") == 0, numpy = s.compare(i, 6, "numpy.") == 0;
+    const size_t open = (np || numpy) ? s.find('(', i) : std::string::npos;
+    if (open != std::string::npos && open - i < 16) {
+      const size_t close = s.find(')', open);
+      if (close != std::string::npos) {
+        out.append(s, open + 1, close - open - 1);
+        i = close + 1;
+        continue;
+      }
+    }
+    out.push_back(s[i++]);
+  }
+  return out;
+}
+
 // The Python text the original client sent, made JSON: tuples become lists, quotes double,
 // trailing commas go, numpy's space-separated "[1 2 3]" gets commas.
 std::optional<json> python_list(std::string s) {
+  s = strip_numpy_scalars(s);
   if (s.rfind("array(", 0) == 0 && s.back() == ')') s = s.substr(6, s.size() - 7);
   std::string t;
   t.reserve(s.size());
@@ -122,11 +144,30 @@ std::optional<json> python_list(std::string s) {
 
 }  // namespace
 
+void check_nesting(std::string_view text, const std::string& what) {
+  size_t depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quote) {
+      if (ch == '\\') ++i;
+      else if (ch == quote) quote = 0;
+    } else if (ch == '"' || ch == '\'') {
+      quote = ch;
+    } else if (ch == '[' || ch == '{' || ch == '(') {
+      SPECMILL_EXPECTS(++depth <= max_nesting, what + ": lists nested deeper than " + std::to_string(max_nesting) + " levels");
+    } else if ((ch == ']' || ch == '}' || ch == ')') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 request_params request_params::from(const httplib::Request& req, const std::string& body) {
   request_params p;
   for (const auto& [k, v] : req.params) p.fields_.emplace(k, v);
   const std::string type = lower(req.get_header_value("Content-Type"));
   if (type.find("application/json") != std::string::npos) {
+    check_nesting(body, "request body");
     p.body_ = json::parse(body, nullptr, false);
     SPECMILL_EXPECTS(!p.body_.is_discarded(), "request body is not valid JSON");
     SPECMILL_EXPECTS(p.body_.is_object(), "request body must be a JSON object");
@@ -214,6 +255,7 @@ std::vector<spectrum_id> parse_id_list(const request_params& p, const expand_fn&
   t.erase(t.find_last_not_of(" \t\r\n") + 1);
   if (!t.empty() && (t.front() == '[' || t.front() == '(' || t.rfind("array(", 0) == 0)) {
     if (t.front() == '(') t = "[" + t + "]";  // one bare tuple
+    check_nesting(t, name);
     auto j = python_list(t);
     SPECMILL_EXPECTS(j && (j->is_array()), "id_list: cannot read '" + t.substr(0, 80) + "'");
     for (const auto& e : *j) {

@@ -36,6 +36,13 @@ class request_params {
   nlohmann::json body_;
 };
 
+// Brackets ([, {, ( outside string literals) may nest at most this deep in a request value: an
+// id_list or region is two levels, and deeper nesting only serves to exhaust the stack of a
+// recursive reader or printer (a 120 KB request of 55,000 levels once crashed the server).
+inline constexpr size_t max_nesting = 16;
+// invalid_argument naming `what` when `text` nests brackets deeper than max_nesting.
+void check_nesting(std::string_view text, const std::string& what);
+
 // An id_list in any of its forms, expanded through the catalog where a tuple is partial:
 //   JSON list: [299492975510054912, "266,51602,13", [266, 51602, 13], [266], [266, 51602],
 //              [266, 51602, "1-100"]]

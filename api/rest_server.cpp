@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -30,7 +31,11 @@ bool anonymous(const std::string& token) { return token.empty() || token.rfind("
 void add_streamed_bytes(uint64_t n) { streamed_bytes += n; }
 
 const context_config& call::context() {
-  const std::string name = params.text_or("context", svc.config().default_context);
+  // The original client names the default context "default" and sends the text None when unset.
+  std::string name = params.text_or("context", svc.config().default_context);
+  const auto& all = svc.config().contexts;
+  const bool literal = std::any_of(all.begin(), all.end(), [&](const context_config& c) { return c.name == name; });
+  if (!literal && (name == "None" || name == "default")) name = svc.config().default_context;
   const context_config* found = nullptr;
   for (const auto& c : svc.config().contexts)
     if (c.name == name) found = &c;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "api/rest_server.hpp"
@@ -45,10 +46,18 @@ void stream(call& c, const std::string& type, std::function<void(const chunk_fn&
   });
 }
 
+std::string lower(std::string s) {
+  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// The original client sends its own fmt names (it converts the .npy reply on its side into a
+// pandas frame, an astropy Table or Spectrum1D objects): all of them are numpy on the wire.
 get_format format_param(const request_params& p) {
-  const std::string f = p.text_or("format", "numpy");
-  if (f == "numpy" || f == "npy") return get_format::npy;
-  if (f == "FITS" || f == "fits") return get_format::fits;
+  const std::string f = lower(p.text_or("format", "numpy"));
+  if (f == "numpy" || f == "npy" || f == "pandas" || f == "tables" || f == "table" || f.rfind("spectrum", 0) == 0)
+    return get_format::npy;
+  if (f == "fits") return get_format::fits;
   return parse_get_format(f);  // npz, csv, hdf5; invalid_argument otherwise
 }
 
@@ -61,6 +70,43 @@ std::string content_type(get_format f) {
   }
 }
 
+// The cutout parameter: absent, empty or the text None (what the original client sends for
+// cutout=None) mean none.
+std::optional<wavelength_range> cutout_param(const request_params& p) {
+  const auto cut = p.text("cutout");
+  if (!cut || cut->empty() || *cut == "None") return std::nullopt;
+  return parse_wavelength_range(*cut);
+}
+
+// w0/w1 (log10 Angstrom): the original's aligned window, from /listSpan. The original client
+// posts them on every request, 0.0 before /listSpan answers: they mean something only with align.
+std::optional<lattice_window> window_param(const request_params& p) {
+  const auto given = [&](const char* name) {
+    const auto v = p.text(name);
+    return v && !v->empty() && *v != "None";
+  };
+  if (!given("w0") && !given("w1")) return std::nullopt;
+  const double w0 = p.number("w0", NAN), w1 = p.number("w1", NAN);
+  if (w0 == 0 && w1 == 0) return std::nullopt;
+  SPECMILL_EXPECTS(std::isfinite(w0) && std::isfinite(w1) && w0 > 0 && w1 >= w0 && w1 < 7,
+                   "w0 and w1 must both be given, in log10 Angstrom, with w0 <= w1");
+  const auto start = int32_t(std::lround(w0 * 1e4));
+  return lattice_window{start, int64_t(std::lround(w1 * 1e4)) - start + 1};
+}
+
+lattice_window intersect(const lattice_window& a, const lattice_window& b) {
+  const int64_t lo = std::max<int64_t>(a.start, b.start), hi = std::min<int64_t>(a.end(), b.end());
+  SPECMILL_EXPECTS(hi > lo, "the cutout holds none of the spectra's pixels");
+  return lattice_window{int32_t(lo), hi - lo};
+}
+
+// How getSpec answers, as the original did:
+//  - align: every spectrum on one lattice window, w0/w1 (else the list's span), narrowed by a
+//    cutout; 2-D [n, pixels], loglam rewritten to the common grid.
+//  - not aligned: each spectrum on its own pixels; the original client asks one ID at a time
+//    and gets a 1-D array, cut to [lo, hi] with a cutout. Several unaligned IDs with a cutout
+//    share the cutout's window (2-D; npz has the CSR form without one).
+//  - fmt FITS for one unaligned ID: the data-release spec file (engine/spec_file.hpp).
 get_options get_request(call& c, const context_config& ctx) {
   const request_params& p = c.params;
   get_options o;
@@ -70,19 +116,19 @@ get_options get_request(call& c, const context_config& ctx) {
   o.format = format_param(p);
   o.align = p.flag("align", false);
   const auto values_param = p.text("values");
-  const std::string values = values_param && !values_param->empty() ? *values_param : "";
-  if (const auto cut = p.text("cutout"); cut && !cut->empty() && *cut != "None") o.cutout = parse_wavelength_range(*cut);
-  if (const auto grid = p.text("resample"); grid && !grid->empty()) o.resample = parse_wavelength_grid(*grid);
+  const std::string values = values_param && !values_param->empty() && *values_param != "None" ? *values_param : "";
+  o.cutout = cutout_param(p);
+  if (const auto grid = p.text("resample"); grid && !grid->empty() && *grid != "None") o.resample = parse_wavelength_grid(*grid);
   o.rest_frame = p.flag("rest_frame", false);
   SPECMILL_EXPECTS(!o.rest_frame || o.resample, "rest_frame needs resample (a rest-frame grid)");
   SPECMILL_EXPECTS(!(o.resample && o.cutout), "resample and cutout exclude each other");
-  // w0/w1 (log10 Angstrom): the original's aligned window.
-  if (p.has("w0") || p.has("w1")) {
-    const double w0 = p.number("w0", NAN), w1 = p.number("w1", NAN);
-    SPECMILL_EXPECTS(std::isfinite(w0) && std::isfinite(w1) && w0 > 0 && w1 >= w0 && w1 < 7,
-                     "w0 and w1 must both be given, in log10 Angstrom, with w0 <= w1");
-    const auto start = int32_t(std::lround(w0 * 1e4));
-    o.window = lattice_window{start, int64_t(std::lround(w1 * 1e4)) - start + 1};
+  const auto window = window_param(p);  // checked even when unused: half a window is an error
+  if (o.align) {
+    o.window = window;
+    if (o.window && o.cutout) {
+      o.window = intersect(*o.window, cutout_window(*o.cutout));
+      o.cutout.reset();
+    }
   }
   const bool dense = o.align || o.cutout || o.window || o.resample;
   // values absent: every column for numpy (the original's default), flux/ivar/and_mask for the
@@ -90,6 +136,24 @@ get_options get_request(call& c, const context_config& ctx) {
   o.columns = values.empty() ? (dense && o.format != get_format::npy ? default_dense_columns : parse_columns("all"))
                              : parse_columns(values);
   return o;
+}
+
+// One unaligned spectrum is answered on its own pixels: a cutout becomes the intersection of
+// its span with the cutout, a 1-D array; FITS becomes the spec file.
+void one_unaligned_spectrum(prepared_get& pg, bool every_column) {
+  get_options& o = pg.opts;
+  if (o.align || o.resample || pg.ids.size() != 1) return;
+  if (o.format == get_format::fits) {
+    // A spec file has every COADD column; a column subset keeps the table layout.
+    o.spec_file = every_column;
+    return;
+  }
+  if (o.cutout) {
+    o.window = intersect(list_span(pg.ids), cutout_window(*o.cutout));
+    o.cutout.reset();
+    pg.summary.width = o.window->width;
+  }
+  o.squeeze_single = true;
 }
 
 }  // namespace
@@ -101,6 +165,8 @@ void add_spec_routes(service& svc) {
     const context_config& ctx = c.context();
     get_options o = get_request(c, ctx);
     auto prepared = std::make_shared<prepared_get>(prepare_get(o, c.id_list(ctx), &c.store_of(ctx)));
+    const auto values = c.params.text_or("values", "all");
+    one_unaligned_spectrum(*prepared, values == "all" || values == "None");
     const auto& s = prepared->summary;
     const uint64_t bytes = prepared->dense() ? uint64_t(s.width) * s.requested * 4 * o.columns.size()
                                              : uint64_t(s.pixels) * 4 * o.columns.size();
@@ -116,6 +182,7 @@ void add_spec_routes(service& svc) {
     });
   });
 
+  // The list's common lattice window (what align uses), narrowed by a cutout when one is given.
   svc.route(m::both, "/listSpan", [](call& c) {
     const context_config& ctx = c.context();
     get_options o;
@@ -123,8 +190,10 @@ void add_spec_routes(service& svc) {
     o.context = ctx.store_context;
     o.columns = {column::flux};
     o.align = true;
+    const auto cutout = cutout_param(c.params);
     const prepared_get p = prepare_get(o, c.id_list(ctx), &c.store_of(ctx));
-    const lattice_window span = list_span(p.ids);
+    lattice_window span = list_span(p.ids);
+    if (cutout) span = intersect(span, cutout_window(*cutout));
     c.json(json{{"w0", double(span.start) / 1e4},
                 {"w1", double(span.end() - 1) / 1e4},
                 {"n_pixels", span.width},

@@ -108,7 +108,9 @@ class npz_sink : public dense_sink {
 class npy_sink : public dense_sink {
  public:
   npy_sink(const fs::path& out, dense_layout l, const byte_sink& stream) : l_(std::move(l)), out_(out, stream) {
-    const std::vector<uint64_t> shape{l_.n_rows, uint64_t(l_.width)};
+    const std::vector<uint64_t> shape = l_.one_dimensional && l_.n_rows == 1
+                                            ? std::vector<uint64_t>{uint64_t(l_.width)}
+                                            : std::vector<uint64_t>{l_.n_rows, uint64_t(l_.width)};
     std::string descr;
     if (l_.names.size() == 1) {
       descr = l_.is_int[0] ? "'<i4'" : "'<f4'";

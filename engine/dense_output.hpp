@@ -34,6 +34,7 @@ struct dense_layout {
   std::vector<uint8_t> found;      // per row
   std::string context;
   std::string grid;                // e.g. "lattice 35500+4600", "log:3.55,4.0,1e-4"
+  bool one_dimensional = false;    // npy: a single row written with shape (width,)
 };
 
 class dense_sink {

@@ -1,4 +1,5 @@
 #include "engine/get.hpp"
+#include "engine/spec_file.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -339,6 +340,13 @@ get_summary run_get(prepared_get& p) {
   store& st = *p.st;
   const auto& resolved = p.ids;
   get_summary sum = p.summary;
+  if (opts.spec_file) {
+    SPECMILL_EXPECTS(opts.format == get_format::fits && resolved.size() == 1 && !opts.align && !opts.window &&
+                         !opts.resample,
+                     "the spec-file layout holds one unaligned spectrum");
+    write_stored_spec_file(st, opts.context, resolved.front(), opts.cutout, opts.out);
+    return sum;
+  }
   progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-" && !opts.sink);
   if (p.dense()) {
     write_dense(opts, st, resolved, sum, meter);

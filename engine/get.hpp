@@ -62,6 +62,13 @@ struct get_options {
   int32_t mask_bits = 0;
   backend device = backend::cpu;
   size_t window_bytes = size_t(64) << 20;  // one column of one list window
+
+  // What the original service sent for one spectrum (the REST front sets these):
+  // squeeze_single: npy of a one-ID dense result as a 1-D array (n_pixels,), not (1, n_pixels).
+  // spec_file: fits of one ID as the data-release spec file (engine/spec_file.hpp) instead of
+  // the table layout; a cutout trims its COADD rows.
+  bool squeeze_single = false;
+  bool spec_file = false;
 };
 
 struct get_summary {

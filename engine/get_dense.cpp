@@ -43,6 +43,7 @@ dense_layout layout_for(const get_options& opts, const std::vector<column>& cols
     l.found.push_back(r.has_pixels());
   }
   l.context = opts.context;
+  l.one_dimensional = opts.squeeze_single;
   l.grid = "lattice " + std::to_string(grid.start) + "+" + std::to_string(grid.width) + " (loglam = index * 1e-4)";
   return l;
 }

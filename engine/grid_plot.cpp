@@ -14,7 +14,8 @@ namespace specmill {
 void check_grid_options(const grid_options& o) {
   SPECMILL_EXPECTS(o.nx >= 1 && o.nx <= 100, "nx must be 1..100, not " + std::to_string(o.nx));
   SPECMILL_EXPECTS(o.ny >= 1 && o.ny <= 100, "ny must be 1..100, not " + std::to_string(o.ny));
-  SPECMILL_EXPECTS(o.page >= 1, "pages are numbered from 1, not " + std::to_string(o.page));
+  SPECMILL_EXPECTS(o.page >= 1, "pages are numbered from " + std::to_string(o.page_base) + ", not " +
+                                    std::to_string(o.page - 1 + o.page_base));
   check_plot_options(o.panel);
   SPECMILL_EXPECTS(int64_t(o.nx) * o.panel.width <= 20000 && int64_t(o.ny) * o.panel.height <= 20000,
                    "the grid would be " + std::to_string(int64_t(o.nx) * o.panel.width) + " x " +
@@ -56,9 +57,11 @@ std::vector<uint8_t> grid_png(const std::filesystem::path& store_root, const std
   check_grid_options(o);
   if (ids.empty()) throw not_found("empty ID list");
   const size_t pages = grid_page_count(ids.size(), o), per_page = size_t(o.nx) * size_t(o.ny);
-  SPECMILL_EXPECTS(size_t(o.page) <= pages, "page " + std::to_string(o.page) + " is beyond the last page " +
-                                                std::to_string(pages) + " (" + std::to_string(ids.size()) + " IDs, " +
-                                                std::to_string(per_page) + " a page)");
+  // Messages number pages as the caller does (page_base), both numbers alike.
+  const auto shown = [&](size_t p) { return std::to_string(int64_t(p) - 1 + o.page_base); };
+  SPECMILL_EXPECTS(size_t(o.page) <= pages, "page " + shown(size_t(o.page)) + " is beyond the last page " + shown(pages) +
+                                                " (" + std::to_string(ids.size()) + " IDs, " + std::to_string(per_page) +
+                                                " a page, pages counted from " + std::to_string(o.page_base) + ")");
   store st(store_root, store::access::read);
   SPECMILL_EXPECTS(st.catalog().has_context(context), "unknown context '" + context + "' in store " + store_root.string());
   const size_t first = (size_t(o.page) - 1) * per_page, last = std::min(ids.size(), first + per_page);
@@ -77,7 +80,7 @@ std::vector<uint8_t> grid_png(const std::filesystem::path& store_root, const std
     }
   }
   if (s.missing.size() == s.page_ids)
-    throw not_found("none of the " + std::to_string(s.page_ids) + " IDs on page " + std::to_string(o.page) +
+    throw not_found("none of the " + std::to_string(s.page_ids) + " IDs on page " + std::to_string(o.page - 1 + o.page_base) +
                     " has pixels in context " + context);
   std::vector<uint8_t> png = render_grid(panels, labels, o);
   if (summary) *summary = std::move(s);

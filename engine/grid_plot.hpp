@@ -21,6 +21,7 @@ namespace specmill {
 struct grid_options {
   int nx = 1, ny = 1;  // panels across and down, 1..100 each
   int page = 1;        // 1-based
+  int page_base = 1;   // how the caller numbers pages in messages (the REST service from 0)
   plot_options panel;  // each panel's size and overlays
 };
 void check_grid_options(const grid_options& o);  // invalid_argument (the grid at most 20000 px a side)

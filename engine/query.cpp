@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <charconv>
+#include <sstream>
+
+#include "engine/query_condition.hpp"
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
@@ -69,6 +73,33 @@ void sql_in_region(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int(ctx, r->contains(sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1])) ? 1 : 0);
 }
 
+// Five doubles or NULL.
+bool doubles(int n, sqlite3_value** argv, double* out) {
+  for (int i = 0; i < n; ++i) {
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return false;
+    out[i] = sqlite3_value_double(argv[i]);
+  }
+  return true;
+}
+
+// q3c_radial_query(ra, dec, ra0, dec0, radius): the same test as a cone region's.
+void sql_q3c_radial_query(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  double v[5];
+  if (!doubles(5, argv, v)) return sqlite3_result_int(ctx, 0);
+  try {
+    sqlite3_result_int(ctx, sky_region::cone(v[2], v[3], v[4]).contains(v[0], v[1]) ? 1 : 0);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
+// q3c_dist(ra1, dec1, ra2, dec2): degrees.
+void sql_q3c_dist(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  double v[4];
+  if (!doubles(4, argv, v)) return sqlite3_result_null(ctx);
+  sqlite3_result_double(ctx, angular_distance_deg(v[0], v[1], v[2], v[3]));
+}
+
 std::string join_names(const std::map<std::string, std::shared_ptr<catalog_query::table_meta>>& t) {
   std::string s;
   for (const auto& [name, m] : t)
@@ -88,6 +119,17 @@ catalog_query::catalog_query(const fs::path& root) : root_(root) {
                                             sql_in_region<region_state>, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) conn_->db().fail(rc, "cannot register specmill_in_region");
   conn_->allow_function("specmill_in_region");
+  // The original service's q3c functions, for conditions where they cannot become the region
+  // (under OR or NOT): exact, row by row. A top-level term takes the index path instead
+  // (engine/query_condition.hpp).
+  const auto add = [&](const char* name, int n, void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
+    const int rc2 = sqlite3_create_function_v2(conn_->db().get(), name, n, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                               nullptr, fn, nullptr, nullptr, nullptr);
+    if (rc2 != SQLITE_OK) conn_->db().fail(rc2, std::string("cannot register ") + name);
+    conn_->allow_function(name);
+  };
+  add("q3c_radial_query", 5, sql_q3c_radial_query);
+  add("q3c_dist", 4, sql_q3c_dist);
 }
 
 catalog_query::~catalog_query() = default;
@@ -150,15 +192,33 @@ namespace {
 // ORDER BY: the chosen column (validated against the table's columns, then quoted), then the ID
 // in unsigned order (SPECOBJID is stored as its two's-complement int64: negatives are the IDs
 // >= 2^63 and sort after the non-negative ones), then rowid, so that the order is total.
+// `sort` is "col [ASC|DESC], ...": each name must be a column of the table (then quoted), each
+// direction one of the two words; nothing else of the text reaches SQL.
 std::string order_by(const catalog_query::table_meta& t, const std::string& sort) {
   const std::string T = q(t.name);
   std::string order;
-  if (!sort.empty()) {
-    const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const std::string& c) { return iequals(c, sort); });
-    if (it == t.columns.end()) throw invalid_argument("unknown sort column '" + sort + "' in " + t.name);
-    if (!iequals(*it, t.id)) order = T + "." + q(*it) + ", ";
+  bool id_desc = false;
+  size_t from = 0;
+  while (!sort.empty() && from <= sort.size()) {
+    const size_t comma = std::min(sort.find(',', from), sort.size());
+    std::istringstream words(sort.substr(from, comma - from));
+    std::string name, dir, extra;
+    words >> name >> dir >> extra;
+    if (name.size() > 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+    const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const std::string& c) { return iequals(c, name); });
+    if (name.empty() || it == t.columns.end()) throw invalid_argument("unknown sort column '" + name + "' in " + t.name);
+    if (!extra.empty() || !(dir.empty() || iequals(dir, "asc") || iequals(dir, "desc")))
+      throw invalid_argument("sort: expected column [ASC|DESC], not '" + sort.substr(from, comma - from) + "'");
+    const bool desc = iequals(dir, "desc");
+    if (iequals(*it, t.id)) {
+      id_desc = desc;  // the ID's own key below carries the direction
+      break;           // the ID is unique: later keys cannot matter
+    }
+    order += T + "." + q(*it) + (desc ? " DESC, " : ", ");
+    from = comma + 1;
   }
-  order += "(" + T + "." + q(t.id) + " < 0), " + T + "." + q(t.id);
+  const char* d = id_desc ? " DESC" : "";
+  order += "(" + T + "." + q(t.id) + " < 0)" + d + ", " + T + "." + q(t.id) + d;
   if (t.rowid) order += ", " + T + ".rowid";
   return order;
 }
@@ -221,10 +281,47 @@ std::string catalog_query::build_sql(const query_request& r, const table_meta& t
     conj("(\n" + r.constraint + "\n)");
   }
   const std::string pmf = t.has_pmf ? T + ".plate, " + T + ".mjd, " + T + ".fiberid" : "NULL, NULL, NULL";
+  std::string extra;
+  for (const auto& f : field_names(r)) extra += ", " + T + "." + q(f);
   return with + "SELECT " + T + "." + q(t.id) + ", " + T + "." + q(t.ra) + ", " + T + "." + q(t.dec) + ", " + pmf +
-         " FROM " + from + (where.empty() ? "" : " WHERE " + where) + " ORDER BY " + order_by(t, r.sort) +
+         extra + " FROM " + from + (where.empty() ? "" : " WHERE " + where) + " ORDER BY " + order_by(t, r.sort) +
          " LIMIT ?2 OFFSET ?3";
 }
+
+std::vector<std::string> catalog_query::field_names(const query_request& r) {
+  const table_meta& t = table_for(r);
+  std::vector<std::string> out;
+  for (const auto& f : r.fields) {
+    const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const std::string& c) { return iequals(c, f); });
+    if (it == t.columns.end()) throw invalid_argument("unknown field '" + f + "' in " + t.name);
+    out.push_back(*it);
+  }
+  return out;
+}
+
+namespace {
+
+// One delivered field as text (query_row::values).
+std::string field_text(sqlite_stmt& st, int i, bool unsigned_id) {
+  switch (sqlite3_column_type(st.get(), i)) {
+    case SQLITE_NULL: return {};
+    case SQLITE_INTEGER: {
+      const int64_t v = sqlite3_column_int64(st.get(), i);
+      return unsigned_id ? std::to_string(uint64_t(v)) : std::to_string(v);
+    }
+    case SQLITE_FLOAT: {
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, sqlite3_column_double(st.get(), i));
+      return std::string(buf, r.ptr);
+    }
+    default: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), i));
+      return p ? std::string(p, size_t(sqlite3_column_bytes(st.get(), i))) : std::string();
+    }
+  }
+}
+
+}  // namespace
 
 query_summary catalog_query::run(const query_request& r, const std::function<void(const query_row&)>& fn) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -273,6 +370,8 @@ query_summary catalog_query::run(const query_request& r, const std::function<voi
       row.mjd = int32_t(st.i64(4));
       row.fiberid = int32_t(st.i64(5));
     }
+    row.values.clear();
+    for (size_t k = 0; k < r.fields.size(); ++k) row.values.push_back(field_text(st, int(6 + k), iequals(r.fields[k], t.id)));
     fn(row);
     ++sum.rows;
   }

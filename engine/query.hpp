@@ -32,7 +32,9 @@ struct query_request {
   bool all = false;                   // specobjall (every spectrum) instead of specobj (primary)
   std::string catalog;                // a registered catalog table instead of specobj/specobjall
   bool with_pixels = false;           // only rows whose pixels are stored (specobj/specobjall)
-  std::string sort;                   // a column of the table; empty: the ID in unsigned order
+  // "col [ASC|DESC], ..." over the table's columns; the ID in unsigned order always breaks
+  // ties (so the order is total); empty: the ID alone.
+  std::string sort;
   std::optional<int64_t> limit;       // at most this many rows; none: all
   int64_t offset = 0;                 // rows skipped first (after the exact test and the sort)
   double time_limit_s = guarded_connection::default_time_limit_s;  // <= 0: none
@@ -40,12 +42,18 @@ struct query_request {
   // HEALPix order of the cover. -1: the region's default, or a full scan when the cover would
   // hold most of the sky; -2: the default order, never a full scan (benchmarks); >= 0: this order.
   int cover_order = -1;
+  // Columns of the table to deliver as text in query_row::values, in this order (names checked
+  // against the table, case-insensitively).
+  std::vector<std::string> fields;
 };
 
 struct query_row {
   uint64_t specobjid = 0;
   int32_t plate = 0, mjd = 0, fiberid = 0;  // from the table, else unpacked from specobjid
   double ra = 0, dec = 0;                   // degrees
+  // query_request::fields as text: integers in decimal (the table's ID column unsigned, as
+  // SPECOBJID is), reals in shortest round-trip form, text as stored, NULL as "".
+  std::vector<std::string> values;
 };
 
 struct query_summary {
@@ -72,6 +80,9 @@ class catalog_query {
   // unknown context, time_limit_exceeded when the time limit stops it.
   query_summary run(const query_request& r, const std::function<void(const query_row&)>& fn);
   std::vector<query_row> run(const query_request& r, query_summary* summary = nullptr);
+
+  // The actual names of `fields` in the request's table (invalid_argument for an unknown one).
+  std::vector<std::string> field_names(const query_request& r);
 
   // The columns of a searchable table (specobj, specobjall, a registered catalog).
   const std::vector<std::string>& columns(const std::string& table);

@@ -146,6 +146,13 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
                            " pixels, more than the limit of " + std::to_string(o.max_image_pixels) +
                            ": bin rows with --max-height (at most " + std::to_string(o.max_image_pixels / img.width) +
                            " at this width) or columns with --max-width");
+  // thickness and column_repeat multiply the picture: the limit holds for what is drawn.
+  const uint64_t drawn = uint64_t(img.rows) * o.thickness * img.width * o.column_repeat;
+  if (drawn > o.max_image_pixels)
+    throw invalid_argument("the image would be " + std::to_string(img.width * o.column_repeat) + " x " +
+                           std::to_string(img.rows * o.thickness) + " pixels after scaling (thickness " +
+                           std::to_string(o.thickness) + ", column repeat " + std::to_string(o.column_repeat) +
+                           "), more than the limit of " + std::to_string(o.max_image_pixels));
   const bool binned = img.rows != n || img.width != in_width;
   img.pixels.assign(img.rows * img.width, masked_value);
   std::vector<double> sums;
@@ -214,7 +221,16 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
 }
 
 display_limits stacked_image_limits(const float_image& img, const stacked_image_options& o) {
-  if (o.scale == image_scale::zscale) return zscale_limits(img.pixels, o.zscale);
+  if (o.scale == image_scale::zscale) {
+    // zscale samples every stride-th value in array order: take it in one order whatever the
+    // display's (the unflipped one), so that a flipped image is the exact mirror.
+    if (!o.yflip) return zscale_limits(img.pixels, o.zscale);
+    std::vector<float> unflipped(img.pixels.size());
+    for (size_t r = 0; r < img.rows; ++r)
+      std::copy_n(img.pixels.begin() + std::ptrdiff_t(r * img.width), img.width,
+                  unflipped.begin() + std::ptrdiff_t((img.rows - 1 - r) * img.width));
+    return zscale_limits(unflipped, o.zscale);
+  }
   if (o.range) return *o.range;
   return percentile_limits(img.pixels, o.percentile_lo, o.percentile_hi);
 }

@@ -39,8 +39,10 @@ def test_module_level_common_interface(spec, server):
     spec.set_profile("default")
 
     text = spec.list_contexts()
-    assert "sdss_dr16: real and sample spectra" in text and "private_dr16" in text
-    ctxs = spec.list_contexts(fmt="json")
+    # a private context is listed only to a request that carries one of its tokens
+    assert "sdss_dr16: real and sample spectra" in text and "private_dr16" not in text
+    assert "private_dr16" in spec.list_contexts(token=PRIVATE_TOKEN)
+    ctxs = spec.list_contexts(fmt="json", token=PRIVATE_TOKEN)
     assert set(ctxs) == {"sdss_dr16", "private_dr16"} and ctxs["sdss_dr16"]["id_main"] == "specobjid"
     assert spec.list_contexts("sdss_dr16", fmt="json")["redshift"] == "z"
     assert spec.list_contexts(context="sdss_dr16", fmt="csv") == "sdss_dr16,real and sample spectra\n"
@@ -49,9 +51,10 @@ def test_module_level_common_interface(spec, server):
     assert spec.list_profiles(fmt="json") == {"default": "test profile"}
     assert spec.list_profiles("default", fmt="csv") == "default,test profile\n"
 
-    assert spec.catalogs() == "specobj\nspecobjall\n"
-    assert spec.catalogs(context="sdss_dr16", profile="default") == "specobj\nspecobjall\n"
-    assert set(spec.catalogs(fmt="json")) == {"specobj", "specobjall"}
+    # the spectrum tables and the value-added catalog the fixture registered with `catalog add`
+    assert spec.catalogs() == "emissionlinesport\nspecobj\nspecobjall\n"
+    assert spec.catalogs(context="sdss_dr16", profile="default") == "emissionlinesport\nspecobj\nspecobjall\n"
+    assert set(spec.catalogs(fmt="json")) == {"emissionlinesport", "specobj", "specobjall"}
 
 
 def test_client_object(server):

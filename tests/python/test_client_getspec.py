@@ -205,12 +205,14 @@ def test_fmt_fits(spec):
     files, tuples = real_files(), real_tuples()
     one = spec.getSpec(tuples[0], fmt="FITS")
     assert isinstance(one, fits.HDUList) and one[1].name == "COADD"
-    assert (one[0].header["PLATE"], one[0].header["MJD"], one[0].header["FIBERID"]) == tuples[0]
+    assert one[0].header["TELESCOP"] == "SDSS 2.5-M" and one[2].data[0]["FIBERID"] == tuples[0][2]  # the spec file
+    assert (one[0].header["PLATEID"], one[0].header["MJD"], one[0].header["FIBERID"]) == tuples[0]
     cols = coadd(files[0])[0]
     for c in FIELDS:
         assert np.array_equal(one[1].data[c], cols[c]), c
     many = spec.getSpec(tuples[:4], fmt="fits")
     assert len(many) == 4 and all(isinstance(h, fits.HDUList) for h in many)
+    assert [(h[0].header["PLATEID"], h[0].header["MJD"], h[0].header["FIBERID"]) for h in many] == tuples[:4]
     aligned = spec.getSpec(tuples[:4], fmt="FITS", align=True)
     assert len({len(h[1].data) for h in aligned}) == 1  # one grid
     assert np.array_equal(aligned[0][1].data["loglam"], aligned[3][1].data["loglam"])

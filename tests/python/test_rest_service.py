@@ -25,7 +25,8 @@ def test_small_endpoints_at_both_prefixes(server):
         assert server.get(prefix + "/ping").text == "OK"
         assert server.get(prefix + "/available").text == "True"
         assert "specmill" in server.get(prefix + "/").text
-        ctx = server.get(prefix + "/contexts", params={"format": "json"}).json()
+        assert set(server.get(prefix + "/contexts", params={"format": "json"}).json()) == {"sdss_dr16"}
+        ctx = server.get(prefix + "/contexts", params={"format": "json"}, headers={"X-DL-AuthToken": "reader-token"}).json()
         assert set(ctx) == {"sdss_dr16", "private_dr16"}
         assert ctx["sdss_dr16"]["id_main"] == "specobjid" and ctx["private_dr16"]["public"] is False
         assert server.get(prefix + "/contexts", params={"context": "sdss_dr16"}).json()["redshift"] == "z"

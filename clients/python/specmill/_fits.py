@@ -16,6 +16,7 @@ def _hdulist(fits, specobjid, columns, context):
     h = primary.header
     h["SPECOBJ"] = (str(specobjid), "SPECOBJID (unsigned 64-bit, as text)")
     h["PLATE"], h["MJD"], h["FIBERID"] = int(plate), int(mjd), int(fiber)
+    h["PLATEID"] = int(plate)  # the spec files' name for it
     h["RUN2D"] = _ids.run2d_of(specobjid)
     if context:
         h["CONTEXT"] = context
@@ -29,8 +30,13 @@ def _hdulist(fits, specobjid, columns, context):
 
 
 def split_fits(fits, content):
-    """[(file name, HDUList)], one per spectrum in the reply (spectra not found are left out)."""
+    """[(file name, HDUList)], one per spectrum in the reply (spectra not found are left out).
+    A reply for one spectrum with every column is the data-release spec file itself."""
     with fits.open(io.BytesIO(content), memmap=False) as h:
+        if "SPECTRA" not in h and len(h) > 1 and h[1].name == "COADD":
+            hdr = h[0].header
+            name = "spec-%04d-%05d-%04d.fits" % (hdr["PLATEID"], hdr["MJD"], hdr["FIBERID"])
+            return [(name, fits.HDUList([x.copy() for x in h]))]
         table = h["SPECTRA"]
         context = table.header.get("CONTEXT", "")
         data = table.data

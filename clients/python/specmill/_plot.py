@@ -58,6 +58,14 @@ def plot_spectrum(data, out=None, sky=False, model=False, lines=None, z=0.0, tit
         if "model" not in cols:
             raise InvalidArgumentError("model=True needs the model field (getSpec values='all')")
         ax.plot(wave[good], cols["model"][good], lw=0.8, color="tab:red", alpha=0.8, label="model")
+    # The flux sets the y-range (robust percentiles, padded): a sky or model line, or one bad
+    # pixel, must not squash the spectrum.
+    f = np.asarray(cols["flux"][good], dtype=np.float64)
+    f = f[np.isfinite(f)]
+    if f.size:
+        lo_y, hi_y = np.percentile(f, [0.5, 99.5])
+        pad = 0.08 * max(hi_y - lo_y, 1e-30)
+        ax.set_ylim(lo_y - pad, hi_y + pad)
     if lines:
         marks = COMMON_LINES if lines is True else dict(lines)
         lo, hi = wave[good].min(), wave[good].max()

@@ -332,9 +332,22 @@ class SpecClient:
         the lines), title, ax. out: save as PNG there instead of showing."""
         from ._plot import plot_spectrum
         if _looks_like_id(data):
+            if kw.get("lines") and "z" not in kw:
+                # lines are marked at the spectrum's catalog redshift, as the original's plot() did
+                kw["z"] = self._redshift(data, context, profile, kw)
             data = self.getSpec(data, context=context, profile=profile,
                                 **{k: v for k, v in kw.items() if k in _CLIENT_KW})
         return plot_spectrum(data, out=out, **{k: v for k, v in kw.items() if k not in _CLIENT_KW})
+
+    def _redshift(self, id, context, profile, kw):
+        """The catalog z of one spectrum (primary or not), from /query?id=...&fields=z."""
+        body = self._scope(context, profile)
+        body.update(id=_ids.single_id_text(id), fields="z", format="csv")
+        r = self._call("POST", "/query", {k: v for k, v in kw.items() if k in _CLIENT_KW}, body=body, label="z")
+        rows = r.text.strip().split("\n")
+        if len(rows) < 2 or rows[1] == "":
+            raise NotFoundError("no catalog redshift for %r" % (id,))
+        return float(rows[1])
 
     def prospect(self, data, context=None, profile=None, **kw):
         """The interactive PROSPECT viewer: not implemented (as in the original interface)."""
