@@ -63,6 +63,18 @@ def test_zscale_matches_astropy_and_the_png_shows_the_scaled_image(specmill, rea
     assert (px[np.isnan(img)] == 0).all() and (px[~np.isnan(img)] > 0).all()
 
 
+def test_yflip_png_is_the_exact_mirror(specmill, real, tmp_path):
+    """zscale samples the image in one order whatever the display order: the flipped PNG has
+    the same limits and is the unflipped PNG upside down, pixel for pixel."""
+    store, files, ids = real
+    specmill("image", "--store", store, "--ids", ids, "--thickness", "3", "--out", tmp_path / "up.png")
+    specmill("image", "--store", store, "--ids", ids, "--thickness", "3", "--yflip", "--out", tmp_path / "down.png")
+    up, up_text = read_png(tmp_path / "up.png")
+    down, down_text = read_png(tmp_path / "down.png")
+    assert limits_of(up_text) == limits_of(down_text)
+    assert np.array_equal(down, up[::-1])
+
+
 def test_linear_percentiles_range_and_colour(specmill, real, tmp_path):
     store, files, ids = real
     specmill("image", "--store", store, "--ids", ids, "--out", tmp_path / "i.npy")
