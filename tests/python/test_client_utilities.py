@@ -48,6 +48,35 @@ def test_plot_to_png(spec, tmp_path):
         spec.plot(spec.getSpec(real_tuples()[:2], align=True), out=str(tmp_path / "x.png"))
 
 
+def test_plot_of_an_id_marks_lines_at_its_catalog_redshift(spec):
+    """plot(ID, lines=True) asks the service for the spectrum's z; the flux sets the y-range."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from astropy.io import fits
+    from specmill._plot import COMMON_LINES
+    f, t = real_files()[6], real_tuples()[6]
+    with fits.open(f) as h:
+        z = float(h[2].data[0]["Z"])
+    assert z > 0.01
+    fig, ax = plt.subplots()
+    spec.plot(t, ax=ax, lines=True, sky=True)
+    marks = sorted(line.get_xdata()[0] for line in ax.lines[2:])  # after flux and sky
+    wave = 10.0 ** coadd(f)[0]["loglam"].astype(np.float64)
+    expect = sorted(w * (1 + z) for w in COMMON_LINES.values() if wave.min() <= w * (1 + z) <= wave.max())
+    assert np.allclose(marks, expect, rtol=1e-6) and marks
+    flux = coadd(f)[0]["flux"]
+    lo, hi = ax.get_ylim()
+    assert lo <= np.percentile(flux, 1) and hi >= np.percentile(flux, 99)
+    assert hi - lo < 3 * (flux.max() - flux.min())  # not stretched by the sky
+    plt.close(fig)
+    # an explicit z wins over the catalog's
+    fig, ax = plt.subplots()
+    spec.plot(t, ax=ax, lines={"Halpha": 6564.61}, z=0.0)
+    assert [line.get_xdata()[0] for line in ax.lines[1:]] == [6564.61]
+    plt.close(fig)
+
+
 def test_plot_shows_without_out(spec, monkeypatch):
     import matplotlib
     matplotlib.use("Agg")

@@ -445,3 +445,10 @@ def test_stacked_image_with_the_clients_defaults(client):
     assert big.size == (2 * span["n_pixels"], 3 * len(ids))
     data.update(xscale=1.5)
     assert client._post(client.svc_url + "/stackedImage", data=data, headers=form_headers()).status_code == 400
+
+
+def test_plot_grid_page_past_the_end_counts_from_zero(client):
+    data = {"id_list": str(IDS[:4]), "nx": 2, "ny": 2, "page": 3, "context": "default", "profile": "default"}
+    r = client._post(client.svc_url + "/plotGrid", data=data, headers=form_headers())
+    assert r.status_code == 400
+    assert "page 3 is beyond the last page 0" in r.json()["message"], r.text
