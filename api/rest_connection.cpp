@@ -1,0 +1,289 @@
+#include "api/rest_connection.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace specmill::rest {
+namespace {
+
+using namespace std::chrono;
+using time_point = request_clock::time_point;
+
+thread_local request_state current;
+
+// Waits are cut into slices so that a stop or a passed deadline is noticed within one slice.
+constexpr auto slice = milliseconds(50);
+
+time_point after(time_point from, double seconds) {
+  return from + duration_cast<request_clock::duration>(duration<double>(seconds));
+}
+
+// poll() on one socket for at most `wait`: > 0 ready, 0 not yet, < 0 an error on the socket.
+int poll_for(socket_t s, short events, request_clock::duration wait) {
+  pollfd p{s, events, 0};
+  const int ms = int(std::clamp<int64_t>(duration_cast<milliseconds>(wait).count(), 0, 1000));
+  int r;
+  do r = ::poll(&p, 1, ms);
+  while (r < 0 && errno == EINTR);
+  if (r > 0 && (p.revents & POLLNVAL)) return -1;
+  return r;
+}
+
+// The socket as httplib reads and writes it, with the deadlines of connection_limits. One per
+// connection (a pipelined next request already in the buffer is kept); begin_request() resets
+// the per-request counters.
+class deadline_stream final : public httplib::Stream {
+ public:
+  deadline_stream(socket_t s, const connection_limits& limits, const std::atomic<bool>& stopping,
+                  const std::atomic<int64_t>& stop_at_ns)
+      : sock_(s), limits_(limits), stopping_(stopping), stop_at_ns_(stop_at_ns), buffer_(4096) {}
+
+  void begin_request(time_point header_deadline) {
+    in_headers_ = true;
+    read_deadline_ = header_deadline;
+    header_lines_ = header_bytes_ = line_length_ = 0;
+  }
+  bool buffered() const { return off_ < size_; }
+  bool broken() const { return broken_; }
+
+  enum class arrival { request, timeout, closed };
+  // Waits for the first byte of a request until `deadline` (or a stop).
+  arrival wait_for_request(time_point deadline) {
+    while (!buffered()) {
+      if (stopping_) return arrival::closed;
+      const auto now = request_clock::now();
+      if (now >= deadline) return arrival::timeout;
+      const int r = poll_for(sock_, POLLIN, std::min<request_clock::duration>(deadline - now, slice));
+      if (r < 0) return arrival::closed;
+      if (r > 0) {
+        const ssize_t n = receive();
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return arrival::closed;
+      }
+    }
+    return arrival::request;
+  }
+
+  bool is_readable() const override { return buffered() || poll_for(sock_, POLLIN, {}) > 0; }
+  bool is_writable() const override { return !broken_ && poll_for(sock_, POLLOUT, {}) > 0; }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (broken_) return -1;
+    if (!buffered()) {
+      const ssize_t n = wait_and_fill();
+      if (n <= 0) return n;
+    }
+    // httplib reads the request line and headers a byte at a time; counting them here is what
+    // bounds their number and size, and finds where the body starts.
+    if (in_headers_) size = 1;
+    const size_t n = std::min(size, size_ - off_);
+    std::memcpy(ptr, buffer_.data() + off_, n);
+    off_ += n;
+    if (in_headers_ && !count_header_byte(*ptr)) return fail(cut_reason::header_limit);
+    return ssize_t(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    const auto stalled_since = request_clock::now();
+    for (;;) {
+      if (broken_) return -1;
+      const auto now = request_clock::now();
+      if (past_stop_grace(now)) return fail(cut_reason::shutdown);
+      // A reply still going this long after the budget is one whose reader stalls (the
+      // stream's own budget checks stop it otherwise); a late error reply still gets out.
+      const auto& st = current;
+      if (st.deadline != time_point::max() && now > after(st.deadline, limits_.stop_grace_seconds))
+        return fail(cut_reason::over_budget);
+      if (now - stalled_since > duration<double>(limits_.stall_seconds)) return fail(cut_reason::client_stalled);
+      const int r = poll_for(sock_, POLLOUT, slice);
+      if (r < 0) return fail(cut_reason::client_gone);
+      if (r == 0) continue;
+      const ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) return n;
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail(cut_reason::client_gone);
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(::getpeername, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address(::getsockname, ip, port); }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  ssize_t fail(cut_reason why) {
+    broken_ = true;
+    if (current.cut == cut_reason::none) current.cut = why;
+    return -1;
+  }
+
+  bool past_stop_grace(time_point now) const {
+    if (!stopping_) return false;
+    const time_point at{request_clock::duration(stop_at_ns_.load())};
+    return now > after(at, limits_.stop_grace_seconds);
+  }
+
+  // Blocks for more bytes until the phase's deadline: -1 on timeout, stop or error, 0 at EOF.
+  ssize_t wait_and_fill() {
+    const cut_reason late = in_headers_ ? cut_reason::header_timeout : cut_reason::body_timeout;
+    for (;;) {
+      const auto now = request_clock::now();
+      if (now >= read_deadline_) return fail(late);
+      // Half-read headers are not work in flight; a body is, and gets the grace period.
+      if (stopping_ && (in_headers_ || past_stop_grace(now))) return fail(cut_reason::shutdown);
+      const int r = poll_for(sock_, POLLIN, std::min<request_clock::duration>(read_deadline_ - now, slice));
+      if (r < 0) return fail(cut_reason::client_gone);
+      if (r > 0) {
+        const ssize_t n = receive();
+        if (n >= 0) return n;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(cut_reason::client_gone);
+      }
+    }
+  }
+
+  // One non-blocking recv into the (empty) buffer: bytes, 0 at EOF, -1 with errno.
+  ssize_t receive() {
+    ssize_t n;
+    do n = ::recv(sock_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    off_ = 0;
+    size_ = n > 0 ? size_t(n) : 0;
+    return n;
+  }
+
+  bool count_header_byte(char c) {
+    ++header_bytes_;
+    if (c == '\n') {
+      ++header_lines_;
+      if (line_length_ <= 1) {  // "\r\n" or "\n": the blank line, the body follows
+        in_headers_ = false;
+        read_deadline_ = after(request_clock::now(), limits_.body_seconds);
+      }
+      line_length_ = 0;
+    } else {
+      ++line_length_;
+    }
+    // The request line is not a header.
+    return header_bytes_ <= limits_.max_header_bytes && header_lines_ <= limits_.max_headers + 2;
+  }
+
+  template <class F>
+  void address(F get, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    ip.clear();
+    port = 0;
+    if (get(sock_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    char host[64] = {};
+    if (addr.ss_family == AF_INET) {
+      const auto& a = reinterpret_cast<const sockaddr_in&>(addr);
+      inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
+      port = ntohs(a.sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      const auto& a = reinterpret_cast<const sockaddr_in6&>(addr);
+      inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof(host));
+      port = ntohs(a.sin6_port);
+    }
+    ip = host;
+  }
+
+  socket_t sock_;
+  const connection_limits& limits_;
+  const std::atomic<bool>& stopping_;
+  const std::atomic<int64_t>& stop_at_ns_;
+  std::vector<char> buffer_;
+  size_t off_ = 0, size_ = 0;
+  bool in_headers_ = true;
+  bool broken_ = false;
+  time_point read_deadline_;
+  size_t header_lines_ = 0, header_bytes_ = 0, line_length_ = 0;
+};
+
+}  // namespace
+
+const char* to_string(cut_reason r) {
+  switch (r) {
+    case cut_reason::none: return "none";
+    case cut_reason::header_timeout: return "header_timeout";
+    case cut_reason::header_limit: return "header_limit";
+    case cut_reason::body_timeout: return "body_timeout";
+    case cut_reason::client_gone: return "client_gone";
+    case cut_reason::client_stalled: return "client_stalled";
+    case cut_reason::over_budget: return "over_budget";
+    case cut_reason::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+request_state& current_request() { return current; }
+
+guarded_server::guarded_server(connection_limits limits) : limits_(limits) {
+  // httplib's default also sets SO_REUSEPORT, with which a second server binds the same busy
+  // port, says "listening", and the kernel splits the connections between the two.
+  set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+}
+
+int guarded_server::bind_guarded(const std::string& host, int port) {
+  errno = 0;
+  const int bound = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    const std::string why = errno ? std::string(": ") + std::strerror(errno) : std::string();
+    throw io_error("cannot listen on " + host + ":" + std::to_string(port) + why +
+                   (errno == EADDRINUSE ? " (another process serves this port)" : ""));
+  }
+  // httplib listens with a backlog of 5 (compiled into the library); a second listen() on the
+  // listening socket only changes the backlog (Linux), so a burst of connects is not refused.
+  ::listen(svr_sock_, limits_.listen_backlog);
+  return bound;
+}
+
+void guarded_server::stop_guarded() {
+  if (!stopping_.exchange(true)) stop_at_ns_ = request_clock::now().time_since_epoch().count();
+  if (is_running()) stop();
+}
+
+bool guarded_server::process_and_close_socket(socket_t sock) {
+  deadline_stream strm(sock, limits_, stopping_, stop_at_ns_);
+  const auto connected = request_clock::now();
+  bool ok = false;
+  for (size_t count = limits_.keep_alive_max_requests; count > 0 && svr_sock_ != INVALID_SOCKET; --count) {
+    // The first request must come within the header deadline (an idle connect is a slow
+    // header); later ones within the keep-alive timeout.
+    const bool first = count == limits_.keep_alive_max_requests;
+    const auto wait_until = first ? after(connected, limits_.header_seconds)
+                                  : after(request_clock::now(), limits_.keep_alive_seconds);
+    const auto arrived = strm.wait_for_request(wait_until);
+    if (arrived != deadline_stream::arrival::request) {
+      if (first && arrived == deadline_stream::arrival::timeout && on_unlogged_cut)
+        on_unlogged_cut(cut_reason::header_timeout);
+      break;
+    }
+    const auto started = request_clock::now();
+    strm.begin_request(after(first ? connected : started, limits_.header_seconds));
+    current = request_state{};
+    current.active = true;
+    current.started = started;
+    current.stopping = &stopping_;
+    bool closed = false;
+    ok = process_request(strm, count == 1, closed, nullptr);
+    const request_state st = current;
+    current = request_state{};
+    if (!st.logged && st.cut != cut_reason::none && on_unlogged_cut) on_unlogged_cut(st.cut);
+    if (!ok || closed || st.close_after || st.cut != cut_reason::none || strm.broken()) break;
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  return ok;
+}
+
+}  // namespace specmill::rest
