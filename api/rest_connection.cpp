@@ -54,7 +54,8 @@ class deadline_stream final : public httplib::Stream {
     header_lines_ = header_bytes_ = line_length_ = 0;
   }
   bool buffered() const { return off_ < size_; }
-  bool broken() const { return broken_; }
+  // A read or write failed: the connection cannot carry another request.
+  bool broken() const { return read_broken_ || write_broken_; }
 
   enum class arrival { request, timeout, closed };
   // Waits for the first byte of a request until `deadline` (or a stop).
@@ -74,10 +75,10 @@ class deadline_stream final : public httplib::Stream {
   }
 
   bool is_readable() const override { return buffered() || poll_for(sock_, POLLIN, {}) > 0; }
-  bool is_writable() const override { return !broken_ && poll_for(sock_, POLLOUT, {}) > 0; }
+  bool is_writable() const override { return !write_broken_ && poll_for(sock_, POLLOUT, {}) > 0; }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (broken_) return -1;
+    if (read_broken_) return -1;
     if (!buffered()) {
       const ssize_t n = wait_and_fill();
       if (n <= 0) return n;
@@ -88,28 +89,28 @@ class deadline_stream final : public httplib::Stream {
     const size_t n = std::min(size, size_ - off_);
     std::memcpy(ptr, buffer_.data() + off_, n);
     off_ += n;
-    if (in_headers_ && !count_header_byte(*ptr)) return fail(cut_reason::header_limit);
+    if (in_headers_ && !count_header_byte(*ptr)) return fail_read(cut_reason::header_limit);
     return ssize_t(n);
   }
 
   ssize_t write(const char* ptr, size_t size) override {
     const auto stalled_since = request_clock::now();
     for (;;) {
-      if (broken_) return -1;
+      if (write_broken_) return -1;
       const auto now = request_clock::now();
-      if (past_stop_grace(now)) return fail(cut_reason::shutdown);
+      if (past_stop_grace(now)) return fail_write(cut_reason::shutdown);
       // A reply still going this long after the budget is one whose reader stalls (the
       // stream's own budget checks stop it otherwise); a late error reply still gets out.
       const auto& st = current;
       if (st.deadline != time_point::max() && now > after(st.deadline, limits_.stop_grace_seconds))
-        return fail(cut_reason::over_budget);
-      if (now - stalled_since > duration<double>(limits_.stall_seconds)) return fail(cut_reason::client_stalled);
+        return fail_write(cut_reason::over_budget);
+      if (now - stalled_since > duration<double>(limits_.stall_seconds)) return fail_write(cut_reason::client_stalled);
       const int r = poll_for(sock_, POLLOUT, slice);
-      if (r < 0) return fail(cut_reason::client_gone);
+      if (r < 0) return fail_write(cut_reason::client_gone);
       if (r == 0) continue;
       const ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n >= 0) return n;
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail(cut_reason::client_gone);
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail_write(cut_reason::client_gone);
     }
   }
 
@@ -118,8 +119,16 @@ class deadline_stream final : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
-  ssize_t fail(cut_reason why) {
-    broken_ = true;
+  // A read that fails leaves writing open (the 408 or 431 still goes out), and the other way.
+  ssize_t fail_read(cut_reason why) {
+    read_broken_ = true;
+    return note(why);
+  }
+  ssize_t fail_write(cut_reason why) {
+    write_broken_ = true;
+    return note(why);
+  }
+  static ssize_t note(cut_reason why) {
     if (current.cut == cut_reason::none) current.cut = why;
     return -1;
   }
@@ -135,15 +144,15 @@ class deadline_stream final : public httplib::Stream {
     const cut_reason late = in_headers_ ? cut_reason::header_timeout : cut_reason::body_timeout;
     for (;;) {
       const auto now = request_clock::now();
-      if (now >= read_deadline_) return fail(late);
+      if (now >= read_deadline_) return fail_read(late);
       // Half-read headers are not work in flight; a body is, and gets the grace period.
-      if (stopping_ && (in_headers_ || past_stop_grace(now))) return fail(cut_reason::shutdown);
+      if (stopping_ && (in_headers_ || past_stop_grace(now))) return fail_read(cut_reason::shutdown);
       const int r = poll_for(sock_, POLLIN, std::min<request_clock::duration>(read_deadline_ - now, slice));
-      if (r < 0) return fail(cut_reason::client_gone);
+      if (r < 0) return fail_read(cut_reason::client_gone);
       if (r > 0) {
         const ssize_t n = receive();
         if (n >= 0) return n;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(cut_reason::client_gone);
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return fail_read(cut_reason::client_gone);
       }
     }
   }
@@ -201,7 +210,7 @@ class deadline_stream final : public httplib::Stream {
   std::vector<char> buffer_;
   size_t off_ = 0, size_ = 0;
   bool in_headers_ = true;
-  bool broken_ = false;
+  bool read_broken_ = false, write_broken_ = false;
   time_point read_deadline_;
   size_t header_lines_ = 0, header_bytes_ = 0, line_length_ = 0;
 };
@@ -223,6 +232,17 @@ const char* to_string(cut_reason r) {
 }
 
 request_state& current_request() { return current; }
+
+bool client_went_away(request_state& st) {
+  if (st.socket < 0) return false;
+  const auto now = request_clock::now();
+  if (now < st.next_peer_check) return false;
+  st.next_peer_check = now + milliseconds(20);
+  // POLLRDHUP: the peer shut down its side. A client that half-closes after its request and
+  // still reads would be taken for gone; httplib's own is_writable() makes the same call.
+  pollfd p{st.socket, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
 
 guarded_server::guarded_server(connection_limits limits) : limits_(limits) {
   // httplib's default also sets SO_REUSEPORT, with which a second server binds the same busy
@@ -274,6 +294,7 @@ bool guarded_server::process_and_close_socket(socket_t sock) {
     current.active = true;
     current.started = started;
     current.stopping = &stopping_;
+    current.socket = sock;
     bool closed = false;
     ok = process_request(strm, count == 1, closed, nullptr);
     const request_state st = current;

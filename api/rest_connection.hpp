@@ -38,8 +38,13 @@ struct request_state {
   bool logged = false;                    // the access logger saw this request
   bool close_after = false;               // replied without reading the body: close the connection
   const std::atomic<bool>* stopping = nullptr;
+  int socket = -1;                        // the connection, to notice a client that went away
+  request_clock::time_point next_peer_check;
 };
 request_state& current_request();
+// Whether the client closed (or reset) the connection of the current request. Polls the
+// socket at most every 20 ms, so callers may ask often.
+bool client_went_away(request_state& st);
 
 struct connection_limits {
   double header_seconds = 10;

@@ -30,17 +30,22 @@ void reset_reply(httplib::Response& res) {
   res.version = "HTTP/1.1";
 }
 
-// httplib applies Range to every reply, error bodies and streams included, and serves
-// overlapping ranges: 1,300 "0-" ranges made 1,300 copies of one body. Ranges are honoured
-// only on a complete 2xx body; the count is checked in the pre-routing handler. The request
-// object is httplib's own non-const local, so dropping its ranges is well defined.
+// Range is not served: every reply is generated per request (a stream has no length to range
+// over), and httplib 0.11.4 applies Range to any reply, error bodies and streams included,
+// serves overlapping ranges (1,300 "0-" ranges made 1,300 copies of one body) and does not
+// bound offsets by the body. So ranges are dropped (a 200 with the whole body, which RFC 9110
+// allows), and a request with more than max_ranges of them is refused as the probe it is.
+// The request object is httplib's own non-const local: dropping its ranges is well defined.
 void drop_ranges(const httplib::Request& req) { const_cast<httplib::Request&>(req).ranges.clear(); }
 
-// Error text for clients: the "[file.cpp:123]" the SPECMILL_ macros append is for the log
-// (it names the source, not the request's problem).
+// Error text for clients. The "[file.cpp:123]" the SPECMILL_ macros append is for the log (it
+// names the source, not the request's problem), and so are the service's own folders (the
+// store, the shipped filters): an absolute path of two or more parts keeps its last part
+// ("no shipped filter 'x' in filters"). Only 4xx texts are sent; 5xx send a generic text.
 std::string public_message(const std::string& what) {
   static const std::regex location(R"(\s*\[[\w.+-]+\.(?:cpp|hpp|cu|cuh|cc|h):\d+\])");
-  return std::regex_replace(what, location, "");
+  static const std::regex path(R"((^|[\s'"(\[=:,])/(?:[^\s'"/(),\[\]]+/)+([^\s'"/(),\[\]]+)/?)");
+  return std::regex_replace(std::regex_replace(what, location, ""), path, "$1$2");
 }
 
 // One access-log value: control characters, quotes, spaces and non-ASCII bytes would let a
@@ -65,7 +70,17 @@ std::string log_value(const std::string& v) {
 // closed after the reply: the unread bytes would otherwise be parsed as the next request.
 bool refuse_body(const httplib::Request& req, httplib::Response& res, const limits_config& limits) {
   const size_t count = req.get_header_value_count("Content-Length");
-  if (count == 0) return false;
+  if (req.has_header("Transfer-Encoding") && req.get_header_value("Transfer-Encoding") != "chunked") {
+    current_request().close_after = true;
+    send_error(res, 400, "bad_transfer_encoding", "only Transfer-Encoding: chunked is accepted");
+    return true;
+  }
+  if (count == 0) {
+    // httplib reads a POST body without a length until the client closes (a worker held for
+    // body_seconds); HTTP/1.1 says such a request has no body, so it is given a length of 0.
+    if (!req.has_header("Transfer-Encoding")) const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    return false;
+  }
   const std::string v = req.get_header_value("Content-Length");
   std::string problem;
   if (count > 1) problem = "more than one Content-Length";
@@ -116,6 +131,10 @@ void check_request_budget() {
   if (request_clock::now() > st.deadline) {
     if (st.cut == cut_reason::none) st.cut = cut_reason::over_budget;
     throw over_budget(fmt::format("the request ran past its time budget of {:g} s", st.budget_seconds));
+  }
+  if (client_went_away(st)) {
+    if (st.cut == cut_reason::none) st.cut = cut_reason::client_gone;
+    throw over_budget("the client went away");
   }
 }
 
@@ -189,6 +208,7 @@ service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_
                  "at most " + std::to_string(cfg_.limits.max_ranges) + " ranges in one request");
       return httplib::Server::HandlerResponse::Handled;
     }
+    drop_ranges(req);
     if (refuse_body(req, res, cfg_.limits)) return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
@@ -244,7 +264,6 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
                        const std::string& body) {
   // Any of these replaces what the handler set up (a stream included) with the JSON error.
   auto fail = [&](int status, const char* kind, const std::exception& e) {
-    drop_ranges(req);
     reset_reply(res);
     send_error(res, status, kind, public_message(e.what()));
   };
@@ -254,7 +273,6 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
     h(c);
     // A reply that is ready only after the budget ran out is refused whole rather than started.
     check_request_budget();
-    if (res.status >= 300 || res.is_chunked_content_provider_) drop_ranges(req);
   } catch (const invalid_argument& e) {
     fail(400, "invalid_argument", e);
   } catch (const unauthorized& e) {
@@ -270,7 +288,6 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
   } catch (const std::exception& e) {
     // The text may name files and internals: the log gets it, the client a generic message.
     spdlog::error("{} {}: {}", log_value(req.method), log_value(req.path), e.what());
-    drop_ranges(req);
     reset_reply(res);
     send_error(res, 500, "internal", "internal error");
   }
