@@ -8,7 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -20,6 +24,8 @@ using namespace std::chrono;
 using time_point = request_clock::time_point;
 
 thread_local request_state current;
+// When the connection this worker thread now serves was accepted (queued), see worker_pool.
+thread_local request_clock::time_point queued_at;
 
 // Waits are cut into slices so that a stop or a passed deadline is noticed within one slice.
 constexpr auto slice = milliseconds(50);
@@ -60,15 +66,17 @@ class deadline_stream final : public httplib::Stream {
   enum class arrival { request, timeout, closed };
   // Waits for the first byte of a request until `deadline` (or a stop).
   arrival wait_for_request(time_point deadline) {
+    // Bytes already there are taken even past the deadline: a connection that waited in the
+    // queue for a worker has usually sent its whole request.
     while (!buffered()) {
       if (stopping_) return arrival::closed;
-      const auto now = request_clock::now();
-      if (now >= deadline) return arrival::timeout;
-      const int r = poll_for(sock_, POLLIN, std::min<request_clock::duration>(deadline - now, slice));
+      const int r = poll_for(sock_, POLLIN, std::min<request_clock::duration>(deadline - request_clock::now(), slice));
       if (r < 0) return arrival::closed;
       if (r > 0) {
         const ssize_t n = receive();
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return arrival::closed;
+      } else if (request_clock::now() >= deadline) {
+        return arrival::timeout;
       }
     }
     return arrival::request;
@@ -142,9 +150,10 @@ class deadline_stream final : public httplib::Stream {
   // Blocks for more bytes until the phase's deadline: -1 on timeout, stop or error, 0 at EOF.
   ssize_t wait_and_fill() {
     const cut_reason late = in_headers_ ? cut_reason::header_timeout : cut_reason::body_timeout;
+    // Bytes that are there are read even past the deadline (see wait_for_request); a client
+    // that trickles is still cut at the first wait after it.
     for (;;) {
       const auto now = request_clock::now();
-      if (now >= read_deadline_) return fail_read(late);
       // Half-read headers are not work in flight; a body is, and gets the grace period.
       if (stopping_ && (in_headers_ || past_stop_grace(now))) return fail_read(cut_reason::shutdown);
       const int r = poll_for(sock_, POLLIN, std::min<request_clock::duration>(read_deadline_ - now, slice));
@@ -153,6 +162,8 @@ class deadline_stream final : public httplib::Stream {
         const ssize_t n = receive();
         if (n >= 0) return n;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return fail_read(cut_reason::client_gone);
+      } else if (request_clock::now() >= read_deadline_) {
+        return fail_read(late);
       }
     }
   }
@@ -215,6 +226,65 @@ class deadline_stream final : public httplib::Stream {
   size_t header_lines_ = 0, header_bytes_ = 0, line_length_ = 0;
 };
 
+// httplib's ThreadPool, plus the time each connection was queued. A connection's first
+// header deadline counts from then: under a flood of idle connects, those that waited in the
+// queue past their deadline are closed as soon as a worker takes them, instead of each holding
+// a worker for another header_seconds (200 idle connects and 64 workers: /ping waited about
+// 3 x header_seconds, now 1 x).
+class worker_pool final : public httplib::TaskQueue {
+ public:
+  explicit worker_pool(size_t n) {
+    for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~worker_pool() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back({request_clock::now(), std::move(fn)});
+    }
+    wake_.notify_one();
+  }
+
+  // Runs what is queued (connections close at once: the listener is closed), then joins.
+  void shutdown() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  struct job {
+    request_clock::time_point queued;
+    std::function<void()> run;
+  };
+
+  void work() {
+    for (;;) {
+      job j;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        j = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      queued_at = j.queued;
+      j.run();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<job> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 const char* to_string(cut_reason r) {
@@ -245,6 +315,7 @@ bool client_went_away(request_state& st) {
 }
 
 guarded_server::guarded_server(connection_limits limits) : limits_(limits) {
+  new_task_queue = [n = limits_.workers] { return new worker_pool(n); };
   // httplib's default also sets SO_REUSEPORT, with which a second server binds the same busy
   // port, says "listening", and the kernel splits the connections between the two.
   set_socket_options([](socket_t sock) {
@@ -274,7 +345,7 @@ void guarded_server::stop_guarded() {
 
 bool guarded_server::process_and_close_socket(socket_t sock) {
   deadline_stream strm(sock, limits_, stopping_, stop_at_ns_);
-  const auto connected = request_clock::now();
+  const auto connected = queued_at;
   bool ok = false;
   for (size_t count = limits_.keep_alive_max_requests; count > 0 && svr_sock_ != INVALID_SOCKET; --count) {
     // The first request must come within the header deadline (an idle connect is a slow

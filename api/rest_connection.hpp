@@ -6,8 +6,10 @@
 // the listening socket svr_sock_.
 //
 // Each request gets deadlines: the request line and headers must arrive within
-// header_seconds, the body within body_seconds after them; a connection idle between requests
-// closes after keep_alive_seconds; a write that makes no progress for stall_seconds fails.
+// header_seconds (for a connection's first request, counted from its accept, queueing for a
+// worker included), the body within body_seconds after them; a connection idle between
+// requests closes after keep_alive_seconds; a write that makes no progress for stall_seconds
+// fails.
 // Header lines and bytes are counted as httplib reads them. On stop(), idle connections close
 // at once and in-flight replies get stop_grace_seconds to finish.
 #include <httplib.h>
@@ -56,6 +58,7 @@ struct connection_limits {
   size_t max_header_bytes = size_t(64) << 10;
   size_t keep_alive_max_requests = 1000;
   int listen_backlog = 1024;
+  size_t workers = 64;
 };
 
 class guarded_server : public httplib::Server {

@@ -104,8 +104,13 @@ bool refuse_body(const httplib::Request& req, httplib::Response& res, const limi
 // The original client sends an anonymous token when nobody is logged in.
 bool anonymous(const std::string& token) { return token.empty() || token.rfind("anonymous", 0) == 0; }
 
-connection_limits connection_limits_of(const limits_config& l) {
+// Each connection holds a worker while it is open, and most of a worker's time is spent
+// waiting on a client or the disk, so the pool is wide: the deadlines bound how long a hostile
+// client holds one, the width how many it takes to starve /ping.
+connection_limits connection_limits_of(const service_config& cfg) {
+  const limits_config& l = cfg.limits;
   connection_limits c;
+  c.workers = cfg.threads > 0 ? size_t(cfg.threads) : std::max<size_t>(64, std::thread::hardware_concurrency() * 4);
   c.header_seconds = l.header_seconds;
   c.body_seconds = l.body_seconds;
   c.keep_alive_seconds = l.keep_alive_seconds;
@@ -181,18 +186,17 @@ void call::text(const std::string& body, const std::string& type) { res.set_cont
 
 void call::count_spectra(uint64_t n) { svc.metrics().add_spectra(route, n); }
 
-service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_limits_of(cfg_.limits)) {
-  // Each connection holds a worker while it is open, and most of a worker's time is spent
-  // waiting on a client or the disk, so the pool is wide: the deadlines bound how long a
-  // hostile client holds one, the width how many it takes to starve /ping.
-  const int threads = cfg_.threads > 0 ? cfg_.threads : int(std::max(64u, std::thread::hardware_concurrency() * 4));
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_limits_of(cfg_)) {
   server_.set_keep_alive_max_count(1000);
   server_.set_tcp_nodelay(true);  // small responses must not wait for the peer's delayed ACK (40 ms)
   // Only advertised in the Keep-Alive header; the connection loop enforces keep_alive_seconds.
   server_.set_keep_alive_timeout(std::max<time_t>(1, time_t(cfg_.limits.keep_alive_seconds)));
   server_.set_payload_max_length(cfg_.limits.max_body_bytes);
-  server_.on_unlogged_cut = [this](cut_reason r) { metrics_.add_rejected(to_string(r)); };
+  // Requests dropped before httplib could answer or log them (a request line that never came).
+  server_.on_unlogged_cut = [this](cut_reason r) {
+    if (r == cut_reason::header_timeout || r == cut_reason::header_limit || r == cut_reason::body_timeout)
+      metrics_.add_rejected(to_string(r));
+  };
   server_.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
     // Refused before "100 Continue" invites the body.
     return refuse_body(req, res, cfg_.limits) ? res.status : 100;

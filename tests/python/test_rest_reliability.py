@@ -193,6 +193,22 @@ def test_idle_connections_are_closed(fast):
         assert 0.9 < time.monotonic() - t < 3
 
 
+def test_a_flood_of_idle_connects_drains_in_one_header_deadline(fast):
+    """200 idle connects and 64 workers: the queued ones are past their deadline (counted from
+    accept) when a worker takes them, and go at once; the /ping queued behind them is served
+    although it too waited past its deadline (its request was already there)."""
+    idle = [connect(fast.port) for _ in range(200)]
+    try:
+        t = time.monotonic()
+        assert fast.get("/ping").text == "OK"
+        waited = time.monotonic() - t
+        assert waited < 1.8, waited
+        print(f"/ping behind 200 idle connects: {waited:.2f} s")
+    finally:
+        for s in idle:
+            s.close()
+
+
 def test_expect_100_continue_without_a_body(fast):
     with connect(fast.port, b"POST /getSpec HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n"
                             b"Expect: 100-continue\r\n\r\n") as s:
