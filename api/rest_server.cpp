@@ -246,6 +246,9 @@ service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_
       st.close_after = true;
       send_error(res, 431, "header_limit", "request headers over the limit of " + std::to_string(cfg_.limits.max_headers) +
                                                " headers or " + std::to_string(cfg_.limits.max_header_bytes) + " bytes");
+    } else if (st.cut == cut_reason::shutdown && res.body.empty()) {
+      st.close_after = true;
+      send_error(res, 503, "over_budget", "the service is stopping");
     } else if (!res.body.empty()) {
       return;  // a handler's own error
     } else if (res.status == 404) {
