@@ -30,9 +30,7 @@ thread_local request_clock::time_point queued_at;
 // Waits are cut into slices so that a stop or a passed deadline is noticed within one slice.
 constexpr auto slice = milliseconds(50);
 
-time_point after(time_point from, double seconds) {
-  return from + duration_cast<request_clock::duration>(duration<double>(seconds));
-}
+time_point after(time_point from, double seconds) { return deadline_after(from, seconds); }
 
 // poll() on one socket for at most `wait`: > 0 ready, 0 not yet, < 0 an error on the socket.
 int poll_for(socket_t s, short events, request_clock::duration wait) {
@@ -112,7 +110,7 @@ class deadline_stream final : public httplib::Stream {
       const auto& st = current;
       if (st.deadline != time_point::max() && now > after(st.deadline, limits_.stop_grace_seconds))
         return fail_write(cut_reason::over_budget);
-      if (now - stalled_since > duration<double>(limits_.stall_seconds)) return fail_write(cut_reason::client_stalled);
+      if (now > after(stalled_since, limits_.stall_seconds)) return fail_write(cut_reason::client_stalled);
       const int r = poll_for(sock_, POLLOUT, slice);
       if (r < 0) return fail_write(cut_reason::client_gone);
       if (r == 0) continue;
@@ -222,7 +220,7 @@ class deadline_stream final : public httplib::Stream {
   size_t off_ = 0, size_ = 0;
   bool in_headers_ = true;
   bool read_broken_ = false, write_broken_ = false;
-  time_point read_deadline_;
+  time_point read_deadline_{};
   size_t header_lines_ = 0, header_bytes_ = 0, line_length_ = 0;
 };
 

@@ -24,6 +24,13 @@ namespace specmill::rest {
 
 using request_clock = std::chrono::steady_clock;
 
+// `from` + `seconds`, with seconds capped at about three years so that a huge configured limit
+// means "no limit" instead of overflowing the clock's 64-bit nanoseconds.
+inline request_clock::time_point deadline_after(request_clock::time_point from, double seconds) {
+  const double capped = seconds < 1e8 ? seconds : 1e8;
+  return from + std::chrono::duration_cast<request_clock::duration>(std::chrono::duration<double>(capped));
+}
+
 // Why a request or its reply was cut short by the service rather than finished.
 enum class cut_reason { none, header_timeout, header_limit, body_timeout, client_gone, client_stalled, over_budget, shutdown };
 const char* to_string(cut_reason r);

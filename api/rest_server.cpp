@@ -204,8 +204,7 @@ service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     auto& st = current_request();
     st.budget_seconds = cfg_.limits.request_budget_seconds;
-    st.deadline = st.started + std::chrono::duration_cast<request_clock::duration>(
-                                   std::chrono::duration<double>(cfg_.limits.request_budget_seconds));
+    st.deadline = deadline_after(st.started, cfg_.limits.request_budget_seconds);
     if (req.ranges.size() > cfg_.limits.max_ranges) {
       drop_ranges(req);
       send_error(res, 416, "too_many_ranges",
