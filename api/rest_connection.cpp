@@ -283,6 +283,23 @@ class worker_pool final : public httplib::TaskQueue {
   std::vector<std::thread> threads_;
 };
 
+// Closing a socket with unread input resets the connection, and a reset can discard the reply
+// still in the client's buffer (a 413 for a body it is still sending). So after a refusal the
+// server stops writing, reads and drops what comes for a moment (at most 0.5 s, 1 MiB), and
+// closes then, as Apache and nginx do ("lingering close").
+void linger(socket_t sock) {
+  ::shutdown(sock, SHUT_WR);
+  const auto until = request_clock::now() + milliseconds(500);
+  char sink[16384];
+  for (size_t drained = 0; drained < (size_t(1) << 20);) {
+    const auto now = request_clock::now();
+    if (now >= until || poll_for(sock, POLLIN, until - now) <= 0) return;
+    const ssize_t n = ::recv(sock, sink, sizeof(sink), MSG_DONTWAIT);
+    if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) return;
+    if (n > 0) drained += size_t(n);
+  }
+}
+
 }  // namespace
 
 const char* to_string(cut_reason r) {
@@ -345,6 +362,7 @@ bool guarded_server::process_and_close_socket(socket_t sock) {
   deadline_stream strm(sock, limits_, stopping_, stop_at_ns_);
   const auto connected = queued_at;
   bool ok = false;
+  bool refused = false;  // the last reply refused a body that may still be coming
   for (size_t count = limits_.keep_alive_max_requests; count > 0 && svr_sock_ != INVALID_SOCKET; --count) {
     // The first request must come within the header deadline (an idle connect is a slow
     // header); later ones within the keep-alive timeout.
@@ -369,8 +387,10 @@ bool guarded_server::process_and_close_socket(socket_t sock) {
     const request_state st = current;
     current = request_state{};
     if (!st.logged && st.cut != cut_reason::none && on_unlogged_cut) on_unlogged_cut(st.cut);
+    refused = st.close_after && st.cut == cut_reason::none;
     if (!ok || closed || st.close_after || st.cut != cut_reason::none || strm.broken()) break;
   }
+  if (refused) linger(sock);
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return ok;

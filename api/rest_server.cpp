@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,7 +71,7 @@ std::string log_value(const std::string& v) {
 // closed after the reply: the unread bytes would otherwise be parsed as the next request.
 bool refuse_body(const httplib::Request& req, httplib::Response& res, const limits_config& limits) {
   const size_t count = req.get_header_value_count("Content-Length");
-  if (req.has_header("Transfer-Encoding") && req.get_header_value("Transfer-Encoding") != "chunked") {
+  if (req.has_header("Transfer-Encoding") && strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0) {
     current_request().close_after = true;
     send_error(res, 400, "bad_transfer_encoding", "only Transfer-Encoding: chunked is accepted");
     return true;
@@ -99,6 +100,12 @@ bool refuse_body(const httplib::Request& req, httplib::Response& res, const limi
   }
   current_request().close_after = false;
   return false;
+}
+
+// The route of a request path: without the /spec prefix, "/" for the root.
+std::string route_of(const std::string& path) {
+  std::string route = path.rfind("/spec", 0) == 0 ? path.substr(5) : path;
+  return route.empty() ? "/" : route;
 }
 
 // The original client sends an anonymous token when nobody is logged in.
@@ -212,6 +219,19 @@ service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_
       return httplib::Server::HandlerResponse::Handled;
     }
     drop_ranges(req);
+    // httplib reads the body of a request no handler takes into memory without a limit when
+    // it is chunked: such requests are refused before that, and the connection closed.
+    if (req.method != "GET" && req.method != "HEAD" && req.method != "POST" && req.method != "OPTIONS") {
+      st.close_after = true;
+      send_error(res, 405, "method_not_allowed", "the service answers GET and POST");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method == "POST" && !post_routes_.count(route_of(req.path))) {
+      st.close_after = true;
+      if (known_routes_.count(route_of(req.path))) send_error(res, 405, "method_not_allowed", "this endpoint answers GET");
+      else send_error(res, 404, "no_route", "no such endpoint: " + req.path);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (refuse_body(req, res, cfg_.limits)) return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
@@ -221,8 +241,7 @@ service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_
     st.logged = true;
     const double secs = std::chrono::duration<double>(request_clock::now() - st.started).count();
     const uint64_t bytes = res.body.size() + st.streamed_bytes;
-    std::string route = req.path.rfind("/spec", 0) == 0 ? req.path.substr(5) : req.path;
-    if (route.empty()) route = "/";
+    std::string route = route_of(req.path);
     // A client-chosen path never becomes a metrics label.
     if (!known_routes_.count(route)) route = "(unknown)";
     metrics_.record(route, res.status, secs, bytes);
@@ -302,6 +321,7 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
 void service::route(method m, const std::string& path, handler h) {
   auto shared = std::make_shared<handler>(std::move(h));
   known_routes_.insert(path);
+  if (m != method::get) post_routes_.insert(path);
   std::vector<std::string> fulls;
   for (const std::string prefix : {"", "/spec"}) {
     if (path == "/") {

@@ -97,6 +97,7 @@ class service {
   std::atomic<bool> debug_{false};
   guarded_server server_;
   std::set<std::string> known_routes_;  // as given to route(): metrics labels
+  std::set<std::string> post_routes_;   // those that take a body (POST)
   int port_ = -1;
 };
 

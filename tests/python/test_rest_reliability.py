@@ -251,6 +251,17 @@ def test_post_without_a_length_has_no_body(fast):
     assert status_of(reply) == 400 and b"bad_transfer_encoding" in reply
 
 
+@pytest.mark.parametrize("line,status", [(b"PUT /getSpec", 405), (b"DELETE /ping", 405), (b"POST /ping", 405),
+                                         (b"POST /nope", 404)])
+def test_bodies_no_handler_takes_are_refused_unread(fast, line, status):
+    """httplib would read such a chunked body into memory, without a limit, for body_seconds."""
+    t = time.monotonic()
+    with connect(fast.port, line + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   b"100000\r\n" + b"x" * 65536) as s:
+        reply = read_until_closed(s, 5)
+    assert reply is not None and status_of(reply) == status and time.monotonic() - t < 0.5, reply
+
+
 # 3. Range amplification.
 def test_many_ranges_are_refused(fast):
     whole = fast.get("/openapi.json").content
