@@ -163,8 +163,10 @@ def test_hostile_connections_leave_ping_answering_and_are_closed(fast):
     opened = time.monotonic()
     try:
         time.sleep(0.2)  # every hostile connection is now with a worker
-        latencies = [ping_ms(fast) for _ in range(20)]
-        assert max(latencies) < 100, latencies
+        latencies = sorted(ping_ms(fast) for _ in range(20))
+        # 19 of 20 within 100 ms (one scheduler hiccup on a busy 2-core machine is not
+        # starvation: a starved /ping does not answer at all), and none slower than 1 s
+        assert latencies[-2] < 100 and latencies[-1] < 1000, latencies
         # The server closes them after header_seconds (1) / body_seconds (1.5) + slack.
         for s in slow:
             assert read_until_closed(s, 5) == b""  # no request line: nothing to answer
