@@ -10,8 +10,8 @@
 // worker included), the body within body_seconds after them; a connection idle between
 // requests closes after keep_alive_seconds; a write that makes no progress for stall_seconds
 // fails.
-// Header lines and bytes are counted as httplib reads them. On stop(), idle connections close
-// at once and in-flight replies get stop_grace_seconds to finish.
+// Header lines and bytes are counted as httplib reads them. On stop_guarded(), idle and
+// half-read connections close at once and replies in flight get stop_grace_seconds.
 #include <httplib.h>
 
 #include <atomic>

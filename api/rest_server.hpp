@@ -33,8 +33,9 @@ struct forbidden : error {
 struct too_large : error {
   using error::error;
 };
-// The request ran past limits.request_budget_seconds, or the service is stopping: 503
-// {"error": "over_budget"}. Thrown by check_request_budget().
+// The request may not go on: it ran past limits.request_budget_seconds, the service is
+// stopping, or the client went away. 503 {"error": "over_budget"} if the reply has not started;
+// a started stream is cut. Thrown by check_request_budget().
 struct over_budget : error {
   using error::error;
 };
