@@ -1,5 +1,6 @@
-// specmill serve: the REST service (api/rest_server.hpp). SIGTERM/SIGINT stop it gracefully:
-// the listener closes and in-flight requests finish.
+// specmill serve: the REST service (api/rest_server.hpp). SIGTERM/SIGINT stop it: the listener
+// closes, idle connections close, replies in flight get limits.stop_grace_seconds and streams
+// stop at their next piece, so a slow reader cannot hold the stop (docs/reliability.md).
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -45,10 +46,10 @@ void run(const serve_args& a) {
   for (const auto& c : cfg.contexts) std::printf(" %s", c.name.c_str());
   std::printf(")\n");
   std::fflush(stdout);
-  std::thread signals([&svc, set] {
+  std::thread signals([&svc, &cfg, set] {
     int sig = 0;
     sigwait(&set, &sig);
-    spdlog::info("signal {}: stopping (in-flight requests finish first)", sig);
+    spdlog::info("signal {}: stopping (replies in flight get {:g} s)", sig, cfg.limits.stop_grace_seconds);
     svc.stop();
   });
   svc.run();
@@ -65,7 +66,7 @@ const bool registered = specmill::cli::add_command(
        sub.add_option("--store", a->store, "Serve this store alone (each of its contexts public)");
        sub.add_option("--host", a->host, "Address to listen on (default 127.0.0.1)");
        sub.add_option("--port", a->port, "Port (default 6998; 0: any free port, printed)");
-       sub.add_option("--threads", a->threads, "Worker threads (default: 2 x cores)");
+       sub.add_option("--threads", a->threads, "Worker threads (default: 4 x cores, at least 64)");
        sub.add_option("--admin-token", a->admin_token, "Token for /shutdown and /debug (default: from the config)");
        sub.callback([a] { run(*a); });
      }});

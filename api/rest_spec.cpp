@@ -21,7 +21,9 @@ using chunk_fn = std::function<void(const char*, size_t)>;
 // Runs `job` inside httplib's content provider (on this worker thread, after the headers),
 // handing it a sink that writes to the socket. A failure mid-stream can no longer change the
 // status: the chunked response is cut short, so the client sees an incomplete body rather
-// than a complete-looking wrong one.
+// than a complete-looking wrong one. The same holds for the request budget and a stop, checked
+// before every piece, and for a client that went away (a failed write): each ends the job at
+// once and frees the worker.
 void stream(call& c, const std::string& type, std::function<void(const chunk_fn&)> job) {
   const std::string what = c.req.method + " " + c.req.path;
   c.res.set_chunked_content_provider(type, [job = std::move(job), what](size_t, httplib::DataSink& sink) {
@@ -32,10 +34,11 @@ void stream(call& c, const std::string& type, std::function<void(const chunk_fn&
         // written whole ran 4x slower than this).
         constexpr size_t piece = size_t(1) << 20;
         for (size_t at = 0; at < n; at += piece) {
+          check_request_budget();
           const size_t k = std::min(piece, n - at);
           if (!sink.write(data + at, k)) throw io_error("client went away");
+          add_streamed_bytes(k);  // per piece: a cut stream logs what it sent
         }
-        add_streamed_bytes(n);
       });
       sink.done();
       return true;
