@@ -90,7 +90,7 @@ service_config load_service_config(const std::filesystem::path& file) {
     check_known(lj, {"max_ids", "max_body_bytes", "max_response_bytes", "request_seconds", "request_budget_seconds",
                      "header_seconds", "body_seconds", "keep_alive_seconds", "max_headers", "max_header_bytes",
                      "max_ranges", "listen_backlog", "stop_grace_seconds", "query_seconds", "max_query_rows",
-                     "max_image_pixels"},
+                     "max_image_pixels", "engine_jobs", "job_window_bytes"},
                 where + ": limits");
     auto& l = c.limits;
     take(lj, "max_ids", l.max_ids, where);
@@ -109,10 +109,12 @@ service_config load_service_config(const std::filesystem::path& file) {
     take(lj, "query_seconds", l.query_seconds, where);
     take(lj, "max_query_rows", l.max_query_rows, where);
     take(lj, "max_image_pixels", l.max_image_pixels, where);
+    take(lj, "engine_jobs", l.engine_jobs, where);
+    take(lj, "job_window_bytes", l.job_window_bytes, where);
     SPECMILL_EXPECTS(l.max_ids > 0 && l.request_seconds > 0 && l.query_seconds > 0 && l.request_budget_seconds > 0 &&
                          l.header_seconds > 0 && l.body_seconds > 0 && l.keep_alive_seconds > 0 &&
                          l.stop_grace_seconds >= 0 && l.max_headers > 0 && l.max_header_bytes > 0 &&
-                         l.listen_backlog > 0,
+                         l.listen_backlog > 0 && l.engine_jobs >= 0 && l.job_window_bytes >= (size_t(1) << 16),
                      where + ": limits must be positive");
   }
   if (c.default_context.empty()) c.default_context = c.contexts.front().name;

@@ -43,6 +43,15 @@ struct limits_config {
   double query_seconds = 10;                   // SQL constraint time limit
   int64_t max_query_rows = 1'000'000;
   int64_t max_image_pixels = int64_t(1) << 26; // rendered images
+  // Engine work (getSpec, photometry, stack, images) at once; the others wait their turn within
+  // their request budget. 0: twice the cores, at least 4 (a job also waits on its client, so a
+  // few more than cores keep the CPUs busy; a slow reader holds its slot until
+  // request_seconds without progress or its budget). 16 aligned 2,000-spectrum requests at once
+  // once held 20 GB.
+  int engine_jobs = 0;
+  // One column of one engine window (get's double-buffered reader holds two windows of every
+  // requested column, plus the interleaved reply): what bounds a job's memory.
+  size_t job_window_bytes = size_t(8) << 20;
 };
 
 struct service_config {

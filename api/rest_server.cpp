@@ -197,7 +197,8 @@ void call::text(const std::string& body, const std::string& type) { res.set_cont
 
 void call::count_spectra(uint64_t n) { svc.metrics().add_spectra(route, n); }
 
-service::service(service_config cfg) : cfg_(std::move(cfg)), server_(connection_limits_of(cfg_)) {
+service::service(service_config cfg)
+    : cfg_(std::move(cfg)), jobs_(cfg_.limits.engine_jobs), server_(connection_limits_of(cfg_)) {
   server_.set_keep_alive_max_count(1000);
   server_.set_tcp_nodelay(true);  // small responses must not wait for the peer's delayed ACK (40 ms)
   // Only advertised in the Keep-Alive header; the connection loop enforces keep_alive_seconds.

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "api/rest_config.hpp"
+#include "api/rest_jobs.hpp"
 #include "api/rest_connection.hpp"
 #include "api/rest_metrics.hpp"
 #include "api/rest_request.hpp"
@@ -79,6 +80,8 @@ class service {
   const service_config& config() const { return cfg_; }
   service_metrics& metrics() { return metrics_; }
   std::atomic<bool>& debug() { return debug_; }
+  // Engine jobs run through this gate (api/rest_jobs.hpp): at most limits.engine_jobs at once.
+  job_gate& jobs() { return jobs_; }
 
   enum class method { get, post, both };
   void route(method m, const std::string& path, handler h);
@@ -96,6 +99,7 @@ class service {
   service_config cfg_;
   service_metrics metrics_;
   std::atomic<bool> debug_{false};
+  job_gate jobs_;
   guarded_server server_;
   std::set<std::string> known_routes_;  // as given to route(): metrics labels
   std::set<std::string> post_routes_;   // those that take a body (POST)

@@ -24,9 +24,12 @@ using chunk_fn = std::function<void(const char*, size_t)>;
 // than a complete-looking wrong one. The same holds for the request budget and a stop, checked
 // before every piece, and for a client that went away (a failed write): each ends the job at
 // once and frees the worker.
+// The job holds one of the service's engine slots (api/rest_jobs.hpp) from before the reply
+// starts until it ends: a request that cannot get one within its budget is a 503.
 void stream(call& c, const std::string& type, std::function<void(const chunk_fn&)> job) {
   const std::string what = c.req.method + " " + c.req.path;
-  c.res.set_chunked_content_provider(type, [job = std::move(job), what](size_t, httplib::DataSink& sink) {
+  auto slot = c.svc.jobs().acquire();
+  c.res.set_chunked_content_provider(type, [job = std::move(job), what, slot](size_t, httplib::DataSink& sink) {
     try {
       job([&](const char* data, size_t n) {
         // httplib copies each chunk into a fresh string (twice, with its framing): pieces of
@@ -116,6 +119,10 @@ get_options get_request(call& c, const context_config& ctx) {
   o.store = ctx.store;
   o.context = ctx.store_context;
   o.progress = false;
+  // Between windows: the request budget, a stop, a client that went away (also while a fits or
+  // hdf5 reply is still being written to its temporary file).
+  o.checkpoint = check_request_budget;
+  o.window_bytes = c.svc.config().limits.job_window_bytes;
   o.format = format_param(p);
   o.align = p.flag("align", false);
   const auto values_param = p.text("values");

@@ -37,6 +37,7 @@ void add_stack_routes(service& svc) {
     check_stack_options(o);
     store& st = c.store_of(ctx);
     const auto ids = resolve_ids(st.catalog(), ctx.store_context, c.id_list(ctx));
+    const auto slot = c.svc.jobs().acquire();
     stack_result r;
     try {
       r = compute_stack(o, st, ids);

@@ -181,7 +181,9 @@ def main():
         alive = proc.poll() is None
         if alive:
             samples.append((time.monotonic() - t0, rss_kb(proc.pid)))
-            ping = requests.get(url + "/ping", timeout=5).text == "OK"
+            t_ping = time.monotonic()
+            ping = requests.get(url + "/ping", timeout=60).text == "OK"
+            print("soak: /ping after the run answered in %.2f s" % (time.monotonic() - t_ping))
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
         else:
