@@ -133,7 +133,9 @@ fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::fi
   image->size = image->bytes.size();
   fitsfile* f = nullptr;
   int status = 0;
-  fits_open_memfile(&f, name.c_str(), READONLY, &image->data, &image->size, 0, nullptr, &status);
+  // A fixed label, not `name`: CFITSIO parses a memory file's name for "[ext]"-style syntax;
+  // errors name `name` through fits_check all the same.
+  fits_open_memfile(&f, "specmill-memory-image.fits", READONLY, &image->data, &image->size, 0, nullptr, &status);
   if (status != 0) {
     if (f) {
       int ignored = 0;

@@ -98,10 +98,11 @@ PY
 }
 
 kills=0 trials=0 finished_early=0 no_store=0 valid_after_kill=0 lost=0 duplicated=0 differing=0
+at_zero=0 partial=0 at_full=0 resumed=0
 while [ "$kills" -lt "$N" ]; do
   s="$WORK/store-$trials"
   rm -rf "$s" "$s.npz"
-  k=0
+  k=0 had_kill=0
   while [ "$k" -lt "$KILLS_PER_STORE" ] && [ "$kills" -lt "$N" ]; do
     delay=$(( RANDOM % (T + 1) ))
     # Started directly, not through a function: $! must be specmill itself, not a subshell.
@@ -116,7 +117,7 @@ while [ "$kills" -lt "$N" ]; do
     # 137 = killed by SIGKILL. (kill succeeds on an exited, unreaped process too: the status
     # tells a kill from a run that had already finished.)
     if [ "$rc" -eq 137 ]; then
-      kills=$((kills + 1)) k=$((k + 1))
+      kills=$((kills + 1)) k=$((k + 1)) had_kill=1
     elif [ "$rc" -eq 0 ]; then
       finished_early=$((finished_early + 1))
       break
@@ -129,6 +130,11 @@ while [ "$kills" -lt "$N" ]; do
     set -e
     if [ "$rc" -eq 0 ]; then
       valid_after_kill=$((valid_after_kill + 1))
+      # "verify: B blocks, S stored spectra, ...": how far the killed run had got.
+      stored=$(printf '%s' "$out" | sed -n 's/^verify: [0-9]* blocks, \([0-9]*\) stored spectra.*/\1/p')
+      if [ "${stored:-0}" -eq 0 ]; then at_zero=$((at_zero + 1))
+      elif [ "$stored" -lt "$COUNT" ]; then partial=$((partial + 1))
+      else at_full=$((at_full + 1)); fi
     elif [ "$rc" -eq 3 ] && printf '%s' "$out" | grep -qE 'no store at|no catalog at'; then
       no_store=$((no_store + 1))
     else
@@ -137,6 +143,7 @@ while [ "$kills" -lt "$N" ]; do
   done
   out=$(ingest "$s") || die "resuming $s: $out"
   case "$out" in *" 0 failed"*) ;; *) die "resuming $s: $out" ;; esac
+  resumed=$((resumed + had_kill))
   read -r l d x < <(check_store "$s") || die "checking $s"
   [ "$l$d$x" = "000" ] || die "$s: $l lost, $d duplicated, $x differing"
   lost=$((lost + l)) duplicated=$((duplicated + d)) differing=$((differing + x))
@@ -144,7 +151,8 @@ while [ "$kills" -lt "$N" ]; do
   rm -rf "$s" "$s.npz"
 done
 
-echo "kill-ingest: $kills kills (window 0-${T} ms, the one-shot ingest time) over $trials stores of $COUNT spectra:" \
-     "after a kill verify passed $valid_after_kill times and found no store yet $no_store times;" \
-     "$trials resumed and completed, $lost lost, $duplicated duplicated, $differing differing from the one-shot ingest" \
-     "($finished_early runs finished before their kill)"
+echo "kill-ingest: $kills kills over $trials stores of $COUNT spectra (kill window 0-${T} ms, the one-shot" \
+     "ingest time); after a kill verify found no store yet $no_store times and a valid store $valid_after_kill" \
+     "times (with 0 / some / all spectra stored: $at_zero / $partial / $at_full); $resumed stores completed by" \
+     "runs resuming after a kill ($finished_early of those runs finished before their own kill); $trials stores" \
+     "checked: $lost lost, $duplicated duplicated, $differing differing from the one-shot ingest"
