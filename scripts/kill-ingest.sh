@@ -154,5 +154,5 @@ done
 echo "kill-ingest: $kills kills over $trials stores of $COUNT spectra (kill window 0-${T} ms, the one-shot" \
      "ingest time); after a kill verify found no store yet $no_store times and a valid store $valid_after_kill" \
      "times (with 0 / some / all spectra stored: $at_zero / $partial / $at_full); $resumed stores completed by" \
-     "runs resuming after a kill ($finished_early of those runs finished before their own kill); $trials stores" \
+     "runs resuming after a kill ($finished_early runs in all finished before their kill came); $trials stores" \
      "checked: $lost lost, $duplicated duplicated, $differing differing from the one-shot ingest"
