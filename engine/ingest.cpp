@@ -126,8 +126,11 @@ class block_packer {
   // The end: repaired copies no clean copy replaced, the last partial block, then whatever is
   // still pending; last, the names of the copies kept for each duplicate reported.
   void finish() {
-    for (uint64_t id : deferred_order_) {
-      if (const auto d = deferred_.find(id); d != deferred_.end()) accept(d->second);
+    for (uint64_t id : deferred_order_) {  // an ID can be listed twice (a copy replaced)
+      if (const auto d = deferred_.find(id); d != deferred_.end()) {
+        accept(d->second);
+        deferred_.erase(d);
+      }
     }
     deferred_.clear();
     deferred_order_.clear();
@@ -143,10 +146,11 @@ class block_packer {
   void report_duplicates() {
     if (duplicates_.empty()) return;
     std::vector<uint64_t> ids;
+    // Matched on the normalised absolute path, the form ingested_files records.
     std::unordered_map<uint64_t, std::unordered_set<std::string>> skipped;
-    for (const auto& d : duplicates_) {
-      ids.push_back(d.specobjid);
-      skipped[d.specobjid].insert(d.file);
+    for (size_t i = 0; i < duplicates_.size(); ++i) {
+      ids.push_back(duplicates_[i].specobjid);
+      skipped[duplicates_[i].specobjid].insert(duplicate_keys_[i]);
     }
     std::unordered_map<uint64_t, std::string> kept;
     for (auto& [id, path] : cat_.files_of(opts_.context, ids)) {
@@ -209,7 +213,10 @@ class block_packer {
     ++sum_.skipped;
     spdlog::debug("{}: SPECOBJID {} already taken from another file for context {}", file, id, opts_.context);
     marks_.push_back({stamp, id});
-    if (duplicates_.size() < opts_.max_reported_failures) duplicates_.push_back({file, {}, id});
+    if (duplicates_.size() < opts_.max_reported_failures) {
+      duplicates_.push_back({file, {}, id});
+      duplicate_keys_.push_back(stamp.path);
+    }
   }
 
   struct written_block {
@@ -262,6 +269,7 @@ class block_packer {
   std::unordered_map<uint64_t, work_item> deferred_;  // repaired copies, waiting for a clean one
   std::vector<uint64_t> deferred_order_;   // their input order, for a deterministic end
   std::vector<ingest_duplicate> duplicates_;
+  std::vector<std::string> duplicate_keys_;  // their files as ingested_files records them
 };
 
 }  // namespace

@@ -139,7 +139,9 @@ TEST(IngestHostile, RepairedCopyLosesToACleanCopyInEitherOrder) {
     fs::create_directories(tmp.path() / "a");
     const auto repaired = nan_copy(real, tmp.path() / "a" / real.filename());
     ASSERT_EQ(read_sdss_spectrum(repaired).data.nonfinite_pixels, 1);
-    std::vector<std::string> inputs = {repaired.string(), real.string()};
+    // Named un-normalised, as a user may: the report must still tell the two files apart.
+    const auto repaired_as_given = tmp.path() / "a" / "." / real.filename();
+    std::vector<std::string> inputs = {repaired_as_given.string(), real.string()};
     if (!repaired_first) std::swap(inputs[0], inputs[1]);
     auto o = options(tmp.path() / "store", inputs);
     o.block_spectra = 1;  // the first copy would be in a committed block before the second is read
@@ -147,7 +149,7 @@ TEST(IngestHostile, RepairedCopyLosesToACleanCopyInEitherOrder) {
     EXPECT_EQ(sum.ingested, 1u);
     EXPECT_EQ(sum.skipped, 1u);
     ASSERT_EQ(sum.duplicates.size(), 1u);
-    EXPECT_EQ(fs::path(sum.duplicates[0].file), repaired);
+    EXPECT_EQ(fs::path(sum.duplicates[0].file), repaired_as_given);
     EXPECT_EQ(fs::path(sum.duplicates[0].kept), fs::absolute(real).lexically_normal());
     EXPECT_EQ(sum.duplicates[0].specobjid, clean.meta.specobjid);
     const coadd got = stored(tmp.path() / "store", clean.meta.specobjid);
@@ -189,6 +191,33 @@ TEST(IngestHostile, OnlyRepairedCopiesKeepTheOneWithFewerRepairs) {
   ASSERT_EQ(sum.duplicates.size(), 1u);
   EXPECT_EQ(fs::path(sum.duplicates[0].file), two);  // a tie: the first in input order stays
   EXPECT_TRUE(verify_store(tmp.path() / "store", true).ok());
+}
+
+TEST(IngestHostile, ARepairedCopyReplacedByABetterOneIsStoredOnce) {
+  test::temp_dir tmp;
+  const auto real = test::real_spec_files()[8];
+  fs::create_directories(tmp.path() / "one");
+  fs::create_directories(tmp.path() / "two");
+  const auto two_nans = nan_copy(real, tmp.path() / "two" / real.filename());
+  {
+    fits_file f = fits_file::open_update(two_nans);
+    f.move_to(1);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    int status = 0;
+    fits_write_col(f.get(), TFLOAT, *f.column_index("flux"), 201, 1, 1, const_cast<float*>(&nan), &status);
+    f.check(status, "test setup");
+    f.close();
+  }
+  const auto one_nan = nan_copy(real, tmp.path() / "one" / real.filename());
+  ASSERT_EQ(read_sdss_spectrum(two_nans).data.nonfinite_pixels, 2);
+  const auto sum = ingest(options(tmp.path() / "store", {two_nans.string(), one_nan.string()}));
+  EXPECT_EQ(sum.ingested, 1u);
+  ASSERT_EQ(sum.duplicates.size(), 1u);
+  EXPECT_EQ(fs::path(sum.duplicates[0].file), two_nans);
+  EXPECT_EQ(fs::path(sum.duplicates[0].kept), one_nan);
+  const auto rep = verify_store(tmp.path() / "store", true);
+  EXPECT_TRUE(rep.ok()) << (rep.problems.empty() ? "" : rep.problems[0]);
+  EXPECT_EQ(rep.spectra, 1u);  // block rows: the kept copy once, not once per time it was deferred
 }
 
 TEST(IngestHostile, LeftoverOfAKilledCatalogCreationIsIgnoredAndRemoved) {
