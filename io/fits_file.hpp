@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ class fits_file {
   static fits_file open_update(const std::filesystem::path& file);
   // Creates a new, empty file, replacing any existing one. Write an HDU before close().
   static fits_file create(const std::filesystem::path& file);
+  // Opens a FITS image held in memory, read-only; the fits_file owns `bytes` until it closes.
+  // `name` is what error messages call it (the file the bytes came from). Throws fits_error.
+  static fits_file open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name);
 
   fits_file(const fits_file&) = delete;
   fits_file& operator=(const fits_file&) = delete;
@@ -58,6 +62,10 @@ class fits_file {
   // TULONGLONG reads and writes go through unchanged. Throws fits_error.
   void declare_unsigned64(int colnum, const char* comment);
 
+  // Logical size of the open file in bytes: for a file CFITSIO decompressed into memory (it
+  // opens gzip, bzip2, ... transparently) the decompressed size, not the size on disk.
+  int64_t file_bytes() const;
+
   int hdu_count();            // scans the whole file
   void move_to(int hdu);      // 0 = primary, 1 = first extension, ...
   int current_hdu() const;    // 0-based
@@ -74,6 +82,7 @@ class fits_file {
   const fits_column* find_column(std::string_view name);
   long rows();
   int64_t row_bytes();  // NAXIS1
+  int64_t heap_bytes();  // PCOUNT: the variable-length heap after the rows
 
   // Current-HDU keywords; an absent keyword gives nullopt, an unconvertible one throws.
   std::optional<std::string> key_string(const char* key);  // trailing blanks trimmed
@@ -85,7 +94,9 @@ class fits_file {
   void close();
 
  private:
-  fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
+  struct memory_image;  // the bytes of an open_memory file, at an address CFITSIO keeps
+  fits_file(fitsfile* fptr, std::filesystem::path path);
+  void release();  // closes the handle, then frees the memory image
   fitsfile* live() const;  // fptr_, or throws when already closed
   template <class T>
   std::optional<T> read_key(int datatype, const char* key);
@@ -94,6 +105,7 @@ class fits_file {
   std::filesystem::path path_;
   std::vector<fits_column> columns_;  // cache for the current HDU
   bool columns_valid_ = false;
+  std::unique_ptr<memory_image> memory_;  // open_memory only; must outlive fptr_
 };
 
 }  // namespace specmill
