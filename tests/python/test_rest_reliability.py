@@ -406,3 +406,34 @@ def test_sigterm_with_a_slow_reader_returns_promptly(rest_store):  # noqa: F811
         print(f"SIGTERM with a slow reader: stopped in {stopped:.2f} s")
     finally:
         live.close()
+
+
+def test_engine_jobs_wait_their_turn_within_their_budget(rest_store):
+    """engine_jobs 1: a reader that stops reading holds the one slot; a second getSpec waits for
+    it within its own budget and gets 503 over_budget; light routes (/ping, /query) never wait."""
+    live = Live(rest_store, "gate", dict(FAST, engine_jobs=1, request_budget_seconds=2, request_seconds=6))
+    try:
+        hog = socket.create_connection(("127.0.0.1", live.port))
+        body = json.dumps(STREAM).encode()
+        hog.sendall(b"POST /getSpec HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                    % len(body) + body)
+        hog.recv(4096)  # the reply has started: the slot is held, and nobody reads the rest
+        t0 = time.monotonic()
+        r = live.post("/getSpec", data={"id_list": str(TUPLES[:2]), "align": "True"})
+        waited = time.monotonic() - t0
+        assert r.status_code == 503 and r.json()["error"] == "over_budget", r.text
+        assert 1.0 < waited < 5.0
+        t0 = time.monotonic()
+        assert live.get("/ping").text == "OK" and time.monotonic() - t0 < 0.5
+        assert live.get("/query", params={"ra": 180, "dec": 30, "size": 60}).status_code == 200
+        hog.close()
+        # the slot comes back: the next job runs
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            r = live.post("/getSpec", data={"id_list": str(TUPLES[:2]), "align": "True"})
+            if r.status_code == 200:
+                break
+            time.sleep(0.2)
+        assert r.status_code == 200
+    finally:
+        live.close()
