@@ -285,15 +285,18 @@ class worker_pool final : public httplib::TaskQueue {
 
 // Closing a socket with unread input resets the connection, and a reset can discard the reply
 // still in the client's buffer (a 413 for a body it is still sending). So after a refusal the
-// server stops writing, reads and drops what comes for a moment (at most 0.5 s, 1 MiB), and
-// closes then, as Apache and nginx do ("lingering close").
+// server stops writing, reads and drops what comes for a moment (at most 4 s and 4 MiB, and
+// no more than 1 s without a byte), and closes then, as Apache and nginx do ("lingering
+// close"). 0.5 s was too short for a 500 KB form body on a loaded machine: the client saw a
+// reset instead of its 413.
 void linger(socket_t sock) {
   ::shutdown(sock, SHUT_WR);
-  const auto until = request_clock::now() + milliseconds(500);
+  const auto until = request_clock::now() + milliseconds(4000);
   char sink[16384];
-  for (size_t drained = 0; drained < (size_t(1) << 20);) {
+  for (size_t drained = 0; drained < (size_t(4) << 20);) {
     const auto now = request_clock::now();
-    if (now >= until || poll_for(sock, POLLIN, until - now) <= 0) return;
+    if (now >= until || poll_for(sock, POLLIN, std::min<request_clock::duration>(until - now, milliseconds(1000))) <= 0)
+      return;
     const ssize_t n = ::recv(sock, sink, sizeof(sink), MSG_DONTWAIT);
     if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) return;
     if (n > 0) drained += size_t(n);
