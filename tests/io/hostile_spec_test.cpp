@@ -25,6 +25,7 @@
 namespace specmill {
 namespace {
 
+using test::expect_read_throws;
 using test::temp_dir;
 namespace fs = std::filesystem;
 
@@ -41,22 +42,6 @@ long peak_rss_kib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
-}
-
-template <class E>
-std::string expect_refused(const fs::path& file, const std::string& needle) {
-  try {
-    (void)read_sdss_spectrum(file);
-    ADD_FAILURE() << "no exception for " << file;
-  } catch (const E& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(file.string()), std::string::npos) << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << "'" << needle << "' not in: " << what;
-    return what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type for " << file << ": " << e.what();
-  }
-  return {};
 }
 
 TEST(hostile_spec, huge_table_counts_are_data_errors_and_allocate_nothing) {
@@ -81,7 +66,7 @@ TEST(hostile_spec, huge_table_counts_are_data_errors_and_allocate_nothing) {
     const auto path = patched_copy(dir, p.stem, p.hdu, p.cards, "spec-huge-" + std::to_string(n++) + ".fits");
     SCOPED_TRACE(path.string());
     const auto t0 = std::chrono::steady_clock::now();
-    expect_refused<data_error>(path, "more than any spec file holds");
+    expect_read_throws<data_error>(path, "more than any spec file holds");
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
   }
   // The old reader sized eight vectors from NAXIS2 first: 3.2 GB touched for NAXIS2 = 1e8.
@@ -92,7 +77,7 @@ TEST(hostile_spec, rows_running_past_the_end_are_truncation) {
   // A count that a spec file could have but this one does not hold: CFITSIO's END_OF_FILE.
   temp_dir dir;
   const auto path = patched_copy(dir, "3655-55240-0002", 1, {{"NAXIS2", "40000"}}, "spec-long.fits");
-  const std::string what = expect_refused<fits_error>(path, "past the end");
+  const std::string what = expect_read_throws<fits_error>(path, "past the end");
   EXPECT_NE(what.find("40000 rows"), std::string::npos) << what;
 }
 
@@ -123,10 +108,10 @@ TEST(hostile_spec, fifo_is_refused_without_blocking) {
 }
 
 TEST(hostile_spec, devices_and_directories_are_refused) {
-  expect_refused<io_error>("/dev/zero", "character device");
+  expect_read_throws<io_error>("/dev/zero", "character device");
   temp_dir dir;
   fs::create_directories(dir / "spec-dir.fits");
-  expect_refused<io_error>(dir / "spec-dir.fits", "a directory");
+  expect_read_throws<io_error>(dir / "spec-dir.fits", "a directory");
 }
 
 // Writes `bytes` zero bytes of payload after `prefix`, gzip-compressed at level 1.
@@ -170,18 +155,18 @@ TEST(hostile_spec, gzip_bombs_are_refused_within_the_limit) {
   const auto honest = dir / "spec-bomb-honest.fits.gz";
   write_gzip(honest, head, zeros);
   EXPECT_LT(fs::file_size(honest), size_t(1) << 20);  // a small file on disk
-  expect_refused<data_error>(honest, "gzip trailer says");
+  expect_read_throws<data_error>(honest, "gzip trailer says");
   // Lying trailer (ISIZE of a normal file): the streaming cap stops it.
   const auto liar = dir / "spec-bomb-liar.fits.gz";
   fs::copy_file(honest, liar);
   forge_isize(liar, uint32_t(head.size()));
   const long before = peak_rss_kib();
-  expect_refused<data_error>(liar, "decompresses to more than");
+  expect_read_throws<data_error>(liar, "decompresses to more than");
   EXPECT_LT(peak_rss_kib() - before, long(2 * max_spec_file_bytes / 1024) + 32 * 1024);  // vector growth
   // Under any name: CFITSIO sniffs content, not suffixes.
   const auto plain_name = dir / "spec-bomb.fits";
   fs::copy_file(liar, plain_name);
-  expect_refused<data_error>(plain_name, "decompresses to more than");
+  expect_read_throws<data_error>(plain_name, "decompresses to more than");
 }
 
 TEST(hostile_spec, truncated_gzip_and_other_compressions_are_refused) {
@@ -189,10 +174,10 @@ TEST(hostile_spec, truncated_gzip_and_other_compressions_are_refused) {
   const auto gz = dir / "spec-cut.fits.gz";
   write_gzip(gz, slurp(test::real_spectrum("3655-55240-0002")), 0);
   fs::resize_file(gz, fs::file_size(gz) / 2);
-  expect_refused<data_error>(gz, "gzip");
+  expect_read_throws<data_error>(gz, "gzip");
   const auto bz = dir / "spec-x.fits.bz2";
   std::ofstream(bz, std::ios::binary) << "BZh91AY&SY" << std::string(100, '\1');
-  expect_refused<data_error>(bz, "bzip2-compressed");
+  expect_read_throws<data_error>(bz, "bzip2-compressed");
 }
 
 TEST(hostile_spec, sniff_compression_by_magic) {
