@@ -19,6 +19,7 @@ struct serve_args {
   int port = -1;
   int threads = -1;
   std::string admin_token;
+  std::string device;
 };
 
 void run(const serve_args& a) {
@@ -29,6 +30,9 @@ void run(const serve_args& a) {
   if (a.port >= 0) cfg.port = a.port;
   if (a.threads >= 0) cfg.threads = a.threads;
   if (!a.admin_token.empty()) cfg.admin_token = a.admin_token;
+  if (!a.device.empty()) cfg.device = a.device;
+  // Once, here: every engine job of the service runs on this backend.
+  cfg.engine_backend = choose_backend(cfg.device);
   // A service runs engine jobs on many threads, each allocating window buffers of megabytes.
   // glibc raises its mmap threshold after such a buffer is freed and serves the next ones from
   // per-thread arenas that keep their peak: a 30 s soak grew to 3.4 GB of heap that way. A fixed
@@ -50,7 +54,7 @@ void run(const serve_args& a) {
   // One line on stdout that scripts and tests wait for.
   std::printf("specmill serve: listening on http://%s:%d (contexts:", cfg.host.c_str(), port);
   for (const auto& c : cfg.contexts) std::printf(" %s", c.name.c_str());
-  std::printf(")\n");
+  std::printf(") on %s\n", std::string(to_string(cfg.engine_backend)).c_str());
   std::fflush(stdout);
   std::thread signals([&svc, &cfg, set] {
     int sig = 0;
@@ -74,6 +78,7 @@ const bool registered = specmill::cli::add_command(
        sub.add_option("--port", a->port, "Port (default 6998; 0: any free port, printed)");
        sub.add_option("--threads", a->threads, "Worker threads (default: 4 x cores, at least 64)");
        sub.add_option("--admin-token", a->admin_token, "Token for /shutdown and /debug (default: from the config)");
+       sub.add_option("--device", a->device, "Engine backend: auto (CUDA when a device is present), cpu or cuda (default: the config's, else auto)");
        sub.callback([a] { run(*a); });
      }});
 

@@ -43,7 +43,8 @@ service_config load_service_config(const std::filesystem::path& file) {
   }
   const std::string where = "config " + file.string();
   SPECMILL_EXPECTS(j.is_object(), where + ": not a JSON object");
-  check_known(j, {"host", "port", "threads", "contexts", "profiles", "limits", "admin_token", "default_context"}, where);
+  check_known(j, {"host", "port", "threads", "contexts", "profiles", "limits", "admin_token", "default_context", "device"},
+              where);
   service_config c;
   c.profiles.clear();
   take(j, "host", c.host, where);
@@ -51,6 +52,7 @@ service_config load_service_config(const std::filesystem::path& file) {
   take(j, "threads", c.threads, where);
   take(j, "admin_token", c.admin_token, where);
   take(j, "default_context", c.default_context, where);
+  take(j, "device", c.device, where);
   SPECMILL_EXPECTS(c.port >= 0 && c.port < 65536, where + ": port out of range");
   SPECMILL_EXPECTS(c.threads >= 0 && c.threads <= 1024, where + ": threads out of range");
   SPECMILL_EXPECTS(j.contains("contexts") && j["contexts"].is_array() && !j["contexts"].empty(),

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.hpp"
+
 namespace specmill::rest {
 
 struct context_config {
@@ -63,6 +65,10 @@ struct service_config {
   limits_config limits;
   std::string admin_token;  // /shutdown and /debug; empty: those are refused
   std::string default_context;
+  // The engine's backend, chosen once at start-up (serve --device, config "device": auto, cpu
+  // or cuda) and used by every engine job of the service.
+  std::string device = "auto";
+  backend engine_backend = backend::cpu;  // resolved from `device` when the service starts
 };
 
 // Reads and validates a JSON config; invalid_argument naming the problem.

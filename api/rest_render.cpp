@@ -99,6 +99,7 @@ void add_render_routes(service& svc) {
     stacked_image_options o;
     o.store = ctx.store;
     o.context = ctx.store_context;
+    o.device = c.svc.config().engine_backend;
     if (const auto cut = p.text("cutout"); cut && !cut->empty() && *cut != "None") o.cutout = parse_wavelength_range(*cut);
     o.yflip = p.flag("yflip", false);
     o.scale = parse_image_scale(p.text_or("scale", "zscale"));

@@ -123,6 +123,7 @@ get_options get_request(call& c, const context_config& ctx) {
   // hdf5 reply is still being written to its temporary file).
   o.checkpoint = check_request_budget;
   o.window_bytes = c.svc.config().limits.job_window_bytes;
+  o.device = c.svc.config().engine_backend;
   o.format = format_param(p);
   o.align = p.flag("align", false);
   const auto values_param = p.text("values");
@@ -217,6 +218,7 @@ void add_spec_routes(service& svc) {
     o.store = ctx.store;
     o.context = ctx.store_context;
     o.progress = false;
+    o.device = c.svc.config().engine_backend;
     o.filters = c.params.text_or("filters", std::string(default_photometry_filters));
     // Shipped curves only: the service never opens a path a client names.
     SPECMILL_EXPECTS(o.filters.find('/') == std::string::npos && o.filters.find('.') == std::string::npos,

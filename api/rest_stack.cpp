@@ -21,6 +21,7 @@ void add_stack_routes(service& svc) {
     o.store = ctx.store;
     o.context = ctx.store_context;
     o.progress = false;
+    o.device = c.svc.config().engine_backend;
     o.method = parse_stack_method(p.text_or("method", "weighted_mean"));
     o.sigma = p.number("sigma", o.sigma);
     o.iterations = int(p.integer("iterations", o.iterations));
