@@ -84,6 +84,24 @@ fits_file fits_file::open_read(const std::filesystem::path& file) {
   return fits_file(f, file);
 }
 
+fits_file fits_file::open_memory(const void* data, size_t size, const std::filesystem::path& name) {
+  auto memory = std::make_unique<memory_buffer>(memory_buffer{const_cast<void*>(data), size});
+  fitsfile* f = nullptr;
+  int status = 0;
+  // READONLY with no realloc function: CFITSIO reads the caller's bytes in place, never writes.
+  fits_open_memfile(&f, name.c_str(), READONLY, &memory->data, &memory->size, 0, nullptr, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, name, "cannot open in-memory FITS file");
+  }
+  fits_file opened(f, name);
+  opened.memory_ = std::move(memory);
+  return opened;
+}
+
 fits_file fits_file::open_update(const std::filesystem::path& file) {
   fitsfile* f = nullptr;
   int status = 0;
@@ -120,7 +138,8 @@ fits_file::fits_file(fits_file&& other) noexcept
     : fptr_(std::exchange(other.fptr_, nullptr)),
       path_(std::move(other.path_)),
       columns_(std::move(other.columns_)),
-      columns_valid_(std::exchange(other.columns_valid_, false)) {}
+      columns_valid_(std::exchange(other.columns_valid_, false)),
+      memory_(std::move(other.memory_)) {}
 
 fits_file& fits_file::operator=(fits_file&& other) noexcept {
   if (this != &other) {
@@ -132,6 +151,7 @@ fits_file& fits_file::operator=(fits_file&& other) noexcept {
     path_ = std::move(other.path_);
     columns_ = std::move(other.columns_);
     columns_valid_ = std::exchange(other.columns_valid_, false);
+    memory_ = std::move(other.memory_);
   }
   return *this;
 }

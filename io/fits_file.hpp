@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@ class fits_file {
   // Opens an existing file read-only without extended-filename parsing (a name with '[' or
   // '!' is taken literally, and it is faster). Throws fits_error naming the file.
   static fits_file open_read(const std::filesystem::path& file);
+  // Opens `size` bytes at `data` as a read-only FITS file (CFITSIO's memory driver; no copy is
+  // made, so `data` must outlive the fits_file). `name` stands for the file in messages. For
+  // the fuzz targets and readers of files that are already in memory.
+  static fits_file open_memory(const void* data, size_t size, const std::filesystem::path& name);
   // Opens an existing file for update (tests and in-place tools).
   static fits_file open_update(const std::filesystem::path& file);
   // Creates a new, empty file, replacing any existing one. Write an HDU before close().
@@ -94,6 +99,13 @@ class fits_file {
   std::filesystem::path path_;
   std::vector<fits_column> columns_;  // cache for the current HDU
   bool columns_valid_ = false;
+  // open_memory: CFITSIO keeps the addresses of the buffer pointer and size it was given, so
+  // they live on the heap, where a move of the fits_file does not move them.
+  struct memory_buffer {
+    void* data;
+    size_t size;
+  };
+  std::unique_ptr<memory_buffer> memory_;
 };
 
 }  // namespace specmill

@@ -228,10 +228,7 @@ void cross_check(const primary_keys& p, const spec_meta& m, const fs::path& file
                                                            m.run2d + "'");
 }
 
-}  // namespace
-
-sdss_spectrum read_sdss_spectrum(const fs::path& file) {
-  fits_file f = fits_file::open_read(file);
+sdss_spectrum read_opened(fits_file& f, const fs::path& file) {
   const primary_keys primary = read_primary(f);
 
   sdss_spectrum s;
@@ -251,14 +248,33 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
   const spec_meta_table table(f, primary.run2d);
   s.meta = std::move(table.read(f, 0, 1).front());
   cross_check(primary, s.meta, file);
+  return s;
+}
+
+void check_whole_records(uintmax_t size, const fs::path& file) {
+  SPECMILL_DATA_CHECK(size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
+                                            " bytes is not a whole number of 2880-byte FITS records)");
+}
+
+}  // namespace
+
+sdss_spectrum read_sdss_spectrum(const fs::path& file) {
+  fits_file f = fits_file::open_read(file);
+  sdss_spectrum s = read_opened(f, file);
   // A FITS file is a whole number of 2880-byte records. Only HDUs 0-2 were read, so a full file
   // cut short in its exposure HDUs would otherwise pass as intact; this catches it cheaply.
   if (file.extension() == ".fits") {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
-    SPECMILL_DATA_CHECK(ec || size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
-                                                    " bytes is not a whole number of 2880-byte FITS records)");
+    if (!ec) check_whole_records(size, file);
   }
+  return s;
+}
+
+sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const fs::path& name) {
+  fits_file f = fits_file::open_memory(data, size, name);
+  sdss_spectrum s = read_opened(f, name);
+  check_whole_records(size, name);
   return s;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Reader for SDSS/BOSS spec-PLATE-MJD-FIBER.fits files (lite and full, DR8-DR17):
 // HDU 1 COADD table -> coadd, HDU 2 one-row SPECOBJ/SPALL table -> spec_meta.
+#include <cstddef>
 #include <filesystem>
 
 #include "io/spectrum.hpp"
@@ -20,5 +21,9 @@ namespace specmill {
 // internal FITSfile between concurrent opens of the same path, so two threads must not read
 // the same file at the same moment.
 sdss_spectrum read_sdss_spectrum(const std::filesystem::path& file);
+// The same for a file already in memory (fits_file::open_memory; fuzz/fuzz_sdss_spec_reader):
+// `name` stands for the file in messages, and a `size` that is not a whole number of 2880-byte
+// records is a truncated file.
+sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const std::filesystem::path& name);
 
 }  // namespace specmill
