@@ -85,6 +85,14 @@ fits_file fits_file::open_read(const std::filesystem::path& file) {
 }
 
 fits_file fits_file::open_memory(const void* data, size_t size, const std::filesystem::path& name) {
+  // CFITSIO 4.2's memory driver reads whole 2880-byte records and whole table data without
+  // checking the buffer's end (a disk file reports END_OF_FILE instead): a partial record here,
+  // or an HDU whose data runs past the end (check_in_memory), would be read out of bounds.
+  if (size == 0 || size % 2880 != 0) {
+    throw fits_error("'" + name.string() + "': cannot open in-memory FITS file: " + std::to_string(size) +
+                         " bytes is not a whole number of 2880-byte FITS records",
+                     END_OF_FILE);
+  }
   auto memory = std::make_unique<memory_buffer>(memory_buffer{const_cast<void*>(data), size});
   fitsfile* f = nullptr;
   int status = 0;
@@ -99,7 +107,19 @@ fits_file fits_file::open_memory(const void* data, size_t size, const std::files
   }
   fits_file opened(f, name);
   opened.memory_ = std::move(memory);
+  opened.check_in_memory();
   return opened;
+}
+
+void fits_file::check_in_memory() {
+  if (!memory_) return;
+  const hdu_span span = hdu_address();
+  if (span.data_end > int64_t(memory_->size)) {
+    throw fits_error("'" + path_.string() + "': HDU " + std::to_string(current_hdu()) + " ends at byte " +
+                         std::to_string(span.data_end) + ", past the end of the " + std::to_string(memory_->size) +
+                         "-byte in-memory file (truncated)",
+                     END_OF_FILE);
+  }
 }
 
 fits_file fits_file::open_update(const std::filesystem::path& file) {
@@ -189,6 +209,7 @@ void fits_file::move_to(int hdu) {
   columns_valid_ = false;
   fits_movabs_hdu(live(), hdu + 1, &type, &status);
   check(status, "cannot move to HDU " + std::to_string(hdu));
+  check_in_memory();
 }
 
 int fits_file::current_hdu() const {

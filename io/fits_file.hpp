@@ -40,7 +40,9 @@ class fits_file {
   static fits_file open_read(const std::filesystem::path& file);
   // Opens `size` bytes at `data` as a read-only FITS file (CFITSIO's memory driver; no copy is
   // made, so `data` must outlive the fits_file). `name` stands for the file in messages. For
-  // the fuzz targets and readers of files that are already in memory.
+  // the fuzz targets and readers of files that are already in memory. A size that is not a
+  // whole number of 2880-byte records, or an HDU moved to whose data runs past the end, is a
+  // fits_error (END_OF_FILE).
   static fits_file open_memory(const void* data, size_t size, const std::filesystem::path& name);
   // Opens an existing file for update (tests and in-place tools).
   static fits_file open_update(const std::filesystem::path& file);
@@ -92,6 +94,8 @@ class fits_file {
  private:
   fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
   fitsfile* live() const;  // fptr_, or throws when already closed
+  // An open_memory file: fits_error unless the current HDU's data lies inside the buffer.
+  void check_in_memory();
   template <class T>
   std::optional<T> read_key(int datatype, const char* key);
 

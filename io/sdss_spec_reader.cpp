@@ -251,11 +251,6 @@ sdss_spectrum read_opened(fits_file& f, const fs::path& file) {
   return s;
 }
 
-void check_whole_records(uintmax_t size, const fs::path& file) {
-  SPECMILL_DATA_CHECK(size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
-                                            " bytes is not a whole number of 2880-byte FITS records)");
-}
-
 }  // namespace
 
 sdss_spectrum read_sdss_spectrum(const fs::path& file) {
@@ -266,16 +261,15 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
   if (file.extension() == ".fits") {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
-    if (!ec) check_whole_records(size, file);
+    SPECMILL_DATA_CHECK(ec || size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
+                                                    " bytes is not a whole number of 2880-byte FITS records)");
   }
   return s;
 }
 
 sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const fs::path& name) {
   fits_file f = fits_file::open_memory(data, size, name);
-  sdss_spectrum s = read_opened(f, name);
-  check_whole_records(size, name);
-  return s;
+  return read_opened(f, name);
 }
 
 }  // namespace specmill

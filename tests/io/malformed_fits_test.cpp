@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -90,6 +91,33 @@ TEST(malformed_fits, truncated_files_are_fits_errors) {
       const auto path = dir / ("spec-cut-" + std::to_string(cut) + ".fits");
       truncate_copy(real, path, cut);
       expect_read_throws<fits_error>(path);
+    }
+  }
+}
+
+// fuzz/fuzz_sdss_spec_reader: CFITSIO's memory driver read past the end of a truncated buffer
+// (a heap-buffer-overflow under ASan at the first seed cut to 32768 bytes). A file in memory
+// must read as it does on disk, and every cut, on a record boundary or not, is a fits_error.
+TEST(malformed_fits, truncated_in_memory_files_are_fits_errors) {
+  for (const char* stem : {"3655-55240-0002", "0266-51602-0013"}) {
+    const auto real = test::real_spectrum(stem);
+    std::ifstream in(real, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const sdss_spectrum whole = read_sdss_spectrum(bytes.data(), bytes.size(), real);
+    EXPECT_EQ(whole.data.npix(), read_sdss_spectrum(real).data.npix());
+    EXPECT_EQ(whole.meta.specobjid, read_sdss_spectrum(real).meta.specobjid);
+
+    fits_file f = fits_file::open_read(real);
+    f.move_to(1);
+    const auto coadd = f.hdu_address();
+    f.move_to(2);
+    const auto meta = f.hdu_address();
+    const auto record = [](int64_t at) { return at / 2880 * 2880; };
+    const int64_t cuts[] = {0, 100, 2880, 32768, coadd.data_start + 7, record((coadd.data_start + coadd.data_end) / 2),
+                            record(coadd.data_end - 1), meta.data_start, int64_t(bytes.size()) - 1};
+    for (int64_t cut : cuts) {
+      SCOPED_TRACE(std::string(stem) + " cut at " + std::to_string(cut));
+      EXPECT_THROW((void)read_sdss_spectrum(bytes.data(), size_t(cut), real), fits_error);
     }
   }
 }
