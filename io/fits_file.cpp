@@ -304,6 +304,7 @@ template <class T>
 std::optional<T> fits_file::read_key(int datatype, const char* key) {
   T value{};
   int status = 0;
+  if (datatype == TLONGLONG || datatype == TLONG || datatype == TINT) check_integer_value(key);
   fits_write_errmark();
   fits_read_key(live(), datatype, key, &value, nullptr, &status);
   if (status == KEY_NO_EXIST) {
@@ -312,6 +313,22 @@ std::optional<T> fits_file::read_key(int datatype, const char* key) {
   }
   check(status, std::string("cannot read keyword ") + key);
   return value;
+}
+
+void fits_file::check_integer_value(const char* key) {
+  // CFITSIO 4.2's integer conversion (ffc2j) appends up to 30 characters of a value it cannot
+  // convert to an 81-byte message that already holds 52: a longer bad value (found by
+  // fuzz/fuzz_sdss_spec_reader: "FIBERID = (   366 / Fiber number (1-1000)", which CFITSIO reads
+  // as a complex value up to the ')' of the comment) overflowed it, and glibc's fortify check
+  // aborted the process. No integer needs more than 20 characters (24 allows "1.0E+01" forms).
+  char raw[FLEN_VALUE] = {};
+  int status = 0;
+  fits_write_errmark();
+  fits_read_keyword(live(), key, raw, nullptr, &status);
+  fits_clear_errmark();  // absent or unreadable: the typed read below reports it
+  if (status == 0 && std::strlen(raw) > 24) {
+    throw fits_error("'" + path_.string() + "': keyword " + key + " = " + raw + " is not an integer", BAD_INTKEY);
+  }
 }
 
 std::optional<std::string> fits_file::key_string(const char* key) {

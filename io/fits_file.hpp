@@ -94,6 +94,8 @@ class fits_file {
  private:
   fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
   fitsfile* live() const;  // fptr_, or throws when already closed
+  // fits_error for an integer keyword's value too long to be one (CFITSIO cannot report it).
+  void check_integer_value(const char* key);
   // An open_memory file: fits_error unless the current HDU's data lies inside the buffer.
   void check_in_memory();
   template <class T>

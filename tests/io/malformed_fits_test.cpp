@@ -122,6 +122,34 @@ TEST(malformed_fits, truncated_in_memory_files_are_fits_errors) {
   }
 }
 
+// fuzz/fuzz_sdss_spec_reader: a primary-header integer CFITSIO cannot convert, longer than ~28
+// characters, overflowed CFITSIO 4.2's error-message buffer and glibc aborted the process (a
+// whole ingest batch lost to one bad file). It is a fits_error naming the keyword now.
+TEST(malformed_fits, long_unconvertible_integer_keyword_is_fits_error) {
+  temp_dir dir;
+  const auto path = dir / "spec-bad-fiberid.fits";
+  std::filesystem::copy_file(test::real_spectrum("10656-58163-0366"), path);
+  {
+    fits_file f = fits_file::open_update(path);
+    char card[] = "FIBERID =    (             366 / Fiber number (1-1000)";
+    int status = 0;
+    fits_update_card(f.get(), "FIBERID", card, &status);
+    f.check(status, "cannot rewrite FIBERID");
+    f.close();
+  }
+  expect_read_throws<fits_error>(path, "FIBERID");
+  // A short bad value is CFITSIO's own error, as before.
+  {
+    fits_file f = fits_file::open_update(path);
+    char card[] = "FIBERID = 'x366'";
+    int status = 0;
+    fits_update_card(f.get(), "FIBERID", card, &status);
+    f.check(status, "cannot rewrite FIBERID");
+    f.close();
+  }
+  expect_read_throws<fits_error>(path, "FIBERID");
+}
+
 TEST(malformed_fits, file_ending_after_coadd_is_data_error) {
   // Cut exactly at an HDU boundary: valid FITS, but no metadata HDU.
   temp_dir dir;
