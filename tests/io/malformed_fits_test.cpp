@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -148,6 +149,33 @@ TEST(malformed_fits, long_unconvertible_integer_keyword_is_fits_error) {
     f.close();
   }
   expect_read_throws<fits_error>(path, "FIBERID");
+}
+
+// fuzz/fuzz_sdss_spec_reader: a text field (OBJTYPE, CLASS, RUN2D ...) stored as a number was
+// formatted by CFITSIO through its TDISPn, which could write past our row buffer (24 bytes into
+// a 33-byte row) or past CFITSIO's own 80-byte one. Numbers are read as numbers now.
+TEST(malformed_fits, numeric_text_column_with_wide_display_format_reads_as_a_number) {
+  temp_dir dir;
+  const auto path = dir / "spec-numeric-objtype.fits";
+  std::filesystem::copy_file(test::real_spectrum("10656-58163-0366"), path);
+  {
+    fits_file f = fits_file::open_update(path);
+    f.move_to(2);
+    const int col = f.column_index("OBJTYPE").value();
+    int status = 0;
+    fits_delete_col(f.get(), col, &status);
+    char name[] = "OBJTYPE", form[] = "D", key[] = "TDISPnnn", display[] = "F70.2";
+    fits_insert_col(f.get(), col, name, form, &status);
+    const double value = 1e300;
+    fits_write_col(f.get(), TDOUBLE, col, 1, 1, 1, const_cast<double*>(&value), &status);
+    std::snprintf(key, sizeof key, "TDISP%d", col);
+    fits_update_key(f.get(), TSTRING, key, display, nullptr, &status);
+    f.check(status, "cannot rewrite OBJTYPE");
+    f.close();
+  }
+  const sdss_spectrum s = read_sdss_spectrum(path);
+  EXPECT_EQ(s.meta.objtype, "1.0000000000000001e+300");
+  EXPECT_EQ(s.meta.class_name, "QSO");
 }
 
 TEST(malformed_fits, file_ending_after_coadd_is_data_error) {
