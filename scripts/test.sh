@@ -20,7 +20,9 @@ sanitize_suite() {
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   local t0=$SECONDS
-  cmake --preset asan
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  cmake --preset asan "${launcher[@]}"
   cmake --build build-asan -j"$jobs" --target tests_core tests_io tests_kernels tests_engine
   local t1=$SECONDS
   (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 1800 -R '^(core|io|kernels|engine|api)\.')
