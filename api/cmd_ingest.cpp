@@ -26,6 +26,9 @@ void run(ingest_args& a) {
   std::cout << "\n";
   for (const auto& f : s.failures) std::cout << "failed: " << f.file << ": " << f.reason << "\n";
   if (s.failed > s.failures.size()) std::cout << "(" << s.failed - s.failures.size() << " more failures in the log)\n";
+  for (const auto& d : s.duplicates)
+    std::cout << "duplicate: " << d.file << ": SPECOBJID " << d.specobjid << " skipped, "
+              << (d.kept.empty() ? std::string("already stored") : "kept from " + d.kept) << "\n";
   // Nothing usable at all is an error; so is any failure under --strict.
   if ((s.ingested + s.linked + s.skipped == 0 && !s.catalog_rows) || (a.strict && s.failed > 0))
     throw CLI::RuntimeError(specmill::cli::exit_failure);

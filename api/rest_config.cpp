@@ -63,7 +63,8 @@ service_config load_service_config(const std::filesystem::path& file) {
   }
   const std::string where = "config " + file.string();
   SPECMILL_EXPECTS(j.is_object(), where + ": not a JSON object");
-  check_known(j, {"host", "port", "threads", "contexts", "profiles", "limits", "admin_token", "default_context"}, where);
+  check_known(j, {"host", "port", "threads", "contexts", "profiles", "limits", "admin_token", "default_context", "device"},
+              where);
   service_config c;
   c.profiles.clear();
   take(j, "host", c.host, where);
@@ -71,6 +72,7 @@ service_config load_service_config(const std::filesystem::path& file) {
   take(j, "threads", c.threads, where);
   take(j, "admin_token", c.admin_token, where);
   take(j, "default_context", c.default_context, where);
+  take(j, "device", c.device, where);
   SPECMILL_EXPECTS(c.port >= 0 && c.port < 65536, where + ": port out of range");
   SPECMILL_EXPECTS(c.threads >= 0 && c.threads <= 1024, where + ": threads out of range");
   SPECMILL_EXPECTS(j.contains("contexts") && j["contexts"].is_array() && !j["contexts"].empty(),
@@ -107,17 +109,34 @@ service_config load_service_config(const std::filesystem::path& file) {
   if (c.profiles.empty()) c.profiles.push_back({});
   if (j.contains("limits")) {
     const auto& lj = j["limits"];
-    check_known(lj, {"max_ids", "max_body_bytes", "max_response_bytes", "request_seconds", "query_seconds",
-                     "max_query_rows", "max_image_pixels"},
+    check_known(lj, {"max_ids", "max_body_bytes", "max_response_bytes", "request_seconds", "request_budget_seconds",
+                     "header_seconds", "body_seconds", "keep_alive_seconds", "max_headers", "max_header_bytes",
+                     "max_ranges", "listen_backlog", "stop_grace_seconds", "query_seconds", "max_query_rows",
+                     "max_image_pixels", "engine_jobs", "job_window_bytes"},
                 where + ": limits");
-    take(lj, "max_ids", c.limits.max_ids, where);
-    take(lj, "max_body_bytes", c.limits.max_body_bytes, where);
-    take(lj, "max_response_bytes", c.limits.max_response_bytes, where);
-    take(lj, "request_seconds", c.limits.request_seconds, where);
-    take(lj, "query_seconds", c.limits.query_seconds, where);
-    take(lj, "max_query_rows", c.limits.max_query_rows, where);
-    take(lj, "max_image_pixels", c.limits.max_image_pixels, where);
-    SPECMILL_EXPECTS(c.limits.max_ids > 0 && c.limits.request_seconds > 0 && c.limits.query_seconds > 0,
+    auto& l = c.limits;
+    take(lj, "max_ids", l.max_ids, where);
+    take(lj, "max_body_bytes", l.max_body_bytes, where);
+    take(lj, "max_response_bytes", l.max_response_bytes, where);
+    take(lj, "request_seconds", l.request_seconds, where);
+    take(lj, "request_budget_seconds", l.request_budget_seconds, where);
+    take(lj, "header_seconds", l.header_seconds, where);
+    take(lj, "body_seconds", l.body_seconds, where);
+    take(lj, "keep_alive_seconds", l.keep_alive_seconds, where);
+    take(lj, "max_headers", l.max_headers, where);
+    take(lj, "max_header_bytes", l.max_header_bytes, where);
+    take(lj, "max_ranges", l.max_ranges, where);
+    take(lj, "listen_backlog", l.listen_backlog, where);
+    take(lj, "stop_grace_seconds", l.stop_grace_seconds, where);
+    take(lj, "query_seconds", l.query_seconds, where);
+    take(lj, "max_query_rows", l.max_query_rows, where);
+    take(lj, "max_image_pixels", l.max_image_pixels, where);
+    take(lj, "engine_jobs", l.engine_jobs, where);
+    take(lj, "job_window_bytes", l.job_window_bytes, where);
+    SPECMILL_EXPECTS(l.max_ids > 0 && l.request_seconds > 0 && l.query_seconds > 0 && l.request_budget_seconds > 0 &&
+                         l.header_seconds > 0 && l.body_seconds > 0 && l.keep_alive_seconds > 0 &&
+                         l.stop_grace_seconds >= 0 && l.max_headers > 0 && l.max_header_bytes > 0 &&
+                         l.listen_backlog > 0 && l.engine_jobs >= 0 && l.job_window_bytes >= (size_t(1) << 16),
                      where + ": limits must be positive");
   }
   if (c.default_context.empty()) c.default_context = c.contexts.front().name;

@@ -188,7 +188,7 @@ void add_info_routes(service& svc) {
     const int64_t n = c.params.integer("bytes", 0);
     SPECMILL_EXPECTS(n >= 0 && n <= (int64_t(1) << 34), "bytes must be 0 to 16 GiB");
     c.res.set_chunked_content_provider("application/octet-stream", [n](size_t, httplib::DataSink& sink) {
-      static const std::vector<char> chunk(size_t(4) << 20, 0);
+      static const std::vector<char> chunk(size_t(1) << 20, 0);  // the 1 MiB pieces getSpec writes
       for (int64_t left = n; left > 0;) {
         const size_t k = size_t(std::min<int64_t>(left, int64_t(chunk.size())));
         if (!sink.write(chunk.data(), k)) return false;

@@ -20,6 +20,16 @@ void service_metrics::add_spectra(const std::string& route, uint64_t n) {
   spectra_[route] += n;
 }
 
+void service_metrics::add_rejected(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++rejected_[reason];
+}
+
+void service_metrics::add_cancelled(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++cancelled_[reason];
+}
+
 std::string service_metrics::prometheus() const {
   std::lock_guard lock(mutex_);
   std::string out;
@@ -43,6 +53,14 @@ std::string service_metrics::prometheus() const {
   for (const auto& [route, n] : spectra_) out += fmt::format("specmill_spectra_served_total{{route=\"{}\"}} {}\n", route, n);
   out += "# HELP specmill_response_bytes_total Response body bytes, by route.\n# TYPE specmill_response_bytes_total counter\n";
   for (const auto& [route, n] : bytes_) out += fmt::format("specmill_response_bytes_total{{route=\"{}\"}} {}\n", route, n);
+  out += "# HELP specmill_requests_rejected_total Requests refused with a 4xx, by kind (the JSON error).\n"
+         "# TYPE specmill_requests_rejected_total counter\n";
+  for (const auto& [reason, n] : rejected_)
+    out += fmt::format("specmill_requests_rejected_total{{reason=\"{}\"}} {}\n", reason, n);
+  out += "# HELP specmill_requests_cancelled_total Requests cut short: over_budget, client_gone, client_stalled, shutdown.\n"
+         "# TYPE specmill_requests_cancelled_total counter\n";
+  for (const auto& [reason, n] : cancelled_)
+    out += fmt::format("specmill_requests_cancelled_total{{reason=\"{}\"}} {}\n", reason, n);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Counters and latency histograms of the REST service, in Prometheus' text format (/metrics):
-// requests and errors by route and status, latency buckets by route, spectra served, bytes out.
+// requests and errors by route and status, latency buckets by route, spectra served, bytes out,
+// requests refused (4xx, by kind) and cut short (over budget, client gone, shutdown).
 #include <array>
 #include <cstdint>
 #include <map>
@@ -14,6 +15,8 @@ class service_metrics {
  public:
   void record(const std::string& route, int status, double seconds, uint64_t bytes_out);
   void add_spectra(const std::string& route, uint64_t n);
+  void add_rejected(const std::string& reason);
+  void add_cancelled(const std::string& reason);
   std::string prometheus() const;
 
  private:
@@ -28,6 +31,7 @@ class service_metrics {
   std::map<std::string, histogram> latency_;
   std::map<std::string, uint64_t> spectra_;
   std::map<std::string, uint64_t> bytes_;
+  std::map<std::string, uint64_t> rejected_, cancelled_;
 };
 
 }  // namespace specmill::rest

@@ -60,6 +60,7 @@ void add_render_routes(service& svc) {
   svc.route(m::both, "/preview", [](call& c) {
     const context_config& ctx = c.context();
     const plot_options o = plot_params(c.params);
+    const auto slot = c.svc.jobs().acquire();
     // `id` (the original's parameter) in any id_list form: 123, "266,51602,13", [266, 51602, 13].
     std::vector<spectrum_id> ids = c.id_list(ctx, "id");
     SPECMILL_EXPECTS(ids.size() == 1, "preview takes one ID, not " + std::to_string(ids.size()));
@@ -82,6 +83,7 @@ void add_render_routes(service& svc) {
     o.page_base = 0;
     o.page = int_param(c.params, "page", 0) + 1;
     check_grid_options(o);
+    const auto slot = c.svc.jobs().acquire();
     grid_summary sum;
     auto bytes = grid_png(ctx.store, ctx.store_context, ids, o, &sum);
     c.res.set_header("X-Grid-Pages", std::to_string(sum.pages));
@@ -97,6 +99,7 @@ void add_render_routes(service& svc) {
     stacked_image_options o;
     o.store = ctx.store;
     o.context = ctx.store_context;
+    o.device = c.svc.config().engine_backend;
     if (const auto cut = p.text("cutout"); cut && !cut->empty() && *cut != "None") o.cutout = parse_wavelength_range(*cut);
     o.yflip = p.flag("yflip", false);
     o.scale = parse_image_scale(p.text_or("scale", "zscale"));
@@ -115,6 +118,7 @@ void add_render_routes(service& svc) {
     const std::string fmt = p.text_or("fmt", p.text_or("format", "png"));
     SPECMILL_EXPECTS(fmt == "png" || fmt == "numpy" || fmt == "npy", "fmt is png or numpy");
     auto ids = c.id_list(ctx);
+    const auto slot = c.svc.jobs().acquire();
     if (fmt == "png") {
       stacked_image_summary sum;
       auto bytes = stacked_image_png(o, std::move(ids), &sum);

@@ -4,15 +4,20 @@
 // pool; heavy work runs on the engine (get, photometry, query, rendering), streamed into the
 // response. Errors are JSON {"error", "message"} with the status chosen by exception TYPE:
 // invalid_argument 400, unauthorized 401, forbidden 403, not_found 404, too_large 413,
-// anything else 500. docs/rest.md and /openapi.json describe the API.
+// over_budget 503, anything else 500 (with a generic message; the full text goes to the log).
+// Connections are guarded by deadlines and header limits (api/rest_connection.hpp).
+// docs/rest.md and /openapi.json describe the API; docs/reliability.md the limits.
 #include <httplib.h>
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "api/rest_config.hpp"
+#include "api/rest_jobs.hpp"
+#include "api/rest_connection.hpp"
 #include "api/rest_metrics.hpp"
 #include "api/rest_request.hpp"
 #include "core/error.hpp"
@@ -29,6 +34,19 @@ struct forbidden : error {
 struct too_large : error {
   using error::error;
 };
+// The request may not go on: it ran past limits.request_budget_seconds, the service is
+// stopping, or the client went away. 503 {"error": "over_budget"} if the reply has not started;
+// a started stream is cut. Thrown by check_request_budget().
+struct over_budget : error {
+  using error::error;
+};
+
+// Throws over_budget when the request this thread serves may not go on: past its deadline,
+// the service stopping, or the client gone (the reason goes to /metrics and the access log);
+// a no-op on threads that serve no request. Cheap (a clock read; a poll() at most every
+// 20 ms): handlers call it between steps and streams before each chunk, so a long request is
+// cut and its worker freed.
+void check_request_budget();
 
 class service;
 
@@ -62,13 +80,16 @@ class service {
   const service_config& config() const { return cfg_; }
   service_metrics& metrics() { return metrics_; }
   std::atomic<bool>& debug() { return debug_; }
+  // Engine jobs run through this gate (api/rest_jobs.hpp): at most limits.engine_jobs at once.
+  job_gate& jobs() { return jobs_; }
 
   enum class method { get, post, both };
   void route(method m, const std::string& path, handler h);
 
   // Binds host:port (port 0: an ephemeral port) and returns the port.
   int bind();
-  // Serves until stop(); returns after in-flight requests finish.
+  // Serves until stop(); returns after in-flight requests finish or are cut (streams at their
+  // next chunk, stalled writes after limits.stop_grace_seconds).
   void run();
   void stop();
 
@@ -78,7 +99,10 @@ class service {
   service_config cfg_;
   service_metrics metrics_;
   std::atomic<bool> debug_{false};
-  httplib::Server server_;
+  job_gate jobs_;
+  guarded_server server_;
+  std::set<std::string> known_routes_;  // as given to route(): metrics labels
+  std::set<std::string> post_routes_;   // those that take a body (POST)
   int port_ = -1;
 };
 

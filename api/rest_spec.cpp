@@ -21,10 +21,15 @@ using chunk_fn = std::function<void(const char*, size_t)>;
 // Runs `job` inside httplib's content provider (on this worker thread, after the headers),
 // handing it a sink that writes to the socket. A failure mid-stream can no longer change the
 // status: the chunked response is cut short, so the client sees an incomplete body rather
-// than a complete-looking wrong one.
+// than a complete-looking wrong one. The same holds for the request budget and a stop, checked
+// before every piece, and for a client that went away (a failed write): each ends the job at
+// once and frees the worker.
+// The job holds one of the service's engine slots (api/rest_jobs.hpp) from before the reply
+// starts until it ends: a request that cannot get one within its budget is a 503.
 void stream(call& c, const std::string& type, std::function<void(const chunk_fn&)> job) {
   const std::string what = c.req.method + " " + c.req.path;
-  c.res.set_chunked_content_provider(type, [job = std::move(job), what](size_t, httplib::DataSink& sink) {
+  auto slot = c.svc.jobs().acquire();
+  c.res.set_chunked_content_provider(type, [job = std::move(job), what, slot](size_t, httplib::DataSink& sink) {
     try {
       job([&](const char* data, size_t n) {
         // httplib copies each chunk into a fresh string (twice, with its framing): pieces of
@@ -32,10 +37,11 @@ void stream(call& c, const std::string& type, std::function<void(const chunk_fn&
         // written whole ran 4x slower than this).
         constexpr size_t piece = size_t(1) << 20;
         for (size_t at = 0; at < n; at += piece) {
+          check_request_budget();
           const size_t k = std::min(piece, n - at);
           if (!sink.write(data + at, k)) throw io_error("client went away");
+          add_streamed_bytes(k);  // per piece: a cut stream logs what it sent
         }
-        add_streamed_bytes(n);
       });
       sink.done();
       return true;
@@ -113,6 +119,11 @@ get_options get_request(call& c, const context_config& ctx) {
   o.store = ctx.store;
   o.context = ctx.store_context;
   o.progress = false;
+  // Between windows: the request budget, a stop, a client that went away (also while a fits or
+  // hdf5 reply is still being written to its temporary file).
+  o.checkpoint = check_request_budget;
+  o.window_bytes = c.svc.config().limits.job_window_bytes;
+  o.device = c.svc.config().engine_backend;
   o.format = format_param(p);
   o.align = p.flag("align", false);
   const auto values_param = p.text("values");
@@ -207,6 +218,7 @@ void add_spec_routes(service& svc) {
     o.store = ctx.store;
     o.context = ctx.store_context;
     o.progress = false;
+    o.device = c.svc.config().engine_backend;
     o.filters = c.params.text_or("filters", std::string(default_photometry_filters));
     // Shipped curves only: the service never opens a path a client names.
     SPECMILL_EXPECTS(o.filters.find('/') == std::string::npos && o.filters.find('.') == std::string::npos,

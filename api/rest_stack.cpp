@@ -21,6 +21,7 @@ void add_stack_routes(service& svc) {
     o.store = ctx.store;
     o.context = ctx.store_context;
     o.progress = false;
+    o.device = c.svc.config().engine_backend;
     o.method = parse_stack_method(p.text_or("method", "weighted_mean"));
     o.sigma = p.number("sigma", o.sigma);
     o.iterations = int(p.integer("iterations", o.iterations));
@@ -37,6 +38,7 @@ void add_stack_routes(service& svc) {
     check_stack_options(o);
     store& st = c.store_of(ctx);
     const auto ids = resolve_ids(st.catalog(), ctx.store_context, c.id_list(ctx));
+    const auto slot = c.svc.jobs().acquire();
     stack_result r;
     try {
       r = compute_stack(o, st, ids);

@@ -167,8 +167,9 @@ void write_fits(const get_options& opts, batch_reader& reader, const std::vector
   fitsfile* f = file.get();
   int status = 0;
   int max_npix = 1;
+  long found = 0;
   for (const auto& r : ids)
-    if (r.has_pixels()) max_npix = std::max(max_npix, r.entry->location->npix);
+    if (r.has_pixels()) max_npix = std::max(max_npix, r.entry->location->npix), ++found;
   std::vector<std::string> names = {"SPECOBJID", "PLATE", "MJD", "FIBERID", "NPIX"};
   std::vector<std::string> forms = {"1K", "1J", "1J", "1J", "1J"};
   for (column c : opts.columns) {
@@ -178,7 +179,9 @@ void write_fits(const get_options& opts, batch_reader& reader, const std::vector
   std::vector<char*> ttype, tform;
   for (auto& s : names) ttype.push_back(s.data());
   for (auto& s : forms) tform.push_back(s.data());
-  fits_create_tbl(f, BINARY_TBL, 0, int(names.size()), ttype.data(), tform.data(), nullptr, "SPECTRA", &status);
+  // Every row exists before the first write: appending rows one at a time moves the whole
+  // variable-length heap behind the table on each insert, which made 3,000 spectra take 240 s.
+  fits_create_tbl(f, BINARY_TBL, found, int(names.size()), ttype.data(), tform.data(), nullptr, "SPECTRA", &status);
   fits_check(status, opts.out);
   file.declare_unsigned64(1, "unsigned 64-bit SPECOBJID");
   fits_write_key_str(f, "CONTEXT", opts.context.c_str(), "specmill context", &status);
@@ -348,6 +351,7 @@ get_summary run_get(prepared_get& p) {
     return sum;
   }
   progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-" && !opts.sink);
+  if (opts.checkpoint) meter.set_checkpoint(opts.checkpoint);
   if (p.dense()) {
     write_dense(opts, st, resolved, sum, meter);
     meter.finish(resolved.size());

@@ -69,6 +69,9 @@ struct get_options {
   // the table layout; a cutout trims its COADD rows.
   bool squeeze_single = false;
   bool spec_file = false;
+  // Called between windows (also while a fits/hdf5 reply is written to its temporary file);
+  // throws to cancel the job. The REST service checks its request budget and the client here.
+  std::function<void()> checkpoint;
 };
 
 struct get_summary {

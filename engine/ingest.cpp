@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.hpp"
@@ -70,28 +71,33 @@ class block_packer {
 
   void take(work_item& item) {
     ++sum_.files;
-    if (!item.spectrum) {
+    if (!item.spectrum) {  // a failed read claims no SPECOBJID: a good copy later still wins
       fail(item.path.string(), item.error);
       return;
     }
-    sdss_spectrum& s = *item.spectrum;
-    const uint64_t id = s.meta.specobjid;
+    const uint64_t id = item.spectrum->meta.specobjid;
     if (seen_.count(id) || cat_.has_pixels(opts_.context, id)) {
-      ++sum_.skipped;
-      spdlog::debug("{}: SPECOBJID {} already in context {}", item.path.string(), id, opts_.context);
-      marks_.push_back({item.stamp, id});
+      skip_duplicate(item.path.string(), item.stamp, id);
       return;
     }
-    seen_.insert(id);
-    if (auto loc = cat_.find_pixels(id)) {  // stored for another context: link, don't copy
-      linked_.push_back({s.meta, *loc});
-      marks_.push_back({item.stamp, id});
-      ++sum_.linked;
+    if (const auto d = deferred_.find(id); d != deferred_.end()) {
+      work_item& waiting = d->second;
+      // Two repaired copies: the one with fewer zeroed pixels, the first on a tie.
+      if (repairs(item) >= repairs(waiting)) {
+        skip_duplicate(item.path.string(), item.stamp, id);
+        return;
+      }
+      skip_duplicate(waiting.path.string(), waiting.stamp, id);
+      deferred_.erase(d);
+    }
+    if (repairs(item) > 0) {
+      // A copy whose NaN/Inf pixels were zeroed waits for the end of the run, in case a clean
+      // copy of the same spectrum comes later in the input.
+      deferred_order_.push_back(id);
+      deferred_.emplace(id, std::move(item));
       return;
     }
-    rows_.push_back({s.meta, item.stamp});
-    builder_.add(std::move(s));
-    if (builder_.size() >= opts_.block_spectra) flush();
+    accept(item);
   }
 
   // Hands the block being packed to the writer thread, after committing the previous one: the
@@ -117,14 +123,45 @@ class block_packer {
     });
   }
 
-  // The end: the last partial block, then whatever is still pending.
+  // The end: repaired copies no clean copy replaced, the last partial block, then whatever is
+  // still pending; last, the names of the copies kept for each duplicate reported.
   void finish() {
+    for (uint64_t id : deferred_order_) {  // an ID can be listed twice (a copy replaced)
+      if (const auto d = deferred_.find(id); d != deferred_.end()) {
+        accept(d->second);
+        deferred_.erase(d);
+      }
+    }
+    deferred_.clear();
+    deferred_order_.clear();
     flush();
     finish_write();
     if (linked_.empty() && marks_.empty()) return;
     auto tx = cat_.transaction();
     commit_pending();
     tx.commit();
+  }
+
+  // After finish(): every copy is on record in ingested_files, the kept one and the skipped.
+  void report_duplicates() {
+    if (duplicates_.empty()) return;
+    std::vector<uint64_t> ids;
+    // Matched on the normalised absolute path, the form ingested_files records.
+    std::unordered_map<uint64_t, std::unordered_set<std::string>> skipped;
+    for (size_t i = 0; i < duplicates_.size(); ++i) {
+      ids.push_back(duplicates_[i].specobjid);
+      skipped[duplicates_[i].specobjid].insert(duplicate_keys_[i]);
+    }
+    std::unordered_map<uint64_t, std::string> kept;
+    for (auto& [id, path] : cat_.files_of(opts_.context, ids)) {
+      if (!skipped[id].count(path) && !kept.count(id)) kept[id] = std::move(path);
+    }
+    for (auto& d : duplicates_) {
+      if (const auto k = kept.find(d.specobjid); k != kept.end()) d.kept = k->second;
+      spdlog::warn("duplicate SPECOBJID {}: kept {}, skipped {}", d.specobjid,
+                   d.kept.empty() ? "(the copy already stored)" : d.kept, d.file);
+    }
+    sum_.duplicates = std::move(duplicates_);
   }
 
   void fail(const std::string& file, const std::string& reason) {
@@ -146,6 +183,41 @@ class block_packer {
     file_stamp stamp;
     uint64_t specobjid;
   };
+
+  static int32_t repairs(const work_item& w) { return w.spectrum->data.nonfinite_pixels; }
+
+  void accept(work_item& item) {
+    sdss_spectrum& s = *item.spectrum;
+    const uint64_t id = s.meta.specobjid;
+    seen_.insert(id);
+    if (auto loc = cat_.find_pixels(id)) {  // stored for another context: link, don't copy
+      linked_.push_back({s.meta, *loc});
+      marks_.push_back({item.stamp, id});
+      ++sum_.linked;
+      return;
+    }
+    spec_meta meta = s.meta;
+    try {
+      builder_.add(std::move(s));  // checks before it takes anything
+    } catch (const error& e) {     // a spectrum the block cannot hold is this file's failure
+      seen_.erase(id);
+      fail(item.path.string(), e.what());
+      return;
+    }
+    rows_.push_back({std::move(meta), item.stamp});
+    if (builder_.size() >= opts_.block_spectra) flush();
+  }
+
+  // The file is marked ingested (a re-run need not read it again) under the ID it duplicates.
+  void skip_duplicate(const std::string& file, const file_stamp& stamp, uint64_t id) {
+    ++sum_.skipped;
+    spdlog::debug("{}: SPECOBJID {} already taken from another file for context {}", file, id, opts_.context);
+    marks_.push_back({stamp, id});
+    if (duplicates_.size() < opts_.max_reported_failures) {
+      duplicates_.push_back({file, {}, id});
+      duplicate_keys_.push_back(stamp.path);
+    }
+  }
 
   struct written_block {
     block_record record;
@@ -193,7 +265,11 @@ class block_packer {
   std::vector<pending_row> writing_rows_;  // its rows, committed when it is written
   std::vector<linked_row> linked_;
   std::vector<file_mark> marks_;
-  std::unordered_set<uint64_t> seen_;
+  std::unordered_set<uint64_t> seen_;      // IDs accepted in this run
+  std::unordered_map<uint64_t, work_item> deferred_;  // repaired copies, waiting for a clean one
+  std::vector<uint64_t> deferred_order_;   // their input order, for a deterministic end
+  std::vector<ingest_duplicate> duplicates_;
+  std::vector<std::string> duplicate_keys_;  // their files as ingested_files records them
 };
 
 }  // namespace
@@ -248,7 +324,9 @@ ingest_summary ingest(const ingest_options& opts) {
                     try {
                       item->spectrum = read_sdss_spectrum(item->path);
                     } catch (const std::bad_alloc&) {
-                      throw;
+                      // The reader bounds every allocation by the file's size; this is the last
+                      // resort, so that one file cannot end the run for all the others.
+                      item->error = "out of memory reading this file (std::bad_alloc): skipped";
                     } catch (const std::exception& e) {
                       item->error = e.what();
                     }
@@ -261,6 +339,7 @@ ingest_summary ingest(const ingest_options& opts) {
               }));
     });
     packer.finish();
+    packer.report_duplicates();
     sum.files += fast_skipped;
     sum.skipped += fast_skipped;
     meter.finish(sum.files);

@@ -4,6 +4,7 @@
 // commits its catalog rows in one transaction. Idempotent and resumable: files and spectra
 // already in the context are skipped; a spectrum stored for another context is linked, not
 // stored twice.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,6 +32,13 @@ struct ingest_failure {
   std::string reason;
 };
 
+// A file skipped because another file of the run (or the store) holds the same SPECOBJID.
+struct ingest_duplicate {
+  std::string file;     // the copy skipped
+  std::string kept;     // the copy stored (empty when no ingested file is on record for it)
+  uint64_t specobjid = 0;
+};
+
 struct ingest_summary {
   size_t files = 0;           // inputs seen
   size_t ingested = 0;        // spectra stored (new pixels)
@@ -42,6 +50,11 @@ struct ingest_summary {
   size_t orphans_removed = 0; // leftovers of an interrupted run that were cleaned up
   double seconds = 0;
   std::vector<ingest_failure> failures;
+  // Skipped copies of a spectrum stored from another file (also counted in `skipped`; at most
+  // max_reported_failures kept, all logged). When one spectrum comes in several files, a copy
+  // that read cleanly wins over one whose non-finite pixels had to be zeroed, whatever the input
+  // order; otherwise the first in input order wins. A file that fails to read never wins.
+  std::vector<ingest_duplicate> duplicates;
 };
 
 ingest_summary ingest(const ingest_options& opts);

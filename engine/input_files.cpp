@@ -53,7 +53,10 @@ std::optional<fs::path> input_files::next() {
         std::error_code ec;
         it.increment(ec);
         if (ec) throw io_error("cannot walk " + entry.path().string() + ": " + ec.message());
-        if (entry.is_regular_file() && is_spec_file_name(entry.path())) return entry.path();
+        // Not only regular files: a FIFO, socket, device or broken link named spec-*.fits is
+        // handed on so that the reader reports it (it opens only regular files), not dropped
+        // without a word.
+        if (is_spec_file_name(entry.path()) && !entry.is_directory(ec)) return entry.path();
       }
       dir_.reset();
     }

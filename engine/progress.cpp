@@ -11,6 +11,7 @@ progress_meter::progress_meter(std::string label, size_t total, bool enabled)
       start_(std::chrono::steady_clock::now()), last_(start_) {}
 
 void progress_meter::update(size_t done) {
+  if (checkpoint_) checkpoint_();
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000))) return;

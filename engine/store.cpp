@@ -54,6 +54,14 @@ size_t store::remove_orphans() {
   std::set<std::string> known;
   for (const auto& b : catalog_->blocks()) known.insert(fs::path(b.path).filename().string());
   size_t removed = 0;
+  // A catalog being created when its process was killed (catalog_db builds it aside): never
+  // read, and no other writer can be creating one while we hold the lock.
+  for (const auto& entry : fs::directory_iterator(root_)) {
+    if (entry.path().filename().string().rfind("catalog.sqlite.new-", 0) != 0) continue;
+    spdlog::warn("removing unfinished catalog left by an interrupted ingest: {}", entry.path().string());
+    fs::remove(entry.path());
+    ++removed;
+  }
   for (const auto& entry : fs::directory_iterator(root_ / "blocks")) {
     const std::string name = entry.path().filename().string();
     const bool tmp = entry.path().extension() == ".tmp";

@@ -5,6 +5,9 @@
 //   STORE/.lock                 held (flock) by the one writer, ingest
 // Blocks are written to a .tmp file and renamed before the catalog commits the rows that point
 // at them, so any crash leaves either an orphan block (removed by the next writer) or nothing.
+// The catalog itself is created whole under a temporary name and renamed into place
+// (catalog_db), so a store killed while being created has no catalog.sqlite (readers: "no
+// catalog", not a store yet) or a valid one, never one without its format_version.
 #include <filesystem>
 #include <list>
 #include <memory>
@@ -33,7 +36,8 @@ class store {
   static std::string block_relative_path(int64_t block_id);
 
   // Writers only: delete *.tmp files and block files that no catalog row references (what a
-  // crash between the block's rename and the catalog's commit leaves). Returns files removed.
+  // crash between the block's rename and the catalog's commit leaves), and catalog.sqlite.new-*
+  // files (a catalog whose creation was killed). Returns files removed.
   size_t remove_orphans();
 
   // An open reader for a block, from a small LRU cache (HDF5 opens are not free).

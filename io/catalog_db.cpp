@@ -2,7 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "core/error.hpp"
 #include "io/healpix.hpp"
@@ -65,6 +71,15 @@ CREATE TABLE IF NOT EXISTS catalogs(
   id_column TEXT NOT NULL, ra_column TEXT NOT NULL, dec_column TEXT NOT NULL,
   created TEXT NOT NULL DEFAULT (datetime('now')));
 )sql";
+
+void fsync_path(const std::filesystem::path& p, int flags) {
+  const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw io_error("cannot open " + p.string() + " for fsync: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw io_error("fsync " + p.string() + ": " + std::strerror(err));
+}
 
 // SQL function specmill_healpix(ra, dec): the index value, for backfilling older catalogs.
 void sql_healpix(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -169,15 +184,14 @@ enum stmt_id {
 catalog_db::catalog_db(const std::filesystem::path& file, sqlite_db::mode m) {
   if (m == sqlite_db::mode::read_only && !std::filesystem::exists(file))
     throw not_found("no catalog at " + file.string() + " (not a specmill store?)");
+  if (m == sqlite_db::mode::read_write && !std::filesystem::exists(file)) create_atomically(file);
   db_ = sqlite_db(file, m);
   stmts_.resize(s_count);
   if (m == sqlite_db::mode::read_write) {
     // WAL: readers (get, serve) never block the ingest writer; FULL sync makes a committed
     // block durable before the next one starts.
     db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-    const int rc = sqlite3_create_function_v2(db_.get(), "specmill_healpix", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                              nullptr, sql_healpix, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) db_.fail(rc, "cannot register specmill_healpix");
+    register_functions();
     create_or_upgrade_schema(file);
   }
   version_ = read_version(file);
@@ -186,6 +200,54 @@ catalog_db::catalog_db(const std::filesystem::path& file, sqlite_db::mode m) {
   if (version_ != format_version && !(m == sqlite_db::mode::read_only && version_ == 1))
     throw data_error(file.string() + ": catalog format " + std::to_string(version_) + ", this build reads " +
                      std::to_string(format_version));
+}
+
+void catalog_db::register_functions() {
+  const int rc = sqlite3_create_function_v2(db_.get(), "specmill_healpix", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                            nullptr, sql_healpix, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) db_.fail(rc, "cannot register specmill_healpix");
+}
+
+// Before this, a kill -9 in the first milliseconds of a new store left catalog.sqlite created
+// by sqlite3_open but without its schema: every reader then failed with "no format_version"
+// until the next ingest. Built aside and renamed, the catalog appears whole or not at all.
+void catalog_db::create_atomically(const std::filesystem::path& file) {
+  namespace fs = std::filesystem;
+  fs::path tmp = file;
+  tmp += ".new-" + std::to_string(::getpid());
+  auto remove_tmp = [&] {
+    std::error_code ec;
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(fs::path(tmp.string() + suffix), ec);
+  };
+  remove_tmp();  // a leftover of a killed process that had our PID
+  try {
+    db_ = sqlite_db(tmp, sqlite_db::mode::read_write);
+    db_.exec("PRAGMA synchronous=FULL;");
+    register_functions();
+    create_or_upgrade_schema(tmp);
+    // Switched here, while this is the only connection: the mode is recorded in the file, and
+    // closing checkpoints and deletes tmp-wal, so the renamed file needs no companion.
+    db_.exec("PRAGMA journal_mode=WAL;");
+    db_ = sqlite_db();
+    fsync_path(tmp, O_RDONLY);
+    // No-replace: if another process created the catalog meanwhile, its catalog stands.
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, file.c_str(), RENAME_NOREPLACE) != 0) {
+      int err = errno;
+      if (err == EINVAL || err == ENOSYS) {  // a file system without RENAME_NOREPLACE: link() is
+        err = ::link(tmp.c_str(), file.c_str()) == 0 ? 0 : errno;  // no-replace too
+      }
+      if (err != 0 && err != EEXIST) {
+        throw io_error("cannot rename " + tmp.string() + " to " + file.string() + ": " + std::strerror(err));
+      }
+      remove_tmp();  // after link(), or when another process won
+      if (err == EEXIST) return;
+    }
+    fsync_path(file.has_parent_path() ? file.parent_path() : fs::path("."), O_RDONLY | O_DIRECTORY);
+  } catch (...) {
+    db_ = sqlite_db();
+    remove_tmp();
+    throw;
+  }
 }
 
 int catalog_db::read_version(const std::filesystem::path& file) {
@@ -311,6 +373,27 @@ bool catalog_db::file_done(std::string_view context, std::string_view path, int6
   const bool done = st.step();
   st.reset();
   return done;
+}
+
+std::vector<std::pair<uint64_t, std::string>> catalog_db::files_of(std::string_view context,
+                                                                   const std::vector<uint64_t>& specobjids) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  if (specobjids.empty()) return out;
+  db_.exec("CREATE TEMP TABLE IF NOT EXISTS wanted_ids(id INTEGER PRIMARY KEY); DELETE FROM temp.wanted_ids;");
+  {
+    sqlite_stmt ins(db_, "INSERT OR IGNORE INTO temp.wanted_ids(id) VALUES(?1)");
+    for (uint64_t id : specobjids) {
+      ins.bind_id(1, id).run();
+      ins.reset();
+    }
+  }
+  sqlite_stmt st(db_,
+                 "SELECT f.specobjid, f.path FROM ingested_files f JOIN temp.wanted_ids w ON w.id = f.specobjid "
+                 "WHERE f.context = ?1 ORDER BY f.path");
+  st.bind(1, context);
+  while (st.step()) out.emplace_back(st.id(0), st.text(1));
+  db_.exec("DELETE FROM temp.wanted_ids");
+  return out;
 }
 
 bool catalog_db::has_pixels(std::string_view context, uint64_t specobjid) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "io/spectrum.hpp"
@@ -51,6 +52,9 @@ class catalog_db {
   static constexpr int format_version = 2;
   // read_write creates the file and schema when missing and upgrades a format-1 catalog in
   // place (one transaction); read_only requires an existing catalog of format 1 or 2.
+  // Creation is atomic: the catalog is built complete, format_version included, under a
+  // temporary name (FILE.new-PID) and renamed into place, so a kill at any moment leaves either
+  // no catalog or a valid one (and perhaps a FILE.new-* leftover, which is never read).
   catalog_db(const std::filesystem::path& file, sqlite_db::mode m);
 
   int version() const { return version_; }
@@ -77,6 +81,11 @@ class catalog_db {
 
   // ---- reads
   bool file_done(std::string_view context, std::string_view path, int64_t size, int64_t mtime);
+  // The ingested files recorded for these SPECOBJIDs in the context (for each, the stored copy
+  // and any duplicates skipped in its favour), as (specobjid, path) in path order. One scan of
+  // ingested_files, however many IDs: it has no index on specobjid.
+  std::vector<std::pair<uint64_t, std::string>> files_of(std::string_view context,
+                                                         const std::vector<uint64_t>& specobjids);
   bool has_pixels(std::string_view context, uint64_t specobjid);
   std::optional<spectrum_location> find_pixels(uint64_t specobjid);  // in any context
   std::optional<catalog_entry> lookup(std::string_view context, uint64_t specobjid);
@@ -89,6 +98,8 @@ class catalog_db {
 
  private:
   int read_version(const std::filesystem::path& file);
+  void create_atomically(const std::filesystem::path& file);
+  void register_functions();
   void create_or_upgrade_schema(const std::filesystem::path& file);
   void upgrade_from_1(const std::filesystem::path& file);
   sqlite_stmt& stmt(int which, std::string_view sql);

@@ -69,6 +69,16 @@ void fits_check(int status, const std::filesystem::path& file, std::string_view 
   throw fits_error(msg, status);
 }
 
+// CFITSIO keeps the addresses of `data` and `size` (a memory file may grow by realloc), so
+// they live on the heap, where a moved fits_file does not move them.
+struct fits_file::memory_image {
+  std::vector<unsigned char> bytes;
+  void* data = nullptr;
+  size_t size = 0;
+};
+
+fits_file::fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
+
 fits_file fits_file::open_read(const std::filesystem::path& file) {
   fitsfile* f = nullptr;
   int status = 0;
@@ -85,30 +95,8 @@ fits_file fits_file::open_read(const std::filesystem::path& file) {
 }
 
 fits_file fits_file::open_memory(const void* data, size_t size, const std::filesystem::path& name) {
-  // CFITSIO 4.2's memory driver reads whole 2880-byte records and whole table data without
-  // checking the buffer's end (a disk file reports END_OF_FILE instead): a partial record here,
-  // or an HDU whose data runs past the end (check_in_memory), would be read out of bounds.
-  if (size == 0 || size % 2880 != 0) {
-    throw fits_error("'" + name.string() + "': cannot open in-memory FITS file: " + std::to_string(size) +
-                         " bytes is not a whole number of 2880-byte FITS records",
-                     END_OF_FILE);
-  }
-  auto memory = std::make_unique<memory_buffer>(memory_buffer{const_cast<void*>(data), size});
-  fitsfile* f = nullptr;
-  int status = 0;
-  // READONLY with no realloc function: CFITSIO reads the caller's bytes in place, never writes.
-  fits_open_memfile(&f, name.c_str(), READONLY, &memory->data, &memory->size, 0, nullptr, &status);
-  if (status != 0) {
-    if (f) {
-      int ignored = 0;
-      fits_close_file(f, &ignored);
-    }
-    fits_check(status, name, "cannot open in-memory FITS file");
-  }
-  fits_file opened(f, name);
-  opened.memory_ = std::move(memory);
-  opened.check_in_memory();
-  return opened;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  return open_memory(std::vector<unsigned char>(bytes, bytes + size), name);
 }
 
 void fits_file::check_in_memory() {
@@ -154,6 +142,37 @@ fits_file fits_file::create(const std::filesystem::path& file) {
   return fits_file(f, file);
 }
 
+fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name) {
+  // CFITSIO 4.2's memory driver reads whole 2880-byte records and whole table data without
+  // checking the buffer's end (a disk file reports END_OF_FILE instead): a partial record here,
+  // or an HDU whose data runs past the end (check_in_memory), would be read out of bounds.
+  if (bytes.empty() || bytes.size() % 2880 != 0) {
+    throw fits_error("'" + name.string() + "': cannot open in-memory FITS file: " + std::to_string(bytes.size()) +
+                         " bytes is not a whole number of 2880-byte FITS records (truncated)",
+                     END_OF_FILE);
+  }
+  auto image = std::make_unique<memory_image>();
+  image->bytes = std::move(bytes);
+  image->data = image->bytes.data();
+  image->size = image->bytes.size();
+  fitsfile* f = nullptr;
+  int status = 0;
+  // A fixed label, not `name`: CFITSIO parses a memory file's name for "[ext]"-style syntax;
+  // errors name `name` through fits_check all the same.
+  fits_open_memfile(&f, "specmill-memory-image.fits", READONLY, &image->data, &image->size, 0, nullptr, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, name, "cannot open FITS file");
+  }
+  fits_file out(f, name);
+  out.memory_ = std::move(image);
+  out.check_in_memory();
+  return out;
+}
+
 fits_file::fits_file(fits_file&& other) noexcept
     : fptr_(std::exchange(other.fptr_, nullptr)),
       path_(std::move(other.path_)),
@@ -163,10 +182,7 @@ fits_file::fits_file(fits_file&& other) noexcept
 
 fits_file& fits_file::operator=(fits_file&& other) noexcept {
   if (this != &other) {
-    if (fptr_) {
-      int ignored = 0;
-      fits_close_file(fptr_, &ignored);
-    }
+    release();
     fptr_ = std::exchange(other.fptr_, nullptr);
     path_ = std::move(other.path_);
     columns_ = std::move(other.columns_);
@@ -176,11 +192,14 @@ fits_file& fits_file::operator=(fits_file&& other) noexcept {
   return *this;
 }
 
-fits_file::~fits_file() {
+fits_file::~fits_file() { release(); }
+
+void fits_file::release() {
   if (fptr_) {
     int ignored = 0;
-    fits_close_file(fptr_, &ignored);
+    fits_close_file(std::exchange(fptr_, nullptr), &ignored);
   }
+  memory_.reset();
 }
 
 fitsfile* fits_file::live() const {
@@ -193,8 +212,11 @@ void fits_file::close() {
   int status = 0;
   fits_close_file(std::exchange(fptr_, nullptr), &status);
   columns_valid_ = false;
+  memory_.reset();
   check(status, "cannot close FITS file");
 }
+
+int64_t fits_file::file_bytes() const { return live()->Fptr->logfilesize; }
 
 int fits_file::hdu_count() {
   int n = 0, status = 0;
@@ -298,6 +320,11 @@ long fits_file::rows() {
 int64_t fits_file::row_bytes() {
   (void)columns();  // validates a binary table and syncs Fptr to this handle's HDU
   return fptr_->Fptr->rowlength;  // NAXIS1, as parsed by CFITSIO
+}
+
+int64_t fits_file::heap_bytes() {
+  (void)columns();  // as row_bytes(): a binary table, Fptr synced to this handle's HDU
+  return fptr_->Fptr->heapsize;  // PCOUNT, as parsed by CFITSIO
 }
 
 template <class T>

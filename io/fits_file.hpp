@@ -38,16 +38,18 @@ class fits_file {
   // Opens an existing file read-only without extended-filename parsing (a name with '[' or
   // '!' is taken literally, and it is faster). Throws fits_error naming the file.
   static fits_file open_read(const std::filesystem::path& file);
-  // Opens `size` bytes at `data` as a read-only FITS file (CFITSIO's memory driver; no copy is
-  // made, so `data` must outlive the fits_file). `name` stands for the file in messages. For
-  // the fuzz targets and readers of files that are already in memory. A size that is not a
-  // whole number of 2880-byte records, or an HDU moved to whose data runs past the end, is a
-  // fits_error (END_OF_FILE).
-  static fits_file open_memory(const void* data, size_t size, const std::filesystem::path& name);
   // Opens an existing file for update (tests and in-place tools).
   static fits_file open_update(const std::filesystem::path& file);
   // Creates a new, empty file, replacing any existing one. Write an HDU before close().
   static fits_file create(const std::filesystem::path& file);
+  // Opens a FITS image held in memory, read-only; the fits_file owns `bytes` until it closes.
+  // `name` is what error messages call it (the file the bytes came from). Throws fits_error.
+  // A size that is not a whole number of 2880-byte records, or an HDU moved to whose data runs
+  // past the end, is a fits_error (END_OF_FILE): CFITSIO 4.2's memory driver would read past the
+  // buffer (found by fuzz/fuzz_sdss_spec_reader).
+  static fits_file open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name);
+  // The same on a copy of `size` bytes at `data` (the fuzz targets).
+  static fits_file open_memory(const void* data, size_t size, const std::filesystem::path& name);
 
   fits_file(const fits_file&) = delete;
   fits_file& operator=(const fits_file&) = delete;
@@ -65,6 +67,10 @@ class fits_file {
   // TULONGLONG reads and writes go through unchanged. Throws fits_error.
   void declare_unsigned64(int colnum, const char* comment);
 
+  // Logical size of the open file in bytes: for a file CFITSIO decompressed into memory (it
+  // opens gzip, bzip2, ... transparently) the decompressed size, not the size on disk.
+  int64_t file_bytes() const;
+
   int hdu_count();            // scans the whole file
   void move_to(int hdu);      // 0 = primary, 1 = first extension, ...
   int current_hdu() const;    // 0-based
@@ -81,6 +87,7 @@ class fits_file {
   const fits_column* find_column(std::string_view name);
   long rows();
   int64_t row_bytes();  // NAXIS1
+  int64_t heap_bytes();  // PCOUNT: the variable-length heap after the rows
 
   // Current-HDU keywords; an absent keyword gives nullopt, an unconvertible one throws.
   std::optional<std::string> key_string(const char* key);  // trailing blanks trimmed
@@ -92,7 +99,9 @@ class fits_file {
   void close();
 
  private:
-  fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
+  struct memory_image;  // the bytes of an open_memory file, at an address CFITSIO keeps
+  fits_file(fitsfile* fptr, std::filesystem::path path);
+  void release();  // closes the handle, then frees the memory image
   fitsfile* live() const;  // fptr_, or throws when already closed
   // fits_error for an integer keyword's value too long to be one (CFITSIO cannot report it).
   void check_integer_value(const char* key);
@@ -105,13 +114,7 @@ class fits_file {
   std::filesystem::path path_;
   std::vector<fits_column> columns_;  // cache for the current HDU
   bool columns_valid_ = false;
-  // open_memory: CFITSIO keeps the addresses of the buffer pointer and size it was given, so
-  // they live on the heap, where a move of the fits_file does not move them.
-  struct memory_buffer {
-    void* data;
-    size_t size;
-  };
-  std::unique_ptr<memory_buffer> memory_;
+  std::unique_ptr<memory_image> memory_;  // open_memory only; must outlive fptr_
 };
 
 }  // namespace specmill

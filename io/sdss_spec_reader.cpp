@@ -9,7 +9,10 @@
 #include <string>
 #include <system_error>
 
+#include <sys/stat.h>
+
 #include "core/error.hpp"
+#include "io/compressed_file.hpp"
 #include "io/fits_file.hpp"
 #include "io/spec_meta_table.hpp"
 
@@ -42,6 +45,53 @@ primary_keys read_primary(fits_file& f) {
   return p;
 }
 
+const char* file_type_name(mode_t m) {
+  if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISDIR(m)) return "a directory";
+  return "not a regular file";
+}
+
+// Opens a spec file without letting the input decide how long it blocks or how much it
+// costs. stat() follows symlinks, so a link to a regular file is fine. (The check and the open
+// are two steps: a file swapped for a FIFO in between would still block. Inputs are trusted
+// that far.)
+fits_file open_spec_file(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw io_error(quoted(file) + " is " + file_type_name(st.st_mode) + ": only regular files are read");
+  }
+  // stat failing (missing, no permission) is left to CFITSIO, whose fits_error names the file.
+  const compression_kind c = sniff_compression(file);
+  if (c.kind == compression::gzip) return fits_file::open_memory(gunzip_bounded(file, max_spec_file_bytes), file);
+  SPECMILL_DATA_CHECK(c.kind == compression::none,
+                      quoted(file) + " is " + std::string(c.name) + "-compressed: only gzip spec files are read");
+  return fits_file::open_read(file);
+}
+
+// The table's rows and heap must lie inside the file. CFITSIO trusts NAXIS1/NAXIS2/PCOUNT and
+// only fails when a read runs off the end; checked first, a corrupt count costs nothing. A
+// claim larger than any spec file can be is a corrupt header (data_error); a smaller one that
+// still runs past the end is a truncated file (fits_error END_OF_FILE, as CFITSIO would say).
+void check_table_geometry(fits_file& f, int hdu, const char* label) {
+  const int64_t rows = f.rows(), row_bytes = f.row_bytes(), heap = f.heap_bytes();
+  const int64_t start = f.hdu_address().data_start, size = f.file_bytes();
+  int64_t table = 0, end = 0;
+  const bool overflow = rows < 0 || row_bytes < 0 || heap < 0 || __builtin_mul_overflow(rows, row_bytes, &table) ||
+                        __builtin_add_overflow(table, heap, &table) || __builtin_add_overflow(start, table, &end);
+  if (!overflow && end <= size) return;
+  const std::string claim = "HDU " + std::to_string(hdu) + " (" + label + ") claims " + std::to_string(rows) +
+                            " rows of " + std::to_string(row_bytes) + " bytes plus a " + std::to_string(heap) +
+                            "-byte heap";
+  SPECMILL_DATA_CHECK(!overflow && uint64_t(end) <= max_spec_file_bytes,
+                      quoted(f.path()) + ": " + claim + ", more than any spec file holds (" +
+                          std::to_string(max_spec_file_bytes >> 20) +
+                          " MiB): a corrupt NAXIS1/NAXIS2/PCOUNT/TFORM; not read");
+  f.check(END_OF_FILE, claim + ", past the end of the " + std::to_string(size) + "-byte file: truncated");
+}
+
 // Moves to table HDU `hdu`. A file that simply ends before it is a valid FITS file that is
 // not a spectrum (data_error); one that ends inside it is a broken file (fits_error).
 void enter_table(fits_file& f, int hdu, const char* label) {
@@ -49,9 +99,7 @@ void enter_table(fits_file& f, int hdu, const char* label) {
   try {
     f.move_to(hdu);
   } catch (const fits_error& e) {
-    std::error_code ec;
-    const auto size = fs::file_size(f.path(), ec);
-    if (e.status == END_OF_FILE && !ec && int64_t(size) == previous_end) {
+    if (e.status == END_OF_FILE && f.file_bytes() == previous_end) {
       throw data_error(quoted(f.path()) + ": no HDU " + std::to_string(hdu) + " (" + label +
                        "): the file ends after HDU " + std::to_string(hdu - 1) +
                        ", so it is not an SDSS spec file");
@@ -60,6 +108,7 @@ void enter_table(fits_file& f, int hdu, const char* label) {
   }
   SPECMILL_DATA_CHECK(f.hdu_type() == BINARY_TBL, quoted(f.path()) + ": HDU " + std::to_string(hdu) +
                                                       " (" + label + ") is not a binary table");
+  check_table_geometry(f, hdu, label);
 }
 
 // Decodes one big-endian 4-byte column out of a block of table rows.
@@ -123,15 +172,11 @@ coadd read_coadd(fits_file& f) {
 
   if (any_raw) {
     const int64_t stride = f.row_bytes();
-    const int64_t bytes = stride * int64_t(n);
-    // A corrupt NAXIS1/NAXIS2 must not turn into a huge allocation before CFITSIO notices.
-    std::error_code ec;
-    const auto size = fs::file_size(file, ec);
-    if (!ec && f.hdu_address().data_start + bytes > int64_t(size)) {
-      f.check(END_OF_FILE, "COADD table is truncated");
-    }
-    // Reused per thread: the table is ~150 KB, above malloc's mmap threshold.
+    const int64_t bytes = stride * int64_t(n);  // fits in the file: enter_table checked
+    // Reused per thread: the table is ~150 KB, above malloc's mmap threshold. One that is
+    // unusually large is not kept for the rest of the run.
     thread_local std::vector<unsigned char> scratch;
+    if (scratch.capacity() > (size_t(16) << 20)) scratch = {};
     scratch.resize(size_t(bytes));
     int status = 0;
     fits_read_tblbytes(f.get(), 1, 1, bytes, scratch.data(), &status);
@@ -254,16 +299,14 @@ sdss_spectrum read_opened(fits_file& f, const fs::path& file) {
 }  // namespace
 
 sdss_spectrum read_sdss_spectrum(const fs::path& file) {
-  fits_file f = fits_file::open_read(file);
+  fits_file f = open_spec_file(file);
   sdss_spectrum s = read_opened(f, file);
   // A FITS file is a whole number of 2880-byte records. Only HDUs 0-2 were read, so a full file
   // cut short in its exposure HDUs would otherwise pass as intact; this catches it cheaply.
-  if (file.extension() == ".fits") {
-    std::error_code ec;
-    const auto size = fs::file_size(file, ec);
-    SPECMILL_DATA_CHECK(ec || size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
-                                                    " bytes is not a whole number of 2880-byte FITS records)");
-  }
+  // file_bytes() is the decompressed size for a .gz, so those are checked too.
+  const int64_t size = f.file_bytes();
+  SPECMILL_DATA_CHECK(size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
+                                            " bytes is not a whole number of 2880-byte FITS records)");
   return s;
 }
 

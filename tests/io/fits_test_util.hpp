@@ -11,8 +11,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 
+#include "core/error.hpp"
 #include "io/fits_file.hpp"
+#include "io/sdss_spec_reader.hpp"
 #include "io/spectrum.hpp"
 
 namespace specmill::test {
@@ -61,6 +64,27 @@ inline void expect_same_meta(const spec_meta& a, const spec_meta& b) {
   EXPECT_EQ(a.programname, b.programname);
   EXPECT_EQ(a.objtype, b.objtype);
   EXPECT_EQ(a.thing_id, b.thing_id);
+}
+
+// Asserts that reading `file` throws exactly E (not a sibling type) naming the file, and that
+// the message contains `needle`; returns the message.
+template <class E>
+std::string expect_read_throws(const std::filesystem::path& file, const std::string& needle = "") {
+  try {
+    (void)read_sdss_spectrum(file);
+    ADD_FAILURE() << "no exception for " << file;
+  } catch (const E& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(file.string()), std::string::npos) << what;
+    EXPECT_NE(what.find(needle), std::string::npos) << "'" << needle << "' not in: " << what;
+    if constexpr (std::is_same_v<E, data_error>) {
+      EXPECT_EQ(dynamic_cast<const io_error*>(&e), nullptr);
+    }
+    return what;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type for " << file << ": " << e.what();
+  }
+  return {};
 }
 
 }  // namespace specmill::test

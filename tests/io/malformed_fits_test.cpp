@@ -20,26 +20,8 @@
 namespace specmill {
 namespace {
 
+using test::expect_read_throws;
 using test::temp_dir;
-
-// Asserts that reading `file` throws exactly E (not a sibling type) naming the file, and
-// that the message contains `needle`.
-template <class E>
-void expect_read_throws(const std::filesystem::path& file, const std::string& needle = "") {
-  try {
-    (void)read_sdss_spectrum(file);
-    ADD_FAILURE() << "no exception for " << file;
-  } catch (const E& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(file.string()), std::string::npos) << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << "'" << needle << "' not in: " << what;
-    if constexpr (std::is_same_v<E, data_error>) {
-      EXPECT_EQ(dynamic_cast<const io_error*>(&e), nullptr);
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type for " << file << ": " << e.what();
-  }
-}
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;

@@ -12,7 +12,7 @@ import pytest
 import requests
 from astropy.io import fits
 
-from conftest import run, SHARED
+from conftest import BIN, run, SHARED
 from rest_fixture import rest_store, server, start  # noqa: F401 (fixtures)
 from test_roundtrip_real import coadd
 
@@ -293,6 +293,30 @@ def test_stack_endpoint(server):
                 {"mask_bits": "NOT_A_BIT"}, {"format": "png"}]:
         r = server.post("/stack", data={"id_list": str(TUPLES), **bad})
         assert r.status_code == 400, (bad, r.status_code, r.text[:200])
+
+
+def test_serve_chooses_the_backend_once(rest_store):
+    """--device auto|cpu|cuda (or the config's "device") is resolved at start-up and named on the
+    listening line; cuda without a usable device, or an unknown name, is a start-up error."""
+    p = subprocess.Popen([BIN, "serve", "--store", str(rest_store / "store"), "--port", "0",
+                          "--device", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert "listening on" in line and line.rstrip().endswith("on cpu"), line
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    bad = subprocess.run([BIN, "serve", "--store", str(rest_store / "store"), "--port", "0",
+                          "--device", "gpu"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0 and "unknown device 'gpu'" in bad.stderr
+    auto = subprocess.Popen([BIN, "serve", "--store", str(rest_store / "store"), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = auto.stdout.readline()
+        assert line.rstrip().endswith(("on cpu", "on cuda")), line
+    finally:
+        auto.send_signal(signal.SIGTERM)
+        auto.wait(timeout=30)
 
 
 def test_out_of_range_numbers_in_config_exit_2(tmp_path):
