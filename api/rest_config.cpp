@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "engine/store.hpp"
@@ -12,9 +15,26 @@ namespace {
 
 using json = nlohmann::json;
 
+// nlohmann converts a JSON number to T with a plain cast: a double beyond T's range is undefined
+// behaviour (fuzz/fuzz_config: "port": 7e119) and a negative integer wraps to a huge unsigned.
+template <class T>
+bool fits_in(const json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using limits = std::numeric_limits<T>;
+    if (v.is_number_unsigned()) return v.get<uint64_t>() <= uint64_t(limits::max());
+    if (v.is_number_integer()) return limits::is_signed && v.get<int64_t>() >= int64_t(limits::min());  // < 0
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      return std::isfinite(d) && d >= double(limits::min()) && d < std::ldexp(1.0, limits::digits);
+    }
+  }
+  return true;  // floating-point fields, strings, bools, lists: get<T> checks the type
+}
+
 template <class T>
 void take(const json& j, const char* key, T& into, const std::string& where) {
   if (!j.contains(key)) return;
+  SPECMILL_EXPECTS(fits_in<T>(j.at(key)), where + ": '" + key + "' is out of range");
   try {
     into = j.at(key).get<T>();
   } catch (const json::exception&) {

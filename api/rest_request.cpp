@@ -126,8 +126,9 @@ std::optional<json> python_list(std::string s) {
   }
   auto j = json::parse(u, nullptr, false);
   if (!j.is_discarded()) return j;
-  // numpy: "[1 2 3]"
-  if (u.find(',') == std::string::npos && u.find('[', 1) == std::string::npos) {
+  // numpy: "[1 2 3]" (the brackets checked: "array()" left "" here, and "[1 2 3" lost its 3)
+  if (u.size() >= 2 && u.front() == '[' && u.back() == ']' && u.find(',') == std::string::npos &&
+      u.find('[', 1) == std::string::npos) {
     std::istringstream in(u.substr(1, u.size() - 2));
     json arr = json::array();
     std::string tok;

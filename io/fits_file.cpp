@@ -94,6 +94,22 @@ fits_file fits_file::open_read(const std::filesystem::path& file) {
   return fits_file(f, file);
 }
 
+fits_file fits_file::open_memory(const void* data, size_t size, const std::filesystem::path& name) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  return open_memory(std::vector<unsigned char>(bytes, bytes + size), name);
+}
+
+void fits_file::check_in_memory() {
+  if (!memory_) return;
+  const hdu_span span = hdu_address();
+  if (span.data_end > int64_t(memory_->size)) {
+    throw fits_error("'" + path_.string() + "': HDU " + std::to_string(current_hdu()) + " ends at byte " +
+                         std::to_string(span.data_end) + ", past the end of the " + std::to_string(memory_->size) +
+                         "-byte in-memory file (truncated)",
+                     END_OF_FILE);
+  }
+}
+
 fits_file fits_file::open_update(const std::filesystem::path& file) {
   fitsfile* f = nullptr;
   int status = 0;
@@ -127,6 +143,14 @@ fits_file fits_file::create(const std::filesystem::path& file) {
 }
 
 fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name) {
+  // CFITSIO 4.2's memory driver reads whole 2880-byte records and whole table data without
+  // checking the buffer's end (a disk file reports END_OF_FILE instead): a partial record here,
+  // or an HDU whose data runs past the end (check_in_memory), would be read out of bounds.
+  if (bytes.empty() || bytes.size() % 2880 != 0) {
+    throw fits_error("'" + name.string() + "': cannot open in-memory FITS file: " + std::to_string(bytes.size()) +
+                         " bytes is not a whole number of 2880-byte FITS records (truncated)",
+                     END_OF_FILE);
+  }
   auto image = std::make_unique<memory_image>();
   image->bytes = std::move(bytes);
   image->data = image->bytes.data();
@@ -145,6 +169,7 @@ fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::fi
   }
   fits_file out(f, name);
   out.memory_ = std::move(image);
+  out.check_in_memory();
   return out;
 }
 
@@ -206,6 +231,7 @@ void fits_file::move_to(int hdu) {
   columns_valid_ = false;
   fits_movabs_hdu(live(), hdu + 1, &type, &status);
   check(status, "cannot move to HDU " + std::to_string(hdu));
+  check_in_memory();
 }
 
 int fits_file::current_hdu() const {
@@ -305,6 +331,7 @@ template <class T>
 std::optional<T> fits_file::read_key(int datatype, const char* key) {
   T value{};
   int status = 0;
+  if (datatype == TLONGLONG || datatype == TLONG || datatype == TINT) check_integer_value(key);
   fits_write_errmark();
   fits_read_key(live(), datatype, key, &value, nullptr, &status);
   if (status == KEY_NO_EXIST) {
@@ -313,6 +340,22 @@ std::optional<T> fits_file::read_key(int datatype, const char* key) {
   }
   check(status, std::string("cannot read keyword ") + key);
   return value;
+}
+
+void fits_file::check_integer_value(const char* key) {
+  // CFITSIO 4.2's integer conversion (ffc2j) appends up to 30 characters of a value it cannot
+  // convert to an 81-byte message that already holds 52: a longer bad value (found by
+  // fuzz/fuzz_sdss_spec_reader: "FIBERID = (   366 / Fiber number (1-1000)", which CFITSIO reads
+  // as a complex value up to the ')' of the comment) overflowed it, and glibc's fortify check
+  // aborted the process. No integer needs more than 20 characters (24 allows "1.0E+01" forms).
+  char raw[FLEN_VALUE] = {};
+  int status = 0;
+  fits_write_errmark();
+  fits_read_keyword(live(), key, raw, nullptr, &status);
+  fits_clear_errmark();  // absent or unreadable: the typed read below reports it
+  if (status == 0 && std::strlen(raw) > 24) {
+    throw fits_error("'" + path_.string() + "': keyword " + key + " = " + raw + " is not an integer", BAD_INTKEY);
+  }
 }
 
 std::optional<std::string> fits_file::key_string(const char* key) {

@@ -44,7 +44,12 @@ class fits_file {
   static fits_file create(const std::filesystem::path& file);
   // Opens a FITS image held in memory, read-only; the fits_file owns `bytes` until it closes.
   // `name` is what error messages call it (the file the bytes came from). Throws fits_error.
+  // A size that is not a whole number of 2880-byte records, or an HDU moved to whose data runs
+  // past the end, is a fits_error (END_OF_FILE): CFITSIO 4.2's memory driver would read past the
+  // buffer (found by fuzz/fuzz_sdss_spec_reader).
   static fits_file open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name);
+  // The same on a copy of `size` bytes at `data` (the fuzz targets).
+  static fits_file open_memory(const void* data, size_t size, const std::filesystem::path& name);
 
   fits_file(const fits_file&) = delete;
   fits_file& operator=(const fits_file&) = delete;
@@ -98,6 +103,10 @@ class fits_file {
   fits_file(fitsfile* fptr, std::filesystem::path path);
   void release();  // closes the handle, then frees the memory image
   fitsfile* live() const;  // fptr_, or throws when already closed
+  // fits_error for an integer keyword's value too long to be one (CFITSIO cannot report it).
+  void check_integer_value(const char* key);
+  // An open_memory file: fits_error unless the current HDU's data lies inside the buffer.
+  void check_in_memory();
   template <class T>
   std::optional<T> read_key(int datatype, const char* key);
 

@@ -44,6 +44,7 @@ class byte_output {
   uint64_t position() const { return flushed_ + used_; }
 
   void write(const void* data, size_t n) {
+    if (n == 0) return;  // an empty array's data() may be null, and memcpy(.., nullptr, 0) is UB
     const char* p = static_cast<const char*>(data);
     if (used_ + n > buf_.size()) flush();
     if (n >= buf_.size()) {
@@ -56,6 +57,7 @@ class byte_output {
 
   // Overwrite bytes already written at `offset` (file output only).
   void patch(uint64_t offset, const void* data, size_t n) {
+    if (n == 0) return;
     if (offset >= flushed_) {
       std::memcpy(buf_.data() + (offset - flushed_), data, n);  // still in the buffer
       return;

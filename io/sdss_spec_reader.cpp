@@ -273,10 +273,7 @@ void cross_check(const primary_keys& p, const spec_meta& m, const fs::path& file
                                                            m.run2d + "'");
 }
 
-}  // namespace
-
-sdss_spectrum read_sdss_spectrum(const fs::path& file) {
-  fits_file f = open_spec_file(file);
+sdss_spectrum read_opened(fits_file& f, const fs::path& file) {
   const primary_keys primary = read_primary(f);
 
   sdss_spectrum s;
@@ -296,6 +293,14 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
   const spec_meta_table table(f, primary.run2d);
   s.meta = std::move(table.read(f, 0, 1).front());
   cross_check(primary, s.meta, file);
+  return s;
+}
+
+}  // namespace
+
+sdss_spectrum read_sdss_spectrum(const fs::path& file) {
+  fits_file f = open_spec_file(file);
+  sdss_spectrum s = read_opened(f, file);
   // A FITS file is a whole number of 2880-byte records. Only HDUs 0-2 were read, so a full file
   // cut short in its exposure HDUs would otherwise pass as intact; this catches it cheaply.
   // file_bytes() is the decompressed size for a .gz, so those are checked too.
@@ -303,6 +308,11 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
   SPECMILL_DATA_CHECK(size % 2880 == 0, quoted(file) + ": truncated (" + std::to_string(size) +
                                             " bytes is not a whole number of 2880-byte FITS records)");
   return s;
+}
+
+sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const fs::path& name) {
+  fits_file f = fits_file::open_memory(data, size, name);
+  return read_opened(f, name);
 }
 
 }  // namespace specmill

@@ -31,5 +31,9 @@ inline constexpr size_t max_spec_file_bytes = size_t(64) << 20;
 // internal FITSfile between concurrent opens of the same path, so two threads must not read
 // the same file at the same moment.
 sdss_spectrum read_sdss_spectrum(const std::filesystem::path& file);
+// The same for a file already in memory (fits_file::open_memory; fuzz/fuzz_sdss_spec_reader):
+// `name` stands for the file in messages; a `size` that is not a whole number of 2880-byte
+// records, or an HDU running past the end, is a truncated file (fits_error).
+sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const std::filesystem::path& name);
 
 }  // namespace specmill

@@ -1,6 +1,8 @@
 #include "io/spec_meta_table.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
@@ -42,9 +44,26 @@ std::vector<T> read_numbers(fits_file& f, int datatype, int colnum, size_t first
   return out;
 }
 
-std::vector<std::string> read_strings(fits_file& f, int colnum, int64_t repeat, size_t first_row,
+// A number from a numeric column where text is expected (RUN2D as J: "26").
+std::string number_text(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(int64_t(v));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::vector<std::string> read_strings(fits_file& f, int colnum, int typecode, int64_t repeat, size_t first_row,
                                       size_t count, const char* name) {
-  // A numeric column read as TSTRING is formatted by CFITSIO; leave room for that too.
+  if (typecode != TSTRING) {
+    // Not through CFITSIO's TSTRING formatting of numbers: 4.2 writes up to the TDISPn width
+    // into the caller's strings and sprintf's with the TDISPn format into an 80-byte buffer of
+    // its own, so a header's TDISPn could overflow either (fuzz/fuzz_sdss_spec_reader: a mutated
+    // TDISP wrote 24 bytes into a 33-byte row of ours at its end).
+    const auto v = read_numbers<double>(f, TDOUBLE, colnum, first_row, count, name);
+    std::vector<std::string> out(count);
+    for (size_t i = 0; i < count; ++i) out[i] = number_text(v[i]);
+    return out;
+  }
   const size_t width = size_t(std::max<int64_t>(repeat, 32)) + 1;
   std::vector<char> storage(count * width, '\0');
   std::vector<char*> rows(count);
@@ -143,7 +162,7 @@ std::vector<spec_meta> spec_meta_table::read(fits_file& f, size_t first_row, siz
   };
   auto strings = [&](const col& c, const char* name, auto set) {
     if (!c) return;
-    auto v = read_strings(f, c.index, c.repeat, first_row, count, name);
+    auto v = read_strings(f, c.index, c.typecode, c.repeat, first_row, count, name);
     for (size_t i = 0; i < count; ++i) set(out[i], std::move(v[i]));
   };
 
@@ -176,7 +195,7 @@ std::vector<spec_meta> spec_meta_table::read(fits_file& f, size_t first_row, siz
 
   std::vector<uint64_t> ids;
   if (specobjid_.typecode == TSTRING) {
-    const auto text = read_strings(f, specobjid_.index, specobjid_.repeat, first_row, count, "SPECOBJID");
+    const auto text = read_strings(f, specobjid_.index, TSTRING, specobjid_.repeat, first_row, count, "SPECOBJID");
     ids.resize(count);
     for (size_t i = 0; i < count; ++i) {
       const auto id = parse_specobjid(text[i]);

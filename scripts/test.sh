@@ -1,11 +1,54 @@
 #!/usr/bin/env bash
 # Installs every dependency, configures, builds (out of tree, in build/) and runs every test:
 # the GoogleTest suites and the Python interoperability tests, all through CTest.
+#
+#   scripts/test.sh              the normal suite (what .ci/run runs), then a short fuzz pass
+#                                (scripts/fuzz.sh, 10 s a target; SKIPPED without clang/libFuzzer;
+#                                SPECMILL_CI_FUZZ_SECONDS=0 turns it off)
+#   scripts/test.sh --sanitize   only the C++ suites (core, io, kernels, engine, api) built with
+#                                ASan + UBSan (CMakePresets.json "asan", g++, CUDA off) in
+#                                build-asan/; the Python tests are not run there
+# SPECMILL_CI_SANITIZE=1 adds the sanitizer suite after the normal one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
 jobs=${SPECMILL_JOBS:-$(nproc)}
+
+sanitize_suite() {
+  # Leaks are reported (detect_leaks) but CFITSIO/HDF5 keep process-lifetime caches, so only
+  # ours count: see scripts/lsan.supp. halt_on_error: the first finding fails the test.
+  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  local t0=$SECONDS
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  cmake --preset asan "${launcher[@]}"
+  cmake --build build-asan -j"$jobs" --target tests_core tests_io tests_kernels tests_engine
+  local t1=$SECONDS
+  (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 1800 -R '^(core|io|kernels|engine|api)\.')
+  echo "test.sh --sanitize: build $((t1 - t0)) s, run $((SECONDS - t1)) s"
+}
+
+bash scripts/install-deps.sh
+if [ "${1:-}" = "--sanitize" ]; then
+  sanitize_suite
+  exit 0
+fi
+
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
-cd build
-ctest --output-on-failure -j"$jobs" --timeout 900
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 900)
+
+if [ "${SPECMILL_CI_FUZZ_SECONDS:-10}" != 0 ]; then
+  # fuzz.sh exits 77 when clang/libFuzzer is missing: reported as SKIPPED, not a failure.
+  rc=0
+  bash scripts/fuzz.sh "${SPECMILL_CI_FUZZ_SECONDS:-10}" || rc=$?
+  if [ "$rc" = 77 ]; then
+    echo "fuzz: SKIPPED (no clang with libFuzzer)"
+  elif [ "$rc" != 0 ]; then
+    exit "$rc"
+  fi
+fi
+if [ "${SPECMILL_CI_SANITIZE:-0}" = 1 ]; then
+  sanitize_suite
+fi

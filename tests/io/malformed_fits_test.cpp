@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -74,6 +76,88 @@ TEST(malformed_fits, truncated_files_are_fits_errors) {
       expect_read_throws<fits_error>(path);
     }
   }
+}
+
+// fuzz/fuzz_sdss_spec_reader: CFITSIO's memory driver read past the end of a truncated buffer
+// (a heap-buffer-overflow under ASan at the first seed cut to 32768 bytes). A file in memory
+// must read as it does on disk, and every cut, on a record boundary or not, is a fits_error.
+TEST(malformed_fits, truncated_in_memory_files_are_fits_errors) {
+  for (const char* stem : {"3655-55240-0002", "0266-51602-0013"}) {
+    const auto real = test::real_spectrum(stem);
+    std::ifstream in(real, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const sdss_spectrum whole = read_sdss_spectrum(bytes.data(), bytes.size(), real);
+    EXPECT_EQ(whole.data.npix(), read_sdss_spectrum(real).data.npix());
+    EXPECT_EQ(whole.meta.specobjid, read_sdss_spectrum(real).meta.specobjid);
+
+    fits_file f = fits_file::open_read(real);
+    f.move_to(1);
+    const auto coadd = f.hdu_address();
+    f.move_to(2);
+    const auto meta = f.hdu_address();
+    const auto record = [](int64_t at) { return at / 2880 * 2880; };
+    const int64_t cuts[] = {0, 100, 2880, 32768, coadd.data_start + 7, record((coadd.data_start + coadd.data_end) / 2),
+                            record(coadd.data_end - 1), meta.data_start, int64_t(bytes.size()) - 1};
+    for (int64_t cut : cuts) {
+      SCOPED_TRACE(std::string(stem) + " cut at " + std::to_string(cut));
+      EXPECT_THROW((void)read_sdss_spectrum(bytes.data(), size_t(cut), real), fits_error);
+    }
+  }
+}
+
+// fuzz/fuzz_sdss_spec_reader: a primary-header integer CFITSIO cannot convert, longer than ~28
+// characters, overflowed CFITSIO 4.2's error-message buffer and glibc aborted the process (a
+// whole ingest batch lost to one bad file). It is a fits_error naming the keyword now.
+TEST(malformed_fits, long_unconvertible_integer_keyword_is_fits_error) {
+  temp_dir dir;
+  const auto path = dir / "spec-bad-fiberid.fits";
+  std::filesystem::copy_file(test::real_spectrum("10656-58163-0366"), path);
+  {
+    fits_file f = fits_file::open_update(path);
+    char card[] = "FIBERID =    (             366 / Fiber number (1-1000)";
+    int status = 0;
+    fits_update_card(f.get(), "FIBERID", card, &status);
+    f.check(status, "cannot rewrite FIBERID");
+    f.close();
+  }
+  expect_read_throws<fits_error>(path, "FIBERID");
+  // A short bad value is CFITSIO's own error, as before.
+  {
+    fits_file f = fits_file::open_update(path);
+    char card[] = "FIBERID = 'x366'";
+    int status = 0;
+    fits_update_card(f.get(), "FIBERID", card, &status);
+    f.check(status, "cannot rewrite FIBERID");
+    f.close();
+  }
+  expect_read_throws<fits_error>(path, "FIBERID");
+}
+
+// fuzz/fuzz_sdss_spec_reader: a text field (OBJTYPE, CLASS, RUN2D ...) stored as a number was
+// formatted by CFITSIO through its TDISPn, which could write past our row buffer (24 bytes into
+// a 33-byte row) or past CFITSIO's own 80-byte one. Numbers are read as numbers now.
+TEST(malformed_fits, numeric_text_column_with_wide_display_format_reads_as_a_number) {
+  temp_dir dir;
+  const auto path = dir / "spec-numeric-objtype.fits";
+  std::filesystem::copy_file(test::real_spectrum("10656-58163-0366"), path);
+  {
+    fits_file f = fits_file::open_update(path);
+    f.move_to(2);
+    const int col = f.column_index("OBJTYPE").value();
+    int status = 0;
+    fits_delete_col(f.get(), col, &status);
+    char name[] = "OBJTYPE", form[] = "D", key[] = "TDISPnnn", display[] = "F70.2";
+    fits_insert_col(f.get(), col, name, form, &status);
+    const double value = 1e300;
+    fits_write_col(f.get(), TDOUBLE, col, 1, 1, 1, const_cast<double*>(&value), &status);
+    std::snprintf(key, sizeof key, "TDISP%d", col);
+    fits_update_key(f.get(), TSTRING, key, display, nullptr, &status);
+    f.check(status, "cannot rewrite OBJTYPE");
+    f.close();
+  }
+  const sdss_spectrum s = read_sdss_spectrum(path);
+  EXPECT_EQ(s.meta.objtype, "1.0000000000000001e+300");
+  EXPECT_EQ(s.meta.class_name, "QSO");
 }
 
 TEST(malformed_fits, file_ending_after_coadd_is_data_error) {

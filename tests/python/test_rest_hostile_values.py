@@ -63,3 +63,14 @@ def test_string_bombs_in_sql_are_refused_fast(server):
     assert r.status_code == 400 and "too big" in r.json()["message"], r.text
     assert time.monotonic() - t0 < 10
     alive(server)
+
+
+@pytest.mark.parametrize("id_list", ["array()", "[1 2 3", "array(1 2 3)", "[]]", "("])
+def test_id_list_texts_found_by_fuzzing(server, id_list):
+    """fuzz/fuzz_rest_params: "array()" reached a substr past the end of an empty string (an
+    uncaught std::out_of_range), and an unclosed numpy list "[1 2 3" silently lost its last ID.
+    Both are a 400 naming the list now."""
+    r = server.post("/listSpan", data={"id_list": id_list})
+    assert r.status_code == 400, (id_list, r.status_code, r.text[:200])
+    assert r.json()["error"] == "invalid_argument", r.text[:200]
+    alive(server)

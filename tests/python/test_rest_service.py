@@ -317,3 +317,16 @@ def test_serve_chooses_the_backend_once(rest_store):
     finally:
         auto.send_signal(signal.SIGTERM)
         auto.wait(timeout=30)
+
+
+def test_out_of_range_numbers_in_config_exit_2(tmp_path):
+    """fuzz/fuzz_config: "port": 7e119 was converted to int by a plain cast (undefined
+    behaviour under UBSan), and "max_ids": -1 wrapped to 2^64 - 1. Both are refused now."""
+    ctx = '"contexts": [{"name":"x","store":"s"}]'
+    for field in ['"port": 7e119', '"port": 4294967296', '"threads": -1e30', '"threads": 2.5e9',
+                  '"limits": {"max_ids": -1}', '"limits": {"max_body_bytes": 1e300}',
+                  '"limits": {"max_query_rows": 9.3e18}']:
+        p = tmp_path / "c.json"
+        p.write_text("{" + field + ", " + ctx + "}")
+        r = run("serve", "--config", p, "--port", "0", check=False, timeout=20)
+        assert r.returncode == 2 and "out of range" in r.stderr, (field, r.returncode, r.stderr)
