@@ -100,6 +100,7 @@ void add_render_routes(service& svc) {
     o.store = ctx.store;
     o.context = ctx.store_context;
     o.device = c.svc.config().engine_backend;
+    o.checkpoint = check_request_budget;
     if (const auto cut = p.text("cutout"); cut && !cut->empty() && *cut != "None") o.cutout = parse_wavelength_range(*cut);
     o.yflip = p.flag("yflip", false);
     o.scale = parse_image_scale(p.text_or("scale", "zscale"));

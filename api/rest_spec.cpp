@@ -219,6 +219,7 @@ void add_spec_routes(service& svc) {
     o.context = ctx.store_context;
     o.progress = false;
     o.device = c.svc.config().engine_backend;
+    o.checkpoint = check_request_budget;
     o.filters = c.params.text_or("filters", std::string(default_photometry_filters));
     // Shipped curves only: the service never opens a path a client names.
     SPECMILL_EXPECTS(o.filters.find('/') == std::string::npos && o.filters.find('.') == std::string::npos,

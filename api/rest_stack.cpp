@@ -22,6 +22,7 @@ void add_stack_routes(service& svc) {
     o.context = ctx.store_context;
     o.progress = false;
     o.device = c.svc.config().engine_backend;
+    o.checkpoint = check_request_budget;
     o.method = parse_stack_method(p.text_or("method", "weighted_mean"));
     o.sigma = p.number("sigma", o.sigma);
     o.iterations = int(p.integer("iterations", o.iterations));

@@ -111,6 +111,7 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
   output_file out(opts.out, opts.sink);
   out.write("specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag\n");
   progress_meter meter("photometry", resolved.size(), opts.progress && opts.out != "-");
+  if (opts.checkpoint) meter.set_checkpoint(opts.checkpoint);
   std::string text;
   const size_t nb = bands.size();
   photometry_windows(st, resolved, bands, opts.device, opts.params, opts.max_window_pixels,

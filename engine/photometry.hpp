@@ -29,6 +29,8 @@ struct photometry_options {
   std::filesystem::path out;  // "-": stdout
   std::function<void(const char*, size_t)> sink;  // when set: the CSV goes here instead
   bool progress = true;
+  // Called between windows; throws to cancel the job (the REST service's request budget).
+  std::function<void()> checkpoint;
   int64_t max_window_pixels = int64_t(1) << 24;  // flux + ivar: 128 MiB a window
 };
 

@@ -145,6 +145,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   const size_t n_tiles = robust ? (size_t(f.width) + tile - 1) / tile : 1;
   const bool normalizing = opts.normalize || !opts.normalize_band.empty();
   progress_meter meter("stack", ids.size() * (n_tiles + (normalizing ? 1 : 0)), opts.progress);
+  if (opts.checkpoint) meter.set_checkpoint(opts.checkpoint);
   size_t done = 0;
   if (normalizing) {
     detail::normalize_rows(st, ids, f, opts.normalize ? &*opts.normalize : nullptr, opts.normalize_band, opts.device,

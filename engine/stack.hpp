@@ -15,6 +15,7 @@
 // grid in tiles of pixels sized to `memory_bytes` (each tile reads every spectrum's overlap with
 // it again, resampling just the tile's pixels), so nothing grows with the list beyond the list
 // itself and per-row scalars.
+#include <functional>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -54,6 +55,8 @@ struct stack_options {
   std::filesystem::path out;  // "-": stdout (csv only)
   stack_format format = stack_format::npz;
   bool progress = true;
+  // Called between windows; throws to cancel the job (the REST service's request budget).
+  std::function<void()> checkpoint;
   size_t memory_bytes = size_t(1) << 30;   // median/clipped: a tile's values (host or device)
   size_t window_bytes = size_t(64) << 20;  // one column of one list window
 };

@@ -168,6 +168,7 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
   aligned_reader reader(st, ids, img.grid, o.device, o.window_bytes);
   const auto& windows = reader.windows();
   progress_meter meter("image", n, o.progress);
+  if (o.checkpoint) meter.set_checkpoint(o.checkpoint);
   window_columns slots[2];
   std::future<void> next;
   if (!windows.empty()) next = std::async(std::launch::async, [&] { read_window(reader, windows[0], bits, slots[0]); });

@@ -72,6 +72,8 @@ struct stacked_image_options {
   size_t window_bytes = size_t(64) << 20;  // one column of one list window while reading
   uint64_t max_image_pixels = uint64_t(1) << 28;
   bool progress = false;
+  // Called between windows; throws to cancel the job (the REST service's request budget).
+  std::function<void()> checkpoint;
 };
 
 // The float image, in display order (row 0 is the top row): NaN where masked.

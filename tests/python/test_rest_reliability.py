@@ -437,3 +437,31 @@ def test_engine_jobs_wait_their_turn_within_their_budget(rest_store):
         assert r.status_code == 200
     finally:
         live.close()
+
+
+def test_request_budget_cuts_stack_and_image_jobs_inside_their_loops(rest_store):  # noqa: F811
+    """Stack, stackedImage and photometry check the budget between their windows too: over a
+    0.2 s budget, 5,000 IDs (the real files repeated) are a 503 (or a cut stream), fast."""
+    live = Live(rest_store, "tight-jobs", {"max_ids": 50000, "request_budget_seconds": 0.2})
+    ids = [list(t) for t in TUPLES] * 500
+    try:
+        for route, body in [("/stack", {"id_list": ids, "method": "median"}),
+                            ("/stackedImage", {"id_list": ids, "fmt": "numpy"})]:
+            t = time.monotonic()
+            r = live.post(route, json=body)
+            assert r.status_code == 503 and r.json()["error"] == "over_budget", (route, r.status_code, r.text[:200])
+            assert time.monotonic() - t < 5, route
+        t = time.monotonic()
+        try:
+            r = live.post("/photometry", json={"id_list": ids}, stream=True)
+            if r.status_code == 200:
+                for _ in r.iter_content(1 << 16):
+                    pass
+                pytest.fail("photometry over its budget came whole")
+            assert r.status_code == 503
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+            pass
+        assert time.monotonic() - t < 5
+        assert live.get("/ping").text == "OK"
+    finally:
+        live.close()
