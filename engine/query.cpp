@@ -289,6 +289,10 @@ std::string catalog_query::build_sql(const query_request& r, const table_meta& t
 }
 
 std::vector<std::string> catalog_query::field_names(const query_request& r) {
+  if (!r.catalog.empty() && !tables_.count(r.catalog)) {  // registered since we opened?
+    load_tables();
+    for (const auto& [name, m] : tables_) conn_->allow_table(name);
+  }
   const table_meta& t = table_for(r);
   std::vector<std::string> out;
   for (const auto& f : r.fields) {
