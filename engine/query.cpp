@@ -73,7 +73,7 @@ void sql_in_region(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int(ctx, r->contains(sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1])) ? 1 : 0);
 }
 
-// Five doubles or NULL.
+// The first n arguments as doubles; false when one is NULL (the row is then outside).
 bool doubles(int n, sqlite3_value** argv, double* out) {
   for (int i = 0; i < n; ++i) {
     if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return false;
