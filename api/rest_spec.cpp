@@ -101,9 +101,9 @@ std::optional<lattice_window> window_param(const request_params& p) {
 }
 
 lattice_window intersect(const lattice_window& a, const lattice_window& b) {
-  const int64_t lo = std::max<int64_t>(a.start, b.start), hi = std::min<int64_t>(a.end(), b.end());
-  SPECMILL_EXPECTS(hi > lo, "the cutout holds none of the spectra's pixels");
-  return lattice_window{int32_t(lo), hi - lo};
+  const auto both = overlap(a, b);
+  SPECMILL_EXPECTS(both.has_value(), "the cutout holds none of the spectra's pixels");
+  return *both;
 }
 
 // How getSpec answers, as the original did:

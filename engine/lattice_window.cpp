@@ -1,5 +1,6 @@
 #include "engine/lattice_window.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -62,6 +63,12 @@ lattice_window cutout_window(wavelength_range r) {
   SPECMILL_EXPECTS(last >= first, "wavelength range " + std::to_string(r.lo) + "-" + std::to_string(r.hi) +
                                       " contains no lattice pixel (pixels are 1e-4 in log10 wavelength apart)");
   return {int32_t(first), int64_t(last - first) + 1};
+}
+
+std::optional<lattice_window> overlap(const lattice_window& a, const lattice_window& b) {
+  const int64_t lo = std::max<int64_t>(a.start, b.start), hi = std::min<int64_t>(a.end(), b.end());
+  if (hi <= lo) return std::nullopt;
+  return lattice_window{int32_t(lo), hi - lo};
 }
 
 }  // namespace specmill

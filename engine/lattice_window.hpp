@@ -2,6 +2,7 @@
 // Output grids on the SDSS log-lambda lattice (loglam = index * 1e-4, vacuum Angstrom):
 // the span of an ID list (what align uses, and the listSpan call) and the window of a cutout.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -37,5 +38,8 @@ wavelength_range parse_wavelength_range(std::string_view text);
 // bound typed as a pixel's printed center includes it). invalid_argument when no pixel center
 // falls inside.
 lattice_window cutout_window(wavelength_range r);
+
+// The lattice pixels two windows share; nullopt when they share none.
+std::optional<lattice_window> overlap(const lattice_window& a, const lattice_window& b);
 
 }  // namespace specmill

@@ -17,14 +17,14 @@ void keep(std::vector<T>& v, size_t first, size_t n) {
 
 // Trims every COADD column to the lattice pixels of `w`.
 void trim(coadd& c, const lattice_window& w) {
-  const int64_t lo = std::max<int64_t>(w.start, c.lattice_start);
-  const int64_t hi = std::min<int64_t>(w.end(), int64_t(c.lattice_start) + int64_t(c.npix()));
-  SPECMILL_EXPECTS(hi > lo, "the cutout holds none of the spectrum's pixels");
-  const size_t first = size_t(lo - c.lattice_start), n = size_t(hi - lo);
+  const auto keep_window = overlap(w, lattice_window{c.lattice_start, int64_t(c.npix())});
+  SPECMILL_EXPECTS(keep_window.has_value(), "the cutout holds none of the spectrum's pixels");
+  const size_t first = size_t(keep_window->start - c.lattice_start), n = size_t(keep_window->width);
+  const int32_t lo = keep_window->start;
   for (auto* v : {&c.flux, &c.loglam, &c.ivar, &c.wdisp, &c.sky, &c.model}) keep(*v, first, n);
   keep(c.and_mask, first, n);
   keep(c.or_mask, first, n);
-  c.lattice_start = int32_t(lo);
+  c.lattice_start = lo;
 }
 
 }  // namespace

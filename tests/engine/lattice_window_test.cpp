@@ -61,3 +61,20 @@ TEST(ListSpan, GlobalMinAndMaxOverSpectraWithPixels) {
   EXPECT_THROW(list_span(std::span<const resolved_id>(ids.data() + 2, 1)), not_found);
   EXPECT_THROW(list_span({}), not_found);
 }
+
+namespace specmill {
+namespace {
+
+TEST(LatticeWindow, OverlapIsTheSharedPixels) {
+  const lattice_window a{100, 50}, b{120, 100};
+  const auto both = overlap(a, b);
+  ASSERT_TRUE(both.has_value());
+  EXPECT_EQ(both->start, 120);
+  EXPECT_EQ(both->width, 30);
+  EXPECT_EQ(overlap(b, a)->width, 30);
+  EXPECT_FALSE(overlap(a, lattice_window{150, 10}).has_value());  // touching ends share nothing
+  EXPECT_EQ(overlap(a, lattice_window{149, 10})->width, 1);
+}
+
+}  // namespace
+}  // namespace specmill
