@@ -105,15 +105,18 @@ class deadline_stream final : public httplib::Stream {
       if (write_broken_) return -1;
       const auto now = request_clock::now();
       if (past_stop_grace(now)) return fail_write(cut_reason::shutdown);
-      // A reply still going this long after the budget is one whose reader stalls (the
-      // stream's own budget checks stop it otherwise); a late error reply still gets out.
-      const auto& st = current;
-      if (st.deadline != time_point::max() && now > after(st.deadline, limits_.stop_grace_seconds))
-        return fail_write(cut_reason::over_budget);
-      if (now > after(stalled_since, limits_.stall_seconds)) return fail_write(cut_reason::client_stalled);
       const int r = poll_for(sock_, POLLOUT, slice);
       if (r < 0) return fail_write(cut_reason::client_gone);
-      if (r == 0) continue;
+      if (r == 0) {
+        // Only a write that cannot proceed is cut: a reply blocked this long after the budget is
+        // one whose reader stalls (the stream's own budget checks stop a flowing one), while a
+        // late reply to a writable socket (a 503 after a long job) still gets out.
+        const auto& st = current;
+        if (st.deadline != time_point::max() && now > after(st.deadline, limits_.stop_grace_seconds))
+          return fail_write(cut_reason::over_budget);
+        if (now > after(stalled_since, limits_.stall_seconds)) return fail_write(cut_reason::client_stalled);
+        continue;
+      }
       const ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n >= 0) return n;
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail_write(cut_reason::client_gone);
