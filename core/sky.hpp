@@ -1,6 +1,6 @@
 #pragma once
 // Positions on the celestial sphere as unit vectors, in double precision. Used by the catalog's
-// HEALPix index (io/healpix.hpp) and by the exact region tests (engine/sky_region.hpp), so that
+// HEALPix index (io/catalog/healpix.hpp) and by the exact region tests (engine/query/sky_region.hpp), so that
 // both see the same vector for the same (ra, dec). Host and device: a GPU cone search can reuse it.
 #include <cmath>
 

@@ -1,4 +1,4 @@
-// The REST service's JSON configuration (api/rest_config.hpp), read from a file as `serve
+// The REST service's JSON configuration (api/rest/rest_config.hpp), read from a file as `serve
 // --config` does: invalid_argument for anything that is not a valid config, and a loaded
 // config holds what the loader promises.
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "api/rest_config.hpp"
+#include "api/rest/rest_config.hpp"
 #include "fuzz/fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

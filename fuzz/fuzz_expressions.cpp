@@ -1,17 +1,17 @@
 // The small expression languages of the CLI and the REST service: the first input byte picks
-// one (mod 4), the rest is its text: 0 cutout ranges (engine/lattice_window.hpp), 1 wavelength
-// grids (kernels/wavelength_grid.hpp), 2 mask bits (engine/mask_bits.hpp), 3 the original
-// service's query conditions (engine/query_condition.hpp). Where a parser promises a round
+// one (mod 4), the rest is its text: 0 cutout ranges (engine/pipeline/lattice_window.hpp), 1 wavelength
+// grids (core/wavelength_grid.hpp), 2 mask bits (core/mask_bits.hpp), 3 the original
+// service's query conditions (engine/query/query_condition.hpp). Where a parser promises a round
 // trip, it is checked.
 #include <cmath>
 #include <cstdlib>
 #include <string>
 
-#include "engine/lattice_window.hpp"
-#include "engine/mask_bits.hpp"
-#include "engine/query_condition.hpp"
+#include "engine/pipeline/lattice_window.hpp"
+#include "core/mask_bits.hpp"
+#include "engine/query/query_condition.hpp"
 #include "fuzz/fuzz_common.hpp"
-#include "kernels/wavelength_grid.hpp"
+#include "core/wavelength_grid.hpp"
 
 namespace {
 

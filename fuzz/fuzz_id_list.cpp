@@ -1,10 +1,10 @@
-// Spectrum ID lists (engine/id_list.hpp): one line through parse_spectrum_id, the whole input
+// Spectrum ID lists (engine/pipeline/id_list.hpp): one line through parse_spectrum_id, the whole input
 // through read_id_list. Every accepted ID must be well formed.
 #include <cstdlib>
 #include <sstream>
 #include <string>
 
-#include "engine/id_list.hpp"
+#include "engine/pipeline/id_list.hpp"
 #include "fuzz/fuzz_common.hpp"
 
 namespace {

@@ -1,11 +1,11 @@
-// What the REST service reads from a request (api/rest_request.hpp): the first input byte
+// What the REST service reads from a request (api/rest/rest_request.hpp): the first input byte
 // picks the encoding (JSON body, URL-encoded form body, or URL query parameters), the rest is
 // the body or query string. request_params::from, every typed getter, parse_id_list (with an
 // expand function that answers a partial tuple with up to 3 IDs) and check_nesting.
 #include <cstdlib>
 #include <string>
 
-#include "api/rest_request.hpp"
+#include "api/rest/rest_request.hpp"
 #include "fuzz/fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

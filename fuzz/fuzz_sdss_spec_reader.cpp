@@ -2,7 +2,7 @@
 // file that is not a valid spectrum must end in fits_error or data_error, never in a crash, a
 // leak or undefined behaviour. Seeds: real spec files, cut down (fuzz/corpus/fuzz_sdss_spec_reader).
 #include "fuzz/fuzz_common.hpp"
-#include "io/sdss_spec_reader.hpp"
+#include "io/fits/sdss_spec_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   specmill::fuzz::quiet_logging();

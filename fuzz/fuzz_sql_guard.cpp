@@ -1,4 +1,4 @@
-// The SQL guard (io/sql_guard.hpp) on user text, as the query engine uses it: layer 1,
+// The SQL guard (io/catalog/sql_guard.hpp) on user text, as the query engine uses it: layer 1,
 // check_where_clause; what passes is pasted into `SELECT 1 FROM t WHERE (<input>)`, compiled on
 // a guarded connection to a small temporary catalog and stepped under a 50 ms time limit.
 // Refusals are invalid_argument (time_limit_exceeded included); anything else is a finding.
@@ -10,7 +10,7 @@
 #include <string>
 
 #include "fuzz/fuzz_common.hpp"
-#include "io/sql_guard.hpp"
+#include "io/catalog/sql_guard.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 
 namespace specmill {
 namespace {

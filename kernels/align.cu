@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "kernels/align.hpp"
-#include "kernels/cuda_check.hpp"
+#include "kernels/launch/cuda_check.hpp"
 
 namespace specmill {
 namespace {

@@ -10,8 +10,8 @@
 #include <cstdint>
 
 #include "core/host_device.hpp"
-#include "kernels/backend.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 

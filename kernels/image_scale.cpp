@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 
 namespace specmill {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "kernels/cuda_check.hpp"
+#include "kernels/launch/cuda_check.hpp"
 #include "kernels/image_scale.hpp"
 
 namespace specmill {

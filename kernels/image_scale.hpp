@@ -1,6 +1,6 @@
 #pragma once
 // image_scale: float image pixels -> 8-bit gray or RGB through display limits, a stretch and a
-// colormap: the per-pixel half of a stacked image (engine/stacked_image.hpp). The limits
+// colormap: the per-pixel half of a stacked image (engine/render/stacked_image.hpp). The limits
 // themselves (zscale, percentiles) are small host computations in kernels/zscale.hpp.
 //
 //   x = clamp((v - lo) / (hi - lo), 0, 1)            (x = 0.5 for every pixel when hi <= lo)
@@ -15,9 +15,9 @@
 #include <cstdint>
 
 #include "core/host_device.hpp"
-#include "kernels/backend.hpp"
+#include "kernels/launch/backend.hpp"
 #include "kernels/colormap.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 

@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 #include "kernels/flux_units.hpp"
 
 namespace specmill {
@@ -19,7 +19,7 @@ namespace {
 // maggies: 1e-17 / (c * 3631 Jy).
 constexpr double flux_weight_scale = sdss_flux_unit_cgs / (speed_of_light_aa_per_s * ab_zero_point_jy * jansky_cgs);
 
-// The SDSS coadd lattice, log10(lambda / A) = index * 1e-4 (io/spectrum.hpp's lattice_step;
+// The SDSS coadd lattice, log10(lambda / A) = index * 1e-4 (core/spectrum.hpp's lattice_step;
 // kernels include nothing from io). Pixel k spans the indices k - 0.5 to k + 0.5.
 constexpr double lattice_dex = 1e-4;
 

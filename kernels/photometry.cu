@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cub/block/block_reduce.cuh>
 
-#include "kernels/cuda_check.hpp"
-#include "kernels/cuda_launch.hpp"
+#include "kernels/launch/cuda_check.hpp"
+#include "kernels/launch/cuda_launch.hpp"
 #include "kernels/photometry.hpp"
 
 namespace specmill {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/device.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 
-#include "kernels/cuda_check.hpp"
-#include "kernels/cuda_launch.hpp"
+#include "kernels/launch/cuda_check.hpp"
+#include "kernels/launch/cuda_launch.hpp"
 #include "kernels/resample.hpp"
 
 namespace specmill {

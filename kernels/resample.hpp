@@ -51,13 +51,13 @@
 #include <cstdint>
 
 #include "core/host_device.hpp"
-#include "kernels/backend.hpp"
-#include "kernels/device_buffer.hpp"
-#include "kernels/wavelength_grid.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/memory/device_buffer.hpp"
+#include "core/wavelength_grid.hpp"
 
 namespace specmill {
 
-// The lattice step in log10 Angstrom; the same value as io/spectrum.hpp's lattice_step (kernels
+// The lattice step in log10 Angstrom; the same value as core/spectrum.hpp's lattice_step (kernels
 // include nothing from io; tests/kernels/resample_test.cpp asserts they agree).
 inline constexpr double lattice_loglam_step = 1e-4;
 inline constexpr double lattice_pixels_per_loglam = 1e4;  // exact, unlike 1 / 1e-4 at run time

@@ -6,8 +6,8 @@
 #include <tbb/parallel_for.h>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/device.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 namespace {

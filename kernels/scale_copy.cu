@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/cuda_check.hpp"
-#include "kernels/cuda_launch.hpp"
+#include "kernels/launch/cuda_check.hpp"
+#include "kernels/launch/cuda_launch.hpp"
 #include "kernels/scale_copy.hpp"
 
 namespace specmill {

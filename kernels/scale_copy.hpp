@@ -5,8 +5,8 @@
 #include <cstddef>
 
 #include "core/host_device.hpp"
-#include "kernels/backend.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 

@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 
 namespace specmill {
 namespace {

@@ -17,7 +17,7 @@
 #include <cub/block/block_reduce.cuh>
 #include <cub/device/device_radix_sort.cuh>
 
-#include "kernels/cuda_check.hpp"
+#include "kernels/launch/cuda_check.hpp"
 #include "kernels/stack.hpp"
 
 namespace specmill {

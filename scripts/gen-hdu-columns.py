@@ -5,7 +5,7 @@ The sample-data writer must produce files whose HDU 2 (SPECOBJ / SPALL) and HDU 
 match the SDSS pipeline's column for column; typing 236 TFORMs by hand invites mistakes, so
 this dev tool reads them from the real files (Debian /usr/bin/python3 with astropy):
 
-    /usr/bin/python3 scripts/gen-hdu-columns.py [SHARED_DATA_DIR] > io/sdss_hdu_columns.inc
+    /usr/bin/python3 scripts/gen-hdu-columns.py [SHARED_DATA_DIR] > io/fits/sdss_hdu_columns.inc
 
 Legacy layout: spec-0266-51602-0013.fits (RUN2D 26, EXTNAME SPECOBJ, 126 columns).
 BOSS layout:   spec-6717-56397-0534.fits (v5_13_2, EXTNAME SPALL, 236 columns, lowercase

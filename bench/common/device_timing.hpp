@@ -4,8 +4,8 @@
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
-#include "kernels/cuda_check.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/cuda_check.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill::bench {
 

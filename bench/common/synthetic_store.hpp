@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/id_list.hpp"
-#include "engine/store.hpp"
+#include "engine/pipeline/id_list.hpp"
+#include "engine/store/store.hpp"
 
 namespace specmill::bench {
 

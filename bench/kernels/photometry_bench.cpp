@@ -13,16 +13,16 @@
 #include <random>
 #include <vector>
 
-#include "io/filter_curve.hpp"
-#include "kernels/device.hpp"
-#include "kernels/device_buffer.hpp"
+#include "io/filters/filter_curve.hpp"
+#include "kernels/launch/device.hpp"
+#include "kernels/memory/device_buffer.hpp"
 #include "kernels/photometry.hpp"
 
 #if defined(SPECMILL_WITH_CUDA)
 #include <cuda_runtime.h>
 
 #include "bench/common/device_timing.hpp"
-#include "kernels/cuda_check.hpp"
+#include "kernels/launch/cuda_check.hpp"
 #endif
 
 namespace {

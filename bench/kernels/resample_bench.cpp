@@ -17,17 +17,17 @@
 #include <random>
 #include <vector>
 
-#include "kernels/backend.hpp"
-#include "kernels/device.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/launch/device.hpp"
+#include "kernels/memory/device_buffer.hpp"
 #include "kernels/resample.hpp"
-#include "kernels/wavelength_grid.hpp"
+#include "core/wavelength_grid.hpp"
 
 #if defined(SPECMILL_WITH_CUDA)
 #include <cuda_runtime.h>
 
 #include "bench/common/device_timing.hpp"
-#include "kernels/cuda_check.hpp"
+#include "kernels/launch/cuda_check.hpp"
 #endif
 
 namespace {

@@ -2,14 +2,14 @@
 // and_mask: 221 MB), against a memcpy of the same bytes in the same run: the accumulation of
 // the mean methods (every pixel read once) and the median tile (gather, sort, select).
 // The engine figures (reading from a store, 10,000 and 100,000 spectra) are in
-// bench/engine/stack_bench.cpp (bench_stack).
+// bench/engine/stack/stack_bench.cpp (bench_stack).
 #include <benchmark/benchmark.h>
 
 #include <cstring>
 #include <random>
 #include <vector>
 
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 #include "kernels/stack.hpp"
 
 using namespace specmill;

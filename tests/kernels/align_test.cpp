@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "kernels/align.hpp"
-#include "kernels/backend.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/launch/device.hpp"
 
 namespace specmill {
 inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }

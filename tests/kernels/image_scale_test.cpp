@@ -13,7 +13,7 @@
 
 #include "core/error.hpp"
 #include "kernels/colormap.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 #include "kernels/image_scale.hpp"
 #include "kernels/zscale.hpp"
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/filter_curve.hpp"
+#include "io/filters/filter_curve.hpp"
 #include "kernels/flux_units.hpp"
 #include "kernels/photometry.hpp"
 

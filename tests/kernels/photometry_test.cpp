@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "io/filter_curve.hpp"
-#include "io/sdss_spec_reader.hpp"
-#include "kernels/device.hpp"
+#include "io/filters/filter_curve.hpp"
+#include "io/fits/sdss_spec_reader.hpp"
+#include "kernels/launch/device.hpp"
 #include "kernels/flux_units.hpp"
 #include "kernels/photometry.hpp"
-#include "photometry_reference.hpp"
+#include "kernels/photometry_reference.hpp"
 
 namespace specmill {
 inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }
@@ -245,7 +245,7 @@ TEST(PhotometryWithoutDevice, DevicePathThrows) {
 }
 
 // The 10 real SDSS files: synthetic g, r, i within 1% of the pipeline's SPECTROFLUX (HDU 2),
-// read straight from the files (tests/engine/photometry_test.cpp does it through a store).
+// read straight from the files (tests/engine/photometry/photometry_test.cpp does it through a store).
 TEST_P(Photometry, RealSdssFilesAgreeWithSpectroflux) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(SPECMILL_SHARED_DATA) / "spectra"))

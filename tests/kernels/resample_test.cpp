@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "io/spectrum.hpp"
-#include "kernels/backend.hpp"
-#include "kernels/device.hpp"
-#include "resample_test_util.hpp"
+#include "core/spectrum.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/launch/device.hpp"
+#include "kernels/resample_test_util.hpp"
 
 namespace specmill {
 inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "kernels/backend.hpp"
-#include "kernels/device.hpp"
-#include "kernels/device_buffer.hpp"
+#include "kernels/launch/backend.hpp"
+#include "kernels/launch/device.hpp"
+#include "kernels/memory/device_buffer.hpp"
 #include "kernels/scale_copy.hpp"
 
 namespace specmill {

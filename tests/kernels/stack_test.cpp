@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "kernels/device.hpp"
+#include "kernels/launch/device.hpp"
 #include "kernels/resample.hpp"
-#include "kernels/wavelength_grid.hpp"
+#include "core/wavelength_grid.hpp"
 
 namespace specmill {
 inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }

@@ -1,0 +1,54 @@
+#pragma once
+// Writers for getSpec's dense results (aligned, cut out or resampled): every column a 2-D
+// array [n_spectra, n_pixels] in request order over one wavelength grid, arriving a window of
+// rows at a time with all columns. Formats (docs/cli.md, "get"):
+//   npz   one 2-D array per column, plus loglam and wavelength (1-D float64, the pixel centers),
+//         specobjid (uint64) and found (bool); columns after the first are spooled to an
+//         unnamed temporary file beside the output until the end (npz members are sequential)
+//   npy   one column: that 2-D array alone (what the original service sent); several: one 2-D
+//         structured array with a field per column
+//   fits  binary table SPECTRA, one row per spectrum (SPECOBJID, FOUND, a fixed-length vector
+//         per column), and a table GRID with LOGLAM and WAVELENGTH per pixel
+//   hdf5  the npz arrays as datasets, attributes context and grid
+//   csv   one line per (spectrum, pixel): specobjid, pixel, wavelength, then the columns
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/get/get.hpp"
+
+namespace specmill {
+
+struct dense_layout {
+  std::vector<std::string> names;  // column names, as in the spec files
+  std::vector<bool> is_int;        // int32 (masks) or float32, per column
+  size_t n_rows = 0;
+  int64_t width = 0;
+  std::vector<double> loglam;      // per pixel: log10 of the center in Angstrom
+  std::vector<double> wavelength;  // per pixel: center in Angstrom
+  std::vector<uint64_t> specobjid; // per row
+  std::vector<uint8_t> found;      // per row
+  std::string context;
+  std::string grid;                // e.g. "lattice 35500+4600", "log:3.55,4.0,1e-4"
+  bool one_dimensional = false;    // npy: a single row written with shape (width,)
+};
+
+class dense_sink {
+ public:
+  virtual ~dense_sink() = default;
+  // Rows [row0, row0+nrows); cols[k] points at nrows * width 4-byte elements of column k.
+  // Windows arrive in order, each once.
+  virtual void write(size_t row0, size_t nrows, std::span<const void* const> cols) = 0;
+  virtual void close() = 0;
+};
+
+// To `out`, or chunk by chunk to `stream` when it is set (npz, npy, csv only; fits and hdf5
+// need a file: engine/get/get.cpp writes those to a temporary file first).
+std::unique_ptr<dense_sink> make_dense_sink(get_format f, const std::filesystem::path& out, dense_layout layout,
+                                            const std::function<void(const char*, size_t)>& stream = {});
+
+}  // namespace specmill

@@ -1,0 +1,111 @@
+#pragma once
+// `get`: the stored columns of a list of spectra, in request order, written as
+//   npz   one array per column (named as in the spec files) concatenated over spectra, plus
+//         offsets (int64, n+1, CSR), specobjid (uint64) and found (bool), all in request order
+//   npy   one structured array (fields = the columns) over all pixels, as the original service
+//         sent for one spectrum; several spectra are concatenated (npz carries the offsets)
+//   fits  one binary-table row per found spectrum: SPECOBJID, PLATE, MJD, FIBERID, NPIX and
+//         the columns as variable-length arrays
+//   csv   one line per pixel: specobjid, pixel, then the columns
+//   hdf5  the npz arrays as HDF5 datasets
+// With align, cutout or resample the result is dense instead (engine/get/dense_output.hpp): every
+// column a 2-D array [n_spectra, n_pixels] on one wavelength grid. docs/cli.md documents the
+// layouts.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/pipeline/id_list.hpp"
+#include "engine/pipeline/lattice_window.hpp"
+#include "engine/store/store.hpp"
+#include "core/spectrum.hpp"
+#include "kernels/launch/backend.hpp"
+#include "core/wavelength_grid.hpp"
+
+namespace specmill {
+
+enum class get_format { npz, npy, fits, csv, hdf5 };
+get_format parse_get_format(std::string_view text);   // invalid_argument for others
+std::vector<column> parse_columns(std::string_view list);  // "flux,ivar" or "all"
+
+// The columns of the dense forms unless the caller chooses (loglam is replaced there by the
+// 1-D loglam/wavelength arrays of the grid).
+inline const std::vector<column> default_dense_columns{column::flux, column::ivar, column::and_mask};
+
+struct get_options {
+  std::filesystem::path store;
+  std::string context = "sdss_dr16";
+  std::vector<column> columns{column::flux, column::loglam, column::ivar, column::and_mask,
+                              column::or_mask, column::wdisp, column::sky, column::model};
+  get_format format = get_format::npz;
+  std::filesystem::path out;   // "-" writes npy/csv to stdout
+  // When set, the result goes to this function chunk by chunk instead of `out` (the REST
+  // service streams it into the response). fits and hdf5, which need a seekable file, are
+  // written to a temporary file first and then streamed.
+  std::function<void(const char*, size_t)> sink;
+  bool progress = true;
+
+  // Dense forms. align: the list's span (list_span). cutout: align, then keep [lo, hi].
+  bool align = false;
+  std::optional<wavelength_range> cutout;
+  std::optional<lattice_window> window;  // an explicit lattice window (the service's w0/w1)
+  // resample: flux-conserving onto any grid (kernels/resample.hpp); columns flux, ivar,
+  // and_mask only. rest_frame: by each spectrum's z, from `redshifts` (one per ID, in request
+  // order) when given, else the catalog's. mask_bits: and_mask bits that exclude a pixel (pixels
+  // with ivar 0 are always excluded).
+  std::optional<wavelength_grid> resample;
+  bool rest_frame = false;
+  std::vector<double> redshifts;
+  int32_t mask_bits = 0;
+  backend device = backend::cpu;
+  size_t window_bytes = size_t(64) << 20;  // one column of one list window
+
+  // What the original service sent for one spectrum (the REST front sets these):
+  // squeeze_single: npy of a one-ID dense result as a 1-D array (n_pixels,), not (1, n_pixels).
+  // spec_file: fits of one ID as the data-release spec file (engine/get/spec_file.hpp) instead of
+  // the table layout; a cutout trims its COADD rows.
+  bool squeeze_single = false;
+  bool spec_file = false;
+  // Called between windows (also while a fits/hdf5 reply is written to its temporary file);
+  // throws to cancel the job. The REST service checks its request budget and the client here.
+  std::function<void()> checkpoint;
+};
+
+struct get_summary {
+  size_t requested = 0;
+  size_t found = 0;
+  std::vector<std::string> missing;  // the ID lines not found (or found without pixel data)
+  int64_t pixels = 0;            // stored pixels of the found spectra
+  int64_t width = 0;             // dense forms: pixels per output row
+};
+
+// Throws not_found when none of the IDs is found; otherwise missing ones are listed.
+get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids);
+
+// get_spectra in two steps, for callers that must answer bad requests before any output
+// starts (the REST service): prepare_get resolves the IDs and checks every option (throws
+// invalid_argument / not_found), run_get then writes. `st`: an open store to use (else one is
+// opened from opts.store); it must outlive the prepared_get.
+struct prepared_get {
+  get_options opts;
+  store* st = nullptr;
+  std::unique_ptr<store> own;
+  std::vector<resolved_id> ids;
+  get_summary summary;  // requested, found, missing, pixels, width
+  bool dense() const { return opts.align || opts.cutout || opts.window || opts.resample; }
+};
+prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, store* st = nullptr);
+get_summary run_get(prepared_get& p);
+
+// listSpan: the common lattice window of a list (what --align uses), from the catalog alone.
+struct list_span_result {
+  lattice_window span;
+  size_t requested = 0, found = 0;
+};
+list_span_result get_list_span(const std::filesystem::path& store, const std::string& context,
+                               std::vector<spectrum_id> ids);
+
+}  // namespace specmill

@@ -1,0 +1,351 @@
+#include "engine/ingest/ingest.hpp"
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "engine/ingest/input_files.hpp"
+#include "engine/pipeline/progress.hpp"
+#include "engine/store/store.hpp"
+#include "io/fits/sdss_catalog_reader.hpp"
+#include "io/fits/sdss_spec_reader.hpp"
+
+namespace fs = std::filesystem;
+
+namespace specmill {
+namespace {
+
+struct file_stamp {
+  std::string path;  // absolute, normalised: the key for "already ingested"
+  int64_t size = 0;
+  int64_t mtime = 0;
+};
+
+struct work_item {
+  fs::path path;
+  file_stamp stamp;
+  std::optional<sdss_spectrum> spectrum;
+  std::string error;
+};
+
+file_stamp stamp_of(const fs::path& p) {
+  file_stamp s;
+  s.path = fs::absolute(p).lexically_normal().string();
+  std::error_code ec;
+  s.size = int64_t(fs::file_size(p, ec));
+  if (ec) s.size = -1;
+  s.mtime = int64_t(fs::last_write_time(p, ec).time_since_epoch().count());
+  return s;
+}
+
+size_t load_catalog(catalog_db& cat, const std::string& context, const fs::path& file) {
+  constexpr size_t chunk = 20000;  // rows per read and per transaction: bounded memory
+  sdss_catalog_reader reader(file);
+  size_t done = 0;
+  while (done < reader.rows()) {
+    const auto rows = reader.read(done, std::min(chunk, reader.rows() - done));
+    auto tx = cat.transaction();
+    for (const auto& m : rows) cat.put_catalog_row(context, m);
+    tx.commit();
+    done += rows.size();
+  }
+  spdlog::info("catalog {}: {} rows loaded into context {}", file.string(), done, context);
+  return done;
+}
+
+// The serial, in-order end of the pipeline: deduplicates, packs blocks, writes and commits.
+class block_packer {
+ public:
+  block_packer(store& st, const ingest_options& opts, ingest_summary& sum)
+      : store_(st), cat_(st.catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1) {}
+
+  void take(work_item& item) {
+    ++sum_.files;
+    if (!item.spectrum) {  // a failed read claims no SPECOBJID: a good copy later still wins
+      fail(item.path.string(), item.error);
+      return;
+    }
+    const uint64_t id = item.spectrum->meta.specobjid;
+    if (seen_.count(id) || cat_.has_pixels(opts_.context, id)) {
+      skip_duplicate(item.path.string(), item.stamp, id);
+      return;
+    }
+    if (const auto d = deferred_.find(id); d != deferred_.end()) {
+      work_item& waiting = d->second;
+      // Two repaired copies: the one with fewer zeroed pixels, the first on a tie.
+      if (repairs(item) >= repairs(waiting)) {
+        skip_duplicate(item.path.string(), item.stamp, id);
+        return;
+      }
+      skip_duplicate(waiting.path.string(), waiting.stamp, id);
+      deferred_.erase(d);
+    }
+    if (repairs(item) > 0) {
+      // A copy whose NaN/Inf pixels were zeroed waits for the end of the run, in case a clean
+      // copy of the same spectrum comes later in the input.
+      deferred_order_.push_back(id);
+      deferred_.emplace(id, std::move(item));
+      return;
+    }
+    accept(item);
+  }
+
+  // Hands the block being packed to the writer thread, after committing the previous one: the
+  // HDF5 write and its fsync (about as long as reading the block's files) overlap the reading
+  // and packing of the next block. Catalog work stays on this thread: one SQLite connection.
+  void flush() {
+    finish_write();
+    if (builder_.size() == 0) return;
+    const int64_t block_id = next_block_++;
+    const fs::path path = store_.block_path(block_id);
+    auto builder = std::make_shared<block_builder>(std::move(builder_));
+    builder_ = block_builder();
+    writing_rows_ = std::move(rows_);
+    rows_.clear();
+    const block_layout layout = opts_.layout;
+    writing_ = std::async(std::launch::async, [builder, path, block_id, layout] {
+      builder->write(path, block_id, layout);
+      const block_reader written(path);  // cheap: attributes and the meta table
+      return written_block{block_record{block_id, store::block_relative_path(block_id),
+                                        int64_t(written.n_spectra()), written.lattice_start(),
+                                        int64_t(written.n_pixels()), int64_t(fs::file_size(path))},
+                           written.rows()};
+    });
+  }
+
+  // The end: repaired copies no clean copy replaced, the last partial block, then whatever is
+  // still pending; last, the names of the copies kept for each duplicate reported.
+  void finish() {
+    for (uint64_t id : deferred_order_) {  // an ID can be listed twice (a copy replaced)
+      if (const auto d = deferred_.find(id); d != deferred_.end()) {
+        accept(d->second);
+        deferred_.erase(d);
+      }
+    }
+    deferred_.clear();
+    deferred_order_.clear();
+    flush();
+    finish_write();
+    if (linked_.empty() && marks_.empty()) return;
+    auto tx = cat_.transaction();
+    commit_pending();
+    tx.commit();
+  }
+
+  // After finish(): every copy is on record in ingested_files, the kept one and the skipped.
+  void report_duplicates() {
+    if (duplicates_.empty()) return;
+    std::vector<uint64_t> ids;
+    // Matched on the normalised absolute path, the form ingested_files records.
+    std::unordered_map<uint64_t, std::unordered_set<std::string>> skipped;
+    for (size_t i = 0; i < duplicates_.size(); ++i) {
+      ids.push_back(duplicates_[i].specobjid);
+      skipped[duplicates_[i].specobjid].insert(duplicate_keys_[i]);
+    }
+    std::unordered_map<uint64_t, std::string> kept;
+    for (auto& [id, path] : cat_.files_of(opts_.context, ids)) {
+      if (!skipped[id].count(path) && !kept.count(id)) kept[id] = std::move(path);
+    }
+    for (auto& d : duplicates_) {
+      if (const auto k = kept.find(d.specobjid); k != kept.end()) d.kept = k->second;
+      spdlog::warn("duplicate SPECOBJID {}: kept {}, skipped {}", d.specobjid,
+                   d.kept.empty() ? "(the copy already stored)" : d.kept, d.file);
+    }
+    sum_.duplicates = std::move(duplicates_);
+  }
+
+  void fail(const std::string& file, const std::string& reason) {
+    ++sum_.failed;
+    spdlog::warn("skipped {}: {}", file, reason);
+    if (sum_.failures.size() < opts_.max_reported_failures) sum_.failures.push_back({file, reason});
+  }
+
+ private:
+  struct pending_row {
+    spec_meta meta;
+    file_stamp stamp;
+  };
+  struct linked_row {
+    spec_meta meta;
+    spectrum_location loc;
+  };
+  struct file_mark {
+    file_stamp stamp;
+    uint64_t specobjid;
+  };
+
+  static int32_t repairs(const work_item& w) { return w.spectrum->data.nonfinite_pixels; }
+
+  void accept(work_item& item) {
+    sdss_spectrum& s = *item.spectrum;
+    const uint64_t id = s.meta.specobjid;
+    seen_.insert(id);
+    if (auto loc = cat_.find_pixels(id)) {  // stored for another context: link, don't copy
+      linked_.push_back({s.meta, *loc});
+      marks_.push_back({item.stamp, id});
+      ++sum_.linked;
+      return;
+    }
+    spec_meta meta = s.meta;
+    try {
+      builder_.add(std::move(s));  // checks before it takes anything
+    } catch (const error& e) {     // a spectrum the block cannot hold is this file's failure
+      seen_.erase(id);
+      fail(item.path.string(), e.what());
+      return;
+    }
+    rows_.push_back({std::move(meta), item.stamp});
+    if (builder_.size() >= opts_.block_spectra) flush();
+  }
+
+  // The file is marked ingested (a re-run need not read it again) under the ID it duplicates.
+  void skip_duplicate(const std::string& file, const file_stamp& stamp, uint64_t id) {
+    ++sum_.skipped;
+    spdlog::debug("{}: SPECOBJID {} already taken from another file for context {}", file, id, opts_.context);
+    marks_.push_back({stamp, id});
+    if (duplicates_.size() < opts_.max_reported_failures) {
+      duplicates_.push_back({file, {}, id});
+      duplicate_keys_.push_back(stamp.path);
+    }
+  }
+
+  struct written_block {
+    block_record record;
+    std::vector<block_row_meta> rows;
+  };
+
+  // Waits for the block on the writer thread, then commits its rows (and the pending links and
+  // file marks) in one transaction. Before this commit the block is an orphan a re-run removes.
+  void finish_write() {
+    if (!writing_.valid()) return;
+    const written_block w = writing_.get();  // rethrows the writer's error
+    SPECMILL_DATA_CHECK(w.rows.size() == writing_rows_.size(), "block row count mismatch after write");
+    auto tx = cat_.transaction();
+    cat_.insert_block(w.record);
+    for (size_t r = 0; r < writing_rows_.size(); ++r) {
+      const auto& row = writing_rows_[r];
+      SPECMILL_DATA_CHECK(w.rows[r].specobjid == row.meta.specobjid, "block row order mismatch");
+      cat_.put_spectrum(opts_.context, row.meta,
+                        {w.record.block_id, int32_t(r), w.rows[r].lattice_start, w.rows[r].npix});
+      cat_.mark_file(opts_.context, row.stamp.path, row.stamp.size, row.stamp.mtime, row.meta.specobjid);
+    }
+    commit_pending();
+    tx.commit();
+    ++sum_.blocks;
+    sum_.ingested += writing_rows_.size();
+    spdlog::debug("block {}: {} spectra, {} pixels wide", w.record.block_id, w.rows.size(), w.record.n_pixels);
+    writing_rows_.clear();
+  }
+
+  void commit_pending() {
+    for (const auto& l : linked_) cat_.put_spectrum(opts_.context, l.meta, l.loc);
+    for (const auto& m : marks_) cat_.mark_file(opts_.context, m.stamp.path, m.stamp.size, m.stamp.mtime, m.specobjid);
+    linked_.clear();
+    marks_.clear();
+  }
+
+  store& store_;
+  catalog_db& cat_;
+  const ingest_options& opts_;
+  ingest_summary& sum_;
+  int64_t next_block_;
+  block_builder builder_;
+  std::vector<pending_row> rows_;          // rows of the block being packed
+  std::future<written_block> writing_;     // the block on the writer thread
+  std::vector<pending_row> writing_rows_;  // its rows, committed when it is written
+  std::vector<linked_row> linked_;
+  std::vector<file_mark> marks_;
+  std::unordered_set<uint64_t> seen_;      // IDs accepted in this run
+  std::unordered_map<uint64_t, work_item> deferred_;  // repaired copies, waiting for a clean one
+  std::vector<uint64_t> deferred_order_;   // their input order, for a deterministic end
+  std::vector<ingest_duplicate> duplicates_;
+  std::vector<std::string> duplicate_keys_;  // their files as ingested_files records them
+};
+
+}  // namespace
+
+ingest_summary ingest(const ingest_options& opts) {
+  SPECMILL_EXPECTS(!opts.inputs.empty() || opts.catalog, "nothing to ingest: give input files or --catalog");
+  SPECMILL_EXPECTS(opts.block_spectra > 0, "block size must be positive");
+  const auto t0 = std::chrono::steady_clock::now();
+  ingest_summary sum;
+
+  store st(opts.store, store::access::write);
+  sum.orphans_removed = st.remove_orphans();
+  st.catalog().ensure_context(opts.context, opts.context_description);
+  if (opts.catalog) sum.catalog_rows = load_catalog(st.catalog(), opts.context, *opts.catalog);
+
+  if (!opts.inputs.empty()) {
+    const unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+    const size_t total = opts.progress ? input_files::count(opts.inputs) : 0;
+    progress_meter meter("ingest", total, opts.progress);
+    input_files files(opts.inputs);
+    // Stage 1 asks "already ingested?" on its own read connection: SQLite connections are not
+    // shared across threads, and stage 3 writes on the store's connection at the same time.
+    catalog_db probe(opts.store / "catalog.sqlite", sqlite_db::mode::read_only);
+    block_packer packer(st, opts, sum);
+    // Stage 1 counts what it skips in its own counter: it runs concurrently with stage 3.
+    std::atomic<size_t> fast_skipped{0};
+
+    tbb::task_arena arena{static_cast<int>(jobs)};
+    arena.execute([&] {
+      tbb::parallel_pipeline(
+          size_t(jobs) * 4,
+          tbb::make_filter<void, work_item*>(
+              tbb::filter_mode::serial_in_order,
+              [&](tbb::flow_control& fc) -> work_item* {
+                for (;;) {
+                  auto path = files.next();
+                  if (!path) {
+                    fc.stop();
+                    return nullptr;
+                  }
+                  auto stamp = stamp_of(*path);
+                  if (stamp.size >= 0 && probe.file_done(opts.context, stamp.path, stamp.size, stamp.mtime)) {
+                    ++fast_skipped;
+                    continue;
+                  }
+                  return new work_item{std::move(*path), std::move(stamp), std::nullopt, {}};
+                }
+              }) &
+              tbb::make_filter<work_item*, work_item*>(
+                  tbb::filter_mode::parallel,
+                  [](work_item* item) {
+                    try {
+                      item->spectrum = read_sdss_spectrum(item->path);
+                    } catch (const std::bad_alloc&) {
+                      // The reader bounds every allocation by the file's size; this is the last
+                      // resort, so that one file cannot end the run for all the others.
+                      item->error = "out of memory reading this file (std::bad_alloc): skipped";
+                    } catch (const std::exception& e) {
+                      item->error = e.what();
+                    }
+                    return item;
+                  }) &
+              tbb::make_filter<work_item*, void>(tbb::filter_mode::serial_in_order, [&](work_item* item) {
+                std::unique_ptr<work_item> owned(item);
+                packer.take(*owned);
+                meter.update(sum.files + fast_skipped);
+              }));
+    });
+    packer.finish();
+    packer.report_duplicates();
+    sum.files += fast_skipped;
+    sum.skipped += fast_skipped;
+    meter.finish(sum.files);
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace specmill

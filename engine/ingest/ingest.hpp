@@ -1,0 +1,62 @@
+#pragma once
+// Ingest: SDSS spec files -> HDF5 blocks + catalog rows. A TBB pipeline reads files in
+// parallel (CFITSIO), packs blocks in input order, writes each block atomically and then
+// commits its catalog rows in one transaction. Idempotent and resumable: files and spectra
+// already in the context are skipped; a spectrum stored for another context is linked, not
+// stored twice.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/store/block_file.hpp"
+
+namespace specmill {
+
+struct ingest_options {
+  std::filesystem::path store;
+  std::string context = "sdss_dr16";
+  std::string context_description;
+  std::optional<std::filesystem::path> catalog;  // specObj/spAll FITS whose rows override HDU 2
+  std::vector<std::string> inputs;               // files, directories, @listfiles
+  unsigned jobs = 0;                             // reader threads; 0 = all cores
+  size_t block_spectra = default_block_spectra;
+  block_layout layout;
+  bool progress = true;
+  size_t max_reported_failures = 1000;           // failures kept in the summary (all are logged)
+};
+
+struct ingest_failure {
+  std::string file;
+  std::string reason;
+};
+
+// A file skipped because another file of the run (or the store) holds the same SPECOBJID.
+struct ingest_duplicate {
+  std::string file;     // the copy skipped
+  std::string kept;     // the copy stored (empty when no ingested file is on record for it)
+  uint64_t specobjid = 0;
+};
+
+struct ingest_summary {
+  size_t files = 0;           // inputs seen
+  size_t ingested = 0;        // spectra stored (new pixels)
+  size_t linked = 0;          // spectra already stored for another context, added to this one
+  size_t skipped = 0;         // files already ingested, or spectra already in this context
+  size_t failed = 0;          // unreadable / corrupt / not SDSS
+  size_t blocks = 0;          // block files written
+  size_t catalog_rows = 0;    // rows read from --catalog
+  size_t orphans_removed = 0; // leftovers of an interrupted run that were cleaned up
+  double seconds = 0;
+  std::vector<ingest_failure> failures;
+  // Skipped copies of a spectrum stored from another file (also counted in `skipped`; at most
+  // max_reported_failures kept, all logged). When one spectrum comes in several files, a copy
+  // that read cleanly wins over one whose non-finite pixels had to be zeroed, whatever the input
+  // order; otherwise the first in input order wins. A file that fails to read never wins.
+  std::vector<ingest_duplicate> duplicates;
+};
+
+ingest_summary ingest(const ingest_options& opts);
+
+}  // namespace specmill

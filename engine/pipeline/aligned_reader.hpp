@@ -1,0 +1,61 @@
+#pragma once
+// Reads a list of spectra onto one lattice window (align, cutout), a window of the list at a
+// time, in request order: the batch planner behind getSpec's aligned forms.
+//
+// Per list window the spectra are sorted by (block, row), so every block is visited once and
+// its rows in file order, and each spectrum's overlap with the output window is read with one
+// pread straight into its output row (blocks with the default contiguous layout; chunked blocks
+// go through HDF5 one row at a time). Rows are read in parallel on TBB threads; the padding is
+// zeroed. Memory: the caller's output buffer for one list window, plus open block readers.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/pipeline/id_list.hpp"
+#include "engine/pipeline/lattice_window.hpp"
+#include "engine/store/store.hpp"
+#include "kernels/launch/backend.hpp"
+
+namespace specmill {
+
+class aligned_reader {
+ public:
+  struct window {
+    size_t first = 0, last = 0;  // items [first, last) of the list
+    size_t rows() const { return last - first; }
+  };
+
+  // max_window_bytes bounds one column of one list window (rows * width * 4 bytes).
+  aligned_reader(store& st, std::span<const resolved_id> ids, lattice_window grid, backend b,
+                 size_t max_window_bytes = size_t(64) << 20);
+  ~aligned_reader();
+
+  const lattice_window& grid() const { return grid_; }
+  const std::vector<window>& windows() const { return windows_; }
+
+  // Column c of the window's spectra on the grid: dst is row-major [w.rows()][grid().width] of
+  // 4-byte elements (float; int32 for the masks). IDs without pixels give rows of zeros.
+  // column::loglam gives each spectrum's own stored loglam where it has pixels (0 elsewhere).
+  void read(const window& w, column c, void* dst);
+
+ private:
+  struct item {
+    int64_t block_id;
+    int32_t row;
+    size_t index;  // in the list
+  };
+  const block_reader& open_block(int64_t block_id);
+  void read_cpu(const std::vector<item>& items, const window& w, column c, char* dst);
+  void read_cuda(const std::vector<item>& items, const window& w, column c, char* dst);
+
+  store& store_;
+  std::span<const resolved_id> ids_;
+  lattice_window grid_;
+  backend backend_;
+  std::vector<window> windows_;
+  std::map<int64_t, std::unique_ptr<block_reader>> blocks_;
+};
+
+}  // namespace specmill

@@ -1,0 +1,215 @@
+#include "engine/stack/stack.hpp"
+
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "engine/pipeline/progress.hpp"
+#include "engine/stack/stack_frame.hpp"
+#include "core/spectrum.hpp"
+
+namespace specmill {
+namespace {
+
+constexpr double nan_d = std::numeric_limits<double>::quiet_NaN();
+
+// log10(1+z) per list item: the supplied list or the catalog's z; NaN where unusable.
+std::vector<double> rest_frame_shifts(const stack_options& opts, std::span<const resolved_id> ids) {
+  SPECMILL_EXPECTS(opts.redshifts.empty() || opts.redshifts.size() == ids.size(),
+                   "the redshift list has " + std::to_string(opts.redshifts.size()) + " values for " +
+                       std::to_string(ids.size()) + " IDs (one z a line, in ID order)");
+  std::vector<double> shift(ids.size(), nan_d);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const double z = !opts.redshifts.empty() ? opts.redshifts[i] : ids[i].entry ? double(ids[i].entry->meta.z) : nan_d;
+    if (std::isfinite(z) && z > -1) shift[i] = std::log10(1.0 + z);
+  }
+  return shift;
+}
+
+// Pixels per tile: the budget over one pixel's slots for every list item, less the CPU's
+// per-thread sort buffers. At least one pixel, whatever the budget.
+size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width) {
+  const size_t per_pixel = std::max<size_t>(1, capacity * stack_tile::bytes_per_slot(opts.device));
+  size_t reserve = 0;
+  if (opts.device == backend::cpu) reserve = size_t(tbb::this_task_arena::max_concurrency()) * capacity * 8;
+  const size_t budget = opts.memory_bytes > reserve ? opts.memory_bytes - reserve : 0;
+  return std::clamp<size_t>(budget / per_pixel, 1, size_t(std::max<int64_t>(width, 1)));
+}
+
+std::string lattice_text(const lattice_window& w) {
+  return "lattice " + std::to_string(w.start) + "+" + std::to_string(w.width);  // loglam = index * 1e-4
+}
+
+}  // namespace
+
+stack_method parse_stack_method(std::string_view text) {
+  if (text == "weighted_mean") return stack_method::weighted_mean;
+  if (text == "mean") return stack_method::mean;
+  if (text == "median") return stack_method::median;
+  if (text == "clipped_mean") return stack_method::clipped_mean;
+  throw invalid_argument("unknown stacking method '" + std::string(text) +
+                         "' (expected weighted_mean, mean, median or clipped_mean)");
+}
+
+std::string_view to_string(stack_method m) {
+  switch (m) {
+    case stack_method::weighted_mean: return "weighted_mean";
+    case stack_method::mean: return "mean";
+    case stack_method::median: return "median";
+    case stack_method::clipped_mean: return "clipped_mean";
+  }
+  return "?";
+}
+
+stack_format parse_stack_format(std::string_view text) {
+  if (text == "npz") return stack_format::npz;
+  if (text == "fits") return stack_format::fits;
+  if (text == "csv") return stack_format::csv;
+  throw invalid_argument("unknown stack output format '" + std::string(text) + "' (expected npz, fits or csv)");
+}
+
+void check_stack_options(const stack_options& o) {
+  SPECMILL_EXPECTS(std::isfinite(o.sigma) && o.sigma >= 1,
+                   "--sigma must be a number >= 1 (values within sigma x 1.4826 MAD of the median are kept), not " +
+                       std::to_string(o.sigma));
+  SPECMILL_EXPECTS(o.iterations >= 1 && o.iterations <= 100, "--iterations must be 1 to 100, not " + std::to_string(o.iterations));
+  SPECMILL_EXPECTS(!(o.normalize && !o.normalize_band.empty()), "--normalize and --normalize-band exclude each other");
+  SPECMILL_EXPECTS(o.redshifts.empty() || o.rest_frame, "--redshifts needs --rest-frame");
+  SPECMILL_EXPECTS(o.memory_bytes > 0 && o.window_bytes > 0, "the memory budget and window size must be positive");
+  if (o.grid) check_wavelength_grid(*o.grid);
+  SPECMILL_EXPECTS(o.out != "-" || o.format == stack_format::csv, "only csv output can go to stdout (--out -)");
+}
+
+wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<const double> shifts) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!ids[i].has_pixels() || !std::isfinite(shifts[i])) continue;
+    const auto& loc = *ids[i].entry->location;
+    if (loc.npix <= 0) continue;
+    lo = std::min(lo, double(loc.lattice_start) * lattice_step - shifts[i]);
+    hi = std::max(hi, double(loc.lattice_start + loc.npix - 1) * lattice_step - shifts[i]);
+  }
+  if (!(lo <= hi)) throw not_found("no spectrum of the list has a usable redshift for a rest-frame grid");
+  // Centers on multiples of the lattice step: the stack of spectra at z = 0 is the lattice.
+  const double first = std::floor(lo / lattice_step + 1e-6), last = std::ceil(hi / lattice_step - 1e-6);
+  wavelength_grid g{wavelength_grid::scale::log, first * lattice_step, last * lattice_step, lattice_step};
+  check_wavelength_grid(g);
+  return g;
+}
+
+stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids) {
+  check_stack_options(opts);
+  stack_result res;
+  stack_summary& sum = res.summary;
+  sum.requested = ids.size();
+  // Per list item: 1 / normaliser, NaN for an item that does not contribute.
+  std::vector<double> scale(ids.size(), nan_d);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].has_pixels()) {
+      ++sum.found;
+      scale[i] = 1;
+    } else {
+      sum.missing.push_back(ids[i].id.text + (ids[i].entry ? " (catalog row without pixel data)" : ""));
+    }
+  }
+  if (sum.found == 0)
+    throw not_found(ids.empty() ? std::string("empty ID list")
+                                : "none of the " + std::to_string(ids.size()) + " IDs has pixel data in context " + opts.context);
+
+  detail::stack_frame f;
+  f.span = list_span(ids);
+  std::vector<double> shifts;
+  if (opts.rest_frame) {
+    shifts = rest_frame_shifts(opts, ids);
+    f.shifts = shifts.data();
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (scale[i] > 0 && !std::isfinite(shifts[i])) scale[i] = nan_d, ++sum.dropped_redshift;
+    f.grid = opts.grid ? *opts.grid : default_rest_grid(ids, shifts);
+    f.shift_min = INFINITY, f.shift_max = -INFINITY;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (scale[i] > 0) f.shift_min = std::min(f.shift_min, shifts[i]), f.shift_max = std::max(f.shift_max, shifts[i]);
+    if (!(f.shift_min <= f.shift_max)) throw data_error("no spectrum of the list has a usable redshift (z > -1)");
+  } else if (opts.grid) {
+    f.grid = *opts.grid;
+  }
+  f.width = f.grid ? f.grid->size() : f.span.width;
+  sum.width = f.width;
+  sum.frame = opts.rest_frame ? "rest-frame grid" : f.grid ? "observed grid" : "observed lattice";
+  sum.grid = f.grid ? to_string(*f.grid) : lattice_text(f.span);
+
+  const bool robust = opts.method == stack_method::median || opts.method == stack_method::clipped_mean;
+  const size_t capacity = ids.size(), tile = robust ? tile_pixels(opts, capacity, f.width) : size_t(f.width);
+  const size_t n_tiles = robust ? (size_t(f.width) + tile - 1) / tile : 1;
+  const bool normalizing = opts.normalize || !opts.normalize_band.empty();
+  progress_meter meter("stack", ids.size() * (n_tiles + (normalizing ? 1 : 0)), opts.progress);
+  if (opts.checkpoint) meter.set_checkpoint(opts.checkpoint);
+  size_t done = 0;
+  if (normalizing) {
+    detail::normalize_rows(st, ids, f, opts.normalize ? &*opts.normalize : nullptr, opts.normalize_band, opts.device,
+                           opts.mask_bits, opts.window_bytes, scale, &sum.dropped_normalization);
+    meter.update(done += ids.size());
+  }
+  sum.used = size_t(std::count_if(scale.begin(), scale.end(), [](double s) { return s > 0; }));
+  if (sum.used == 0)
+    throw data_error("no spectrum left to stack: " + std::to_string(sum.found) + " found, " +
+                     std::to_string(sum.dropped_redshift) + " without a usable redshift, " +
+                     std::to_string(sum.dropped_normalization) + " dropped by the normalisation");
+
+  const size_t width = size_t(f.width);
+  res.wavelength.resize(width);
+  for (size_t k = 0; k < width; ++k) res.wavelength[k] = f.center_angstrom(int64_t(k));
+  res.flux.assign(width, 0.f);
+  res.ivar.assign(width, 0.f);
+  res.error.assign(width, INFINITY);
+  res.n.assign(width, 0);
+  if (!robust && opts.device == backend::cpu && !f.grid) {
+    detail::accumulate_means_direct(st, ids, f.span, opts.method, opts.mask_bits, scale.data(),
+                                    [&](size_t items) { meter.update(done + items); },
+                                    {res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr});
+    done += ids.size();
+  } else if (!robust) {
+    stack_accumulator acc(opts.device, width, opts.method);
+    detail::for_each_stack_window(st, ids, f, 0, f.width, opts.device, opts.mask_bits, scale.data(), opts.window_bytes,
+                                  [&](const aligned_reader::window& w, const stack_window& v) {
+                                    acc.add(v);
+                                    meter.update(done += w.rows());
+                                  });
+    acc.finish({res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr});
+  } else {
+    std::vector<int32_t> n_input(width, 0);
+    stack_tile t(opts.device, tile, capacity);
+    for (size_t k0 = 0; k0 < width; k0 += tile) {
+      const size_t k1 = std::min(width, k0 + tile);
+      if (k0 > 0) t.reset(k1 - k0);
+      detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.mask_bits, scale.data(),
+                                    opts.window_bytes, [&](const aligned_reader::window& w, const stack_window& v) {
+                                      t.add(v, w.first);
+                                      meter.update(done + w.last);
+                                    });
+      t.finish(opts.method, opts.sigma, opts.iterations,
+               {res.flux.data() + k0, res.ivar.data() + k0, res.error.data() + k0, res.n.data() + k0, n_input.data() + k0});
+      meter.update(done += ids.size());
+      ++sum.tiles;
+    }
+    for (size_t k = 0; k < width; ++k) sum.rejected += n_input[k] - res.n[k];
+  }
+  meter.finish(done);
+  return res;
+}
+
+stack_summary run_stack(const stack_options& opts, std::vector<spectrum_id> ids) {
+  check_stack_options(opts);
+  SPECMILL_EXPECTS(!opts.out.empty(), "no output path (--out)");
+  store st(opts.store, store::access::read);
+  SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
+                   "unknown context '" + opts.context + "' in store " + opts.store.string());
+  const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
+  const stack_result r = compute_stack(opts, st, resolved);
+  write_stack(opts, r);
+  return r.summary;
+}
+
+}  // namespace specmill

@@ -1,0 +1,53 @@
+#pragma once
+// A specmill store on disk:
+//   STORE/catalog.sqlite        the SQLite catalog (io/catalog/catalog_db.hpp)
+//   STORE/blocks/blk-NNNNNNNN.h5 immutable column-major HDF5 blocks (io/store/block_file.hpp)
+//   STORE/.lock                 held (flock) by the one writer, ingest
+// Blocks are written to a .tmp file and renamed before the catalog commits the rows that point
+// at them, so any crash leaves either an orphan block (removed by the next writer) or nothing.
+// The catalog itself is created whole under a temporary name and renamed into place
+// (catalog_db), so a store killed while being created has no catalog.sqlite (readers: "no
+// catalog", not a store yet) or a valid one, never one without its format_version.
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "io/store/block_file.hpp"
+#include "io/catalog/catalog_db.hpp"
+
+namespace specmill {
+
+inline constexpr std::string_view default_context = "sdss_dr16";
+
+class store {
+ public:
+  enum class access { read, write };
+  // read: the store must exist. write: creates it when missing and takes the writer lock
+  // (io_error if another writer holds it).
+  store(const std::filesystem::path& root, access a);
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+  ~store();
+
+  const std::filesystem::path& root() const { return root_; }
+  catalog_db& catalog() { return *catalog_; }
+  std::filesystem::path block_path(int64_t block_id) const;
+  static std::string block_relative_path(int64_t block_id);
+
+  // Writers only: delete *.tmp files and block files that no catalog row references (what a
+  // crash between the block's rename and the catalog's commit leaves), and catalog.sqlite.new-*
+  // files (a catalog whose creation was killed). Returns files removed.
+  size_t remove_orphans();
+
+  // An open reader for a block, from a small LRU cache (HDF5 opens are not free).
+  const block_reader& block(int64_t block_id);
+
+ private:
+  std::filesystem::path root_;
+  std::unique_ptr<catalog_db> catalog_;
+  int lock_fd_ = -1;
+  std::list<std::pair<int64_t, std::unique_ptr<block_reader>>> cache_;
+};
+
+}  // namespace specmill

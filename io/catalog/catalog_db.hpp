@@ -1,0 +1,112 @@
+#pragma once
+// The store's SQLite catalog (catalog.sqlite): one row per (context, spectrum) in table
+// `specobjall` with DR16 column names, the view `specobj` (specprimary = 1), the location of
+// each spectrum's pixels (block_id, row), the block list and the files already ingested.
+// docs/store-format.md describes the schema.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/spectrum.hpp"
+#include "io/catalog/sqlite.hpp"
+
+namespace specmill {
+
+struct spectrum_location {
+  int64_t block_id = 0;
+  int32_t row = 0;
+  int32_t lattice_start = 0;  // lattice index of the spectrum's first pixel
+  int32_t npix = 0;
+};
+
+struct catalog_entry {
+  std::string context;
+  spec_meta meta;
+  std::optional<spectrum_location> location;  // empty: catalog row without pixel data
+};
+
+struct block_record {
+  int64_t block_id = 0;
+  std::string path;          // relative to the store root
+  int64_t n_spectra = 0;
+  int32_t lattice_start = 0;
+  int64_t n_pixels = 0;
+  int64_t bytes = 0;
+};
+
+struct context_info {
+  std::string name;
+  std::string description;
+  int64_t spectra = 0;       // rows in specobjall
+  int64_t with_pixels = 0;   // rows whose pixels are stored
+};
+
+class catalog_db {
+ public:
+  // 2: specobjall.healpix + its index, the `catalogs` registry (docs/store-format.md).
+  static constexpr int format_version = 2;
+  // read_write creates the file and schema when missing and upgrades a format-1 catalog in
+  // place (one transaction); read_only requires an existing catalog of format 1 or 2.
+  // Creation is atomic: the catalog is built complete, format_version included, under a
+  // temporary name (FILE.new-PID) and renamed into place, so a kill at any moment leaves either
+  // no catalog or a valid one (and perhaps a FILE.new-* leftover, which is never read).
+  catalog_db(const std::filesystem::path& file, sqlite_db::mode m);
+
+  int version() const { return version_; }
+  bool has_healpix_index() const { return version_ >= 2; }
+
+  sqlite_db& db() { return db_; }
+  sqlite_transaction transaction() { return sqlite_transaction(db_); }
+
+  // ---- contexts
+  void ensure_context(std::string_view name, std::string_view description = {});
+  bool has_context(std::string_view name);
+  std::vector<context_info> contexts();
+
+  // ---- writes (wrap several in one transaction())
+  void insert_block(const block_record& b);
+  // A spectrum with its pixels: inserts the row, or, when the context already has a catalog-only
+  // row for this SPECOBJID (from --catalog), keeps that row's metadata and sets the location.
+  void put_spectrum(std::string_view context, const spec_meta& meta, const spectrum_location& loc);
+  // A catalog row (from a specObj/spAll file): inserted without location, or its metadata
+  // updated when the row exists (the location is kept).
+  void put_catalog_row(std::string_view context, const spec_meta& meta);
+  void mark_file(std::string_view context, std::string_view path, int64_t size, int64_t mtime,
+                 uint64_t specobjid);
+
+  // ---- reads
+  bool file_done(std::string_view context, std::string_view path, int64_t size, int64_t mtime);
+  // The ingested files recorded for these SPECOBJIDs in the context (for each, the stored copy
+  // and any duplicates skipped in its favour), as (specobjid, path) in path order. One scan of
+  // ingested_files, however many IDs: it has no index on specobjid.
+  std::vector<std::pair<uint64_t, std::string>> files_of(std::string_view context,
+                                                         const std::vector<uint64_t>& specobjids);
+  bool has_pixels(std::string_view context, uint64_t specobjid);
+  std::optional<spectrum_location> find_pixels(uint64_t specobjid);  // in any context
+  std::optional<catalog_entry> lookup(std::string_view context, uint64_t specobjid);
+  // The primary (then newest) spectrum of a plate-mjd-fiber in the context.
+  std::optional<catalog_entry> lookup(std::string_view context, int32_t plate, int32_t mjd, int32_t fiberid);
+  std::vector<block_record> blocks();
+  int64_t max_block_id();
+  // Every row that has pixels (all contexts when context is empty), in (block_id, row) order.
+  void for_each_located(std::string_view context, const std::function<void(const catalog_entry&)>& fn);
+
+ private:
+  int read_version(const std::filesystem::path& file);
+  void create_atomically(const std::filesystem::path& file);
+  void register_functions();
+  void create_or_upgrade_schema(const std::filesystem::path& file);
+  void upgrade_from_1(const std::filesystem::path& file);
+  sqlite_stmt& stmt(int which, std::string_view sql);
+
+  sqlite_db db_;
+  int version_ = 0;
+  std::vector<sqlite_stmt> stmts_;
+};
+
+}  // namespace specmill

@@ -1,0 +1,393 @@
+#include "io/fits/fits_file.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <cstdlib>
+#include <system_error>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace specmill {
+namespace {
+
+// FITS names are ASCII; the locale-free fold keeps lookups over 236 columns cheap.
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string trim_right(const char* s) {
+  std::string out(s);
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\0')) out.pop_back();
+  return out;
+}
+
+// Bytes one row of a column occupies, from its TFORM type and repeat count. A variable-length
+// column holds a descriptor: 8 bytes for P, 16 for Q.
+int64_t column_bytes(const tcolumn& c) {
+  const int64_t r = c.trepeat;
+  if (c.tdatatype < 0) return std::strpbrk(c.tform, "Qq") ? 16 : 8;
+  switch (c.tdatatype) {
+    case TBIT: return (r + 7) / 8;
+    case TSTRING:
+    case TBYTE:
+    case TSBYTE:
+    case TLOGICAL: return r;
+    case TSHORT: return 2 * r;
+    case TLONG:
+    case TFLOAT: return 4 * r;
+    case TLONGLONG:
+    case TDOUBLE:
+    case TCOMPLEX: return 8 * r;
+    case TDBLCOMPLEX: return 16 * r;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+void fits_check(int status, const std::filesystem::path& file, std::string_view what) {
+  if (status == 0) return;
+  char text[FLEN_STATUS] = {};
+  fits_get_errstatus(status, text);
+  std::string msg = std::string(what) + ": '" + file.string() + "': CFITSIO status " +
+                    std::to_string(status) + " (" + text + ")";
+  // The stack is process-wide in CFITSIO; drain it so later errors do not inherit old lines.
+  char line[FLEN_ERRMSG] = {};
+  std::string stack;
+  while (fits_read_errmsg(line)) {
+    if (!stack.empty()) stack += " | ";
+    stack += line;
+  }
+  if (!stack.empty()) msg += ": " + stack;
+  throw fits_error(msg, status);
+}
+
+// CFITSIO keeps the addresses of `data` and `size` (a memory file may grow by realloc), so
+// they live on the heap, where a moved fits_file does not move them.
+struct fits_file::memory_image {
+  std::vector<unsigned char> bytes;
+  void* data = nullptr;
+  size_t size = 0;
+};
+
+fits_file::fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
+
+fits_file fits_file::open_read(const std::filesystem::path& file) {
+  fitsfile* f = nullptr;
+  int status = 0;
+  // fits_open_diskfile: the name is a plain path, never CFITSIO's extended filename syntax.
+  fits_open_diskfile(&f, file.c_str(), READONLY, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, file, "cannot open FITS file");
+  }
+  return fits_file(f, file);
+}
+
+fits_file fits_file::open_memory(const void* data, size_t size, const std::filesystem::path& name) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  return open_memory(std::vector<unsigned char>(bytes, bytes + size), name);
+}
+
+void fits_file::check_in_memory() {
+  if (!memory_) return;
+  const hdu_span span = hdu_address();
+  if (span.data_end > int64_t(memory_->size)) {
+    throw fits_error("'" + path_.string() + "': HDU " + std::to_string(current_hdu()) + " ends at byte " +
+                         std::to_string(span.data_end) + ", past the end of the " + std::to_string(memory_->size) +
+                         "-byte in-memory file (truncated)",
+                     END_OF_FILE);
+  }
+}
+
+fits_file fits_file::open_update(const std::filesystem::path& file) {
+  fitsfile* f = nullptr;
+  int status = 0;
+  fits_open_diskfile(&f, file.c_str(), READWRITE, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, file, "cannot open FITS file for update");
+  }
+  return fits_file(f, file);
+}
+
+fits_file fits_file::create(const std::filesystem::path& file) {
+  // fits_create_diskfile does not honour the '!' clobber prefix, so remove the old file here.
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  if (ec) throw io_error("cannot replace '" + file.string() + "': " + ec.message());
+  fitsfile* f = nullptr;
+  int status = 0;
+  fits_create_diskfile(&f, file.c_str(), &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, file, "cannot create FITS file");
+  }
+  return fits_file(f, file);
+}
+
+fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name) {
+  // CFITSIO 4.2's memory driver reads whole 2880-byte records and whole table data without
+  // checking the buffer's end (a disk file reports END_OF_FILE instead): a partial record here,
+  // or an HDU whose data runs past the end (check_in_memory), would be read out of bounds.
+  if (bytes.empty() || bytes.size() % 2880 != 0) {
+    throw fits_error("'" + name.string() + "': cannot open in-memory FITS file: " + std::to_string(bytes.size()) +
+                         " bytes is not a whole number of 2880-byte FITS records (truncated)",
+                     END_OF_FILE);
+  }
+  auto image = std::make_unique<memory_image>();
+  image->bytes = std::move(bytes);
+  image->data = image->bytes.data();
+  image->size = image->bytes.size();
+  fitsfile* f = nullptr;
+  int status = 0;
+  // A fixed label, not `name`: CFITSIO parses a memory file's name for "[ext]"-style syntax;
+  // errors name `name` through fits_check all the same.
+  fits_open_memfile(&f, "specmill-memory-image.fits", READONLY, &image->data, &image->size, 0, nullptr, &status);
+  if (status != 0) {
+    if (f) {
+      int ignored = 0;
+      fits_close_file(f, &ignored);
+    }
+    fits_check(status, name, "cannot open FITS file");
+  }
+  fits_file out(f, name);
+  out.memory_ = std::move(image);
+  out.check_in_memory();
+  return out;
+}
+
+fits_file::fits_file(fits_file&& other) noexcept
+    : fptr_(std::exchange(other.fptr_, nullptr)),
+      path_(std::move(other.path_)),
+      columns_(std::move(other.columns_)),
+      columns_valid_(std::exchange(other.columns_valid_, false)),
+      memory_(std::move(other.memory_)) {}
+
+fits_file& fits_file::operator=(fits_file&& other) noexcept {
+  if (this != &other) {
+    release();
+    fptr_ = std::exchange(other.fptr_, nullptr);
+    path_ = std::move(other.path_);
+    columns_ = std::move(other.columns_);
+    columns_valid_ = std::exchange(other.columns_valid_, false);
+    memory_ = std::move(other.memory_);
+  }
+  return *this;
+}
+
+fits_file::~fits_file() { release(); }
+
+void fits_file::release() {
+  if (fptr_) {
+    int ignored = 0;
+    fits_close_file(std::exchange(fptr_, nullptr), &ignored);
+  }
+  memory_.reset();
+}
+
+fitsfile* fits_file::live() const {
+  if (!fptr_) throw invalid_argument("FITS file '" + path_.string() + "' is already closed");
+  return fptr_;
+}
+
+void fits_file::close() {
+  if (!fptr_) return;
+  int status = 0;
+  fits_close_file(std::exchange(fptr_, nullptr), &status);
+  columns_valid_ = false;
+  memory_.reset();
+  check(status, "cannot close FITS file");
+}
+
+int64_t fits_file::file_bytes() const { return live()->Fptr->logfilesize; }
+
+int fits_file::hdu_count() {
+  int n = 0, status = 0;
+  fits_get_num_hdus(live(), &n, &status);
+  check(status, "cannot count HDUs");
+  return n;
+}
+
+void fits_file::move_to(int hdu) {
+  SPECMILL_EXPECTS(hdu >= 0, "HDU index must be >= 0");
+  int type = 0, status = 0;
+  columns_valid_ = false;
+  fits_movabs_hdu(live(), hdu + 1, &type, &status);
+  check(status, "cannot move to HDU " + std::to_string(hdu));
+  check_in_memory();
+}
+
+int fits_file::current_hdu() const {
+  int n = 0;
+  fits_get_hdu_num(live(), &n);
+  return n - 1;
+}
+
+int fits_file::hdu_type() {
+  int type = 0, status = 0;
+  fits_get_hdu_type(live(), &type, &status);
+  check(status, "cannot get HDU type");
+  return type;
+}
+
+fits_file::hdu_span fits_file::hdu_address() {
+  LONGLONG head = 0, data = 0, end = 0;
+  int status = 0;
+  fits_get_hduaddrll(live(), &head, &data, &end, &status);
+  check(status, "cannot get HDU address");
+  return {head, data, end};
+}
+
+const std::vector<fits_column>& fits_file::columns() {
+  if (columns_valid_) return columns_;
+  fitsfile* f = live();
+  if (hdu_type() != BINARY_TBL) {
+    check(NOT_BTABLE, "HDU " + std::to_string(current_hdu()) + " is not a binary table");
+  }
+  int ncols = 0, status = 0;
+  fits_get_num_cols(f, &ncols, &status);  // also re-syncs f->Fptr to this handle's HDU
+  check(status, "cannot count columns");
+  // CFITSIO parsed TTYPEn/TFORMn/TSCALn/TZEROn into Fptr->tableptr when it entered the HDU;
+  // its public getters (fits_get_bcolparms, fits_get_colnum) instead re-search the header for
+  // TUNIT/TDISP or wildcard-match every name, which on a 236-column SPALL HDU cost ~10 ms.
+  const tcolumn* table = f->Fptr->tableptr;
+  columns_.clear();
+  columns_.reserve(size_t(ncols));
+  int64_t offset = 0;
+  bool offsets_known = true;
+  for (int i = 0; i < ncols; ++i) {
+    const tcolumn& t = table[i];
+    fits_column c;
+    c.index = i + 1;
+    c.name = trim_right(t.ttype);
+    c.typecode = t.tdatatype;
+    c.repeat = t.trepeat;
+    c.bytes = column_bytes(t);
+    c.width = c.typecode == TSTRING || c.repeat == 0 ? c.bytes : c.bytes / std::max<int64_t>(c.repeat, 1);
+    c.scale = t.tscale;
+    c.zero = t.tzero;
+    // Our TFORM-derived offset must agree with CFITSIO's own, or neither is trusted.
+    offsets_known = offsets_known && c.bytes >= 0 && t.tbcol == offset;
+    c.offset = offset;
+    offset += std::max<int64_t>(c.bytes, 0);
+    columns_.push_back(std::move(c));
+  }
+  if (!offsets_known || offset != f->Fptr->rowlength) {
+    for (auto& c : columns_) c.offset = -1;
+  }
+  columns_valid_ = true;
+  return columns_;
+}
+
+const fits_column* fits_file::find_column(std::string_view name) {
+  for (const auto& c : columns()) {
+    if (iequals(c.name, name)) return &c;
+  }
+  return nullptr;
+}
+
+std::optional<int> fits_file::column_index(std::string_view name) {
+  const fits_column* c = find_column(name);
+  if (!c) return std::nullopt;
+  return c->index;
+}
+
+long fits_file::rows() {
+  LONGLONG n = 0;
+  int status = 0;
+  fits_get_num_rowsll(live(), &n, &status);
+  check(status, "cannot get the row count");
+  return long(n);
+}
+
+int64_t fits_file::row_bytes() {
+  (void)columns();  // validates a binary table and syncs Fptr to this handle's HDU
+  return fptr_->Fptr->rowlength;  // NAXIS1, as parsed by CFITSIO
+}
+
+int64_t fits_file::heap_bytes() {
+  (void)columns();  // as row_bytes(): a binary table, Fptr synced to this handle's HDU
+  return fptr_->Fptr->heapsize;  // PCOUNT, as parsed by CFITSIO
+}
+
+template <class T>
+std::optional<T> fits_file::read_key(int datatype, const char* key) {
+  T value{};
+  int status = 0;
+  if (datatype == TLONGLONG || datatype == TLONG || datatype == TINT) check_integer_value(key);
+  fits_write_errmark();
+  fits_read_key(live(), datatype, key, &value, nullptr, &status);
+  if (status == KEY_NO_EXIST) {
+    fits_clear_errmark();  // an absent key is an answer, not an error
+    return std::nullopt;
+  }
+  check(status, std::string("cannot read keyword ") + key);
+  return value;
+}
+
+void fits_file::check_integer_value(const char* key) {
+  // CFITSIO 4.2's integer conversion (ffc2j) appends up to 30 characters of a value it cannot
+  // convert to an 81-byte message that already holds 52: a longer bad value (found by
+  // fuzz/fuzz_sdss_spec_reader: "FIBERID = (   366 / Fiber number (1-1000)", which CFITSIO reads
+  // as a complex value up to the ')' of the comment) overflowed it, and glibc's fortify check
+  // aborted the process. No integer needs more than 20 characters (24 allows "1.0E+01" forms).
+  char raw[FLEN_VALUE] = {};
+  int status = 0;
+  fits_write_errmark();
+  fits_read_keyword(live(), key, raw, nullptr, &status);
+  fits_clear_errmark();  // absent or unreadable: the typed read below reports it
+  if (status == 0 && std::strlen(raw) > 24) {
+    throw fits_error("'" + path_.string() + "': keyword " + key + " = " + raw + " is not an integer", BAD_INTKEY);
+  }
+}
+
+std::optional<std::string> fits_file::key_string(const char* key) {
+  char value[FLEN_VALUE] = {};
+  int status = 0;
+  fits_write_errmark();
+  fits_read_key(live(), TSTRING, key, value, nullptr, &status);
+  if (status == KEY_NO_EXIST) {
+    fits_clear_errmark();
+    return std::nullopt;
+  }
+  check(status, std::string("cannot read keyword ") + key);
+  return trim_right(value);
+}
+
+std::optional<long long> fits_file::key_long(const char* key) { return read_key<long long>(TLONGLONG, key); }
+
+std::optional<double> fits_file::key_double(const char* key) { return read_key<double>(TDOUBLE, key); }
+
+std::optional<bool> fits_file::key_bool(const char* key) {
+  const auto v = read_key<int>(TLOGICAL, key);
+  if (!v) return std::nullopt;
+  return *v != 0;
+}
+
+void fits_file::declare_unsigned64(int colnum, const char* comment) {
+  int status = 0;
+  const std::string n = std::to_string(colnum);
+  fits_write_key_dbl(fptr_, ("TSCAL" + n).c_str(), 1.0, -1, "", &status);
+  ffpkyuj(fptr_, ("TZERO" + n).c_str(), uint64_t{1} << 63, comment, &status);
+  fits_set_tscale(fptr_, colnum, 1.0, 9223372036854775808.0, &status);
+  check(status, "declaring column " + n + " unsigned 64-bit");
+}
+
+}  // namespace specmill

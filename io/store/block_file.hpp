@@ -1,0 +1,153 @@
+#pragma once
+// The store's immutable HDF5 block files (blocks/blk-<8-digit id>.h5): up to
+// default_block_spectra spectra on one common log-lambda lattice, one 2-D dataset per column.
+// The format is specified in docs/store-format.md; this header is its only reader and writer.
+#include "io/store/hdf5_handle.hpp"
+#include "core/spectrum.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace specmill {
+
+inline constexpr char block_format_name[] = "specmill-block";
+inline constexpr int32_t block_format_version = 1;
+
+// Chunk shape and compression of the 2-D column datasets; both chunk dimensions are clamped to
+// the dataset's. The defaults were chosen by bench_block_read (docs/store-format.md): one chunk
+// per row (8192 is wider than any SDSS/BOSS block), because spectra are read whole and a cold
+// random read of one spectrum then fetches 1.25x its bytes from disk instead of 18x with
+// 16 x 1024 chunks. No compression: deflate saves 2.3x on disk but reads 15-20x slower.
+//
+// contiguous (the default since compute engine I): no chunking at all when deflate is off. Rows
+// are then at fixed file offsets, so block_reader can read a row's pixel span with one pread
+// straight into its destination (read_row_span), thread-safely and without HDF5's per-call
+// overhead; HDF5 reads of the same data cost the same as with 1-row chunks. chunk_rows and
+// chunk_pixels apply only when contiguous is false or deflate is on (filters need chunks).
+struct block_layout {
+  uint32_t chunk_rows = 1;
+  uint32_t chunk_pixels = 8192;
+  int deflate = 0;  // 0 = off; 1..9 = shuffle + deflate at that level
+  bool contiguous = true;
+};
+
+// Spectra per block: ~147 MB files, ~150 MB of builder memory per ingest worker, and opening
+// costs ~0.6 ms (< 1 us per spectrum of a whole-block read); 4096 opens in 0.7-0.9 ms but
+// needs ~600 MB per builder for no read gain. See docs/store-format.md.
+inline constexpr size_t default_block_spectra = 1024;
+
+// One row of the block's `meta` compound dataset.
+struct block_row_meta {
+  uint64_t specobjid = 0;
+  int32_t plate = 0;
+  int32_t mjd = 0;
+  int32_t fiberid = 0;
+  int32_t lattice_start = 0;  // lattice index of the spectrum's own pixel 0
+  int32_t npix = 0;
+  bool loglam_exact = true;
+};
+
+namespace detail {
+// In-memory record of the `meta` compound dataset; the file type is the packed little-endian
+// form of the same fields (29 bytes), built by meta_file_type().
+struct meta_record {
+  uint64_t specobjid;
+  int32_t plate, mjd, fiberid, lattice_start, npix;
+  uint8_t loglam_exact;
+};
+h5::datatype meta_memory_type();
+h5::datatype meta_file_type();
+}  // namespace detail
+
+// "blocks/blk-00000042.h5" for id 42, relative to the store root.
+std::filesystem::path block_relative_path(int64_t block_id);
+
+// Collects spectra for one block, then writes it atomically.
+class block_builder {
+ public:
+  // Throws invalid_argument for an empty spectrum or columns of unequal length, data_error
+  // when loglam_exact is set but loglam is not the lattice (loglam may be empty then).
+  void add(const sdss_spectrum& s);
+  void add(sdss_spectrum&& s);  // moves the column vectors, no copy
+
+  size_t size() const { return rows_.size(); }
+  size_t pixel_bytes() const;  // bytes of pixel data held (vector capacities)
+
+  // Writes path+".tmp", closes it, fsyncs it, renames it to `path` (atomic replace) and fsyncs
+  // the directory. An existing `path` is untouched until the rename; on failure the .tmp is
+  // removed. Peak extra memory: one padded column (size() * n_pixels * 4 bytes).
+  void write(const std::filesystem::path& path, int64_t block_id, const block_layout& = {}) const;
+  void clear();
+
+ private:
+  std::vector<block_row_meta> rows_;
+  std::vector<coadd> data_;
+};
+
+// Read-only view of one block file. Opening reads the attributes and `meta` and checks the
+// shapes (data_error on a foreign or damaged file, hdf5_error when HDF5 cannot read it).
+// Not thread-safe per object; open one reader per thread (opening is cheap).
+class block_reader {
+ public:
+  // chunk_cache_bytes: HDF5 chunk cache per column dataset. auto_chunk_cache (the default)
+  // sizes it to one band of chunks, chunk_rows x n_pixels x 4 bytes (one ~20 KB row chunk for
+  // the default layout); docs/store-format.md ("Reading") has the measurements.
+  static constexpr size_t auto_chunk_cache = SIZE_MAX;
+  explicit block_reader(const std::filesystem::path& path, size_t chunk_cache_bytes = auto_chunk_cache);
+  ~block_reader();
+  block_reader(const block_reader&) = delete;
+  block_reader& operator=(const block_reader&) = delete;
+
+  int64_t block_id() const { return block_id_; }
+  size_t n_spectra() const { return rows_.size(); }
+  int32_t lattice_start() const { return lattice_start_; }
+  size_t n_pixels() const { return n_pixels_; }
+  const std::vector<block_row_meta>& rows() const { return rows_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Rows [row0, row0+nrows) x block columns [pix0, pix0+npix) of one column into dst,
+  // row-major [nrows][npix]: float for float columns, int32_t for the masks. column::loglam
+  // gives the lattice value of each block column; rows with loglam_exact == false get their
+  // stored loglam inside their own coverage instead.
+  void read(column c, size_t row0, size_t nrows, size_t pix0, size_t npix, void* dst) const;
+  // The same for a strictly ascending list of rows, packed into dst in list order. One H5Dread
+  // per run of consecutive rows (measured 20-35x faster in HDF5 1.10 than one H5Dread of a
+  // union of hyperslabs; see docs/store-format.md).
+  void read_rows(column c, std::span<const uint32_t> rows, size_t pix0, size_t npix,
+                 void* dst) const;
+  // One spectrum exactly as ingested: its own npix pixels of every column, loglam rebuilt
+  // bit-exactly from the lattice (or taken from the stored loglam dataset).
+  coadd read_spectrum(size_t row) const;
+
+  // Direct reads: true when column c is stored contiguous, unfiltered, little-endian 4-byte
+  // (blocks written with the default layout), false for chunked blocks and for loglam.
+  bool direct(column c) const { return direct_offset_[int(c)] >= 0; }
+  // Row `row`, block columns [pix0, pix0+npix) of column c into dst (npix elements). With
+  // direct(c) this is one memcpy from the mapped file (or one pread) and is THREAD-SAFE (any number of threads
+  // on one reader); otherwise it is read() and carries read()'s thread restrictions.
+  void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const;
+
+ private:
+  void read_selection(column c, hid_t file_space, size_t nrows, size_t npix, void* dst) const;
+  void patch_loglam(std::span<const uint32_t> rows, size_t row0, size_t nrows, size_t pix0,
+                    size_t npix, float* dst) const;
+  hid_t dataset_of(column c) const;
+
+  std::filesystem::path path_;
+  h5::file file_;
+  h5::dataset columns_[n_columns];  // indexed by column; loglam only when stored
+  int fd_ = -1;                     // second descriptor for direct reads (-1: none)
+  void* map_ = nullptr;             // the whole file mapped read-only for direct reads
+  size_t map_bytes_ = 0;
+  int64_t direct_offset_[n_columns] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  std::vector<block_row_meta> rows_;
+  int64_t block_id_ = 0;
+  int32_t lattice_start_ = 0;
+  size_t n_pixels_ = 0;
+};
+
+}  // namespace specmill

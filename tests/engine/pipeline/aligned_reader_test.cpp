@@ -1,0 +1,202 @@
+// aligned_reader and get --align/--cutout against a reference built from whole spectra read one
+// at a time (block_reader::read_spectrum). Tolerance: exact (bits): alignment moves values.
+#include "engine/pipeline/aligned_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <tuple>
+#include <random>
+
+#include "core/error.hpp"
+#include "engine/get/get.hpp"
+#include "engine/ingest/ingest.hpp"
+#include "engine/sample/sample_data.hpp"
+#include "kernels/launch/device.hpp"
+#include "engine/store_fixture.hpp"
+
+using namespace specmill;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 70 sample spectra of both eras in blocks of 16 (5 blocks), stored once contiguous (pread
+// path) and once with row chunks (HDF5 path).
+class AlignedStores : public ::testing::Environment {
+ public:
+  static inline test::temp_dir* dir = nullptr;
+  void SetUp() override {
+    dir = new test::temp_dir;
+    sample_options s;
+    s.out = dir->path() / "sample";
+    s.count = 70;
+    s.seed = 11;
+    s.legacy_fraction = 0.4;
+    write_sample_data(s);
+    for (bool contiguous : {true, false}) {
+      ingest_options o;
+      o.store = store_path(contiguous);
+      o.inputs = {s.out.string()};
+      o.block_spectra = 16;
+      o.layout.contiguous = contiguous;
+      o.progress = false;
+      o.jobs = 2;
+      ingest(o);
+    }
+  }
+  void TearDown() override { delete dir; }
+  static fs::path store_path(bool contiguous) { return dir->path() / (contiguous ? "contiguous" : "chunked"); }
+};
+const auto* const env = ::testing::AddGlobalTestEnvironment(new AlignedStores);
+
+// Request order shuffled, with a duplicate, an ID that is not in the store and one repeated at
+// the end: rows come back in request order whatever the blocks.
+std::vector<resolved_id> shuffled_ids(store& st, unsigned seed) {
+  std::vector<resolved_id> ids;
+  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) {
+    spectrum_id id;
+    id.specobjid = e.meta.specobjid;
+    id.text = std::to_string(e.meta.specobjid);
+    ids.push_back({id, e});
+  });
+  std::mt19937 rng(seed);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  ids.insert(ids.begin() + 3, ids[10]);
+  spectrum_id missing;
+  missing.specobjid = 12345;
+  missing.text = "12345";
+  ids.insert(ids.begin() + 7, resolved_id{missing, std::nullopt});
+  ids.push_back(ids[0]);
+  return ids;
+}
+
+// Whole spectra, read one at a time through read_spectrum, by (block, row); cached per store.
+const coadd& whole_spectrum(store& st, const spectrum_location& loc) {
+  static std::map<std::tuple<std::string, int64_t, int32_t>, coadd> cache;
+  const auto key = std::make_tuple(st.root().string(), loc.block_id, loc.row);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, block_reader(st.block_path(loc.block_id)).read_spectrum(size_t(loc.row))).first;
+  return it->second;
+}
+
+// The reference: each spectrum read whole, then placed by index arithmetic.
+std::vector<uint32_t> reference(store& st, const std::vector<resolved_id>& ids, column c, const lattice_window& g) {
+  std::vector<uint32_t> out(ids.size() * size_t(g.width), 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!ids[i].has_pixels()) continue;
+    const coadd& s = whole_spectrum(st, *ids[i].entry->location);
+    const void* src = nullptr;
+    switch (c) {
+      case column::flux: src = s.flux.data(); break;
+      case column::ivar: src = s.ivar.data(); break;
+      case column::and_mask: src = s.and_mask.data(); break;
+      case column::or_mask: src = s.or_mask.data(); break;
+      case column::wdisp: src = s.wdisp.data(); break;
+      case column::sky: src = s.sky.data(); break;
+      case column::model: src = s.model.data(); break;
+      case column::loglam: src = s.loglam.data(); break;
+    }
+    for (int64_t j = 0; j < g.width; ++j) {
+      const int64_t k = g.start + j - s.lattice_start;
+      if (k >= 0 && k < int64_t(s.npix())) std::memcpy(&out[i * size_t(g.width) + size_t(j)], static_cast<const char*>(src) + k * 4, 4);
+    }
+  }
+  return out;
+}
+
+class AlignedReader : public ::testing::TestWithParam<std::tuple<backend, bool>> {
+ protected:
+  void SetUp() override {
+    if (std::get<0>(GetParam()) == backend::cuda && cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  }
+  void check(store& st, const std::vector<resolved_id>& ids, const lattice_window& g, size_t window_bytes) {
+    aligned_reader reader(st, ids, g, std::get<0>(GetParam()), window_bytes);
+    size_t covered = 0;
+    for (int c = 0; c < n_columns; ++c) {
+      SCOPED_TRACE(column_names[c]);
+      std::vector<uint32_t> got(ids.size() * size_t(g.width), 0xdeadbeef);
+      for (const auto& w : reader.windows()) {
+        EXPECT_EQ(w.first, covered % ids.size());
+        reader.read(w, column(c), got.data() + w.first * size_t(g.width));
+        covered += w.rows();
+      }
+      EXPECT_EQ(got, reference(st, ids, column(c), g));
+    }
+  }
+};
+
+TEST_P(AlignedReader, ListSpanMatchesReferenceAcrossBlocksAndWindows) {
+  store st(AlignedStores::store_path(std::get<1>(GetParam())), store::access::read);
+  const auto ids = shuffled_ids(st, 1);
+  const lattice_window g = list_span(ids);
+  check(st, ids, g, size_t(g.width) * 4 * 9);  // 9 rows a window: windows cross blocks
+  check(st, ids, g, size_t(1) << 30);           // one window
+}
+
+TEST_P(AlignedReader, CutoutsInsideAtTheEdgesAndOutside) {
+  store st(AlignedStores::store_path(std::get<1>(GetParam())), store::access::read);
+  const auto ids = shuffled_ids(st, 2);
+  const lattice_window span = list_span(ids);
+  check(st, ids, cutout_window({6500, 6600}), 4096);
+  check(st, ids, {span.start - 40, 81}, 4096);                 // straddles the list's first pixel
+  check(st, ids, {span.end() - 1, 31}, 4096);                  // the last pixel plus padding
+  check(st, ids, {span.start + 100, 32}, 4096);
+  check(st, ids, {span.start + 1000, 33}, 4096);
+  check(st, ids, {span.end() + 10, 5}, 4096);                  // beyond every spectrum: zeros
+  check(st, std::vector<resolved_id>(ids.begin(), ids.begin() + 1), {span.start, 1}, 4096);  // one spectrum
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AlignedReader,
+                         ::testing::Combine(::testing::Values(backend::cpu, backend::cuda), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) == backend::cpu ? "Cpu" : "Cuda") +
+                                  (std::get<1>(info.param) ? "Contiguous" : "Chunked");
+                         });
+
+// End to end: get --align --format npy with one column writes the bare 2-D array.
+TEST(GetDense, AlignedNpyIsTheBare2DArrayInRequestOrder) {
+  test::temp_dir tmp;
+  store st(AlignedStores::store_path(true), store::access::read);
+  const auto ids = shuffled_ids(st, 3);
+  const lattice_window g = list_span(ids);
+  std::vector<spectrum_id> request;
+  for (const auto& r : ids) request.push_back(r.id);
+  get_options o;
+  o.store = AlignedStores::store_path(true);
+  o.align = true;
+  o.columns = {column::flux};
+  o.format = get_format::npy;
+  o.out = tmp.path() / "flux.npy";
+  o.progress = false;
+  o.window_bytes = 8192;
+  const auto sum = get_spectra(o, request);
+  EXPECT_EQ(sum.width, g.width);
+  EXPECT_EQ(sum.found, ids.size() - 1);
+  ASSERT_EQ(sum.missing.size(), 1u);
+  std::ifstream in(o.out, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  const size_t header = 10 + size_t(uint8_t(bytes[8])) + 256 * size_t(uint8_t(bytes[9]));
+  EXPECT_NE(bytes.substr(0, header).find("'shape': (" + std::to_string(ids.size()) + ", " + std::to_string(g.width) + ")"),
+            std::string::npos);
+  const auto want = reference(st, ids, column::flux, g);
+  ASSERT_EQ(bytes.size(), header + want.size() * 4);
+  EXPECT_EQ(std::memcmp(bytes.data() + header, want.data(), want.size() * 4), 0);
+}
+
+TEST(GetDense, BadRequestsAreInvalidArguments) {
+  test::temp_dir tmp;
+  get_options o;
+  o.store = AlignedStores::store_path(true);
+  o.align = true;
+  o.columns = {column::loglam};  // nothing left: loglam is the grid
+  o.out = tmp.path() / "x.npz";
+  o.progress = false;
+  spectrum_id id = parse_spectrum_id("1");
+  EXPECT_THROW(get_spectra(o, {id}), error);
+  o.columns = {column::flux};
+  EXPECT_THROW(get_spectra(o, {id}), not_found);  // nothing found
+}
+
+}  // namespace

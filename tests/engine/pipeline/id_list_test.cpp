@@ -1,0 +1,45 @@
+#include "engine/pipeline/id_list.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "core/error.hpp"
+
+using namespace specmill;
+
+TEST(IdList, ParsesEveryForm) {
+  auto a = parse_spectrum_id("299492975510054912");
+  ASSERT_TRUE(a.specobjid);
+  EXPECT_EQ(*a.specobjid, 299492975510054912ull);
+  for (const char* text : {"266,51602,13", "266-51602-13", " 266 51602 13 ", "266, 51602, 13", "266\t51602\t13\r"}) {
+    auto b = parse_spectrum_id(text);
+    EXPECT_FALSE(b.specobjid) << text;
+    EXPECT_EQ(b.plate, 266) << text;
+    EXPECT_EQ(b.mjd, 51602) << text;
+    EXPECT_EQ(b.fiberid, 13) << text;
+  }
+  auto neg = parse_spectrum_id("-7900291631841783808");
+  ASSERT_TRUE(neg.specobjid);
+  EXPECT_EQ(*neg.specobjid, 10546452441867767808ull);
+}
+
+TEST(IdList, RejectsMalformedLinesWithTheLineNumber) {
+  for (const char* bad : {"abc", "266,51602", "266,51602,13,4", "266,x,13", "0,51602,13", "1.5e3"})
+    EXPECT_THROW(parse_spectrum_id(bad), invalid_argument) << bad;
+  std::istringstream in("# comment\n\n266,51602,13\nbogus\n");
+  try {
+    read_id_list(in, "ids.txt");
+    FAIL() << "no exception";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("ids.txt:4"), std::string::npos) << e.what();
+  }
+}
+
+TEST(IdList, SkipsBlankAndCommentLines) {
+  std::istringstream in("# header\n\n  \n299492975510054912\n# x\n266-51602-13\n");
+  const auto ids = read_id_list(in, "x");
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_TRUE(ids[0].specobjid);
+  EXPECT_EQ(ids[1].fiberid, 13);
+}
