@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Extract the SDSS spec-lite HDU 2/3 column tables from real files into io/sdss_hdu_columns.inc.
+"""Extract the SDSS spec-lite HDU 2/3 column tables from real files into io/fits/sdss_hdu_columns.inc.
 
 The sample-data writer must produce files whose HDU 2 (SPECOBJ / SPALL) and HDU 3 (SPZLINE)
 match the SDSS pipeline's column for column; typing 236 TFORMs by hand invites mistakes, so
