@@ -63,6 +63,11 @@ def rss_kb(pid, field="RssAnon"):
     return 0
 
 
+def verdict(r, ok):
+    """True, or why not: the status (a 503 is the service shedding load past a request's budget)."""
+    return True if ok else "HTTP %d" % r.status_code
+
+
 class Mix:
     """The request kinds, each (name, weight, function(session, url, rng) -> expected outcome)."""
 
@@ -75,30 +80,30 @@ class Mix:
     def getspec_aligned(self, s, url, rng):
         r = s.post(url + "/getSpec", data={"id_list": str(self.pick(rng, 20)), "align": "True",
                                           "values": "flux,ivar"}, timeout=60)
-        return r.status_code == 200 and r.content[:6] == b"\x93NUMPY"
+        return verdict(r, r.status_code == 200 and r.content[:6] == b"\x93NUMPY")
 
     def getspec_one(self, s, url, rng):
         r = s.post(url + "/spec/getSpec", data={"id_list": str(rng.choice(self.ids)), "format": "numpy",
                                                "align": "False", "cutout": "None", "w0": "0.0", "w1": "0.0"},
                    timeout=60)
-        return r.status_code == 200 and r.content[:6] == b"\x93NUMPY"
+        return verdict(r, r.status_code == 200 and r.content[:6] == b"\x93NUMPY")
 
     def getspec_npz(self, s, url, rng):
         r = s.post(url + "/getSpec", json={"id_list": self.pick(rng, 100), "format": "npz"}, timeout=60)
-        return r.status_code == 200 and r.content[:2] == b"PK"
+        return verdict(r, r.status_code == 200 and r.content[:2] == b"PK")
 
     def query(self, s, url, rng):
         r = s.get(url + "/query", params={"ra": rng.uniform(0, 360), "dec": rng.uniform(-20, 60), "size": 5},
                   timeout=60)
-        return r.status_code == 200 and r.text.startswith("specobjid")
+        return verdict(r, r.status_code == 200 and r.text.startswith("specobjid"))
 
     def preview(self, s, url, rng):
         r = s.get(url + "/preview", params={"id": rng.choice(self.ids)}, timeout=60)
-        return r.status_code == 200 and r.content[:4] == b"\x89PNG"
+        return verdict(r, r.status_code == 200 and r.content[:4] == b"\x89PNG")
 
     def stack(self, s, url, rng):
         r = s.post(url + "/stack", json={"id_list": self.pick(rng, 30), "method": "median"}, timeout=60)
-        return r.status_code == 200
+        return verdict(r, r.status_code == 200)
 
     def bad(self, s, url, rng):
         bad = rng.choice([{"id_list": "[1, 'x']"}, {"id_list": str(self.pick(rng, 2)), "cutout": "7200-6500"},
@@ -112,7 +117,7 @@ class Mix:
                            stream=True, timeout=60) as r:
             ok = r.status_code == 200
             next(r.iter_content(65536))
-        return ok
+        return verdict(r, ok)
 
     def kinds(self):
         return [("getspec_aligned", 20, self.getspec_aligned), ("getspec_one", 25, self.getspec_one),
@@ -153,6 +158,7 @@ def main():
         lock = threading.Lock()
         lat = {n: [] for n in names}
         errors = {n: 0 for n in names}
+        reasons = {}
         samples = []
         file_samples = []
         t0 = time.monotonic()
@@ -166,15 +172,18 @@ def main():
                 name, _, fn = kinds[i]
                 t = time.monotonic()
                 try:
-                    ok = fn(s, url, rng)
-                except Exception:
-                    ok = False
+                    res = fn(s, url, rng)
+                except Exception as e:
+                    res = type(e).__name__
                     s = requests.Session()
+                ok = res is True
                 dt = time.monotonic() - t
                 with lock:
                     lat[name].append(dt)
                     if not ok:
                         errors[name] += 1
+                        key = "%s: %s" % (name, res)
+                        reasons[key] = reasons.get(key, 0) + 1
 
         threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(a.connections)]
         for t in threads:
@@ -207,7 +216,7 @@ def main():
     all_lat = [x for v in lat.values() for x in v]
     summary = {
         "seconds": round(seconds, 1), "connections": a.connections, "requests": total,
-        "requests_per_s": round(total / seconds, 1), "errors": sum(errors.values()),
+        "requests_per_s": round(total / seconds, 1), "errors": sum(errors.values()), "error_reasons": reasons,
         "p50_ms": round(1e3 * percentile(all_lat, 50), 2), "p99_ms": round(1e3 * percentile(all_lat, 99), 2),
         "kinds": {n: {"requests": len(lat[n]), "errors": errors[n], "p50_ms": round(1e3 * percentile(lat[n], 50), 2),
                       "p99_ms": round(1e3 * percentile(lat[n], 99), 2)} for n in names},
@@ -221,6 +230,8 @@ def main():
     for n in names:
         k = summary["kinds"][n]
         print("%-16s %9d %7d %9.1f %9.1f" % (n, k["requests"], k["errors"], k["p50_ms"], k["p99_ms"]))
+    for key, n in sorted(reasons.items()):
+        print("  error %s x%d" % (key, n))
     print("RssFile (mapped store blocks) peak %.0f MB" % summary["rss_file_peak_mb"])
     print("RssAnon MB over time (s, MB): " + " ".join("%s:%s" % (t, m) for t, m in summary["rss_mb"]))
     print("RSS after %.0f s warm-up: median of the last third %.1f%% against the first (tolerance %.0f%%), "
