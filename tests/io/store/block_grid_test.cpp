@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 // A spectrum on `grid` with loglam exactly the grid's (what a reader of that survey gives).
 sdss_spectrum spectrum_on(const native_grid& grid, uint64_t id, int32_t lattice_start, size_t npix) {
-  std::mt19937 rng(uint32_t(id));
+  std::mt19937 rng{uint32_t(id)};
   std::uniform_real_distribution<float> u(-1.0f, 5.0f);
   sdss_spectrum s;
   s.meta.specobjid = id;
