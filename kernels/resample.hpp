@@ -67,11 +67,12 @@ inline constexpr double resample_sliver = 1e-12;  // relative to the wavelength,
 struct lattice_batch {
   size_t n_spectra = 0, width = 0;
   int32_t lattice_start = 0;
-  native_grid grid = sdss_native_grid;  // the store's native grid (a log10 lattice)
   const float* flux = nullptr;
   const float* ivar = nullptr;
   const int32_t* and_mask = nullptr;   // may be null: no mask
   const double* log10_1pz = nullptr;   // per row log10(1+z) for a rest-frame shift; null = observed frame
+  native_grid grid = sdss_native_grid;  // the store's native grid (a log10 lattice); last, so
+                                        // positional initialisers written before it still work
 };
 
 // Row-major [n_spectra][grid.size()]. Every pointer may be null: that column is not wanted.
