@@ -7,9 +7,11 @@
 
 #include "common/temp_dir.hpp"
 #include "core/error.hpp"
+#include "engine/ingest/ingest.hpp"
 #include "engine/pipeline/lattice_window.hpp"
 #include "engine/render/render_fixture.hpp"
 #include "engine/stack/stack.hpp"
+#include "engine/store_fixture.hpp"
 #include "kernels/photometry.hpp"
 #include "kernels/resample.hpp"
 
@@ -98,6 +100,26 @@ TEST(StoreGrid, StackRefusesANonLogStore) {
     EXPECT_NE(std::string(e.what()).find("stack works on log10 lattices only"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("linear:0.8"), std::string::npos) << e.what();
   }
+}
+
+// SDSS files are on the SDSS lattice: ingest refuses to add them to a store on another grid
+// (before it writes anything), and adds them to an SDSS store as always.
+TEST(StoreGrid, IngestRefusesAStoreOnAnotherGrid) {
+  test_support::temp_dir dir;
+  build_store(dir / "desi", linear_lattice(0.8), 4500);
+  ingest_options o;
+  o.store = dir / "desi";
+  o.inputs = {test::shared_spectra().string()};
+  o.progress = false;
+  o.jobs = 2;
+  try {
+    (void)ingest(o);
+    ADD_FAILURE() << "ingested SDSS files into a linear-grid store";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("native grid linear:0.8"), std::string::npos) << e.what();
+  }
+  store st(dir / "desi", store::access::read);
+  EXPECT_EQ(st.catalog().blocks().size(), 1u);  // nothing added
 }
 
 TEST(StoreGrid, ResampleAndPhotometryRefuseANonLogLattice) {
