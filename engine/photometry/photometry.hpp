@@ -56,8 +56,9 @@ using photometry_sink = std::function<void(const batch_reader::window& w, std::s
 void photometry_windows(store& st, std::span<const resolved_id> ids, const band_tables& bands, backend device,
                         const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink);
 
-// The band tables of a filter list ("sdss2010-r,my.ecsv"), via load_filters.
-band_tables photometry_bands(std::string_view filters, const native_grid& grid = sdss_native_grid);
+// The band tables of a filter list ("sdss2010-r,my.ecsv"), via load_filters, on the store's native
+// grid (a log10 lattice: invalid_argument otherwise).
+band_tables photometry_bands(std::string_view filters, const native_grid& grid);
 
 // The band names of a filter list, loading each curve: not_found / invalid_argument as
 // run_photometry would throw them (for fronts that must answer before output starts).
