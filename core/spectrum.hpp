@@ -1,16 +1,17 @@
 #pragma once
 // The in-memory form of one SDSS coadded spectrum and its catalog metadata, shared by the
-// FITS reader, the sample writer, the HDF5 store and the SQLite catalog.
+// FITS reader, the sample writer, the HDF5 store and the SQLite catalog. Pixel indices
+// (lattice_start) count on the store's native grid (core/native_grid.hpp): the SDSS log10 1e-4
+// lattice for everything read from SDSS files.
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace specmill {
+#include "core/native_grid.hpp"
 
-// The common SDSS/BOSS coadd wavelength lattice: log10(lambda/A) = index * lattice_step.
-inline constexpr double lattice_step = 1e-4;
+namespace specmill {
 
 // The COADD columns, in file order (loglam is derived from the lattice in the store).
 enum class column : int { flux = 0, loglam, ivar, and_mask, or_mask, wdisp, sky, model };
@@ -46,8 +47,8 @@ struct spec_meta {
 
 // The COADD HDU of one spectrum, column-wise, exactly as read from the file.
 struct coadd {
-  int32_t lattice_start = 0;   // lattice index of pixel 0: loglam[0] == float(lattice_start * 1e-4)
-  bool loglam_exact = true;    // every loglam[i] == float((lattice_start + i) * 1e-4) bit for bit
+  int32_t lattice_start = 0;   // grid index of pixel 0: loglam[0] == lattice_loglam(lattice_start)
+  bool loglam_exact = true;    // every loglam[i] == lattice_loglam(lattice_start + i) bit for bit
   int32_t nonfinite_pixels = 0;  // pixels whose NaN/Inf values the reader set to 0 (ivar 0)
   std::vector<float> flux, loglam, ivar, wdisp, sky, model;
   std::vector<int32_t> and_mask, or_mask;
@@ -59,8 +60,10 @@ struct sdss_spectrum {
   coadd data;
 };
 
-// float32 loglam of lattice index i, computed the way the SDSS files hold it (the float32
-// nearest to i * 1e-4; verified bit-exact against all real files in shared/data).
-inline float lattice_loglam(int32_t index) { return static_cast<float>(double(index) * lattice_step); }
+// float32 loglam of grid index i, computed the way the SDSS files hold it (on the SDSS lattice
+// the float32 nearest to i * 1e-4; verified bit-exact against all real files in shared/data).
+inline float lattice_loglam(int32_t index, const native_grid& grid = sdss_native_grid) {
+  return static_cast<float>(grid.loglam(index));
+}
 
 }  // namespace specmill

@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (language == 0) fuzz::expect_errors([&] {
     const wavelength_range r = parse_wavelength_range(text);
     require(r.lo > 0 && r.hi > r.lo && std::isfinite(r.hi));
-    const lattice_window w = cutout_window(r);
+    const lattice_window w = cutout_window(r, sdss_native_grid);
     require(w.width > 0);
   });
   if (language == 1) fuzz::expect_errors([&] {

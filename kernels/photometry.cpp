@@ -19,14 +19,12 @@ namespace {
 // maggies: 1e-17 / (c * 3631 Jy).
 constexpr double flux_weight_scale = sdss_flux_unit_cgs / (speed_of_light_aa_per_s * ab_zero_point_jy * jansky_cgs);
 
-// The SDSS coadd lattice, log10(lambda / A) = index * 1e-4 (core/spectrum.hpp's lattice_step;
-// kernels include nothing from io). Pixel k spans the indices k - 0.5 to k + 0.5.
-constexpr double lattice_dex = 1e-4;
+// On a log10 lattice (the only kind the tables are written for: make_band_weights checks),
+// log10(lambda / A) = index * step; pixel k spans the indices k - 0.5 to k + 0.5.
+double lattice_wavelength(double index, const native_grid& g) { return std::pow(10.0, index * g.step); }
 
-double lattice_wavelength(double index) { return std::pow(10.0, index * lattice_dex); }
-
-int64_t lattice_index_of(double wavelength_aa) {
-  return int64_t(std::floor(std::log10(wavelength_aa) / lattice_dex + 0.5));
+int64_t lattice_index_of(double wavelength_aa, const native_grid& g) {
+  return int64_t(std::floor(std::log10(wavelength_aa) / g.step + 0.5));
 }
 
 // Int over [u0, u1] of R(x) * x (first) and R(x) / x (second), R linear on the interval with
@@ -117,7 +115,9 @@ void photometry_cuda_staged(const photometry_input& in, const band_tables& bands
 
 }  // namespace
 
-band_weights make_band_weights(std::string name, std::span<const double> w, std::span<const double> r) {
+band_weights make_band_weights(std::string name, std::span<const double> w, std::span<const double> r,
+                               const native_grid& grid) {
+  require_log10_lattice(grid, "synthetic photometry");
   check_curve(name, w, r);
   const size_t n = w.size();
   // The interpolant is non-zero strictly between the points around the first and last
@@ -126,14 +126,14 @@ band_weights make_band_weights(std::string name, std::span<const double> w, std:
   while (r[first] == 0) ++first;
   while (r[last] == 0) --last;
   const double lo = w[first > 0 ? first - 1 : 0], hi = w[last + 1 < n ? last + 1 : n - 1];
-  const int64_t k_lo = lattice_index_of(lo), k_hi = lattice_index_of(hi);
+  const int64_t k_lo = lattice_index_of(lo, grid), k_hi = lattice_index_of(hi, grid);
   SPECMILL_EXPECTS(k_lo > INT32_MIN / 2 && k_hi < INT32_MAX / 2, "filter " + name + ": wavelengths out of range");
 
   band_weights b;
   b.name = std::move(name);
   for (int64_t k = k_lo; k <= k_hi; ++k) {
-    const double x0 = std::max(lattice_wavelength(double(k) - 0.5), lo);
-    const double x1 = std::min(lattice_wavelength(double(k) + 0.5), hi);
+    const double x0 = std::max(lattice_wavelength(double(k) - 0.5, grid), lo);
+    const double x1 = std::min(lattice_wavelength(double(k) + 0.5, grid), hi);
     double num = 0, norm = 0;
     // Segments [w[j], w[j+1]] that meet [x0, x1]: the response is linear on each.
     size_t j = size_t(std::upper_bound(w.begin(), w.end(), x0) - w.begin());

@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "core/good_pixel.hpp"
 #include "core/host_device.hpp"
+#include "core/native_grid.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/memory/device_buffer.hpp"
 
@@ -64,9 +66,11 @@ struct band_weights {
 
 // Tabulates a response (wavelength in Angstrom, strictly increasing, response >= 0, linear
 // between points and zero outside) on the lattice. The table spans the pixels where the
-// response is not zero. Throws invalid_argument for a curve that breaks those rules.
+// response is not zero. Throws invalid_argument for a curve that breaks those rules, and for a
+// `grid` (the store's native grid) that is not a log10 lattice: the per-pixel integrals are
+// written for pixels uniform in log10 wavelength.
 band_weights make_band_weights(std::string name, std::span<const double> wavelength_aa,
-                               std::span<const double> response);
+                               std::span<const double> response, const native_grid& grid = sdss_native_grid);
 
 // Spectra in CSR form: spectrum i has pixels [offsets[i], offsets[i+1]) of flux/ivar/and_mask,
 // pixel 0 at lattice index lattice_start[i] (engine/batch_reader's window layout).
@@ -170,8 +174,7 @@ struct photometry_pixel_op {
   SPECMILL_HOST_DEVICE photometry_sums operator()(int64_t pixel, int64_t weight) const {
     const double a = flux_weight[weight], b = norm_weight[weight];
     const float f = flux[pixel], iv = ivar[pixel];
-    bool good = iv > 0 && std::isfinite(iv) && std::isfinite(f);  // iv > 0 is false for NaN
-    if (and_mask && (uint32_t(and_mask[pixel]) & and_mask_bits)) good = false;
+    const bool good = good_pixel(f, iv, and_mask ? uint32_t(and_mask[pixel]) : 0u, and_mask_bits);
     // Selects rather than a branch (a masked pixel's NaN or infinite terms are computed and
     // dropped): no divergence within a warp, and no mispredicted branches on the CPU.
     photometry_sums s;

@@ -111,6 +111,7 @@ resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_gri
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid, int64_t first,
                                    int64_t count, int32_t mask_bits, const resampled_batch& out) {
   check_wavelength_grid(grid);
+  require_log10_lattice(in.grid, "resample");
   const int64_t size = grid.size();
   if (count < 0) count = size - first;
   SPECMILL_EXPECTS(first >= 0 && first <= size && count >= 0 && count <= size - first,

@@ -50,22 +50,20 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/good_pixel.hpp"
 #include "core/host_device.hpp"
+#include "core/native_grid.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/memory/device_buffer.hpp"
 #include "core/wavelength_grid.hpp"
 
 namespace specmill {
 
-// The lattice step in log10 Angstrom; the same value as core/spectrum.hpp's lattice_step (kernels
-// include nothing from io; tests/kernels/resample_test.cpp asserts they agree).
-inline constexpr double lattice_loglam_step = 1e-4;
-inline constexpr double lattice_pixels_per_loglam = 1e4;  // exact, unlike 1 / 1e-4 at run time
-static_assert(lattice_pixels_per_loglam * lattice_loglam_step == 1.0);
 inline constexpr double resample_sliver = 1e-12;  // relative to the wavelength, see above
 
-// n spectra on the log-lambda lattice as dense rows (row-major [n_spectra][width]); column j of
-// every row has loglam = (lattice_start + j) * 1e-4. Padding pixels have ivar 0.
+// n spectra on a log-lambda lattice as dense rows (row-major [n_spectra][width]); column j of
+// every row has loglam = (lattice_start + j) * grid.step. Padding pixels have ivar 0. The
+// arithmetic below is written for log10 lattices: make_resample_op refuses any other grid.
 struct lattice_batch {
   size_t n_spectra = 0, width = 0;
   int32_t lattice_start = 0;
@@ -73,6 +71,8 @@ struct lattice_batch {
   const float* ivar = nullptr;
   const int32_t* and_mask = nullptr;   // may be null: no mask
   const double* log10_1pz = nullptr;   // per row log10(1+z) for a rest-frame shift; null = observed frame
+  native_grid grid = sdss_native_grid;  // the store's native grid (a log10 lattice); last, so
+                                        // positional initialisers written before it still work
 };
 
 // Row-major [n_spectra][grid.size()]. Every pointer may be null: that column is not wanted.
@@ -131,7 +131,7 @@ struct resample_pixel_op {
   SPECMILL_HOST_DEVICE double input_edge(int64_t j, double shift, double one_plus_z_row) const {
     // Observed frame: no division (divisions are a good part of this functor's CPU time).
     if (lattice_edges) return one_plus_z_row == 1.0 ? lattice_edges[j] : lattice_edges[j] / one_plus_z_row;
-    return angstrom_from_log10((double(in.lattice_start + j) - 0.5) * lattice_loglam_step - shift);
+    return angstrom_from_log10((double(in.lattice_start + j) - 0.5) * in.grid.step - shift);
   }
 
   SPECMILL_HOST_DEVICE void operator()(size_t row, int64_t k) const {
@@ -145,8 +145,8 @@ struct resample_pixel_op {
       // 1e-4 - L, so floor(u + 1/2) is the pixel under an edge. Clamped in double first: a
       // linear grid's edge at <= 0 Angstrom has log10 -inf or NaN, "before pixel 0".
       const double base = 0.5 - double(in.lattice_start);
-      double j0 = floor((target_edge_log10(k) + shift) * lattice_pixels_per_loglam + base);
-      double j1 = floor((target_edge_log10(k + 1) + shift) * lattice_pixels_per_loglam + base);
+      double j0 = floor((target_edge_log10(k) + shift) * in.grid.inv_step + base);
+      double j1 = floor((target_edge_log10(k + 1) + shift) * in.grid.inv_step + base);
       if (!(j0 >= 0)) j0 = 0;
       if (j1 > double(in.width) - 1) j1 = double(in.width) - 1;
       if (j1 >= j0) {  // false for NaN, for an empty row and for grids off either end
@@ -165,7 +165,7 @@ struct resample_pixel_op {
           const int32_t pixel_mask = m ? m[j] : 0;
           mask |= pixel_mask;
           const float fj = f[j], ivj = iv[j];
-          if (ivj > 0 && detail::finite(ivj) && detail::finite(fj) && (pixel_mask & mask_bits) == 0) {
+          if (good_pixel(fj, ivj, uint32_t(pixel_mask), uint32_t(mask_bits))) {
             covered += o;
             flux_sum += o * double(fj);
             var_sum += o * o / double(ivj);

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/good_pixel.hpp"
 #include "core/host_device.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/memory/device_buffer.hpp"
@@ -96,10 +97,10 @@ struct stack_value_op {
   SPECMILL_HOST_DEVICE bool value(size_t row, size_t col, double s, double inv_s2, double& f, double& ivar) const {
     const size_t i = row * w.width + col;
     const float fl = w.flux[i], iv = w.ivar[i];
-    const uint32_t m = HasMask ? uint32_t(w.and_mask[i]) & w.mask_bits : 0u;
+    const uint32_t m = HasMask ? uint32_t(w.and_mask[i]) : 0u;
     f = double(fl) * s;
     ivar = double(iv) * inv_s2;
-    return (float_bits(iv) - 1u < 0x7f7fffffu) & ((float_bits(fl) & 0x7fffffffu) < 0x7f800000u) & (m == 0);
+    return good_pixel(fl, iv, m, w.mask_bits);  // core/good_pixel.hpp: branch-free, so this vectorises
   }
   SPECMILL_HOST_DEVICE bool operator()(size_t row, size_t col, double& f, double& ivar) const {
     const double s = row_factor(row);

@@ -5,12 +5,13 @@
 #include "api/cli/plot_args.hpp"
 #include "engine/render/grid_plot.hpp"
 #include "io/formats/output_file.hpp"
+#include "core/default_context.hpp"
 
 namespace {
 
 struct grid_args {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{specmill::default_context};
   std::string ids = "-";
   specmill::grid_options grid;
   specmill::cli::plot_args plot;

@@ -4,12 +4,13 @@
 #include "api/cli/command.hpp"
 #include "api/cli/plot_args.hpp"
 #include "io/formats/output_file.hpp"
+#include "core/default_context.hpp"
 
 namespace {
 
 struct preview_args {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{specmill::default_context};
   std::string id;
   specmill::cli::plot_args plot;
   std::filesystem::path out;

@@ -8,13 +8,14 @@
 #include "api/cli/command.hpp"
 #include "core/error.hpp"
 #include "engine/query/query.hpp"
+#include "core/default_context.hpp"
 
 namespace {
 
 using specmill::invalid_argument;
 
 struct query_args {
-  std::string store, context = "sdss_dr16", cone, polygon, constraint, fields = "specobjid", format = "ids";
+  std::string store, context{specmill::default_context}, cone, polygon, constraint, fields = "specobjid", format = "ids";
   std::string catalog, sort, out = "-";
   bool all = false, with_pixels = false;
   std::optional<int64_t> limit;

@@ -7,12 +7,13 @@
 #include "api/cli/command.hpp"
 #include "core/error.hpp"
 #include "engine/get/get.hpp"
+#include "core/default_context.hpp"
 
 namespace {
 
 struct span_args {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{specmill::default_context};
   std::string ids = "-";
 };
 
@@ -22,10 +23,9 @@ void run(const span_args& a) {
   const auto r = get_list_span(a.store, a.context, std::move(ids));
   const lattice_window& s = r.span;
   nlohmann::ordered_json j;
-  // The original service's keys: min and max loglam (log10 Angstrom). Divided, not multiplied
-  // by 1e-4, so that JSON shows the lattice value's shortest form (3.557, not 3.5570000000000004).
-  j["w0"] = double(s.start) / 1e4;
-  j["w1"] = double(s.end() - 1) / 1e4;
+  // The original service's keys: min and max loglam (log10 Angstrom), in their shortest form.
+  j["w0"] = s.reported_loglam(0);
+  j["w1"] = s.reported_loglam(s.width - 1);
   j["lattice_start"] = s.start;
   j["n_pixels"] = s.width;
   j["wavelength_min"] = s.wavelength(0);

@@ -21,8 +21,8 @@ const auto started_at = std::chrono::steady_clock::now();
 // The original service's context description. rest_frame is the string "false" (the data are
 // in the observed frame) because the original client compares it to that string in plot().
 // `catalog` names the context's spectrum table as the original did (<schema>.<table>); /query
-// accepts the schema prefix.
-json context_info(const context_config& c, const json& catalogs) {
+// accepts the schema prefix. native_grid is the store's pixel grid (core/native_grid.hpp text).
+json context_info(const context_config& c, const json& catalogs, const native_grid& grid) {
   return json{{"description", c.description},
               {"type", "spectra"},
               {"catalog", c.name + ".specobj"},
@@ -30,6 +30,7 @@ json context_info(const context_config& c, const json& catalogs) {
               {"redshift", "z"},
               {"rest_frame", "false"},
               {"public", c.is_public},
+              {"native_grid", to_string(grid)},
               {"catalogs", catalogs}};
 }
 
@@ -108,11 +109,11 @@ void add_info_routes(service& svc) {
     if (want) {
       const context_config& ctx = c.context();  // resolves "default", checks the token
       if (fmt == "csv") return c.text(ctx.name + "," + ctx.description + "\n", "text/csv");
-      return c.json(context_info(ctx, catalog_tables(c, ctx)));
+      return c.json(context_info(ctx, catalog_tables(c, ctx), c.store_of(ctx).grid()));
     }
     json all = json::object();
     for (const auto& ctx : c.svc.config().contexts)
-      if (visible(c, ctx)) all[ctx.name] = context_info(ctx, spectrum_tables());
+      if (visible(c, ctx)) all[ctx.name] = context_info(ctx, spectrum_tables(), c.store_of(ctx).grid());
     if (fmt == "json") return c.json(all);
     std::string out;
     for (const auto& [name, info] : all.items())

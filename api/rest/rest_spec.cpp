@@ -86,7 +86,7 @@ std::optional<wavelength_range> cutout_param(const request_params& p) {
 
 // w0/w1 (log10 Angstrom): the original's aligned window, from /listSpan. The original client
 // posts them on every request, 0.0 before /listSpan answers: they mean something only with align.
-std::optional<lattice_window> window_param(const request_params& p) {
+std::optional<lattice_window> window_param(const request_params& p, const native_grid& grid) {
   const auto given = [&](const char* name) {
     const auto v = p.text(name);
     return v && !v->empty() && *v != "None";
@@ -96,8 +96,8 @@ std::optional<lattice_window> window_param(const request_params& p) {
   if (w0 == 0 && w1 == 0) return std::nullopt;
   SPECMILL_EXPECTS(std::isfinite(w0) && std::isfinite(w1) && w0 > 0 && w1 >= w0 && w1 < 7,
                    "w0 and w1 must both be given, in log10 Angstrom, with w0 <= w1");
-  const auto start = int32_t(std::lround(w0 * 1e4));
-  return lattice_window{start, int64_t(std::lround(w1 * 1e4)) - start + 1};
+  const auto start = lattice_window::index_of_loglam(w0, grid);
+  return lattice_window{start, int64_t(lattice_window::index_of_loglam(w1, grid)) - start + 1, grid};
 }
 
 lattice_window intersect(const lattice_window& a, const lattice_window& b) {
@@ -133,11 +133,12 @@ get_options get_request(call& c, const context_config& ctx) {
   o.rest_frame = p.flag("rest_frame", false);
   SPECMILL_EXPECTS(!o.rest_frame || o.resample, "rest_frame needs resample (a rest-frame grid)");
   SPECMILL_EXPECTS(!(o.resample && o.cutout), "resample and cutout exclude each other");
-  const auto window = window_param(p);  // checked even when unused: half a window is an error
+  const native_grid& native = c.store_of(ctx).grid();
+  const auto window = window_param(p, native);  // checked even when unused: half a window is an error
   if (o.align) {
     o.window = window;
     if (o.window && o.cutout) {
-      o.window = intersect(*o.window, cutout_window(*o.cutout));
+      o.window = intersect(*o.window, cutout_window(*o.cutout, native));
       o.cutout.reset();
     }
   }
@@ -160,7 +161,7 @@ void one_unaligned_spectrum(prepared_get& pg, bool every_column) {
     return;
   }
   if (o.cutout) {
-    o.window = intersect(list_span(pg.ids), cutout_window(*o.cutout));
+    o.window = intersect(list_span(pg.ids, pg.st->grid()), cutout_window(*o.cutout, pg.st->grid()));
     o.cutout.reset();
     pg.summary.width = o.window->width;
   }
@@ -203,10 +204,11 @@ void add_spec_routes(service& svc) {
     o.align = true;
     const auto cutout = cutout_param(c.params);
     const prepared_get p = prepare_get(o, c.id_list(ctx), &c.store_of(ctx));
-    lattice_window span = list_span(p.ids);
-    if (cutout) span = intersect(span, cutout_window(*cutout));
-    c.json(json{{"w0", double(span.start) / 1e4},
-                {"w1", double(span.end() - 1) / 1e4},
+    const native_grid& native = c.store_of(ctx).grid();
+    lattice_window span = list_span(p.ids, native);
+    if (cutout) span = intersect(span, cutout_window(*cutout, native));
+    c.json(json{{"w0", span.reported_loglam(0)},
+                {"w1", span.reported_loglam(span.width - 1)},
                 {"n_pixels", span.width},
                 {"requested", p.summary.requested},
                 {"found", p.summary.found}});

@@ -303,7 +303,7 @@ prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, 
   if (sum.found == 0)
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
-  if (p.dense()) sum.width = check_dense(opts, p.ids);
+  if (p.dense()) sum.width = check_dense(opts, p.ids, p.st->grid());
   return p;
 }
 
@@ -382,7 +382,7 @@ list_span_result get_list_span(const std::filesystem::path& store_root, const st
   r.requested = ids.size();
   const auto resolved = resolve_ids(st.catalog(), context, std::move(ids));
   for (const auto& id : resolved) r.found += id.has_pixels() ? 1 : 0;
-  r.span = list_span(resolved);
+  r.span = list_span(resolved, st.grid());
   return r;
 }
 

@@ -24,6 +24,7 @@
 #include "core/spectrum.hpp"
 #include "kernels/launch/backend.hpp"
 #include "core/wavelength_grid.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
 
@@ -37,7 +38,7 @@ inline const std::vector<column> default_dense_columns{column::flux, column::iva
 
 struct get_options {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{default_context};
   std::vector<column> columns{column::flux, column::loglam, column::ivar, column::and_mask,
                               column::or_mask, column::wdisp, column::sky, column::model};
   get_format format = get_format::npz;

@@ -44,7 +44,7 @@ dense_layout layout_for(const get_options& opts, const std::vector<column>& cols
   }
   l.context = opts.context;
   l.one_dimensional = opts.squeeze_single;
-  l.grid = "lattice " + std::to_string(grid.start) + "+" + std::to_string(grid.width) + " (loglam = index * 1e-4)";
+  l.grid = "lattice " + std::to_string(grid.start) + "+" + std::to_string(grid.width) + " (" + describe_lattice(grid.grid) + ")";
   return l;
 }
 
@@ -126,8 +126,8 @@ std::vector<column> resampled_columns(const get_options& opts) {
   return outs;
 }
 
-lattice_window aligned_grid(const get_options& opts, const std::vector<resolved_id>& ids) {
-  const lattice_window grid = opts.window ? *opts.window : opts.cutout ? cutout_window(*opts.cutout) : list_span(ids);
+lattice_window aligned_grid(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& native) {
+  const lattice_window grid = opts.window ? *opts.window : opts.cutout ? cutout_window(*opts.cutout, native) : list_span(ids, native);
   SPECMILL_EXPECTS(grid.width > 0 && grid.width <= 1'000'000, "the wavelength window holds " +
                                                                  std::to_string(grid.width) + " pixels (1 to 1,000,000)");
   return grid;
@@ -141,7 +141,7 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
   sum.width = n_out;
 
   const std::vector<column> in_cols{column::flux, column::ivar, column::and_mask};
-  aligned_reader reader(st, ids, list_span(ids), opts.device, opts.window_bytes);
+  aligned_reader reader(st, ids, list_span(ids, st.grid()), opts.device, opts.window_bytes);
   std::vector<double> shifts;
   if (opts.rest_frame) shifts = rest_frame_shifts(opts, ids);
 
@@ -163,6 +163,7 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
     batch.n_spectra = w.rows();
     batch.width = width;
     batch.lattice_start = reader.grid().start;
+    batch.grid = reader.grid().grid;
     batch.flux = in.cols[0].data<float>();
     batch.ivar = in.cols[1].data<float>();
     batch.and_mask = in.cols[2].data<int32_t>();
@@ -181,14 +182,14 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
 
 }  // namespace
 
-int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids) {
+int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& native) {
   if (opts.resample) {
     resampled_columns(opts);
     if (opts.rest_frame) rest_frame_shifts(opts, ids);
     return opts.resample->size();
   }
   dense_columns(opts.columns, opts.format);
-  return aligned_grid(opts, ids).width;
+  return aligned_grid(opts, ids, native).width;
 }
 
 void write_dense(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
@@ -198,7 +199,7 @@ void write_dense(const get_options& opts, store& st, const std::vector<resolved_
     return;
   }
   const std::vector<column> cols = dense_columns(opts.columns, opts.format);
-  const lattice_window grid = aligned_grid(opts, ids);
+  const lattice_window grid = aligned_grid(opts, ids, st.grid());
   sum.width = grid.width;
   aligned_reader reader(st, ids, grid, opts.device, opts.window_bytes);
   auto sink = make_dense_sink(opts.format, opts.out, layout_for(opts, cols, ids, grid), opts.sink);

@@ -11,7 +11,7 @@ namespace specmill {
 
 // Checks every dense option against the list (columns, window or grid, redshifts) without
 // reading pixels; returns the output width. invalid_argument / not_found.
-int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids);
+int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& grid);
 
 // Fills sum.width. IDs without pixels give rows of zeros (found = false).
 void write_dense(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,

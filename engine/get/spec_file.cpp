@@ -17,7 +17,7 @@ void keep(std::vector<T>& v, size_t first, size_t n) {
 
 // Trims every COADD column to the lattice pixels of `w`.
 void trim(coadd& c, const lattice_window& w) {
-  const auto keep_window = overlap(w, lattice_window{c.lattice_start, int64_t(c.npix())});
+  const auto keep_window = overlap(w, lattice_window{c.lattice_start, int64_t(c.npix()), w.grid});
   SPECMILL_EXPECTS(keep_window.has_value(), "the cutout holds none of the spectrum's pixels");
   const size_t first = size_t(keep_window->start - c.lattice_start), n = size_t(keep_window->width);
   const int32_t lo = keep_window->start;
@@ -37,7 +37,7 @@ void write_stored_spec_file(store& st, const std::string& context, const resolve
   sdss_spectrum s;
   s.meta = entry->meta;
   s.data = st.block(entry->location->block_id).read_spectrum(size_t(entry->location->row));
-  if (cutout) trim(s.data, cutout_window(*cutout));
+  if (cutout) trim(s.data, cutout_window(*cutout, st.grid()));
   write_sdss_spec_lite(out, s);
 }
 

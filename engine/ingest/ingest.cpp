@@ -25,6 +25,10 @@ namespace fs = std::filesystem;
 namespace specmill {
 namespace {
 
+// The grid of what ingest reads: SDSS coadd FITS files (io/fits/sdss_spec_reader) are on the
+// SDSS lattice. A reader for another survey brings its own grid with it.
+constexpr native_grid ingest_grid = sdss_native_grid;
+
 struct file_stamp {
   std::string path;  // absolute, normalised: the key for "already ingested"
   int64_t size = 0;
@@ -109,7 +113,7 @@ class block_packer {
     const int64_t block_id = next_block_++;
     const fs::path path = store_.block_path(block_id);
     auto builder = std::make_shared<block_builder>(std::move(builder_));
-    builder_ = block_builder();
+    builder_ = block_builder(ingest_grid);
     writing_rows_ = std::move(rows_);
     rows_.clear();
     const block_layout layout = opts_.layout;
@@ -259,7 +263,7 @@ class block_packer {
   const ingest_options& opts_;
   ingest_summary& sum_;
   int64_t next_block_;
-  block_builder builder_;
+  block_builder builder_{ingest_grid};
   std::vector<pending_row> rows_;          // rows of the block being packed
   std::future<written_block> writing_;     // the block on the writer thread
   std::vector<pending_row> writing_rows_;  // its rows, committed when it is written
@@ -282,6 +286,10 @@ ingest_summary ingest(const ingest_options& opts) {
 
   store st(opts.store, store::access::write);
   sum.orphans_removed = st.remove_orphans();
+  // The input files are SDSS coadds (sdss_spec_reader): their pixels are on the SDSS lattice.
+  SPECMILL_EXPECTS(opts.inputs.empty() || same_grid(st.grid(), ingest_grid),
+                   "store " + opts.store.string() + " holds spectra on the native grid " + to_string(st.grid()) +
+                       "; SDSS files (" + to_string(ingest_grid) + ") cannot be added to it");
   st.catalog().ensure_context(opts.context, opts.context_description);
   if (opts.catalog) sum.catalog_rows = load_catalog(st.catalog(), opts.context, *opts.catalog);
 

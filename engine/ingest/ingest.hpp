@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "io/store/block_file.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
 
 struct ingest_options {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{default_context};
   std::string context_description;
   std::optional<std::filesystem::path> catalog;  // specObj/spAll FITS whose rows override HDU 2
   std::vector<std::string> inputs;               // files, directories, @listfiles

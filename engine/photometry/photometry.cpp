@@ -50,11 +50,11 @@ void check_band_name(const std::string& name) {
 
 }  // namespace
 
-band_tables photometry_bands(std::string_view filters) {
+band_tables photometry_bands(std::string_view filters, const native_grid& grid) {
   std::vector<band_weights> weights;
   for (const auto& f : load_filters(filters)) {
     check_band_name(f.name);
-    weights.push_back(make_band_weights(f.name, f.wavelength, f.response));
+    weights.push_back(make_band_weights(f.name, f.wavelength, f.response, grid));
   }
   return band_tables(weights);
 }
@@ -89,8 +89,8 @@ void photometry_windows(store& st, std::span<const resolved_id> ids, const band_
 
 photometry_summary run_photometry(const photometry_options& opts, std::vector<spectrum_id> ids) {
   SPECMILL_EXPECTS(!opts.out.empty() || opts.sink, "no output path (--out)");
-  const band_tables bands = photometry_bands(opts.filters);
   store st(opts.store, store::access::read);
+  const band_tables bands = photometry_bands(opts.filters, st.grid());
   SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
                    "unknown context '" + opts.context + "' in store " + opts.store.string());
   photometry_summary sum;

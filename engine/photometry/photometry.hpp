@@ -14,6 +14,7 @@
 #include "engine/pipeline/id_list.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/photometry.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
 
@@ -22,7 +23,7 @@ inline constexpr std::string_view default_photometry_filters =
 
 struct photometry_options {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{default_context};
   std::string filters = std::string(default_photometry_filters);  // io/filters/filter_curve.hpp load_filters
   backend device = backend::cpu;
   photometry_params params;
@@ -55,8 +56,9 @@ using photometry_sink = std::function<void(const batch_reader::window& w, std::s
 void photometry_windows(store& st, std::span<const resolved_id> ids, const band_tables& bands, backend device,
                         const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink);
 
-// The band tables of a filter list ("sdss2010-r,my.ecsv"), via load_filters.
-band_tables photometry_bands(std::string_view filters);
+// The band tables of a filter list ("sdss2010-r,my.ecsv"), via load_filters, on the store's native
+// grid (a log10 lattice: invalid_argument otherwise).
+band_tables photometry_bands(std::string_view filters, const native_grid& grid);
 
 // The band names of a filter list, loading each curve: not_found / invalid_argument as
 // run_photometry would throw them (for fronts that must answer before output starts).

@@ -10,9 +10,20 @@
 
 namespace specmill {
 
-double lattice_window::wavelength(int64_t j) const { return std::pow(10.0, loglam(j)); }
+// pow(10, loglam) on the log lattice, as before the grid descriptor: bit-exact wavelengths.
+double lattice_window::wavelength(int64_t j) const {
+  return grid.is_log_lattice() ? std::pow(10.0, loglam(j)) : grid.angstrom(start + j);
+}
 
-lattice_window list_span(std::span<const resolved_id> ids) {
+double lattice_window::reported_loglam(int64_t j) const {
+  return grid.is_log_lattice() ? double(start + j) / grid.inv_step : grid.loglam(start + j);
+}
+
+int32_t lattice_window::index_of_loglam(double loglam, const native_grid& grid) {
+  return int32_t(grid.is_log_lattice() ? std::lround(loglam * grid.inv_step) : grid.pixel_at(std::pow(10.0, loglam)));
+}
+
+lattice_window list_span(std::span<const resolved_id> ids, const native_grid& grid) {
   int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
   for (const auto& r : ids) {
     if (!r.has_pixels()) continue;
@@ -21,7 +32,7 @@ lattice_window list_span(std::span<const resolved_id> ids) {
     hi = std::max(hi, loc.lattice_start + loc.npix);
   }
   if (lo > hi) throw not_found("none of the " + std::to_string(ids.size()) + " IDs has pixel data");
-  return {lo, int64_t(hi) - lo};
+  return {lo, int64_t(hi) - lo, grid};
 }
 
 namespace {
@@ -56,19 +67,23 @@ wavelength_range parse_wavelength_range(std::string_view text) {
   return r;
 }
 
-lattice_window cutout_window(wavelength_range r) {
+lattice_window cutout_window(wavelength_range r, const native_grid& grid) {
+  SPECMILL_EXPECTS(grid.is_lattice(), "a cutout needs a lattice grid, not " + to_string(grid));
   constexpr double slack = 1e-7;  // in pixels
-  const double first = std::ceil(std::log10(r.lo) / lattice_step - slack);
-  const double last = std::floor(std::log10(r.hi) / lattice_step + slack);
+  // Divided by the step as before the descriptor (bit-exact windows on the SDSS lattice).
+  const double lo = grid.is_log_lattice() ? std::log10(r.lo) : r.lo, hi = grid.is_log_lattice() ? std::log10(r.hi) : r.hi;
+  const double first = std::ceil(lo / grid.step - slack);
+  const double last = std::floor(hi / grid.step + slack);
   SPECMILL_EXPECTS(last >= first, "wavelength range " + std::to_string(r.lo) + "-" + std::to_string(r.hi) +
-                                      " contains no lattice pixel (pixels are 1e-4 in log10 wavelength apart)");
-  return {int32_t(first), int64_t(last - first) + 1};
+                                      " contains no lattice pixel (pixels are " + to_string(grid) + " apart)");
+  return {int32_t(first), int64_t(last - first) + 1, grid};
 }
 
 std::optional<lattice_window> overlap(const lattice_window& a, const lattice_window& b) {
   const int64_t lo = std::max<int64_t>(a.start, b.start), hi = std::min<int64_t>(a.end(), b.end());
   if (hi <= lo) return std::nullopt;
-  return lattice_window{int32_t(lo), hi - lo};
+  SPECMILL_EXPECTS(same_grid(a.grid, b.grid), "overlap of windows on different grids");
+  return lattice_window{int32_t(lo), hi - lo, a.grid};
 }
 
 }  // namespace specmill

@@ -19,6 +19,7 @@
 
 #include "engine/query/sky_region.hpp"
 #include "io/catalog/sql_guard.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
 
@@ -26,7 +27,7 @@ class store;
 class catalog_db;
 
 struct query_request {
-  std::string context = "sdss_dr16";  // specobj/specobjall rows of this context
+  std::string context{default_context};  // specobj/specobjall rows of this context
   std::optional<sky_region> region;   // none: the constraint alone selects
   std::string constraint;             // SQL expression over the table's columns; empty: none
   bool all = false;                   // specobjall (every spectrum) instead of specobj (primary)

@@ -7,6 +7,7 @@
 #include <numbers>
 
 #include "core/error.hpp"
+#include "core/good_pixel.hpp"
 #include "engine/render/emission_lines.hpp"
 #include "engine/render/plot_axes.hpp"
 #include "engine/store/store.hpp"
@@ -19,7 +20,8 @@ namespace {
 constexpr double nan_d = std::numeric_limits<double>::quiet_NaN();
 constexpr double tick_len = 3;
 
-bool good(const spectrum_plot_data& d, size_t i) { return d.ivar[i] > 0 && std::isfinite(d.flux[i]); }
+// ivar_use::presence: the plot draws the flux, ivar only says the pixel was measured.
+bool good(const spectrum_plot_data& d, size_t i) { return good_pixel(d.flux[i], d.ivar[i], 0, 0, ivar_use::presence); }
 
 // The pixels [i0, i1) whose wavelengths lie in [lo, hi].
 std::pair<size_t, size_t> pixels_in(const std::vector<double>& wl, double lo, double hi) {
@@ -151,14 +153,14 @@ void check_plot_options(const plot_options& o) {
                    "plot y percentiles must satisfy 0 <= lo < hi <= 100");
 }
 
-spectrum_plot_data plot_data(const coadd& c, const spec_meta& meta) {
+spectrum_plot_data plot_data(const coadd& c, const spec_meta& meta, const native_grid& grid) {
   spectrum_plot_data d;
   d.label = std::to_string(meta.plate) + "-" + std::to_string(meta.mjd) + "-" + std::to_string(meta.fiberid);
   d.class_name = meta.class_name;
   d.z = meta.z;
   d.wavelength.resize(c.npix());
   // From the lattice index in double, not the stored float32 loglam (off by up to 0.1 A).
-  for (size_t i = 0; i < c.npix(); ++i) d.wavelength[i] = std::pow(10.0, double(c.lattice_start + int64_t(i)) * lattice_step);
+  for (size_t i = 0; i < c.npix(); ++i) d.wavelength[i] = grid.angstrom(c.lattice_start + int64_t(i));
   d.flux = c.flux;
   d.ivar = c.ivar;
   d.sky = c.sky;
@@ -279,7 +281,8 @@ spectrum_plot_data load_plot_data(store& st, const std::string& context, const s
   // resolve_ids carries lean metadata; the title wants the catalog row's class.
   const auto full = st.catalog().lookup(context, r[0].entry->meta.specobjid);
   const spec_meta& meta = full ? full->meta : r[0].entry->meta;
-  return plot_data(st.block(loc.block_id).read_spectrum(size_t(loc.row)), meta);
+  const block_reader& b = st.block(loc.block_id);
+  return plot_data(b.read_spectrum(size_t(loc.row)), meta, b.grid());
 }
 
 std::vector<uint8_t> preview_png(const std::filesystem::path& store_root, const std::string& context,

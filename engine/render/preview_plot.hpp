@@ -62,7 +62,7 @@ struct spectrum_plot_data {
 };
 
 // A stored spectrum and its catalog row (label from plate, mjd, fiberid).
-spectrum_plot_data plot_data(const coadd& c, const spec_meta& meta);
+spectrum_plot_data plot_data(const coadd& c, const spec_meta& meta, const native_grid& grid = sdss_native_grid);
 
 // Where a panel's data went: the data area in canvas pixels and the ranges it shows.
 struct plot_frame {

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/good_pixel.hpp"
 #include "engine/pipeline/aligned_reader.hpp"
 #include "io/formats/output_file.hpp"
 #include "engine/pipeline/progress.hpp"
@@ -136,7 +137,7 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
   const bool any = std::any_of(ids.begin(), ids.end(), [](const resolved_id& r) { return r.has_pixels(); });
   if (!any) throw not_found(ids.empty() ? std::string("empty ID list") : "none of the " + std::to_string(ids.size()) + " IDs has pixels in the store");
   float_image img;
-  img.grid = o.cutout ? cutout_window(*o.cutout) : list_span(ids);
+  img.grid = o.cutout ? cutout_window(*o.cutout, st.grid()) : list_span(ids, st.grid());
   const size_t n = ids.size(), in_width = size_t(img.grid.width);
   img.rows = o.max_height && n > o.max_height ? o.max_height : n;
   img.width = o.max_width && in_width > o.max_width ? o.max_width : in_width;
@@ -179,7 +180,7 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
     const auto& w = windows[k];
     const window_columns& in = slots[k % 2];
     auto good = [&](size_t at) {
-      return in.ivar[at] > 0 && std::isfinite(in.flux[at]) && !(bits && (in.and_mask[at] & bits));
+      return good_pixel(in.flux[at], in.ivar[at], bits ? uint32_t(in.and_mask[at]) : 0u, uint32_t(bits), ivar_use::presence);
     };
     if (!binned) {
       tbb::parallel_for(size_t(0), w.rows(), [&](size_t r) {
@@ -256,7 +257,7 @@ void encode_stacked_image(const float_image& img, display_limits lim, const stac
   std::snprintf(limits, sizeof limits, "%.9g,%.9g", lim.lo, lim.hi);
   f.text = {{"Software", "specmill"},
             {"Comment", "stacked image: lattice start " + std::to_string(img.grid.start) + ", width " +
-                            std::to_string(img.grid.width) + " (loglam = index * 1e-4), " + std::to_string(img.width) +
+                            std::to_string(img.grid.width) + " (" + describe_lattice(img.grid.grid) + "), " + std::to_string(img.width) +
                             " columns, " + std::to_string(img.rows) + " rows (first ID " +
                             (o.yflip ? "top" : "bottom") + "), scale " + std::string(to_string(o.scale)) + " limits " +
                             limits + ", cmap " + std::string(to_string(o.cmap)) + (o.invert ? " inverted" : "")}};

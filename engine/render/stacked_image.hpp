@@ -31,6 +31,7 @@
 #include "kernels/colormap.hpp"
 #include "kernels/image_scale.hpp"
 #include "kernels/zscale.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
 
@@ -49,7 +50,7 @@ display_limits parse_limits(std::string_view text, std::string_view what);
 // max_height, xscale / yscale -> column_repeat / thickness.
 struct stacked_image_options {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{default_context};
   std::optional<wavelength_range> cutout;  // default: the list's span
   bool yflip = false;                      // first ID on top instead of at the bottom
   image_scale scale = image_scale::zscale;

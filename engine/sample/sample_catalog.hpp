@@ -11,6 +11,8 @@
 #include <functional>
 #include <string>
 
+#include "core/default_context.hpp"
+
 namespace specmill {
 
 class catalog_db;
@@ -18,7 +20,7 @@ class catalog_db;
 struct sample_catalog_options {
   size_t rows = 1000000;
   uint64_t seed = 1;
-  std::string context = "sdss_dr16";
+  std::string context{default_context};
   double primary_fraction = 0.9;  // rows with specprimary = 1
 };
 

@@ -101,7 +101,7 @@ made_spectrum make_spectrum(const file_plan& f, uint64_t seed, size_t index) {
   for (size_t i = 0; i < n; ++i) {
     const int32_t idx = c.lattice_start + int32_t(i);
     c.loglam[i] = lattice_loglam(idx);
-    lambda[i] = std::pow(10.0, double(idx) * lattice_step);
+    lambda[i] = std::pow(10.0, double(idx) * sdss_native_grid.step);
     c.wdisp[i] = float(wdisp0 + 0.2 * double(i) / double(n));
   }
   c.loglam_exact = true;

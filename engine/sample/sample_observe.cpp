@@ -53,11 +53,11 @@ void render_sky(int32_t lattice_start, std::span<const double> lambda, double wd
     sky_continuum[i] = float(scale * (2.0 + 5.0 * (l - 3600) / 6800));
     sky[i] = sky_continuum[i];
   }
-  const double log_l0 = double(lattice_start) * lattice_step;
+  const double log_l0 = double(lattice_start) * sdss_native_grid.step;
   const double n = double(lambda.size());
   for (const auto& line : sky_lines()) {
-    const double s = line.wave * std::numbers::ln10 * lattice_step * wdisp;  // instrumental only
-    const double p = (std::log10(line.wave) - log_l0) / lattice_step, sp = wdisp;
+    const double s = line.wave * std::numbers::ln10 * sdss_native_grid.step * wdisp;  // instrumental only
+    const double p = (std::log10(line.wave) - log_l0) / sdss_native_grid.step, sp = wdisp;
     const size_t a = size_t(std::clamp(std::floor(p - 6 * sp), 0.0, n));
     const size_t b = size_t(std::clamp(std::ceil(p + 6 * sp) + 1, 0.0, n));
     const double norm = scale * line.flux / (s * std::sqrt(2 * std::numbers::pi));

@@ -73,8 +73,8 @@ struct line_painter {
 
   // [first, last) pixel window around observed wavelength lc with sigma s (A).
   std::pair<size_t, size_t> window(double lc, double s) const {
-    const double p = std::log10(lc) / lattice_step - lattice_start;
-    const double sp = s / (lc * ln10 * lattice_step);
+    const double p = std::log10(lc) / sdss_native_grid.step - lattice_start;
+    const double sp = s / (lc * ln10 * sdss_native_grid.step);
     const double lo = std::floor(p - 6 * sp), hi = std::ceil(p + 6 * sp) + 1;
     const double n = double(lambda.size());
     return {size_t(std::clamp(lo, 0.0, n)), size_t(std::clamp(hi, 0.0, n))};
@@ -100,7 +100,7 @@ struct line_painter {
 // Sigma in A of a line at observed wavelength lc with intrinsic velocity dispersion sigma_v
 // (km/s) seen through the instrument's wdisp (pixels of 1e-4 dex = 69 km/s).
 double line_sigma(double lc, double sigma_v, double wdisp) {
-  const double instr_v = wdisp * c_kms * ln10 * lattice_step;
+  const double instr_v = wdisp * c_kms * ln10 * sdss_native_grid.step;
   return lc * std::hypot(sigma_v, instr_v) / c_kms;
 }
 
@@ -189,7 +189,7 @@ void render_galaxy(const object_params& p, const line_painter& lp, double wdisp,
   auto cont_at = [&](double wr) {  // continuum level at rest wavelength wr (interp. on pixels)
     const double lo = wr * zf, l0 = lp.lambda.front(), l1 = lp.lambda.back();
     if (lo <= l0 || lo >= l1) return double(m[lo <= l0 ? 0 : m.size() - 1]);
-    const size_t i = size_t(std::log10(lo / l0) / lattice_step);
+    const size_t i = size_t(std::log10(lo / l0) / sdss_native_grid.step);
     return double(m[std::min(i, m.size() - 1)]);
   };
   const double f_ha = ew_ha * cont_at(6564.61) * zf;  // observed EW = rest EW * (1+z)
@@ -220,7 +220,7 @@ void render_qso(const object_params& p, const line_painter& lp, double wdisp, rn
   for (const auto& b : lines) {
     const double lc = b.wave * zf;
     if (lc < lp.lambda.front() - 200 || lc > lp.lambda.back() + 200) continue;
-    const size_t i = size_t(std::clamp(std::log10(lc / l0) / lattice_step, 0.0, double(m.size() - 1)));
+    const size_t i = size_t(std::clamp(std::log10(lc / l0) / sdss_native_grid.step, 0.0, double(m.size() - 1)));
     lp.emission(m, lc, line_sigma(lc, sv, wdisp), b.ew * zf * cont[i]);
   }
   // Narrow [OIII] from the host.
@@ -231,7 +231,7 @@ void render_qso(const object_params& p, const line_painter& lp, double wdisp, rn
   // tau_eff = 0.0018 (1+z)^3.92 (Faucher-Giguere et al. 2008); Lyman-limit cut below 912 A.
   const double lya = 1215.67 * zf, lyl = 911.75 * zf, lls = r.uniform(0.05, 0.4);
   for (size_t i = 0; i < m.size() && lp.lambda[i] < lyl; ++i) m[i] *= float(lls);
-  const size_t forest_end = size_t(std::clamp(std::log10(lya / l0) / lattice_step, 0.0, double(m.size())));
+  const size_t forest_end = size_t(std::clamp(std::log10(lya / l0) / sdss_native_grid.step, 0.0, double(m.size())));
   constexpr double per_pixel = 0.3, width_pix = 1.5;
   const size_t n_abs = size_t(double(forest_end) * per_pixel);
   for (size_t k = 0; k < n_abs; ++k) {
@@ -240,7 +240,7 @@ void render_qso(const object_params& p, const line_painter& lp, double wdisp, rn
     const double tau_eff = 0.0018 * std::pow(1 + za, 3.92);
     const double tau_mean = 1.6 * tau_eff / (per_pixel * width_pix * std::sqrt(2 * std::numbers::pi));
     const double tau = -std::log(1 - r.uniform()) * tau_mean;
-    const double s = lp.lambda[i] * ln10 * lattice_step * width_pix;
+    const double s = lp.lambda[i] * ln10 * sdss_native_grid.step * width_pix;
     lp.absorption(m, lp.lambda[i], s, 1 - std::exp(-tau));
   }
 }

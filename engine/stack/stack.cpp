@@ -83,7 +83,8 @@ void check_stack_options(const stack_options& o) {
   SPECMILL_EXPECTS(o.out != "-" || o.format == stack_format::csv, "only csv output can go to stdout (--out -)");
 }
 
-wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<const double> shifts) {
+wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<const double> shifts, const native_grid& native) {
+  const double lattice_step = native.step;  // log10 lattices only (compute_stack checks)
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i].has_pixels() || !std::isfinite(shifts[i])) continue;
@@ -119,15 +120,17 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
     throw not_found(ids.empty() ? std::string("empty ID list")
                                 : "none of the " + std::to_string(ids.size()) + " IDs has pixel data in context " + opts.context);
 
+  // The rest frame and the observed-frame lattice arithmetic are written for log10 lattices.
+  require_log10_lattice(st.grid(), "stack");
   detail::stack_frame f;
-  f.span = list_span(ids);
+  f.span = list_span(ids, st.grid());
   std::vector<double> shifts;
   if (opts.rest_frame) {
     shifts = rest_frame_shifts(opts, ids);
     f.shifts = shifts.data();
     for (size_t i = 0; i < ids.size(); ++i)
       if (scale[i] > 0 && !std::isfinite(shifts[i])) scale[i] = nan_d, ++sum.dropped_redshift;
-    f.grid = opts.grid ? *opts.grid : default_rest_grid(ids, shifts);
+    f.grid = opts.grid ? *opts.grid : default_rest_grid(ids, shifts, st.grid());
     f.shift_min = INFINITY, f.shift_max = -INFINITY;
     for (size_t i = 0; i < ids.size(); ++i)
       if (scale[i] > 0) f.shift_min = std::min(f.shift_min, shifts[i]), f.shift_max = std::max(f.shift_max, shifts[i]);

@@ -30,6 +30,7 @@
 #include "kernels/launch/backend.hpp"
 #include "kernels/stack.hpp"
 #include "core/wavelength_grid.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
 
@@ -41,7 +42,7 @@ stack_format parse_stack_format(std::string_view text);  // "npz", "fits", "csv"
 
 struct stack_options {
   std::filesystem::path store;
-  std::string context = "sdss_dr16";
+  std::string context{default_context};
   stack_method method = stack_method::weighted_mean;
   double sigma = 3;    // clipped_mean: reject beyond sigma x 1.4826 MAD; >= 1
   int iterations = 3;  // clipped_mean: at most this many rounds; 1..100
@@ -99,7 +100,8 @@ void write_stack(const stack_options& opts, const stack_result& r);
 // The rest-frame grid used without --grid: log10 step 1e-4 (the lattice's), pixel centers on
 // multiples of it, from the bluest to the reddest rest-frame lattice pixel center of the rows
 // with a usable shift (log10(1+z), NaN = unusable). not_found when no row has one.
-wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<const double> shifts);
+wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<const double> shifts,
+                                  const native_grid& native);
 
 namespace detail {
 // The median of the good values among v (as the stack's median: middle, or mean of the two

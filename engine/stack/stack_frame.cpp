@@ -26,26 +26,26 @@ void read_slot(aligned_reader& reader, const aligned_reader::window& w, window_s
   reader.read(w, column::and_mask, s.mask.data());
 }
 
-int64_t lattice_index_floor(double angstrom) { return int64_t(std::floor(std::log10(angstrom) / lattice_step + 0.5)); }
+int64_t lattice_index_floor(double angstrom, const native_grid& g) { return int64_t(std::floor(std::log10(angstrom) / g.step + 0.5)); }
 
 }  // namespace
 
 double stack_frame::center_angstrom(int64_t k) const {
-  return grid ? grid->center_angstrom(k) : std::pow(10.0, double(span.start + k) * lattice_step);
+  return grid ? grid->center_angstrom(k) : std::pow(10.0, double(span.start + k) * span.grid.step);
 }
 
 lattice_window stack_frame::input_for(int64_t k0, int64_t k1) const {
-  if (k1 <= k0) return {span.start, 0};
-  if (!grid) return {int32_t(span.start + k0), k1 - k0};
+  if (k1 <= k0) return {span.start, 0, span.grid};
+  if (!grid) return {int32_t(span.start + k0), k1 - k0, span.grid};
   // Observed wavelengths the tile can reach: its edges times (1+z) at the extreme z.
   const double lo = grid->lower_edge_angstrom(k0) * std::pow(10.0, shift_min);
   const double hi = grid->upper_edge_angstrom(k1 - 1) * std::pow(10.0, shift_max);
-  int64_t first = lo > 0 && std::isfinite(lo) ? lattice_index_floor(lo) - 1 : int64_t(span.start);
-  int64_t last = std::isfinite(hi) ? lattice_index_floor(hi) + 1 : int64_t(span.end()) - 1;
+  int64_t first = lo > 0 && std::isfinite(lo) ? lattice_index_floor(lo, span.grid) - 1 : int64_t(span.start);
+  int64_t last = std::isfinite(hi) ? lattice_index_floor(hi, span.grid) + 1 : int64_t(span.end()) - 1;
   first = std::max<int64_t>(first, span.start);
   last = std::min<int64_t>(last, int64_t(span.end()) - 1);
-  if (last < first) return {span.start, 0};
-  return {int32_t(first), last - first + 1};
+  if (last < first) return {span.start, 0, span.grid};
+  return {int32_t(first), last - first + 1, span.grid};
 }
 
 std::pair<int64_t, int64_t> stack_frame::pixels_in(double lo, double hi) const {
@@ -116,6 +116,7 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
       batch.n_spectra = w.rows();
       batch.width = in_width;
       batch.lattice_start = in.start;
+      batch.grid = in.grid;
       batch.flux = s.flux.data<float>();
       batch.ivar = s.ivar.data<float>();
       batch.and_mask = s.mask.data<int32_t>();

@@ -64,7 +64,7 @@ void window_medians(store& st, std::span<const resolved_id> ids, const stack_fra
 // value F has maggies = F / K. Flagged bands (not covered, too masked) give NaN.
 void band_means(store& st, std::span<const resolved_id> ids, const std::string& band, backend b, uint32_t mask_bits,
                 size_t window_bytes, std::vector<double>& norm) {
-  const band_tables bands = photometry_bands(band_filter_name(band));
+  const band_tables bands = photometry_bands(band_filter_name(band), st.grid());
   SPECMILL_EXPECTS(bands.size() == 1, "--normalize-band takes one filter, not '" + band + "'");
   const auto& fw = bands.flux_weights();
   const double k = bands.norm_totals()[0] / std::accumulate(fw.begin(), fw.end(), 0.0);

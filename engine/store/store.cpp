@@ -75,6 +75,14 @@ size_t store::remove_orphans() {
   return removed;
 }
 
+const native_grid& store::grid() {
+  if (!grid_) {
+    const auto blocks = catalog_->blocks();
+    grid_ = blocks.empty() ? sdss_native_grid : block(blocks.front().block_id).grid();
+  }
+  return *grid_;
+}
+
 const block_reader& store::block(int64_t block_id) {
   for (auto it = cache_.begin(); it != cache_.end(); ++it) {
     if (it->first == block_id) {

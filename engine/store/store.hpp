@@ -11,14 +11,14 @@
 #include <filesystem>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "io/store/block_file.hpp"
 #include "io/catalog/catalog_db.hpp"
+#include "core/default_context.hpp"
 
 namespace specmill {
-
-inline constexpr std::string_view default_context = "sdss_dr16";
 
 class store {
  public:
@@ -43,10 +43,16 @@ class store {
   // An open reader for a block, from a small LRU cache (HDF5 opens are not free).
   const block_reader& block(int64_t block_id);
 
+  // The native grid of the store's pixels: that of its blocks (ingest keeps them all on one;
+  // read from the first block, once), the SDSS lattice for a store without blocks or whose
+  // blocks predate the grid attribute. Operations take it from here, never assume a step.
+  const native_grid& grid();
+
  private:
   std::filesystem::path root_;
   std::unique_ptr<catalog_db> catalog_;
   int lock_fd_ = -1;
+  std::optional<native_grid> grid_;
   std::list<std::pair<int64_t, std::unique_ptr<block_reader>>> cache_;
 };
 

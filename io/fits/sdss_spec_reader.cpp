@@ -213,7 +213,7 @@ void check_lattice(coadd& c, const fs::path& file) {
   // |loglam| < 100 also keeps the lattice index far inside int32.
   SPECMILL_DATA_CHECK(std::isfinite(ll[0]) && std::fabs(ll[0]) < 100.0f,
                       quoted(file) + ": loglam[0] is not a finite log10 wavelength");
-  c.lattice_start = int32_t(std::lround(double(ll[0]) / lattice_step));
+  c.lattice_start = int32_t(std::lround(double(ll[0]) / sdss_native_grid.step));
   bool exact = true;
   for (size_t i = 0; i < ll.size(); ++i) {
     const int32_t index = c.lattice_start + int32_t(i);
@@ -221,7 +221,7 @@ void check_lattice(coadd& c, const fs::path& file) {
     if (std::bit_cast<uint32_t>(ll[i]) == std::bit_cast<uint32_t>(lattice_loglam(index))) continue;
     exact = false;
     SPECMILL_DATA_CHECK(std::isfinite(ll[i]), quoted(file) + ": non-finite loglam at pixel " + std::to_string(i));
-    SPECMILL_DATA_CHECK(std::fabs(double(ll[i]) * 1e4 - double(index)) < 0.05,
+    SPECMILL_DATA_CHECK(std::fabs(double(ll[i]) * sdss_native_grid.inv_step - double(index)) < 0.05,
                         quoted(file) + ": pixel " + std::to_string(i) + " (loglam " + std::to_string(ll[i]) +
                             ") is not on the 1e-4 dex lattice");
   }

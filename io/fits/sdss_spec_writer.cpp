@@ -168,12 +168,12 @@ void write_primary(fits_output& f, sdss_era era, const sdss_spectrum& s, const s
   key_int(f, "NWORDER", 2, "Linear-log10 coefficients");
   key_str(f, "WFITTYPE", "LOG-LINEAR", "Linear-log10 dispersion");
   const int32_t first = s.data.lattice_start - (legacy ? h.coeff0_offset : 0);
-  const double coeff0 = double(first) * lattice_step;
+  const double coeff0 = double(first) * sdss_native_grid.step;
   if (legacy)
     key_fixed(f, "COEFF0", coeff0, 11, "Central wavelength (log10) of first pixel");
   else
     key_general(f, "COEFF0", coeff0, 15, "Central wavelength (log10) of first pixel");
-  key_fixed(f, "COEFF1", lattice_step, 15, "Log10 dispersion per pixel");
+  key_fixed(f, "COEFF1", sdss_native_grid.step, 15, "Log10 dispersion per pixel");
   key_str(f, "WAT0_001", "system=linear", nullptr);
   key_str(f, "WAT1_001", "wtype=linear label=Wavelength units=Angstroms", nullptr);
   key_int(f, "DC-FLAG", 1, "Log-linear flag");

@@ -16,6 +16,11 @@ namespace specmill {
 
 inline constexpr char block_format_name[] = "specmill-block";
 inline constexpr int32_t block_format_version = 1;
+// Root attribute holding the block's native grid as text ("log10:1e-4", "linear:0.8"). Optional
+// within format_version 1: absent means the SDSS lattice, which every older block is on. A
+// block on another grid also writes grid_type "linear" or a grid_step other than 1e-4, which
+// readers from before the attribute refuse, so they never misread one (docs/store-format.md).
+inline constexpr char block_grid_attribute[] = "native_grid";
 
 // Chunk shape and compression of the 2-D column datasets; both chunk dimensions are clamped to
 // the dataset's. The defaults were chosen by bench_block_read (docs/store-format.md): one chunk
@@ -69,6 +74,12 @@ std::filesystem::path block_relative_path(int64_t block_id);
 // Collects spectra for one block, then writes it atomically.
 class block_builder {
  public:
+  // `grid`: the native grid the spectra's lattice_start and pixels are on, written as the
+  // block's `native_grid` attribute. Lattices only (invalid_argument for an explicit grid: its
+  // wavelength array has no place in the format yet).
+  explicit block_builder(const native_grid& grid = sdss_native_grid);
+  const native_grid& grid() const { return grid_; }
+
   // Throws invalid_argument for an empty spectrum or columns of unequal length, data_error
   // when loglam_exact is set but loglam is not the lattice (loglam may be empty then).
   void add(const sdss_spectrum& s);
@@ -84,6 +95,7 @@ class block_builder {
   void clear();
 
  private:
+  native_grid grid_;
   std::vector<block_row_meta> rows_;
   std::vector<coadd> data_;
 };
@@ -106,6 +118,9 @@ class block_reader {
   size_t n_spectra() const { return rows_.size(); }
   int32_t lattice_start() const { return lattice_start_; }
   size_t n_pixels() const { return n_pixels_; }
+  // The block's `native_grid` attribute; a block written before it existed is on the SDSS
+  // lattice (the only grid there was), so it reads as sdss_native_grid.
+  const native_grid& grid() const { return grid_; }
   const std::vector<block_row_meta>& rows() const { return rows_; }
   const std::filesystem::path& path() const { return path_; }
 
@@ -148,6 +163,7 @@ class block_reader {
   int64_t block_id_ = 0;
   int32_t lattice_start_ = 0;
   size_t n_pixels_ = 0;
+  native_grid grid_ = sdss_native_grid;
 };
 
 }  // namespace specmill

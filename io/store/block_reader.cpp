@@ -65,8 +65,8 @@ h5::dataset open_column(hid_t file, const char* name, bool is_int, hsize_t rows,
 }
 
 // Fills dst[j] = lattice loglam of block column pix0 + j, for j in [from, to).
-void fill_lattice(float* dst, int32_t block_start, size_t pix0, size_t from, size_t to) {
-  for (size_t j = from; j < to; ++j) dst[j] = lattice_loglam(block_start + int32_t(pix0 + j));
+void fill_lattice(float* dst, const native_grid& grid, int32_t block_start, size_t pix0, size_t from, size_t to) {
+  for (size_t j = from; j < to; ++j) dst[j] = lattice_loglam(block_start + int32_t(pix0 + j), grid);
 }
 
 // One band of chunks (chunk_rows x the whole block width) of a 4-byte column, from `flux`'s
@@ -116,13 +116,23 @@ block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache
   const auto version = read_num_attr<int32_t>(f, "format_version", H5T_NATIVE_INT32, H5T_INTEGER);
   SPECMILL_DATA_CHECK(version == block_format_version,
                       "unsupported block format_version " + std::to_string(version) + where);
-  SPECMILL_DATA_CHECK(read_string_attr(f, "grid_type") == "log-linear", "unsupported grid_type" + where);
+  if (has_attr(f, block_grid_attribute)) {
+    const std::string text = read_string_attr(f, block_grid_attribute);
+    try {
+      grid_ = parse_native_grid(text);
+    } catch (const invalid_argument& e) {
+      throw data_error(std::string("block native_grid: ") + e.what() + where);
+    }
+    SPECMILL_DATA_CHECK(grid_.is_lattice(), "block native_grid '" + text + "' is not a lattice" + where);
+  }  // else: written before the attribute, on the SDSS lattice (grid_'s default)
+  SPECMILL_DATA_CHECK(read_string_attr(f, "grid_type") == (grid_.is_log_lattice() ? "log-linear" : "linear"),
+                      "unsupported grid_type" + where);
   block_id_ = read_num_attr<int64_t>(f, "block_id", H5T_NATIVE_INT64, H5T_INTEGER);
   lattice_start_ = read_num_attr<int32_t>(f, "lattice_start", H5T_NATIVE_INT32, H5T_INTEGER);
   const auto grid_step = read_num_attr<double>(f, "grid_step", H5T_NATIVE_DOUBLE, H5T_FLOAT);
   const auto grid_start = read_num_attr<double>(f, "grid_start", H5T_NATIVE_DOUBLE, H5T_FLOAT);
-  SPECMILL_DATA_CHECK(grid_step == lattice_step && grid_start == double(lattice_start_) * lattice_step,
-                      "block grid_start/grid_step do not match the SDSS lattice" + where);
+  SPECMILL_DATA_CHECK(grid_step == grid_.step && grid_start == grid_.coordinate(lattice_start_),
+                      "block grid_start/grid_step do not match the lattice " + to_string(grid_) + where);
   const auto n_spectra = read_num_attr<int64_t>(f, "n_spectra", H5T_NATIVE_INT64, H5T_INTEGER);
   const auto n_pixels = read_num_attr<int64_t>(f, "n_pixels", H5T_NATIVE_INT64, H5T_INTEGER);
   SPECMILL_DATA_CHECK(n_spectra > 0 && n_pixels > 0 && n_spectra < (int64_t(1) << 32) && n_pixels < (int64_t(1) << 31),
@@ -211,13 +221,13 @@ void block_reader::patch_loglam(std::span<const uint32_t> rows, size_t row0, siz
     const block_row_meta& r = rows_[rows.empty() ? row0 + i : rows[i]];
     float* out = dst + i * npix;
     if (r.loglam_exact) {
-      fill_lattice(out, lattice_start_, pix0, 0, npix);
+      fill_lattice(out, grid_, lattice_start_, pix0, 0, npix);
       continue;
     }
     const int64_t lo = int64_t(r.lattice_start - lattice_start_) - int64_t(pix0);
     const int64_t hi = lo + r.npix;
-    fill_lattice(out, lattice_start_, pix0, 0, size_t(std::clamp<int64_t>(lo, 0, int64_t(npix))));
-    fill_lattice(out, lattice_start_, pix0, size_t(std::clamp<int64_t>(hi, 0, int64_t(npix))), npix);
+    fill_lattice(out, grid_, lattice_start_, pix0, 0, size_t(std::clamp<int64_t>(lo, 0, int64_t(npix))));
+    fill_lattice(out, grid_, lattice_start_, pix0, size_t(std::clamp<int64_t>(hi, 0, int64_t(npix))), npix);
   }
 }
 

@@ -59,7 +59,7 @@ std::filesystem::path block_relative_path(int64_t block_id) {
 
 namespace {
 
-void check_spectrum(const sdss_spectrum& s) {
+void check_spectrum(const sdss_spectrum& s, const native_grid& grid) {
   const coadd& c = s.data;
   const size_t n = c.npix();
   SPECMILL_EXPECTS(n > 0, "block_builder: spectrum " + std::to_string(s.meta.specobjid) + " has no pixels");
@@ -74,7 +74,7 @@ void check_spectrum(const sdss_spectrum& s) {
   if (c.loglam_exact) {
     // The store drops loglam for exact rows; a wrong flag would silently lose data.
     for (size_t i = 0; i < c.loglam.size(); ++i) {
-      SPECMILL_DATA_CHECK(c.loglam[i] == lattice_loglam(c.lattice_start + int32_t(i)),
+      SPECMILL_DATA_CHECK(c.loglam[i] == lattice_loglam(c.lattice_start + int32_t(i), grid),
                           "block_builder: spectrum " + std::to_string(s.meta.specobjid) +
                               " is flagged loglam_exact but pixel " + std::to_string(i) +
                               " is off the lattice");
@@ -170,8 +170,12 @@ h5::dataset create_column(hid_t file, const char* name, hid_t file_type, hid_t m
 }  // namespace
 
 // Exact rows do not keep loglam: the lattice rebuilds it, and the builder holds 1/8 less.
+block_builder::block_builder(const native_grid& grid) : grid_(grid) {
+  SPECMILL_EXPECTS(grid.is_lattice(), "block_builder: blocks hold lattice grids only, not " + to_string(grid));
+}
+
 void block_builder::add(const sdss_spectrum& s) {
-  check_spectrum(s);
+  check_spectrum(s, grid_);
   const coadd& c = s.data;
   coadd kept;
   kept.lattice_start = c.lattice_start;
@@ -190,7 +194,7 @@ void block_builder::add(const sdss_spectrum& s) {
 }
 
 void block_builder::add(sdss_spectrum&& s) {
-  check_spectrum(s);
+  check_spectrum(s, grid_);
   rows_.push_back(row_meta(s));
   data_.push_back(std::move(s.data));
   if (data_.back().loglam_exact) data_.back().loglam = {};
@@ -229,10 +233,11 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
     write_string_attr(root, "specmill_format", block_format_name);
     write_attr(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &block_format_version);
     write_attr(root, "block_id", H5T_STD_I64LE, H5T_NATIVE_INT64, &block_id);
-    write_string_attr(root, "grid_type", "log-linear");
-    const double grid_start = double(g.lattice_start) * lattice_step;
+    write_string_attr(root, "grid_type", grid_.is_log_lattice() ? "log-linear" : "linear");
+    const double grid_start = grid_.coordinate(g.lattice_start);
     write_attr(root, "grid_start", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &grid_start);
-    write_attr(root, "grid_step", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &lattice_step);
+    write_attr(root, "grid_step", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &grid_.step);
+    write_string_attr(root, block_grid_attribute, to_string(grid_));
     write_attr(root, "lattice_start", H5T_STD_I32LE, H5T_NATIVE_INT32, &g.lattice_start);
     const int64_t n_spectra = int64_t(n), n_pixels = int64_t(g.n_pixels);
     write_attr(root, "n_spectra", H5T_STD_I64LE, H5T_NATIVE_INT64, &n_spectra);
@@ -250,7 +255,7 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
           std::memcpy(dst, src.data(), src.size() * 4);
         } else if (std::strcmp(name, "loglam") == 0) {  // an exact row: loglam was not kept
           for (int32_t i = 0; i < rows_[r].npix; ++i)
-            dst[i] = std::bit_cast<uint32_t>(lattice_loglam(rows_[r].lattice_start + i));
+            dst[i] = std::bit_cast<uint32_t>(lattice_loglam(rows_[r].lattice_start + i, grid_));
         }
       }
       const hid_t ftype = is_int ? H5T_STD_I32LE : H5T_IEEE_F32LE;

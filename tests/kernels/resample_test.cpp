@@ -32,7 +32,7 @@ inline void PrintTo(backend b, std::ostream* os) { *os << to_string(b); }
 
 namespace {
 
-static_assert(lattice_loglam_step == lattice_step, "kernels' lattice step must match io's");
+static_assert(sdss_native_grid.step == 1e-4 && sdss_native_grid.inv_step == 1e4, "the SDSS lattice the kernels default to");
 
 using namespace resample_test;
 

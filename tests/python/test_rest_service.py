@@ -30,6 +30,9 @@ def test_small_endpoints_at_both_prefixes(server):
         assert set(ctx) == {"sdss_dr16", "private_dr16"}
         assert ctx["sdss_dr16"]["id_main"] == "specobjid" and ctx["private_dr16"]["public"] is False
         assert server.get(prefix + "/contexts", params={"context": "sdss_dr16"}).json()["redshift"] == "z"
+        # The store's native pixel grid: the SDSS lattice (core/native_grid.hpp, docs/store-format.md).
+        assert ctx["sdss_dr16"]["native_grid"] == "log10:1e-4"
+        assert server.get(prefix + "/contexts", params={"context": "sdss_dr16"}).json()["native_grid"] == "log10:1e-4"
         assert "test profile" in server.get(prefix + "/profiles").text
         assert server.get(prefix + "/profiles", params={"format": "json"}).json() == {"default": "test profile"}
         assert "specobjall" in server.get(prefix + "/catalogs").text

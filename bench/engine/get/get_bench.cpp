@@ -40,7 +40,7 @@ void report(benchmark::State& state, size_t n, size_t bytes) {
 }
 
 lattice_window grid_for(int mode, const std::vector<resolved_id>& ids) {
-  return mode == 0 ? list_span(ids) : cutout_window({4000, 5000});
+  return mode == 0 ? list_span(ids, sdss_native_grid) : cutout_window({4000, 5000}, sdss_native_grid);
 }
 
 // Engine: aligned_reader over every window and column into one window buffer per column.

@@ -130,7 +130,7 @@ class AlignedReader : public ::testing::TestWithParam<std::tuple<backend, bool>>
 TEST_P(AlignedReader, ListSpanMatchesReferenceAcrossBlocksAndWindows) {
   store st(AlignedStores::store_path(std::get<1>(GetParam())), store::access::read);
   const auto ids = shuffled_ids(st, 1);
-  const lattice_window g = list_span(ids);
+  const lattice_window g = list_span(ids, sdss_native_grid);
   check(st, ids, g, size_t(g.width) * 4 * 9);  // 9 rows a window: windows cross blocks
   check(st, ids, g, size_t(1) << 30);           // one window
 }
@@ -138,8 +138,8 @@ TEST_P(AlignedReader, ListSpanMatchesReferenceAcrossBlocksAndWindows) {
 TEST_P(AlignedReader, CutoutsInsideAtTheEdgesAndOutside) {
   store st(AlignedStores::store_path(std::get<1>(GetParam())), store::access::read);
   const auto ids = shuffled_ids(st, 2);
-  const lattice_window span = list_span(ids);
-  check(st, ids, cutout_window({6500, 6600}), 4096);
+  const lattice_window span = list_span(ids, sdss_native_grid);
+  check(st, ids, cutout_window({6500, 6600}, sdss_native_grid), 4096);
   check(st, ids, {span.start - 40, 81}, 4096);                 // straddles the list's first pixel
   check(st, ids, {span.end() - 1, 31}, 4096);                  // the last pixel plus padding
   check(st, ids, {span.start + 100, 32}, 4096);
@@ -160,7 +160,7 @@ TEST(GetDense, AlignedNpyIsTheBare2DArrayInRequestOrder) {
   test::temp_dir tmp;
   store st(AlignedStores::store_path(true), store::access::read);
   const auto ids = shuffled_ids(st, 3);
-  const lattice_window g = list_span(ids);
+  const lattice_window g = list_span(ids, sdss_native_grid);
   std::vector<spectrum_id> request;
   for (const auto& r : ids) request.push_back(r.id);
   get_options o;

@@ -30,7 +30,7 @@ TEST(WavelengthRange, RejectsMalformedText) {
 // Pixel centers 10^(i * 1e-4): the window holds exactly the centers inside [lo, hi].
 TEST(CutoutWindow, HoldsExactlyThePixelCentersInRange) {
   for (auto [lo, hi] : {std::pair{6500.0, 7200.0}, {3600.0, 10400.0}, {4000.0, 4000.5}, {5000.0, 5001.0}}) {
-    const lattice_window w = cutout_window({lo, hi});
+    const lattice_window w = cutout_window({lo, hi}, sdss_native_grid);
     ASSERT_GT(w.width, 0);
     EXPECT_GE(w.wavelength(0), lo * (1 - 1e-12));
     EXPECT_LE(w.wavelength(w.width - 1), hi * (1 + 1e-12));
@@ -39,9 +39,9 @@ TEST(CutoutWindow, HoldsExactlyThePixelCentersInRange) {
   }
   // A bound typed as a pixel's center includes that pixel.
   const double center = std::pow(10.0, 36000 * 1e-4);
-  EXPECT_EQ(cutout_window({center, center * 1.01}).start, 36000);
-  EXPECT_EQ(cutout_window({center / 1.01, center}).end(), 36001);
-  EXPECT_THROW(cutout_window({4000.01, 4000.02}), invalid_argument);  // between two centers
+  EXPECT_EQ(cutout_window({center, center * 1.01}, sdss_native_grid).start, 36000);
+  EXPECT_EQ(cutout_window({center / 1.01, center}, sdss_native_grid).end(), 36001);
+  EXPECT_THROW(cutout_window({4000.01, 4000.02}, sdss_native_grid), invalid_argument);  // between two centers
 }
 
 TEST(ListSpan, GlobalMinAndMaxOverSpectraWithPixels) {
@@ -55,11 +55,11 @@ TEST(ListSpan, GlobalMinAndMaxOverSpectraWithPixels) {
   ids[1].entry = located(35900, 50);
   ids[2].entry = catalog_entry{};  // catalog row without pixels: ignored
   ids[3].entry = located(36050, 200);
-  const lattice_window w = list_span(ids);
+  const lattice_window w = list_span(ids, sdss_native_grid);
   EXPECT_EQ(w.start, 35900);
   EXPECT_EQ(w.end(), 36250);
-  EXPECT_THROW(list_span(std::span<const resolved_id>(ids.data() + 2, 1)), not_found);
-  EXPECT_THROW(list_span({}), not_found);
+  EXPECT_THROW(list_span(std::span<const resolved_id>(ids.data() + 2, 1), sdss_native_grid), not_found);
+  EXPECT_THROW(list_span({}, sdss_native_grid), not_found);
 }
 
 namespace specmill {

@@ -205,9 +205,9 @@ TEST_F(sample_test, spectra_are_physically_sane_and_on_the_lattice) {
     ++classes[r.cls];
     EXPECT_DOUBLE_EQ(r.coeff1, 1e-4);
     // loglam exactly on the lattice, starting where the era's coadds start.
-    const auto start = int32_t(std::lround(double(r.loglam[0]) / lattice_step));
+    const auto start = int32_t(std::lround(double(r.loglam[0]) / sdss_native_grid.step));
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(r.loglam[i], lattice_loglam(start + int32_t(i))) << p << " pixel " << i;
-    const long k = std::lround(double(start) - r.coeff0 / lattice_step);
+    const long k = std::lround(double(start) - r.coeff0 / sdss_native_grid.step);
     if (r.run2d == "26") {
       ++legacy;
       EXPECT_GE(k, 0);

@@ -140,7 +140,7 @@ class StackEngine : public ::testing::TestWithParam<backend> {
 TEST_P(StackEngine, ObservedLatticeMatchesReferenceAcrossBlocksWindowsAndTiles) {
   store st(StackStores::sample(), store::access::read);
   const auto ids = shuffled(st);
-  const lattice_window span = list_span(ids);
+  const lattice_window span = list_span(ids, sdss_native_grid);
   for (stack_method m : {stack_method::weighted_mean, stack_method::mean, stack_method::median}) {
     SCOPED_TRACE(std::string(to_string(m)));
     stack_options o = options(StackStores::sample(), m, b());
