@@ -1,4 +1,5 @@
-// CPU backend of align (the CUDA side is align.cu, or align_nocuda.cpp without CUDA).
+// align on both backends: the CPU loop places each row with memcpy; the device runs
+// align_element_op through the launch shell (align.cu instantiates it).
 #include "kernels/align.hpp"
 
 #include <tbb/blocked_range.h>
@@ -9,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "kernels/launch/device.hpp"
+#include "kernels/launch/for_each.hpp"
 
 namespace specmill {
 namespace {
@@ -22,15 +24,14 @@ void align_rows_cpu(const ragged_rows& rows, const void* src, int32_t out_start,
     for (size_t i = r.begin(); i != r.end(); ++i) {
       const align_span s = op(rows.lattice_start[i], rows.offsets[i + 1] - rows.offsets[i]);
       char* row = out + i * out_width * 4;
-      std::memset(row, 0, size_t(s.dst_begin) * 4);
+      zero_row_padding(s, out_width, row);
       std::memcpy(row + s.dst_begin * 4, in + (rows.offsets[i] + s.src_begin) * 4, size_t(s.size()) * 4);
-      std::memset(row + s.dst_end * 4, 0, (out_width - size_t(s.dst_end)) * 4);
     }
   });
 }
 
 void align_rows_cuda_staged(const ragged_rows& rows, const void* src, int32_t out_start, size_t out_width, void* dst) {
-  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  require_cuda_compiled();
   if (rows.n_rows == 0) return;
   const int64_t first = rows.offsets[0], pixels = rows.offsets[rows.n_rows] - first;
   std::vector<int64_t> offsets(rows.offsets, rows.offsets + rows.n_rows + 1);
@@ -47,12 +48,25 @@ void align_rows_cuda_staged(const ragged_rows& rows, const void* src, int32_t ou
 
 }  // namespace
 
+void zero_row_padding(const align_span& s, size_t out_width, void* row) {
+  auto* r = static_cast<char*>(row);
+  std::memset(r, 0, size_t(s.dst_begin) * 4);
+  std::memset(r + s.dst_end * 4, 0, (out_width - size_t(s.dst_end)) * 4);
+}
+
 void align_rows(backend b, const ragged_rows& rows, const void* src, int32_t out_start, size_t out_width, void* dst) {
   SPECMILL_EXPECTS(rows.n_rows == 0 || (rows.offsets && rows.lattice_start), "align_rows: null row description");
   if (b == backend::cuda)
     align_rows_cuda_staged(rows, src, out_start, out_width, dst);
   else
     align_rows_cpu(rows, src, out_start, out_width, dst);
+}
+
+void align_rows_device(const ragged_rows& rows, const void* src, int32_t out_start, size_t out_width, void* dst,
+                       cuda_stream_view stream) {
+  const detail::align_element_op op{rows, static_cast<const uint32_t*>(src), align_span_op{out_start, int64_t(out_width)},
+                                    static_cast<uint32_t*>(dst)};
+  for_each_index(backend::cuda, rows.n_rows * out_width, op, stream);
 }
 
 }  // namespace specmill

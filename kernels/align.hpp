@@ -37,6 +37,11 @@ struct align_span_op {
   }
 };
 
+// Zero the padding of one aligned row of out_width 4-byte elements (everything outside
+// [s.dst_begin, s.dst_end)): the host half of placing a span, shared by align_rows' CPU loop and
+// the engine's reader, which preads the span itself into place.
+void zero_row_padding(const align_span& s, size_t out_width, void* row);
+
 // Ragged (CSR) input: row i has offsets[i+1] - offsets[i] pixels starting at src + offsets[i]
 // (4-byte elements), the first on lattice index lattice_start[i].
 struct ragged_rows {
@@ -45,6 +50,24 @@ struct ragged_rows {
   const int32_t* lattice_start = nullptr;  // n_rows
 };
 
+namespace detail {
+// One output element (row i / width, column i % width) per index: what the device runs through
+// the launch shell. Each index re-derives its row's span: a handful of integer ops against a
+// 4-byte load and store.
+struct align_element_op {
+  ragged_rows rows;
+  const uint32_t* src;
+  align_span_op span;
+  uint32_t* dst;
+  SPECMILL_HOST_DEVICE void operator()(size_t i) const {
+    const size_t width = size_t(span.out_width), r = i / width;
+    const int64_t j = int64_t(i - r * width), row_off = rows.offsets[r];
+    const align_span s = span(rows.lattice_start[r], rows.offsets[r + 1] - row_off);
+    dst[i] = (j >= s.dst_begin && j < s.dst_end) ? src[j + row_off + s.src_begin - s.dst_begin] : 0u;
+  }
+};
+}  // namespace detail
+
 // dst (row-major [n_rows][out_width] 4-byte elements) = the rows aligned on the window.
 // backend::cpu: host pointers, TBB over rows. backend::cuda: host pointers staged through
 // device buffers (for tests and small jobs; pipelines use align_rows_device). Throws
@@ -52,7 +75,7 @@ struct ragged_rows {
 void align_rows(backend b, const ragged_rows& rows, const void* src, int32_t out_start, size_t out_width, void* dst);
 
 // Device-resident form: rows.offsets, rows.lattice_start, src and dst are device pointers; the
-// kernel is queued on `stream` and the call returns at once.
+// kernel is queued on `stream` and the call returns at once. Throws cuda_error without CUDA.
 void align_rows_device(const ragged_rows& rows, const void* src, int32_t out_start, size_t out_width, void* dst,
                        cuda_stream_view stream = {});
 

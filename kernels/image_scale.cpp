@@ -1,5 +1,5 @@
-// CPU backend of image_scale and the backend dispatch (the CUDA side is image_scale.cu, or its
-// stand-in image_scale_nocuda.cpp in builds without CUDA).
+// image_scale on both backends: the CPU loop walks rows; the device runs render_element_op
+// through the launch shell (image_scale.cu instantiates it).
 #include "kernels/image_scale.hpp"
 
 #include <tbb/blocked_range.h>
@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "kernels/launch/device.hpp"
+#include "kernels/launch/for_each.hpp"
 
 namespace specmill {
 namespace {
@@ -31,7 +32,7 @@ void render_cpu(const render_band& band, const render_pixel_op& op, uint8_t* out
 }
 
 void render_cuda_staged(const render_band& band, const render_pixel_op& op, uint8_t* out) {
-  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  require_cuda_compiled();
   if (band.out_rows == 0 || band.width == 0) return;
   const size_t in_bytes = band.in_rows() * band.width * sizeof(float);
   const size_t out_bytes = band.out_rows * band.out_width() * size_t(op.channels);
@@ -72,6 +73,10 @@ void render_pixels(backend b, const render_band& band, const render_pixel_op& op
     render_cuda_staged(band, op, out);
   else
     render_cpu(band, op, out);
+}
+
+void render_pixels_device(const render_band& band, const render_pixel_op& op, uint8_t* out, cuda_stream_view stream) {
+  for_each_index(backend::cuda, band.out_rows * band.out_width(), detail::render_element_op{band, op, out}, stream);
 }
 
 }  // namespace specmill

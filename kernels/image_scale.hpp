@@ -83,6 +83,21 @@ struct render_band {
   }
 };
 
+namespace detail {
+// Output pixel i of a band (row i / out_width, column i % out_width) per index: what the device
+// runs through the launch shell. The functor, its 256-entry table included, travels as a kernel
+// parameter, which lands in constant memory: a warp reading one table entry is a broadcast.
+struct render_element_op {
+  render_band band;
+  render_pixel_op op;
+  uint8_t* out;
+  SPECMILL_HOST_DEVICE void operator()(size_t i) const {
+    const size_t w = band.out_width(), R = i / w, C = i - R * w;
+    op(band.in[band.source(R, C)], out + i * size_t(op.channels));
+  }
+};
+}  // namespace detail
+
 // backend::cpu: TBB over output rows. backend::cuda: host pointers staged through device
 // buffers (the band's input rows in, bytes out); throws cuda_error without CUDA or a device.
 void render_pixels(backend b, const render_band& band, const render_pixel_op& op, uint8_t* out);

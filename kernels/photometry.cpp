@@ -90,7 +90,7 @@ device_buffer upload(const T* host, size_t n) {
 
 void photometry_cuda_staged(const photometry_input& in, const band_tables& bands, const photometry_params& params,
                             band_flux* out) {
-  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  require_cuda_compiled();
   if (in.n_spectra == 0 || bands.size() == 0) return;
   const size_t npix = size_t(in.offsets[in.n_spectra]);
   device_buffer offsets = upload(in.offsets, in.n_spectra + 1);

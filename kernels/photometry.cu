@@ -7,7 +7,7 @@
 #include <cub/block/block_reduce.cuh>
 
 #include "kernels/launch/cuda_check.hpp"
-#include "kernels/launch/cuda_launch.hpp"
+#include "kernels/launch/for_each.cuh"
 #include "kernels/photometry.hpp"
 
 namespace specmill {

@@ -1,5 +1,5 @@
-// CPU backend of resample, argument checks and the backend dispatch (the CUDA side is
-// resample.cu, or its stand-in resample_nocuda.cpp in builds without CUDA).
+// resample on both backends, argument checks and the dispatch: the CPU loop (with edge tables)
+// here; the device runs resample_index_op through the launch shell (resample.cu instantiates it).
 #include "kernels/resample.hpp"
 
 #include <tbb/blocked_range2d.h>
@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "kernels/launch/device.hpp"
+#include "kernels/launch/for_each.hpp"
 #include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
@@ -77,7 +78,7 @@ void copy_back(const device_buffer& buf, T* host) {
 
 void resample_cuda_staged(const lattice_batch& in, const wavelength_grid& grid, int64_t first, int64_t count,
                           int32_t mask_bits, const resampled_batch& out) {
-  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  require_cuda_compiled();
   const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
   const size_t n_in = in.n_spectra * in.width, n_out = in.n_spectra * size_t(op.n_out);
   if (n_out == 0) return;
@@ -143,6 +144,17 @@ void resample_range(backend b, const lattice_batch& in, const wavelength_grid& g
   }
   const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
   if (in.n_spectra > 0 && op.n_out > 0) resample_cpu(op);
+}
+
+void resample_device(const lattice_batch& in, const wavelength_grid& grid, int32_t mask_bits,
+                     const resampled_batch& out, cuda_stream_view stream) {
+  resample_range_device(in, grid, 0, -1, mask_bits, out, stream);
+}
+
+void resample_range_device(const lattice_batch& in, const wavelength_grid& grid, int64_t first, int64_t count,
+                           int32_t mask_bits, const resampled_batch& out, cuda_stream_view stream) {
+  const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
+  for_each_index(backend::cuda, in.n_spectra * size_t(op.n_out), detail::resample_index_op{op}, stream);
 }
 
 }  // namespace specmill

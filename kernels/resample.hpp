@@ -211,6 +211,19 @@ void resample_range_device(const lattice_batch& in, const wavelength_grid& grid,
                            cuda_stream_view stream = {});
 
 namespace detail {
+// One output pixel (row i / n_out, column i % n_out) per index: what the device runs through
+// the launch shell. Why a thread per output pixel rather than a warp per row: neighbouring
+// threads then handle neighbouring target pixels of one row, so they read neighbouring input
+// pixels (coalesced, and the same cache lines for the pixels two target pixels share) and write
+// consecutive outputs; the work per pixel is about the same across a row.
+struct resample_index_op {
+  resample_pixel_op op;
+  SPECMILL_HOST_DEVICE void operator()(size_t i) const {
+    const size_t n_out = size_t(op.n_out);
+    op(i / n_out, int64_t(i % n_out));
+  }
+};
+
 // Validates the arguments (host-side, shared by both backends) and builds the functor, without
 // edge tables (every edge from exp() on the spot, as on the device).
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid,

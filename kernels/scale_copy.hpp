@@ -1,7 +1,8 @@
 #pragma once
 // scale_copy: out[i] = a * in[i]. The smoke operation that shows the shape every kernel follows
 // (STYLE.md rule 1): the per-element functor below, a TBB loop in scale_copy.cpp and a CUDA
-// kernel in scale_copy.cu calling the same functor, and one public entry taking a backend.
+// kernel in scale_copy.cu calling the same functor, and one public entry taking a backend. Both
+// loops are the launch shell's (kernels/launch/for_each.hpp); scale_copy.cu only instantiates it.
 #include <cstddef>
 
 #include "core/host_device.hpp"
@@ -18,6 +19,16 @@ struct scale_op {
   float a;
   SPECMILL_HOST_DEVICE float operator()(float x) const { return a * x; }
 };
+
+namespace detail {
+// scale_op over arrays, one index a call: what for_each_index runs on either backend.
+struct scale_copy_index_op {
+  const float* in;
+  float* out;
+  scale_op f;
+  SPECMILL_HOST_DEVICE void operator()(size_t i) const { out[i] = f(in[i]); }
+};
+}  // namespace detail
 
 // out[i] = a * in[i] for i < n. `in` and `out` may be the same array (in place), otherwise they
 // must not overlap.

@@ -217,7 +217,7 @@ stack_accumulator::stack_accumulator(backend b, size_t width, stack_method m) : 
     host_.assign(width, stack_sums{});
     return;
   }
-  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  require_cuda_compiled();
   std::vector<stack_sums> zero(width);
   device_sums_ = device_buffer(std::max<size_t>(1, width) * sizeof(stack_sums));
   if (width) device_sums_.copy_from_host(zero.data(), width * sizeof(stack_sums));
@@ -298,7 +298,7 @@ stack_tile::stack_tile(backend b, size_t width, size_t capacity)
     host_.assign(slots, uint64_t(empty_key) << 32);
     return;
   }
-  if (!cuda_compiled()) throw cuda_error("CUDA support not compiled into this build");
+  require_cuda_compiled();
   // Twice the slots: the radix sort's second buffers.
   keys_ = device_buffer(std::max<size_t>(1, 2 * slots) * sizeof(uint64_t));
   ivars_ = device_buffer(std::max<size_t>(1, 2 * slots) * sizeof(float));

@@ -18,6 +18,7 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "kernels/launch/cuda_check.hpp"
+#include "kernels/launch/for_each.cuh"
 #include "kernels/stack.hpp"
 
 namespace specmill {
@@ -29,12 +30,7 @@ constexpr int robust_threads = 128;
 // enough chunks to fill the device at SDSS widths.
 constexpr size_t chunk_rows = 64;
 
-int grid_for(size_t work, int per_sm) {
-  int device = 0, sms = 0;
-  SPECMILL_CUDA_TRY(cudaGetDevice(&device));
-  SPECMILL_CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  return int(std::max<size_t>(1, std::min<size_t>(work, size_t(sms) * per_sm)));
-}
+int grid_for(size_t work, int per_sm) { return detail::grid_blocks(work, per_sm); }
 int blocks_for(size_t items) { return grid_for((items + block_threads - 1) / block_threads, 16); }
 
 __global__ void partial_sums_kernel(stack_value_op op, bool weighted, size_t n_chunks, stack_sums* partials) {

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <future>
 
 #include "core/error.hpp"
 #include "engine/pipeline/aligned_reader.hpp"
+#include "engine/pipeline/rest_frame.hpp"
+#include "engine/pipeline/window_pipeline.hpp"
 #include "engine/get/dense_output.hpp"
 #include "kernels/memory/device_buffer.hpp"
 #include "kernels/resample.hpp"
@@ -48,68 +49,25 @@ dense_layout layout_for(const get_options& opts, const std::vector<column>& cols
   return l;
 }
 
-// One list window's columns in pinned host memory (the device path's staging), allocated
-// once at the largest window's size: pinning is too slow to repeat per window.
-struct window_buffers {
-  std::vector<pinned_host_buffer> cols;
-  std::vector<const void*> ptrs;
-  window_buffers(size_t n_cols, size_t bytes) {
-    for (size_t k = 0; k < n_cols; ++k) {
-      cols.emplace_back(bytes + 4);
-      ptrs.push_back(cols.back().data());
-    }
-  }
-};
-
-void read_window(aligned_reader& reader, const aligned_reader::window& w, const std::vector<column>& cols,
-                 window_buffers& into) {
-  const lattice_window& g = reader.grid();
-  for (size_t k = 0; k < cols.size(); ++k) {
+// The aligned forms' column reader: stored columns through the reader; loglam is the grid's,
+// the same in every row (the structured npy's field).
+window_pipeline::column_reader aligned_columns(aligned_reader& reader, const std::vector<column>& cols) {
+  return [&reader, &cols](const aligned_reader::window& w, size_t k, void* dst) {
     if (cols[k] != column::loglam) {
-      reader.read(w, cols[k], into.cols[k].data());
-      continue;
+      reader.read(w, cols[k], dst);
+      return;
     }
-    auto* out = into.cols[k].data<float>();
+    const lattice_window& g = reader.grid();
+    auto* out = static_cast<float*>(dst);
     for (size_t r = 0; r < w.rows(); ++r)
       for (int64_t j = 0; j < g.width; ++j) out[r * size_t(g.width) + size_t(j)] = lattice_loglam(g.start + int32_t(j));
-  }
+  };
 }
 
-// Two list windows in flight: the next is read (on another thread) while `consume` handles
-// the current one, computing on the chosen backend and writing.
-template <class Consume>
-void pipeline(aligned_reader& reader, const std::vector<column>& cols, progress_meter& meter, Consume&& consume) {
-  const auto& windows = reader.windows();
-  size_t max_rows = 0;
-  for (const auto& w : windows) max_rows = std::max(max_rows, w.rows());
-  const size_t bytes = max_rows * size_t(reader.grid().width) * 4;
-  window_buffers slots[2] = {window_buffers(cols.size(), bytes),
-                             window_buffers(cols.size(), windows.size() > 1 ? bytes : 0)};
-  std::future<void> next;
-  if (!windows.empty()) next = std::async(std::launch::async, [&] { read_window(reader, windows[0], cols, slots[0]); });
-  size_t done = 0;
-  for (size_t k = 0; k < windows.size(); ++k) {
-    next.get();
-    if (k + 1 < windows.size())
-      next = std::async(std::launch::async, [&, k] { read_window(reader, windows[k + 1], cols, slots[(k + 1) % 2]); });
-    consume(windows[k], slots[k % 2]);
-    done += windows[k].rows();
-    meter.update(done);
-  }
-}
-
-// log10(1+z) per list item for the rest frame: the supplied list or the catalog's z. An
-// unusable z (not finite, <= -1) gives NaN, which the kernel turns into a row of zeros.
-std::vector<double> rest_frame_shifts(const get_options& opts, const std::vector<resolved_id>& ids) {
-  SPECMILL_EXPECTS(opts.redshifts.empty() || opts.redshifts.size() == ids.size(),
-                   "the redshift list has " + std::to_string(opts.redshifts.size()) + " values for " +
-                       std::to_string(ids.size()) + " IDs (one z a line, in ID order)");
-  std::vector<double> shift(ids.size(), std::numeric_limits<double>::quiet_NaN());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const double z = !opts.redshifts.empty() ? opts.redshifts[i] : ids[i].entry ? double(ids[i].entry->meta.z) : NAN;
-    if (std::isfinite(z) && z > -1) shift[i] = std::log10(1.0 + z);
-  }
-  return shift;
+std::vector<const void*> host_columns(staged_window& s) {
+  std::vector<const void*> ptrs;
+  for (size_t k = 0; k < s.columns(); ++k) ptrs.push_back(s.host(k));
+  return ptrs;
 }
 
 std::vector<column> resampled_columns(const get_options& opts) {
@@ -140,10 +98,18 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
   const int64_t n_out = grid.size();
   sum.width = n_out;
 
-  const std::vector<column> in_cols{column::flux, column::ivar, column::and_mask};
-  aligned_reader reader(st, ids, list_span(ids, st.grid()), opts.device, opts.window_bytes);
+  // Read on the CPU straight into place (align moves 4-byte words: bit-identical to the device
+  // align); held on the chosen backend, so on cuda each window goes to the device once, is
+  // resampled there, and only the resampled columns come back.
+  const backend b = opts.device;
+  aligned_reader reader(st, ids, list_span(ids, st.grid()), backend::cpu, opts.window_bytes);
   std::vector<double> shifts;
-  if (opts.rest_frame) shifts = rest_frame_shifts(opts, ids);
+  if (opts.rest_frame) shifts = rest_frame_shifts(opts.redshifts, ids);
+  device_buffer device_shifts;
+  if (b == backend::cuda && !shifts.empty()) {
+    device_shifts = device_buffer(shifts.size() * sizeof(double));
+    device_shifts.copy_from_host(shifts.data(), device_shifts.size());
+  }
 
   dense_layout l = layout_for(opts, outs, ids, lattice_window{});
   l.width = n_out;
@@ -154,29 +120,40 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
   l.grid = to_string(grid) + (opts.rest_frame ? " (rest frame)" : " (observed frame)");
   auto sink = make_dense_sink(opts.format, opts.out, std::move(l), opts.sink);
 
-  size_t max_rows = 0;
-  for (const auto& w : reader.windows()) max_rows = std::max(max_rows, w.rows());
-  window_buffers results(outs.size(), max_rows * size_t(n_out) * 4);
+  window_pipeline pipe(reader, {column::flux, column::ivar, column::and_mask}, b);
+  staged_window results(b, outs.size(), pipe.max_rows() * size_t(n_out) * 4);  // once per run
+  const std::vector<const void*> result_ptrs = host_columns(results);
   const size_t width = size_t(reader.grid().width);
-  pipeline(reader, in_cols, meter, [&](const aligned_reader::window& w, window_buffers& in) {
-    lattice_batch batch;
-    batch.n_spectra = w.rows();
-    batch.width = width;
-    batch.lattice_start = reader.grid().start;
-    batch.grid = reader.grid().grid;
-    batch.flux = in.cols[0].data<float>();
-    batch.ivar = in.cols[1].data<float>();
-    batch.and_mask = in.cols[2].data<int32_t>();
-    batch.log10_1pz = shifts.empty() ? nullptr : shifts.data() + w.first;
-    resampled_batch out;
-    for (size_t k = 0; k < outs.size(); ++k) {
-      if (outs[k] == column::flux) out.flux = results.cols[k].data<float>();
-      if (outs[k] == column::ivar) out.ivar = results.cols[k].data<float>();
-      if (outs[k] == column::and_mask) out.and_mask = results.cols[k].data<int32_t>();
-    }
-    resample(opts.device, batch, grid, opts.mask_bits, out);
-    sink->write(w.first, w.rows(), results.ptrs);
-  });
+  pipe.run(
+      [&](const aligned_reader::window& w, staged_window& in) {
+        lattice_batch batch;
+        batch.n_spectra = w.rows();
+        batch.width = width;
+        batch.lattice_start = reader.grid().start;
+        batch.grid = reader.grid().grid;
+        batch.flux = in.on_backend<float>(0);
+        batch.ivar = in.on_backend<float>(1);
+        batch.and_mask = in.on_backend<int32_t>(2);
+        if (!shifts.empty())
+          batch.log10_1pz = (b == backend::cuda ? device_shifts.data<double>() : shifts.data()) + w.first;
+        resampled_batch out;
+        for (size_t k = 0; k < outs.size(); ++k) {
+          if (outs[k] == column::flux) out.flux = results.on_backend<float>(k);
+          if (outs[k] == column::ivar) out.ivar = results.on_backend<float>(k);
+          if (outs[k] == column::and_mask) out.and_mask = results.on_backend<int32_t>(k);
+        }
+        if (b == backend::cuda) {
+          // The window's stream orders upload, kernel and the copies back.
+          resample_range_device(batch, grid, 0, -1, opts.mask_bits, out, in.stream());
+          const size_t bytes = w.rows() * size_t(n_out) * 4;
+          for (size_t k = 0; k < outs.size(); ++k) results.download(k, bytes, in.stream());  // behind the kernel
+          in.synchronize();
+        } else {
+          resample(backend::cpu, batch, grid, opts.mask_bits, out);
+        }
+        sink->write(w.first, w.rows(), result_ptrs);
+      },
+      [&](size_t done) { meter.update(done); });
   sink->close();
 }
 
@@ -185,7 +162,7 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
 int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& native) {
   if (opts.resample) {
     resampled_columns(opts);
-    if (opts.rest_frame) rest_frame_shifts(opts, ids);
+    if (opts.rest_frame) rest_frame_shifts(opts.redshifts, ids);
     return opts.resample->size();
   }
   dense_columns(opts.columns, opts.format);
@@ -203,9 +180,11 @@ void write_dense(const get_options& opts, store& st, const std::vector<resolved_
   sum.width = grid.width;
   aligned_reader reader(st, ids, grid, opts.device, opts.window_bytes);
   auto sink = make_dense_sink(opts.format, opts.out, layout_for(opts, cols, ids, grid), opts.sink);
-  pipeline(reader, cols, meter, [&](const aligned_reader::window& w, window_buffers& slot) {
-    sink->write(w.first, w.rows(), slot.ptrs);
-  });
+  // The aligned window is itself the result: held on the host (the reader aligns on the chosen
+  // backend), handed to the sink as is.
+  window_pipeline pipe(reader, cols, backend::cpu, aligned_columns(reader, cols));
+  pipe.run([&](const aligned_reader::window& w, staged_window& slot) { sink->write(w.first, w.rows(), host_columns(slot)); },
+           [&](size_t done) { meter.update(done); });
   sink->close();
 }
 

@@ -1,5 +1,6 @@
 #include "engine/photometry/photometry.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include "engine/store/store.hpp"
 #include "io/filters/filter_curve.hpp"
 #include "kernels/flux_units.hpp"
+#include "kernels/memory/device_buffer.hpp"
+#include "kernels/memory/staged_window.hpp"
 
 namespace specmill {
 namespace {
@@ -59,8 +62,78 @@ band_tables photometry_bands(std::string_view filters, const native_grid& grid) 
   return band_tables(weights);
 }
 
+namespace {
+
+// The band tables on the device, uploaded once per run (they are the same for every window).
+struct device_band_tables {
+  device_buffer offsets, starts, flux, norm, total;
+  band_table_view view;
+  template <class T>
+  static device_buffer upload(const T* host, size_t n) {
+    device_buffer buf(n * sizeof(T));
+    buf.copy_from_host(host, buf.size());
+    return buf;
+  }
+  explicit device_band_tables(const band_tables& b)
+      : offsets(upload(b.offsets().data(), b.offsets().size())),
+        starts(upload(b.lattice_starts().data(), b.size())),
+        flux(upload(b.flux_weights().data(), b.flux_weights().size())),
+        norm(upload(b.norm_weights().data(), b.norm_weights().size())),
+        total(upload(b.norm_totals().data(), b.size())),
+        view{b.size(), offsets.data<int64_t>(), starts.data<int32_t>(), flux.data<double>(), norm.data<double>(),
+             total.data<double>()} {}
+};
+
+// The cuda path: staging (pinned and device) made once per run at the largest window's size;
+// each window's pixels are read straight into pinned memory, copied to the device once, and
+// only the (spectrum, band) results come back.
+void photometry_windows_cuda(store& st, std::span<const resolved_id> ids, const band_tables& bands,
+                             const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink) {
+  batch_reader reader(st, ids, max_window_pixels);
+  size_t max_rows = 0, max_pixels = 0;
+  for (const auto& w : reader.windows()) {
+    max_rows = std::max(max_rows, w.last - w.first);
+    max_pixels = std::max(max_pixels, size_t(w.pixels()));
+  }
+  if (reader.windows().empty()) return;
+  const device_band_tables d_bands(bands);
+  const size_t nb = bands.size();
+  staged_window pixels(backend::cuda, 3, max_pixels * 4);          // flux, ivar, and_mask
+  staged_window rows(backend::cuda, 2, (max_rows + 1) * 8);        // offsets (int64), lattice starts (int32)
+  staged_window results(backend::cuda, 1, max_rows * nb * sizeof(band_flux));
+  const cuda_stream_view stream = pixels.stream();  // every copy and the kernel, in order
+  std::vector<band_flux> host_results;
+  for (const auto& w : reader.windows()) {
+    const size_t n = w.last - w.first, npix = size_t(w.pixels());
+    reader.read(w, column::flux, pixels.host(0));
+    reader.read(w, column::ivar, pixels.host(1));
+    if (params.and_mask_bits) reader.read(w, column::and_mask, pixels.host(2));
+    std::copy(w.offsets.begin(), w.offsets.end(), rows.host<int64_t>(0));
+    // An item without pixels has an empty CSR row; any lattice start gives it "not covered".
+    auto* starts = rows.host<int32_t>(1);
+    for (size_t i = 0; i < n; ++i)
+      starts[i] = ids[w.first + i].has_pixels() ? ids[w.first + i].entry->location->lattice_start : 0;
+    for (size_t k = 0; k < (params.and_mask_bits ? 3u : 2u); ++k) pixels.upload(k, npix * 4, stream);
+    rows.upload(0, (n + 1) * 8, stream);
+    rows.upload(1, n * 4, stream);
+    const photometry_input in{n, rows.device<int64_t>(0), rows.device<int32_t>(1), pixels.device<float>(0),
+                              pixels.device<float>(1), params.and_mask_bits ? pixels.device<int32_t>(2) : nullptr};
+    synthetic_photometry_device(in, d_bands.view, params, results.device<band_flux>(0), stream);
+    results.download(0, n * nb * sizeof(band_flux), stream);
+    pixels.synchronize();
+    const auto* r = results.host<band_flux>(0);
+    sink(w, std::span<const band_flux>(r, n * nb));
+  }
+}
+
+}  // namespace
+
 void photometry_windows(store& st, std::span<const resolved_id> ids, const band_tables& bands, backend device,
                         const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink) {
+  if (device == backend::cuda) {
+    photometry_windows_cuda(st, ids, bands, params, max_window_pixels, sink);
+    return;
+  }
   batch_reader reader(st, ids, max_window_pixels);
   std::vector<float> flux, ivar;
   std::vector<int32_t> and_mask, lattice_start;
@@ -82,7 +155,7 @@ void photometry_windows(store& st, std::span<const resolved_id> ids, const band_
     const photometry_input in{n, w.offsets.data(), lattice_start.data(), flux.data(), ivar.data(),
                               params.and_mask_bits ? and_mask.data() : nullptr};
     results.resize(n * bands.size());
-    synthetic_photometry(device, in, bands, params, results.data());
+    synthetic_photometry(backend::cpu, in, bands, params, results.data());
     sink(w, results);
   }
 }

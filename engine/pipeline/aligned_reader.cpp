@@ -78,8 +78,7 @@ void aligned_reader::read_cpu(const std::vector<item>& items, const window& w, c
       const block_reader& b = *blocks_.find(it.block_id)->second;
       const align_span s = op(loc.lattice_start, loc.npix);
       char* row = dst + (it.index - w.first) * row_bytes;
-      std::memset(row, 0, size_t(s.dst_begin) * 4);
-      std::memset(row + s.dst_end * 4, 0, (width - size_t(s.dst_end)) * 4);
+      zero_row_padding(s, width, row);  // the kernel's placement: the span is pread into place
       if (s.size() == 0) continue;
       const size_t pix0 = size_t(loc.lattice_start - b.lattice_start() + s.src_begin);
       if (b.direct(c)) {
@@ -107,7 +106,10 @@ void aligned_reader::read_cuda(const std::vector<item>& items, const window& w, 
     offsets[r + 1] = offsets[r] + spans[r].size();
     starts[r] = int32_t(grid_.start + spans[r].dst_begin);  // the staged row holds only the overlap
   }
-  pinned_host_buffer staging(size_t(offsets.back()) * 4 + 4);
+  // Pinned once and grown only when a window needs more: pinning is too slow to repeat per read.
+  const size_t staged_bytes = size_t(offsets.back()) * 4 + 4;
+  if (staging_.size() < staged_bytes) staging_ = pinned_host_buffer(staged_bytes);
+  pinned_host_buffer& staging = staging_;
   std::mutex hdf5_mutex;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
     for (size_t k = range.begin(); k != range.end(); ++k) {

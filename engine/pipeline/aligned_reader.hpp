@@ -17,6 +17,7 @@
 #include "engine/pipeline/lattice_window.hpp"
 #include "engine/store/store.hpp"
 #include "kernels/launch/backend.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 
@@ -56,6 +57,7 @@ class aligned_reader {
   backend backend_;
   std::vector<window> windows_;
   std::map<int64_t, std::unique_ptr<block_reader>> blocks_;
+  pinned_host_buffer staging_;  // read_cuda's ragged staging, reused between reads
 };
 
 }  // namespace specmill

@@ -7,12 +7,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <future>
 #include <limits>
 
 #include "core/error.hpp"
 #include "core/good_pixel.hpp"
 #include "engine/pipeline/aligned_reader.hpp"
+#include "engine/pipeline/window_pipeline.hpp"
 #include "io/formats/output_file.hpp"
 #include "engine/pipeline/progress.hpp"
 #include "io/formats/npy.hpp"
@@ -25,24 +25,6 @@ constexpr float masked_value = std::numeric_limits<float>::quiet_NaN();
 // 8-bit rows handed to the PNG encoder at a time: many 256 KiB deflate pieces for the threads,
 // little memory.
 constexpr size_t band_bytes = size_t(8) << 20;
-
-// One list window's columns, as aligned_reader gives them.
-struct window_columns {
-  std::vector<float> flux, ivar;
-  std::vector<int32_t> and_mask;
-};
-
-void read_window(aligned_reader& reader, const aligned_reader::window& w, int32_t mask_bits, window_columns& into) {
-  const size_t n = w.rows() * size_t(reader.grid().width);
-  into.flux.resize(n);
-  into.ivar.resize(n);
-  reader.read(w, column::flux, into.flux.data());
-  reader.read(w, column::ivar, into.ivar.data());
-  if (mask_bits) {
-    into.and_mask.resize(n);
-    reader.read(w, column::and_mask, into.and_mask.data());
-  }
-}
 
 // The image row of list item i: bins of consecutive items, the first item at the bottom.
 struct row_map {
@@ -167,27 +149,25 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
   const int32_t bits = o.mask_bits;
 
   aligned_reader reader(st, ids, img.grid, o.device, o.window_bytes);
-  const auto& windows = reader.windows();
   progress_meter meter("image", n, o.progress);
   if (o.checkpoint) meter.set_checkpoint(o.checkpoint);
-  window_columns slots[2];
-  std::future<void> next;
-  if (!windows.empty()) next = std::async(std::launch::async, [&] { read_window(reader, windows[0], bits, slots[0]); });
-  for (size_t k = 0; k < windows.size(); ++k) {
-    next.get();
-    if (k + 1 < windows.size())
-      next = std::async(std::launch::async, [&, k] { read_window(reader, windows[k + 1], bits, slots[(k + 1) % 2]); });
-    const auto& w = windows[k];
-    const window_columns& in = slots[k % 2];
+  // The image is binned on the host: windows are held there (the reader aligns on o.device).
+  std::vector<column> read_cols{column::flux, column::ivar};
+  if (bits) read_cols.push_back(column::and_mask);
+  window_pipeline pipe(reader, read_cols, backend::cpu);
+  pipe.run([&](const aligned_reader::window& w, staged_window& slot) {
+    const float* in_flux = slot.host<float>(0);
+    const float* in_ivar = slot.host<float>(1);
+    const int32_t* in_mask = bits ? slot.host<int32_t>(2) : nullptr;
     auto good = [&](size_t at) {
-      return good_pixel(in.flux[at], in.ivar[at], bits ? uint32_t(in.and_mask[at]) : 0u, uint32_t(bits), ivar_use::presence);
+      return good_pixel(in_flux[at], in_ivar[at], bits ? uint32_t(in_mask[at]) : 0u, uint32_t(bits), ivar_use::presence);
     };
     if (!binned) {
       tbb::parallel_for(size_t(0), w.rows(), [&](size_t r) {
         float* out = img.pixels.data() + rows.image_row(w.first + r) * img.width;
         for (size_t j = 0; j < in_width; ++j) {
           const size_t at = r * in_width + j;
-          out[j] = good(at) ? in.flux[at] : masked_value;
+          out[j] = good(at) ? in_flux[at] : masked_value;
         }
       });
     } else {
@@ -201,7 +181,7 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
             for (size_t j = cols.first(c), end = cols.first(c + 1); j < end; ++j) {
               const size_t at = r * in_width + j;
               if (good(at)) {
-                s += in.flux[at];
+                s += in_flux[at];
                 ++m;
               }
             }
@@ -211,8 +191,7 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
         }
       });
     }
-    meter.update(w.last);
-  }
+  }, [&](size_t done) { meter.update(done); });
   if (binned)
     tbb::parallel_for(size_t(0), img.pixels.size(), [&](size_t p) {
       if (counts[p]) img.pixels[p] = float(sums[p] / counts[p]);

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "engine/pipeline/progress.hpp"
+#include "engine/pipeline/rest_frame.hpp"
 #include "engine/stack/stack_frame.hpp"
 #include "core/spectrum.hpp"
 
@@ -15,19 +16,6 @@ namespace specmill {
 namespace {
 
 constexpr double nan_d = std::numeric_limits<double>::quiet_NaN();
-
-// log10(1+z) per list item: the supplied list or the catalog's z; NaN where unusable.
-std::vector<double> rest_frame_shifts(const stack_options& opts, std::span<const resolved_id> ids) {
-  SPECMILL_EXPECTS(opts.redshifts.empty() || opts.redshifts.size() == ids.size(),
-                   "the redshift list has " + std::to_string(opts.redshifts.size()) + " values for " +
-                       std::to_string(ids.size()) + " IDs (one z a line, in ID order)");
-  std::vector<double> shift(ids.size(), nan_d);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const double z = !opts.redshifts.empty() ? opts.redshifts[i] : ids[i].entry ? double(ids[i].entry->meta.z) : nan_d;
-    if (std::isfinite(z) && z > -1) shift[i] = std::log10(1.0 + z);
-  }
-  return shift;
-}
 
 // Pixels per tile: the budget over one pixel's slots for every list item, less the CPU's
 // per-thread sort buffers. At least one pixel, whatever the budget.
@@ -126,7 +114,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   f.span = list_span(ids, st.grid());
   std::vector<double> shifts;
   if (opts.rest_frame) {
-    shifts = rest_frame_shifts(opts, ids);
+    shifts = rest_frame_shifts(opts.redshifts, ids);
     f.shifts = shifts.data();
     for (size_t i = 0; i < ids.size(); ++i)
       if (scale[i] > 0 && !std::isfinite(shifts[i])) scale[i] = nan_d, ++sum.dropped_redshift;
@@ -175,9 +163,14 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
     done += ids.size();
   } else if (!robust) {
     stack_accumulator acc(opts.device, width, opts.method);
-    detail::for_each_stack_window(st, ids, f, 0, f.width, opts.device, opts.mask_bits, scale.data(), opts.window_bytes,
-                                  [&](const aligned_reader::window& w, const stack_window& v) {
-                                    acc.add(v);
+    // On cuda the windows arrive on the device (copied there once) and are summed there.
+    const bool on_device = opts.device == backend::cuda;
+    detail::for_each_stack_window(st, ids, f, 0, f.width, opts.device, opts.device, opts.mask_bits, scale.data(),
+                                  opts.window_bytes, [&](const aligned_reader::window& w, const stack_window& v) {
+                                    if (on_device)
+                                      acc.add_device(v);
+                                    else
+                                      acc.add(v);
                                     meter.update(done += w.rows());
                                   });
     acc.finish({res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr});
@@ -187,9 +180,13 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
     for (size_t k0 = 0; k0 < width; k0 += tile) {
       const size_t k1 = std::min(width, k0 + tile);
       if (k0 > 0) t.reset(k1 - k0);
-      detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.mask_bits, scale.data(),
-                                    opts.window_bytes, [&](const aligned_reader::window& w, const stack_window& v) {
-                                      t.add(v, w.first);
+      detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.device, opts.mask_bits,
+                                    scale.data(), opts.window_bytes,
+                                    [&](const aligned_reader::window& w, const stack_window& v) {
+                                      if (opts.device == backend::cuda)
+                                        t.add_device(v, w.first);
+                                      else
+                                        t.add(v, w.first);
                                       meter.update(done + w.last);
                                     });
       t.finish(opts.method, opts.sigma, opts.iterations,

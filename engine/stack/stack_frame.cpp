@@ -2,29 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 
 #include "core/error.hpp"
 #include "core/spectrum.hpp"
+#include "engine/pipeline/window_pipeline.hpp"
 #include "kernels/memory/device_buffer.hpp"
+#include "kernels/memory/staged_window.hpp"
 #include "kernels/resample.hpp"
 
 namespace specmill::detail {
 namespace {
-
-// One list window's stored columns, pinned so that the cuda backend's uploads go at full speed
-// (without a device pinned_host_buffer is plain aligned memory).
-struct window_slot {
-  pinned_host_buffer flux, ivar, mask;
-  explicit window_slot(size_t elements)
-      : flux(elements * 4 + 4), ivar(elements * 4 + 4), mask(elements * 4 + 4) {}
-};
-
-void read_slot(aligned_reader& reader, const aligned_reader::window& w, window_slot& s) {
-  reader.read(w, column::flux, s.flux.data());
-  reader.read(w, column::ivar, s.ivar.data());
-  reader.read(w, column::and_mask, s.mask.data());
-}
 
 int64_t lattice_index_floor(double angstrom, const native_grid& g) { return int64_t(std::floor(std::log10(angstrom) / g.step + 0.5)); }
 
@@ -77,8 +64,9 @@ std::pair<int64_t, int64_t> stack_frame::pixels_in(double lo, double hi) const {
 }
 
 void for_each_stack_window(store& st, std::span<const resolved_id> ids, const stack_frame& f, int64_t k0, int64_t k1,
-                           backend b, uint32_t mask_bits, const double* row_scale, size_t window_bytes,
+                           backend b, backend deliver, uint32_t mask_bits, const double* row_scale, size_t window_bytes,
                            const stack_consumer& consume) {
+  SPECMILL_EXPECTS(deliver == backend::cpu || b == backend::cuda, "stack windows on the device need the cuda backend");
   const lattice_window in = f.input_for(k0, k1);
   const size_t out_width = size_t(k1 - k0), in_width = size_t(in.width);
   // No stored pixel can reach these output pixels: nothing to hand over (they stay empty).
@@ -86,51 +74,65 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
   // Window rows bound both the stored columns and, on a grid, the resampled ones.
   const size_t widest = std::max<size_t>({in_width, f.grid ? out_width : 0, 1});
   aligned_reader reader(st, ids, in, backend::cpu, std::max<size_t>(1, window_bytes * std::max<size_t>(1, in_width) / widest));
-  const auto& windows = reader.windows();
-  size_t max_rows = 0;
-  for (const auto& w : windows) max_rows = std::max(max_rows, w.rows());
-  window_slot slots[2] = {window_slot(max_rows * in_width), window_slot(windows.size() > 1 ? max_rows * in_width : 0)};
-  std::vector<float> resampled_flux, resampled_ivar;
-  if (f.grid) {
-    resampled_flux.resize(max_rows * out_width);
-    resampled_ivar.resize(max_rows * out_width);
+  // The window lives where the work is: on the device when resampling there or when the caller
+  // takes device windows; the lattice stack on the CPU needs no copy at all.
+  const backend hold = (f.grid && b == backend::cuda) || deliver == backend::cuda ? backend::cuda : backend::cpu;
+  window_pipeline pipe(reader, {column::flux, column::ivar, column::and_mask}, hold);
+  // Per-run device copies of the per-item arrays the kernels read (scale and shift).
+  device_buffer d_scale, d_shifts;
+  if (hold == backend::cuda) {
+    if (row_scale && deliver == backend::cuda) {
+      d_scale = device_buffer(ids.size() * sizeof(double));
+      d_scale.copy_from_host(row_scale, d_scale.size());
+    }
+    if (f.grid && f.shifts) {
+      d_shifts = device_buffer(ids.size() * sizeof(double));
+      d_shifts.copy_from_host(f.shifts, d_shifts.size());
+    }
   }
-  std::future<void> next = std::async(std::launch::async, [&] { read_slot(reader, windows[0], slots[0]); });
-  for (size_t k = 0; k < windows.size(); ++k) {
-    next.get();
-    if (k + 1 < windows.size())
-      next = std::async(std::launch::async, [&, k] { read_slot(reader, windows[k + 1], slots[(k + 1) % 2]); });
-    const auto& w = windows[k];
-    window_slot& s = slots[k % 2];
+  // The resampled window, once per call: on the device (and its host copy when the caller wants
+  // host values).
+  staged_window resampled(f.grid ? hold : backend::cpu, f.grid ? 2 : 0, f.grid ? pipe.max_rows() * out_width * 4 : 0);
+  pipe.run([&](const aligned_reader::window& w, staged_window& s) {
     stack_window values;
     values.n_rows = w.rows();
-    values.row_scale = row_scale ? row_scale + w.first : nullptr;
+    if (row_scale) values.row_scale = (deliver == backend::cuda ? d_scale.data<double>() : row_scale) + w.first;
     if (!f.grid) {
       values.width = in_width;
-      values.flux = s.flux.data<float>();
-      values.ivar = s.ivar.data<float>();
-      values.and_mask = s.mask.data<int32_t>();
+      values.flux = deliver == backend::cuda ? s.device<float>(0) : s.host<float>(0);
+      values.ivar = deliver == backend::cuda ? s.device<float>(1) : s.host<float>(1);
+      values.and_mask = deliver == backend::cuda ? s.device<int32_t>(2) : s.host<int32_t>(2);
       values.mask_bits = mask_bits;
-    } else {
-      lattice_batch batch;
-      batch.n_spectra = w.rows();
-      batch.width = in_width;
-      batch.lattice_start = in.start;
-      batch.grid = in.grid;
-      batch.flux = s.flux.data<float>();
-      batch.ivar = s.ivar.data<float>();
-      batch.and_mask = s.mask.data<int32_t>();
-      batch.log10_1pz = f.shifts ? f.shifts + w.first : nullptr;
-      // The masked pixels are excluded here; the resampled and_mask (an OR of every pixel
-      // under a target pixel, good or not) is not wanted.
-      resample_range(b, batch, *f.grid, k0, int64_t(out_width), int32_t(mask_bits),
-                     {resampled_flux.data(), resampled_ivar.data()});
-      values.width = out_width;
-      values.flux = resampled_flux.data();
-      values.ivar = resampled_ivar.data();
+      consume(w, values);
+      return;
     }
+    lattice_batch batch;
+    batch.n_spectra = w.rows();
+    batch.width = in_width;
+    batch.lattice_start = in.start;
+    batch.grid = in.grid;
+    batch.flux = s.on_backend<float>(0);
+    batch.ivar = s.on_backend<float>(1);
+    batch.and_mask = s.on_backend<int32_t>(2);
+    if (f.shifts) batch.log10_1pz = (hold == backend::cuda ? d_shifts.data<double>() : f.shifts) + w.first;
+    // The masked pixels are excluded here; the resampled and_mask (an OR of every pixel
+    // under a target pixel, good or not) is not wanted.
+    const resampled_batch out{resampled.on_backend<float>(0), resampled.on_backend<float>(1)};
+    if (hold == backend::cuda) {
+      resample_range_device(batch, *f.grid, k0, int64_t(out_width), int32_t(mask_bits), out, s.stream());
+      if (deliver == backend::cpu) {
+        resampled.download(0, w.rows() * out_width * 4, s.stream());
+        resampled.download(1, w.rows() * out_width * 4, s.stream());
+      }
+      s.synchronize();  // the consumer's kernels run on the default stream
+    } else {
+      resample_range(backend::cpu, batch, *f.grid, k0, int64_t(out_width), int32_t(mask_bits), out);
+    }
+    values.width = out_width;
+    values.flux = deliver == backend::cuda ? resampled.device<float>(0) : resampled.host<float>(0);
+    values.ivar = deliver == backend::cuda ? resampled.device<float>(1) : resampled.host<float>(1);
     consume(w, values);
-  }
+  });
 }
 
 }  // namespace specmill::detail

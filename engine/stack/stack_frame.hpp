@@ -30,14 +30,17 @@ struct stack_frame {
   std::pair<int64_t, int64_t> pixels_in(double lo, double hi) const;
 };
 
-// Output pixels [k0, k1) of every list item, a list window at a time, in list order: the
-// stored pixels on the lattice (with their and_mask and `mask_bits`) or resampled onto the grid
-// pixels on `b` (masked pixels excluded there). row_scale (may be null) is passed through per
-// row. The next window is read on another thread while `consume` runs.
+// Output pixels [k0, k1) of every list item, a list window at a time, in list order (the one
+// window pipeline, engine/pipeline/window_pipeline.hpp): the stored pixels on the lattice (with
+// their and_mask and `mask_bits`) or resampled onto the grid pixels on `b` (masked pixels
+// excluded there). row_scale (host, may be null) is passed through per row. `deliver`: where
+// the values' pointers (row_scale included) live: cpu, or cuda (needs b == cuda), where each
+// window is copied to the device once, resampled there, and handed over without coming back.
+// The next window is read on another thread while `consume` runs.
 using stack_consumer = std::function<void(const aligned_reader::window& w, const stack_window& values)>;
 void for_each_stack_window(store& st, std::span<const resolved_id> ids, const stack_frame& f, int64_t k0,
-                           int64_t k1, backend b, uint32_t mask_bits, const double* row_scale, size_t window_bytes,
-                           const stack_consumer& consume);
+                           int64_t k1, backend b, backend deliver, uint32_t mask_bits, const double* row_scale,
+                           size_t window_bytes, const stack_consumer& consume);
 
 // The mean methods on the observed lattice on the CPU in one pass over the input
 // (engine/stack/stack_direct.cpp): each spectrum read from its block into a small buffer and added

@@ -41,7 +41,7 @@ std::string band_filter_name(const std::string& band) {
 void window_medians(store& st, std::span<const resolved_id> ids, const stack_frame& f, const wavelength_range& r,
                     backend b, uint32_t mask_bits, size_t window_bytes, std::vector<double>& norm) {
   const auto [k0, k1] = f.pixels_in(r.lo, r.hi);
-  for_each_stack_window(st, ids, f, k0, k1, b, mask_bits, nullptr, window_bytes,
+  for_each_stack_window(st, ids, f, k0, k1, b, backend::cpu, mask_bits, nullptr, window_bytes,
                         [&](const aligned_reader::window& w, const stack_window& values) {
                           const stack_value_op op{values};
                           tbb::parallel_for(tbb::blocked_range<size_t>(0, values.n_rows, 16),

@@ -15,6 +15,8 @@ backend choose_backend(std::string_view request) {
   throw invalid_argument("unknown device '" + std::string(request) + "' (expected auto, cpu or cuda)");
 }
 
+void throw_cuda_not_compiled() { throw cuda_error("CUDA support not compiled into this build"); }
+
 std::string_view to_string(backend b) { return b == backend::cuda ? "cuda" : "cpu"; }
 
 }  // namespace specmill

@@ -21,4 +21,12 @@ int cuda_device_count();       // 0 when none (or no driver, or not compiled)
 std::vector<cuda_device_info> cuda_devices();
 void require_cuda_device();    // throws cuda_error naming why there is none
 
+// The one place that says a build has no CUDA: throws
+// cuda_error("CUDA support not compiled into this build") (kernels/launch/backend.cpp).
+[[noreturn]] void throw_cuda_not_compiled();
+// For host-pointer cuda forms that stage through device memory: throws as above without CUDA.
+inline void require_cuda_compiled() {
+  if (!cuda_compiled()) throw_cuda_not_compiled();
+}
+
 }  // namespace specmill

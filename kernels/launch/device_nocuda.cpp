@@ -7,6 +7,6 @@ namespace specmill {
 bool cuda_compiled() { return false; }
 int cuda_device_count() { return 0; }
 std::vector<cuda_device_info> cuda_devices() { return {}; }
-void require_cuda_device() { throw cuda_error("CUDA support not compiled into this build"); }
+void require_cuda_device() { throw_cuda_not_compiled(); }
 
 }  // namespace specmill

@@ -2,11 +2,12 @@
 // device objects work, anything that needs the device throws cuda_error, and pinned host
 // memory falls back to ordinary aligned memory.
 #include "core/error.hpp"
+#include "kernels/launch/device.hpp"
 #include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 namespace {
-[[noreturn]] void no_cuda() { throw cuda_error("CUDA support not compiled into this build"); }
+[[noreturn]] void no_cuda() { throw_cuda_not_compiled(); }
 }  // namespace
 
 void cuda_stream_view::synchronize() const { no_cuda(); }
