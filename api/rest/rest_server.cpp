@@ -292,6 +292,7 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
     // internals: the log gets it with the source location, the client a generic message.
     const error_reply r = reply_for(e);
     if (r.internal) spdlog::error("{} {}: {}", log_value(req.method), log_value(req.path), log_text(e));
+    else spdlog::debug("{} {}: {} {}", log_value(req.method), log_value(req.path), r.status, log_text(e));
     reset_reply(res);  // replaces what the handler set up, a stream included
     send_error(res, r.status, r.kind, r.message);
   }
