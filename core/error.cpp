@@ -1,23 +1,39 @@
 #include "core/error.hpp"
 
-#include <filesystem>
+#include <cstring>
 
-namespace specmill::detail {
+namespace specmill {
+namespace {
+// The base name of __FILE__: full build paths are noise in a log and differ per checkout.
+const char* base_name(const char* file) noexcept {
+  if (!file) return nullptr;
+  const char* slash = std::strrchr(file, '/');
+  return slash ? slash + 1 : file;
+}
+}  // namespace
 
-[[noreturn]] void throw_at(const char* file, int line, const std::string& msg, int kind) {
-  // Only the file's base name: users read these messages; full build paths are noise.
-  // Built with += : GCC 12 warns falsely (-Wrestrict) on "literal" + std::string chains.
-  std::string where = " [";
-  where += std::filesystem::path(file).filename().string();
-  where += ':';
-  where += std::to_string(line);
-  where += ']';
-  switch (kind) {
-    case 0: throw invalid_argument(msg + where);
-    case 1: throw data_error(msg + where);
-    case 2: throw io_error(msg + where);
-    default: throw not_found(msg + where);
-  }
+error::error(const std::string& what, source_location where)
+    : std::runtime_error(what), where_{base_name(where.file), where.line} {}
+
+std::string error::where() const {
+  if (!where_.file) return {};
+  std::string s = where_.file;
+  s += ':';
+  s += std::to_string(where_.line);
+  return s;
 }
 
-}  // namespace specmill::detail
+std::string log_text(const std::exception& e) {
+  std::string s = e.what();
+  if (const auto* located = dynamic_cast<const error*>(&e)) {
+    // Built with += : GCC 12 warns falsely (-Wrestrict) on "literal" + std::string chains.
+    if (const std::string w = located->where(); !w.empty()) {
+      s += " [";
+      s += w;
+      s += ']';
+    }
+  }
+  return s;
+}
+
+}  // namespace specmill

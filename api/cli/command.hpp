@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace specmill::cli {
 
@@ -17,6 +18,8 @@ struct command {
 };
 
 bool add_command(command c);
+// Every registered command, in registration order (api/cli/command.cpp).
+std::vector<command>& commands();
 
 // Exit codes shared by every command (documented in docs/cli.md).
 inline constexpr int exit_ok = 0;

@@ -10,20 +10,14 @@
 #include "core/error.hpp"
 #include "engine/store/build_info.hpp"
 
-namespace specmill::cli {
 namespace {
-std::vector<command>& registry() {
-  static std::vector<command> commands;
-  return commands;
+// The message alone goes to the user; where a SPECMILL_ macro threw is for debugging (-v).
+void report(const std::exception& e) {
+  spdlog::error("{}", e.what());
+  if (const auto* located = dynamic_cast<const specmill::error*>(&e); located && !located->where().empty())
+    spdlog::debug("thrown at {}", located->where());
 }
 }  // namespace
-
-bool add_command(command c) {
-  registry().push_back(std::move(c));
-  return true;
-}
-
-}  // namespace specmill::cli
 
 int main(int argc, char** argv) {
   using namespace specmill;
@@ -34,7 +28,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Log errors only (no progress)");
   app.set_version_flag("--version", [] { return build_info(); });
 
-  auto& commands = cli::registry();
+  auto& commands = cli::commands();
   std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.name < b.name; });
   for (auto& c : commands) c.setup(*app.add_subcommand(c.name, c.description));
 
@@ -53,13 +47,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? cli::exit_ok : cli::exit_usage;
   } catch (const invalid_argument& e) {
-    spdlog::error("{}", e.what());
+    report(e);
     return cli::exit_usage;
   } catch (const not_found& e) {
-    spdlog::error("{}", e.what());
+    report(e);
     return cli::exit_not_found;
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+    report(e);
     return cli::exit_failure;
   }
   return cli::exit_ok;

@@ -159,7 +159,7 @@ void add_info_routes(service& svc) {
         contexts[ctx.name] = json{{"ok", spectra >= 0}, {"spectra", spectra}, {"with_pixels", with_pixels}};
         healthy = healthy && spectra >= 0;
       } catch (const std::exception& e) {
-        spdlog::error("health: context {}: {}", ctx.name, e.what());  // paths stay in the log
+        spdlog::error("health: context {}: {}", ctx.name, log_text(e));  // paths stay in the log
         contexts[ctx.name] = json{{"ok", false}, {"message", "the store cannot be read"}};
         healthy = false;
       }

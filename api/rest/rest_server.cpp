@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <thread>
 
 namespace specmill::rest {
@@ -38,16 +37,6 @@ void reset_reply(httplib::Response& res) {
 // allows), and a request with more than max_ranges of them is refused as the probe it is.
 // The request object is httplib's own non-const local: dropping its ranges is well defined.
 void drop_ranges(const httplib::Request& req) { const_cast<httplib::Request&>(req).ranges.clear(); }
-
-// Error text for clients. The "[file.cpp:123]" the SPECMILL_ macros append is for the log (it
-// names the source, not the request's problem), and so are the service's own folders (the
-// store, the shipped filters): an absolute path of two or more parts keeps its last part
-// ("no shipped filter 'x' in filters"). Only 4xx texts are sent; 5xx send a generic text.
-std::string public_message(const std::string& what) {
-  static const std::regex location(R"(\s*\[[\w.+-]+\.(?:cpp|hpp|cu|cuh|cc|h):\d+\])");
-  static const std::regex path(R"((^|[\s'"(\[=:,])/(?:[^\s'"/(),\[\]]+/)+([^\s'"/(),\[\]]+)/?)");
-  return std::regex_replace(std::regex_replace(what, location, ""), path, "$1$2");
-}
 
 // One access-log value: control characters, quotes, spaces and non-ASCII bytes would let a
 // request path (%0a, %22) forge lines or fields, so such a value is quoted and escaped.
@@ -292,34 +281,20 @@ service::~service() { stop(); }
 
 void service::dispatch(const std::string& route, handler& h, const httplib::Request& req, httplib::Response& res,
                        const std::string& body) {
-  // Any of these replaces what the handler set up (a stream included) with the JSON error.
-  auto fail = [&](int status, const char* kind, const std::exception& e) {
-    reset_reply(res);
-    send_error(res, status, kind, public_message(e.what()));
-  };
   try {
     check_request_budget();  // reading the body may have used it up
     call c{req, res, request_params::from(req, body), *this, route};
     h(c);
     // A reply that is ready only after the budget ran out is refused whole rather than started.
     check_request_budget();
-  } catch (const invalid_argument& e) {
-    fail(400, "invalid_argument", e);
-  } catch (const unauthorized& e) {
-    fail(401, "unauthorized", e);
-  } catch (const forbidden& e) {
-    fail(403, "forbidden", e);
-  } catch (const not_found& e) {
-    fail(404, "not_found", e);
-  } catch (const too_large& e) {
-    fail(413, "too_large", e);
-  } catch (const over_budget& e) {
-    fail(503, "over_budget", e);
   } catch (const std::exception& e) {
-    // The text may name files and internals: the log gets it, the client a generic message.
-    spdlog::error("{} {}: {}", log_value(req.method), log_value(req.path), e.what());
-    reset_reply(res);
-    send_error(res, 500, "internal", "internal error");
+    // The status by the exception's type; an internal fault's text may name files and
+    // internals: the log gets it with the source location, the client a generic message.
+    const error_reply r = reply_for(e);
+    if (r.internal) spdlog::error("{} {}: {}", log_value(req.method), log_value(req.path), log_text(e));
+    else spdlog::debug("{} {}: {} {}", log_value(req.method), log_value(req.path), r.status, log_text(e));
+    reset_reply(res);  // replaces what the handler set up, a stream included
+    send_error(res, r.status, r.kind, r.message);
   }
 }
 

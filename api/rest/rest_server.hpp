@@ -18,28 +18,13 @@
 #include "api/rest/rest_config.hpp"
 #include "api/rest/rest_jobs.hpp"
 #include "api/rest/rest_connection.hpp"
+#include "api/rest/rest_errors.hpp"
 #include "api/rest/rest_metrics.hpp"
 #include "api/rest/rest_request.hpp"
 #include "core/error.hpp"
 #include "engine/store/store.hpp"
 
 namespace specmill::rest {
-
-struct unauthorized : error {
-  using error::error;
-};
-struct forbidden : error {
-  using error::error;
-};
-struct too_large : error {
-  using error::error;
-};
-// The request may not go on: it ran past limits.request_budget_seconds, the service is
-// stopping, or the client went away. 503 {"error": "over_budget"} if the reply has not started;
-// a started stream is cut. Thrown by check_request_budget().
-struct over_budget : error {
-  using error::error;
-};
 
 // Throws over_budget when the request this thread serves may not go on: past its deadline,
 // the service stopping, or the client gone (the reason goes to /metrics and the access log);

@@ -46,7 +46,7 @@ void stream(call& c, const std::string& type, std::function<void(const chunk_fn&
       sink.done();
       return true;
     } catch (const std::exception& e) {
-      spdlog::warn("{}: stream aborted: {}", what, e.what());
+      spdlog::warn("{}: stream aborted: {}", what, log_text(e));
       return false;
     }
   });

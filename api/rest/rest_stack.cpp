@@ -40,12 +40,9 @@ void add_stack_routes(service& svc) {
     store& st = c.store_of(ctx);
     const auto ids = resolve_ids(st.catalog(), ctx.store_context, c.id_list(ctx));
     const auto slot = c.svc.jobs().acquire();
-    stack_result r;
-    try {
-      r = compute_stack(o, st, ids);
-    } catch (const data_error& e) {
-      throw invalid_argument(e.what());  // every spectrum dropped: a property of the request
-    }
+    // Every spectrum dropped (no_usable_data) answers 400, a corrupt store (data_error) 500:
+    // the mapping by type is reply_for's (api/rest/rest_errors.hpp).
+    stack_result r = compute_stack(o, st, ids);
     // write_stack writes files (npz/fits need a seekable one): a private temporary file.
     std::string path = (std::filesystem::temp_directory_path() / "specmill-stack-XXXXXX").string();
     const int fd = ::mkstemp(path.data());

@@ -122,7 +122,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
     f.shift_min = INFINITY, f.shift_max = -INFINITY;
     for (size_t i = 0; i < ids.size(); ++i)
       if (scale[i] > 0) f.shift_min = std::min(f.shift_min, shifts[i]), f.shift_max = std::max(f.shift_max, shifts[i]);
-    if (!(f.shift_min <= f.shift_max)) throw data_error("no spectrum of the list has a usable redshift (z > -1)");
+    if (!(f.shift_min <= f.shift_max)) throw no_usable_data("no spectrum of the list has a usable redshift (z > -1)");
   } else if (opts.grid) {
     f.grid = *opts.grid;
   }
@@ -145,7 +145,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   }
   sum.used = size_t(std::count_if(scale.begin(), scale.end(), [](double s) { return s > 0; }));
   if (sum.used == 0)
-    throw data_error("no spectrum left to stack: " + std::to_string(sum.found) + " found, " +
+    throw no_usable_data("no spectrum left to stack: " + std::to_string(sum.found) + " found, " +
                      std::to_string(sum.dropped_redshift) + " without a usable redshift, " +
                      std::to_string(sum.dropped_normalization) + " dropped by the normalisation");
 

@@ -88,7 +88,7 @@ struct stack_result {
 };
 
 // The engine's core, for fronts and tests: `ids` resolved in `st`. Throws not_found when no ID
-// has pixel data, data_error when every found spectrum is dropped.
+// has pixel data, no_usable_data (a data_error) when every found spectrum is dropped.
 stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids);
 
 // The whole command: resolve, compute, write `opts.out` in `opts.format`.
