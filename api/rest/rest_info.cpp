@@ -22,7 +22,7 @@ const auto started_at = std::chrono::steady_clock::now();
 // in the observed frame) because the original client compares it to that string in plot().
 // `catalog` names the context's spectrum table as the original did (<schema>.<table>); /query
 // accepts the schema prefix. native_grid is the store's pixel grid (core/native_grid.hpp text).
-json context_info(const context_config& c, const json& catalogs, const native_grid& grid) {
+json context_info(const context_config& c, const json& catalogs, const json& grid) {
   return json{{"description", c.description},
               {"type", "spectra"},
               {"catalog", c.name + ".specobj"},
@@ -30,8 +30,19 @@ json context_info(const context_config& c, const json& catalogs, const native_gr
               {"redshift", "z"},
               {"rest_frame", "false"},
               {"public", c.is_public},
-              {"native_grid", to_string(grid)},
+              {"native_grid", grid},
               {"catalogs", catalogs}};
+}
+
+// The store's grid as text; null when the store cannot be opened: one broken store must not
+// take the listing of every context down (/health reports it).
+json grid_of(call& c, const context_config& ctx) {
+  try {
+    return to_string(c.store_of(ctx).grid());
+  } catch (const std::exception& e) {
+    spdlog::error("contexts: context {}: {}", ctx.name, log_text(e));
+    return nullptr;
+  }
 }
 
 json spectrum_tables() {
@@ -109,11 +120,11 @@ void add_info_routes(service& svc) {
     if (want) {
       const context_config& ctx = c.context();  // resolves "default", checks the token
       if (fmt == "csv") return c.text(ctx.name + "," + ctx.description + "\n", "text/csv");
-      return c.json(context_info(ctx, catalog_tables(c, ctx), c.store_of(ctx).grid()));
+      return c.json(context_info(ctx, catalog_tables(c, ctx), to_string(c.store_of(ctx).grid())));
     }
     json all = json::object();
     for (const auto& ctx : c.svc.config().contexts)
-      if (visible(c, ctx)) all[ctx.name] = context_info(ctx, spectrum_tables(), c.store_of(ctx).grid());
+      if (visible(c, ctx)) all[ctx.name] = context_info(ctx, spectrum_tables(), grid_of(c, ctx));
     if (fmt == "json") return c.json(all);
     std::string out;
     for (const auto& [name, info] : all.items())
