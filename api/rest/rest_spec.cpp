@@ -120,7 +120,7 @@ get_options get_request(call& c, const context_config& ctx) {
   o.context = ctx.store_context;
   o.progress = false;
   // Between windows: the request budget, a stop, a client that went away (also while a fits or
-  // hdf5 reply is still being written to its temporary file).
+  // hdf5 reply is still being staged, before its bytes start: io/formats/table_sink.hpp).
   o.checkpoint = check_request_budget;
   o.window_bytes = c.svc.config().limits.job_window_bytes;
   o.device = c.svc.config().engine_backend;

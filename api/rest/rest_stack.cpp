@@ -1,11 +1,8 @@
 // /stack: a composite spectrum of an ID list (engine/stack/stack.hpp), returned as npz (default),
 // fits or csv. The result is one grid's worth of arrays, computed before the reply starts, so
 // every failure is a 4xx.
-#include <unistd.h>
-
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <string>
 
 #include "api/rest/rest_server.hpp"
 #include "core/mask_bits.hpp"
@@ -35,7 +32,7 @@ void add_stack_routes(service& svc) {
                      "normalize_band: give a shipped filter name (r, sdss2010-r), not a path");
     o.mask_bits = parse_mask_bits(p.text_or("mask_bits", "default"));  // as the CLI: the SDSS bad-pixel bits
     o.format = parse_stack_format(p.text_or("format", "npz"));
-    o.out = "stack." + p.text_or("format", "npz");  // a name for the checks; the bytes go to a temporary file
+    o.out = "stack." + p.text_or("format", "npz");  // a name for the checks; the bytes go to the reply
     check_stack_options(o);
     store& st = c.store_of(ctx);
     const auto ids = resolve_ids(st.catalog(), ctx.store_context, c.id_list(ctx));
@@ -43,24 +40,15 @@ void add_stack_routes(service& svc) {
     // Every spectrum dropped (no_usable_data) answers 400, a corrupt store (data_error) 500:
     // the mapping by type is reply_for's (api/rest/rest_errors.hpp).
     stack_result r = compute_stack(o, st, ids);
-    // write_stack writes files (npz/fits need a seekable one): a private temporary file.
-    std::string path = (std::filesystem::temp_directory_path() / "specmill-stack-XXXXXX").string();
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) throw io_error("cannot create a temporary file");
-    ::close(fd);
-    struct remover {
-      std::string p;
-      ~remover() { std::remove(p.c_str()); }
-    } tmp{path};
-    o.out = path;
+    // One grid's worth of arrays: the whole reply is made before it starts, so that a failure
+    // is still a 4xx/5xx status.
+    std::string bytes;
+    o.sink = [&bytes](const char* data, size_t n) { bytes.append(data, n); };
     write_stack(o, r);
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
     c.res.set_header("X-Spectra-Used", std::to_string(r.summary.used));
     c.res.set_header("X-Spectra-Requested", std::to_string(r.summary.requested));
     c.count_spectra(r.summary.used);
-    c.res.set_content(bytes.str(), o.format == stack_format::csv    ? "text/csv"
+    c.res.set_content(std::move(bytes), o.format == stack_format::csv    ? "text/csv"
                                    : o.format == stack_format::fits ? "application/fits"
                                                                     : "application/octet-stream");
   });

@@ -1,10 +1,10 @@
 #pragma once
-// Writers for getSpec's dense results (aligned, cut out or resampled): every column a 2-D
-// array [n_spectra, n_pixels] in request order over one wavelength grid, arriving a window of
-// rows at a time with all columns. Formats (docs/cli.md, "get"):
+// getSpec's dense results (aligned, cut out or resampled): every column a 2-D array
+// [n_spectra, n_pixels] in request order over one wavelength grid, arriving a window of rows at
+// a time with all columns, handed to the format's sink as io/formats/table_sink.hpp's "dense"
+// layout (docs/cli.md, "get"):
 //   npz   one 2-D array per column, plus loglam and wavelength (1-D float64, the pixel centers),
-//         specobjid (uint64) and found (bool); columns after the first are spooled to an
-//         unnamed temporary file beside the output until the end (npz members are sequential)
+//         specobjid (uint64) and found (bool)
 //   npy   one column: that 2-D array alone (what the original service sent); several: one 2-D
 //         structured array with a field per column
 //   fits  binary table SPECTRA, one row per spectrum (SPECOBJID, FOUND, a fixed-length vector
@@ -46,8 +46,7 @@ class dense_sink {
   virtual void close() = 0;
 };
 
-// To `out`, or chunk by chunk to `stream` when it is set (npz, npy, csv only; fits and hdf5
-// need a file: engine/get/get.cpp writes those to a temporary file first).
+// To `out` ("-": standard output), or chunk by chunk to `stream` when it is set.
 std::unique_ptr<dense_sink> make_dense_sink(get_format f, const std::filesystem::path& out, dense_layout layout,
                                             const std::function<void(const char*, size_t)>& stream = {});
 

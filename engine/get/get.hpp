@@ -1,5 +1,6 @@
 #pragma once
-// `get`: the stored columns of a list of spectra, in request order, written as
+// `get`: the stored columns of a list of spectra, in request order, handed a window of the
+// list at a time to the output format's sink (io/formats/table_sink.hpp, the "ragged" layout):
 //   npz   one array per column (named as in the spec files) concatenated over spectra, plus
 //         offsets (int64, n+1, CSR), specobjid (uint64) and found (bool), all in request order
 //   npy   one structured array (fields = the columns) over all pixels, as the original service
@@ -8,9 +9,9 @@
 //         the columns as variable-length arrays
 //   csv   one line per pixel: specobjid, pixel, then the columns
 //   hdf5  the npz arrays as HDF5 datasets
-// With align, cutout or resample the result is dense instead (engine/get/dense_output.hpp): every
-// column a 2-D array [n_spectra, n_pixels] on one wavelength grid. docs/cli.md documents the
-// layouts.
+// With align, cutout or resample the result is dense instead (engine/get/dense_output.hpp, the
+// "dense" layout): every column a 2-D array [n_spectra, n_pixels] on one wavelength grid.
+// docs/cli.md documents the layouts.
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -22,13 +23,14 @@
 #include "engine/pipeline/lattice_window.hpp"
 #include "engine/store/store.hpp"
 #include "core/spectrum.hpp"
+#include "io/formats/table_sink.hpp"
 #include "kernels/launch/backend.hpp"
 #include "core/wavelength_grid.hpp"
 #include "core/default_context.hpp"
 
 namespace specmill {
 
-enum class get_format { npz, npy, fits, csv, hdf5 };
+using get_format = output_format;  // npz, npy, fits, csv, hdf5
 get_format parse_get_format(std::string_view text);   // invalid_argument for others
 std::vector<column> parse_columns(std::string_view list);  // "flux,ivar" or "all"
 
@@ -42,10 +44,10 @@ struct get_options {
   std::vector<column> columns{column::flux, column::loglam, column::ivar, column::and_mask,
                               column::or_mask, column::wdisp, column::sky, column::model};
   get_format format = get_format::npz;
-  std::filesystem::path out;   // "-" writes npy/csv to stdout
+  std::filesystem::path out;   // "-": standard output
   // When set, the result goes to this function chunk by chunk instead of `out` (the REST
-  // service streams it into the response). fits and hdf5, which need a seekable file, are
-  // written to a temporary file first and then streamed.
+  // service streams it into the response); the format's sink does whatever the format needs
+  // for that (io/formats/table_sink.hpp).
   std::function<void(const char*, size_t)> sink;
   bool progress = true;
 
@@ -62,7 +64,7 @@ struct get_options {
   std::vector<double> redshifts;
   int32_t mask_bits = 0;
   backend device = backend::cpu;
-  size_t window_bytes = size_t(64) << 20;  // one column of one list window
+  size_t window_bytes = size_t(64) << 20;  // one column of one list window (stored and dense forms)
 
   // What the original service sent for one spectrum (the REST front sets these):
   // squeeze_single: npy of a one-ID dense result as a 1-D array (n_pixels,), not (1, n_pixels).
@@ -70,8 +72,8 @@ struct get_options {
   // the table layout; a cutout trims its COADD rows.
   bool squeeze_single = false;
   bool spec_file = false;
-  // Called between windows (also while a fits/hdf5 reply is written to its temporary file);
-  // throws to cancel the job. The REST service checks its request budget and the client here.
+  // Called between windows; throws to cancel the job. The REST service checks its request
+  // budget and the client here.
   std::function<void()> checkpoint;
 };
 

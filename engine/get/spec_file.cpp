@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
-#include "io/fits/sdss_spec_writer.hpp"
+#include "io/formats/spec_file_output.hpp"
 
 namespace specmill {
 namespace {
@@ -30,7 +30,7 @@ void trim(coadd& c, const lattice_window& w) {
 }  // namespace
 
 void write_stored_spec_file(store& st, const std::string& context, const resolved_id& id,
-                            const std::optional<wavelength_range>& cutout, const std::filesystem::path& out) {
+                            const std::optional<wavelength_range>& cutout, const output_target& out) {
   // The resolved entry carries only what the bulk paths need; the file gets the whole row.
   auto entry = st.catalog().lookup(context, id.specobjid());
   if (!entry || !entry->location) throw not_found("no stored pixels for " + id.id.text + " in context " + context);
@@ -38,7 +38,7 @@ void write_stored_spec_file(store& st, const std::string& context, const resolve
   s.meta = entry->meta;
   s.data = st.block(entry->location->block_id).read_spectrum(size_t(entry->location->row));
   if (cutout) trim(s.data, cutout_window(*cutout, st.grid()));
-  write_sdss_spec_lite(out, s);
+  write_spec_file(s, out);
 }
 
 }  // namespace specmill

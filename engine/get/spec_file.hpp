@@ -11,12 +11,14 @@
 #include "engine/pipeline/id_list.hpp"
 #include "engine/pipeline/lattice_window.hpp"
 #include "engine/store/store.hpp"
+#include "io/formats/byte_output.hpp"
 
 namespace specmill {
 
 // not_found when the ID has no stored pixels in `context`; invalid_argument when a cutout keeps
 // none of its pixels (the cutout keeps the COADD rows whose lattice centers lie in [lo, hi]).
+// `out`: a file path or a byte stream (io/formats/spec_file_output.hpp writes it).
 void write_stored_spec_file(store& st, const std::string& context, const resolved_id& id,
-                            const std::optional<wavelength_range>& cutout, const std::filesystem::path& out);
+                            const std::optional<wavelength_range>& cutout, const output_target& out);
 
 }  // namespace specmill

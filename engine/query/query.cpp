@@ -51,7 +51,7 @@ bool iequals(std::string_view a, std::string_view b) {
 std::vector<std::string> read_columns(const sqlite_db& db, const std::string& table) {
   sqlite_stmt st(db, "SELECT * FROM " + q(table) + " LIMIT 0");
   std::vector<std::string> out;
-  for (int i = 0; i < sqlite3_column_count(st.get()); ++i) out.emplace_back(sqlite3_column_name(st.get(), i));
+  for (int i = 0; i < st.column_count(); ++i) out.push_back(st.column_name(i));
   return out;
 }
 
@@ -59,45 +59,38 @@ bool has(const std::vector<std::string>& cols, std::string_view name) {
   return std::any_of(cols.begin(), cols.end(), [&](const std::string& c) { return iequals(c, name); });
 }
 
-// specmill_in_region(ra, dec): the exact test of the region being queried (user data points at
+// specmill_in_region(ra, dec): the exact test of the region being queried (`state` points at
 // catalog_query::region_). NULL coordinates are outside.
 template <class State>
-void sql_in_region(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  auto* state = static_cast<State*>(sqlite3_user_data(ctx));
+void sql_in_region(State* state, sql_function_call& call) {
   ++state->tested;
   const sky_region* r = state->region;
-  if (!r || sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-    sqlite3_result_int(ctx, 0);
-    return;
-  }
-  sqlite3_result_int(ctx, r->contains(sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1])) ? 1 : 0);
+  if (!r || call.is_null(0) || call.is_null(1)) return call.result(int64_t(0));
+  call.result(int64_t(r->contains(call.f64(0), call.f64(1)) ? 1 : 0));
 }
 
 // The first n arguments as doubles; false when one is NULL (the row is then outside).
-bool doubles(int n, sqlite3_value** argv, double* out) {
+bool doubles(const sql_function_call& call, int n, double* out) {
   for (int i = 0; i < n; ++i) {
-    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return false;
-    out[i] = sqlite3_value_double(argv[i]);
+    if (call.is_null(i)) return false;
+    out[i] = call.f64(i);
   }
   return true;
 }
 
-// q3c_radial_query(ra, dec, ra0, dec0, radius): the same test as a cone region's.
-void sql_q3c_radial_query(sqlite3_context* ctx, int, sqlite3_value** argv) {
+// q3c_radial_query(ra, dec, ra0, dec0, radius): the same test as a cone region's (a bad cone is
+// the statement's error).
+void sql_q3c_radial_query(sql_function_call& call) {
   double v[5];
-  if (!doubles(5, argv, v)) return sqlite3_result_int(ctx, 0);
-  try {
-    sqlite3_result_int(ctx, sky_region::cone(v[2], v[3], v[4]).contains(v[0], v[1]) ? 1 : 0);
-  } catch (const std::exception& e) {
-    sqlite3_result_error(ctx, e.what(), -1);
-  }
+  if (!doubles(call, 5, v)) return call.result(int64_t(0));
+  call.result(int64_t(sky_region::cone(v[2], v[3], v[4]).contains(v[0], v[1]) ? 1 : 0));
 }
 
 // q3c_dist(ra1, dec1, ra2, dec2): degrees.
-void sql_q3c_dist(sqlite3_context* ctx, int, sqlite3_value** argv) {
+void sql_q3c_dist(sql_function_call& call) {
   double v[4];
-  if (!doubles(4, argv, v)) return sqlite3_result_null(ctx);
-  sqlite3_result_double(ctx, angular_distance_deg(v[0], v[1], v[2], v[3]));
+  if (!doubles(call, 4, v)) return call.result_null();
+  call.result(angular_distance_deg(v[0], v[1], v[2], v[3]));
 }
 
 std::string join_names(const std::map<std::string, std::shared_ptr<catalog_query::table_meta>>& t) {
@@ -114,18 +107,14 @@ catalog_query::catalog_query(const fs::path& root) : root_(root) {
   load_tables();
   conn_ = std::make_unique<guarded_connection>(root / "catalog.sqlite");
   for (const auto& [name, m] : tables_) conn_->allow_table(name);
-  const int rc = sqlite3_create_function_v2(conn_->db().get(), "specmill_in_region", 2,
-                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, &region_,
-                                            sql_in_region<region_state>, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) conn_->db().fail(rc, "cannot register specmill_in_region");
+  conn_->db().create_function("specmill_in_region", 2, true,
+                               [state = &region_](sql_function_call& call) { sql_in_region(state, call); });
   conn_->allow_function("specmill_in_region");
   // The original service's q3c functions, for conditions where they cannot become the region
   // (under OR or NOT): exact, row by row. A top-level term takes the index path instead
   // (engine/query/query_condition.hpp).
-  const auto add = [&](const char* name, int n, void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
-    const int rc2 = sqlite3_create_function_v2(conn_->db().get(), name, n, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                               nullptr, fn, nullptr, nullptr, nullptr);
-    if (rc2 != SQLITE_OK) conn_->db().fail(rc2, std::string("cannot register ") + name);
+  const auto add = [&](const char* name, int n, void (*fn)(sql_function_call&)) {
+    conn_->db().create_function(name, n, false, fn);
     conn_->allow_function(name);
   };
   add("q3c_radial_query", 5, sql_q3c_radial_query);
@@ -276,7 +265,7 @@ std::string catalog_query::build_sql(const query_request& r, const table_meta& t
     // First alone against the table: unknown columns and refused actions are reported against
     // the user's text, and no SQL parameter may hide in it.
     auto probe = conn_->prepare("SELECT 1 FROM " + T + " WHERE (\n" + r.constraint + "\n)", "invalid constraint");
-    if (sqlite3_bind_parameter_count(probe.get()) != 0)
+    if (probe.parameter_count() != 0)
       throw invalid_argument("invalid constraint: not allowed: SQL parameters (?, :name, @name, $name)");
     conj("(\n" + r.constraint + "\n)");
   }
@@ -307,21 +296,18 @@ namespace {
 
 // One delivered field as text (query_row::values).
 std::string field_text(sqlite_stmt& st, int i, bool unsigned_id) {
-  switch (sqlite3_column_type(st.get(), i)) {
-    case SQLITE_NULL: return {};
-    case SQLITE_INTEGER: {
-      const int64_t v = sqlite3_column_int64(st.get(), i);
+  switch (st.column_type(i)) {
+    case sqlite_stmt::type::null: return {};
+    case sqlite_stmt::type::integer: {
+      const int64_t v = st.i64(i);
       return unsigned_id ? std::to_string(uint64_t(v)) : std::to_string(v);
     }
-    case SQLITE_FLOAT: {
+    case sqlite_stmt::type::real: {
       char buf[32];
-      const auto r = std::to_chars(buf, buf + sizeof buf, sqlite3_column_double(st.get(), i));
+      const auto r = std::to_chars(buf, buf + sizeof buf, st.f64(i));
       return std::string(buf, r.ptr);
     }
-    default: {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), i));
-      return p ? std::string(p, size_t(sqlite3_column_bytes(st.get(), i))) : std::string();
-    }
+    default: return st.text(i);
   }
 }
 

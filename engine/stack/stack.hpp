@@ -54,6 +54,9 @@ struct stack_options {
   uint32_t mask_bits = 0;                     // and_mask bits that exclude a pixel (engine/mask_bits)
   backend device = backend::cpu;
   std::filesystem::path out;  // "-": stdout (csv only)
+  // When set, write_stack sends the result here chunk by chunk instead of to `out` (the REST
+  // service's reply); `out` then only names the format for the checks.
+  std::function<void(const char*, size_t)> sink;
   stack_format format = stack_format::npz;
   bool progress = true;
   // Called between windows; throws to cancel the job (the REST service's request budget).
@@ -94,7 +97,8 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
 // The whole command: resolve, compute, write `opts.out` in `opts.format`.
 stack_summary run_stack(const stack_options& opts, std::vector<spectrum_id> ids);
 
-// Writes a result with its metadata (engine/stack/stack_output.cpp; formats in docs/stack.md).
+// Writes a result with its metadata to `opts.out` or `opts.sink`, through the format's sink
+// (engine/stack/stack_output.cpp, io/formats/table_sink.hpp; formats in docs/stack.md).
 void write_stack(const stack_options& opts, const stack_result& r);
 
 // The rest-frame grid used without --grid: log10 step 1e-4 (the lattice's), pixel centers on

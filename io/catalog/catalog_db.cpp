@@ -1,5 +1,7 @@
 #include "io/catalog/catalog_db.hpp"
 
+#include <sqlite3.h>
+
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>

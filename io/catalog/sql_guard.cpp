@@ -1,5 +1,7 @@
 #include "io/catalog/sql_guard.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>

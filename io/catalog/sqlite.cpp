@@ -1,5 +1,9 @@
 #include "io/catalog/sqlite.hpp"
 
+#include <sqlite3.h>
+
+#include <memory>
+
 #include "core/error.hpp"
 
 namespace specmill {
@@ -32,6 +36,41 @@ sqlite_db::~sqlite_db() { sqlite3_close(db_); }
 
 void sqlite_db::fail(int rc, std::string_view what) const {
   throw sqlite_error(std::string(what) + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)), rc);
+}
+
+namespace {
+
+void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  const auto& fn = *static_cast<const sql_function*>(sqlite3_user_data(ctx));
+  sql_function_call call(ctx, argc, argv);
+  try {
+    fn(call);
+  } catch (const std::exception& e) {
+    call.result_error(e.what());
+  }
+}
+
+}  // namespace
+
+void sqlite_db::create_function(const std::string& name, int n_args, bool direct_only, sql_function fn) {
+  auto owned = std::make_unique<sql_function>(std::move(fn));
+  const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | (direct_only ? SQLITE_DIRECTONLY : 0);
+  // SQLite owns the function object from here, even when registration fails (it then calls
+  // the destructor itself).
+  const int rc = sqlite3_create_function_v2(
+      db_, name.c_str(), n_args, flags, owned.release(), call_function, nullptr, nullptr,
+      [](void* p) { delete static_cast<sql_function*>(p); });
+  if (rc != SQLITE_OK) fail(rc, "cannot register SQL function " + name);
+}
+
+bool sql_function_call::is_null(int i) const { return sqlite3_value_type(argv_[i]) == SQLITE_NULL; }
+double sql_function_call::f64(int i) const { return sqlite3_value_double(argv_[i]); }
+int64_t sql_function_call::i64(int i) const { return sqlite3_value_int64(argv_[i]); }
+void sql_function_call::result(int64_t v) { sqlite3_result_int64(ctx_, v); }
+void sql_function_call::result(double v) { sqlite3_result_double(ctx_, v); }
+void sql_function_call::result_null() { sqlite3_result_null(ctx_); }
+void sql_function_call::result_error(std::string_view message) {
+  sqlite3_result_error(ctx_, message.data(), int(message.size()));
 }
 
 void sqlite_db::exec(std::string_view sql) {
@@ -115,6 +154,25 @@ void sqlite_stmt::reset() {
   sqlite3_reset(st_);
   sqlite3_clear_bindings(st_);
 }
+
+sqlite_stmt::type sqlite_stmt::column_type(int col) const {
+  switch (sqlite3_column_type(st_, col)) {
+    case SQLITE_INTEGER: return type::integer;
+    case SQLITE_FLOAT: return type::real;
+    case SQLITE_TEXT: return type::text;
+    case SQLITE_BLOB: return type::blob;
+    default: return type::null;
+  }
+}
+
+int64_t sqlite_stmt::i64(int col) const { return sqlite3_column_int64(st_, col); }
+double sqlite_stmt::f64(int col) const { return sqlite3_column_double(st_, col); }
+int sqlite_stmt::column_count() const { return sqlite3_column_count(st_); }
+std::string sqlite_stmt::column_name(int col) const {
+  const char* p = sqlite3_column_name(st_, col);
+  return p ? std::string(p) : std::string();
+}
+int sqlite_stmt::parameter_count() const { return sqlite3_bind_parameter_count(st_); }
 
 std::string sqlite_stmt::text(int col) const {
   const auto* p = sqlite3_column_text(st_, col);

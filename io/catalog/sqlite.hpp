@@ -1,16 +1,47 @@
 #pragma once
-// Thin RAII over the SQLite C API: a connection, prepared statements, transactions.
-// Errors become sqlite_error carrying SQLite's code and message.
-#include <sqlite3.h>
-
+// Thin RAII over the SQLite C API: a connection, prepared statements, transactions, scalar SQL
+// functions. Errors become sqlite_error carrying SQLite's code and message.
+//
+// This header does not include sqlite3.h: code outside io/ uses the wrapper without SQLite's
+// names (sqlite3 and sqlite3_stmt are opaque structs there, declared here the same way). Code in
+// io/ that calls SQLite itself includes <sqlite3.h>.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
+struct sqlite3;
+struct sqlite3_stmt;
+struct sqlite3_context;
+struct sqlite3_value;
+
 namespace specmill {
+
+// The arguments of one call of a scalar SQL function, and its result.
+class sql_function_call {
+ public:
+  sql_function_call(sqlite3_context* ctx, int argc, sqlite3_value** argv) : ctx_(ctx), argc_(argc), argv_(argv) {}
+  int size() const { return argc_; }
+  bool is_null(int i) const;
+  double f64(int i) const;
+  int64_t i64(int i) const;
+  void result(int64_t v);
+  void result(double v);
+  void result_null();
+  void result_error(std::string_view message);
+
+ private:
+  sqlite3_context* ctx_;
+  int argc_;
+  sqlite3_value** argv_;
+};
+
+// The body of a scalar SQL function: reads the call's arguments, sets its result. An exception
+// it throws becomes the statement's error.
+using sql_function = std::function<void(sql_function_call&)>;
 
 class sqlite_db {
  public:
@@ -26,6 +57,10 @@ class sqlite_db {
   sqlite3* get() const { return db_; }
   void exec(std::string_view sql);       // one or more statements, no results
   [[noreturn]] void fail(int rc, std::string_view what) const;
+
+  // Registers a deterministic scalar function of n_args arguments (UTF-8). direct_only: usable
+  // in top-level SQL only, not from views, triggers or schema expressions.
+  void create_function(const std::string& name, int n_args, bool direct_only, sql_function fn);
 
  private:
   sqlite3* db_ = nullptr;
@@ -62,11 +97,17 @@ class sqlite_stmt {
   void run();    // step to completion, then reset
   void reset();
 
-  bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
-  int64_t i64(int col) const { return sqlite3_column_int64(st_, col); }
-  uint64_t id(int col) const { return static_cast<uint64_t>(sqlite3_column_int64(st_, col)); }
-  double f64(int col) const { return sqlite3_column_double(st_, col); }
+  // Columns of the result (0-based).
+  enum class type { integer, real, text, blob, null };
+  type column_type(int col) const;
+  bool is_null(int col) const { return column_type(col) == type::null; }
+  int64_t i64(int col) const;
+  uint64_t id(int col) const { return static_cast<uint64_t>(i64(col)); }
+  double f64(int col) const;
   std::string text(int col) const;
+  int column_count() const;
+  std::string column_name(int col) const;
+  int parameter_count() const;  // the ?, :name, @name, $name parameters of the statement
 
  private:
   const sqlite_db* db_ = nullptr;

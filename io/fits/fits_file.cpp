@@ -1,5 +1,7 @@
 #include "io/fits/fits_file.hpp"
 
+#include <fitsio.h>
+
 #include <algorithm>
 #include <cstring>
 #include <cstdlib>
@@ -10,6 +12,8 @@
 
 namespace specmill {
 namespace {
+
+fitsfile* ff(void* p) { return static_cast<fitsfile*>(p); }
 
 // FITS names are ASCII; the locale-free fold keeps lookups over 236 columns cheap.
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
@@ -77,7 +81,7 @@ struct fits_file::memory_image {
   size_t size = 0;
 };
 
-fits_file::fits_file(fitsfile* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
+fits_file::fits_file(void* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
 
 fits_file fits_file::open_read(const std::filesystem::path& file) {
   fitsfile* f = nullptr;
@@ -197,12 +201,12 @@ fits_file::~fits_file() { release(); }
 void fits_file::release() {
   if (fptr_) {
     int ignored = 0;
-    fits_close_file(std::exchange(fptr_, nullptr), &ignored);
+    fits_close_file(ff(std::exchange(fptr_, nullptr)), &ignored);
   }
   memory_.reset();
 }
 
-fitsfile* fits_file::live() const {
+void* fits_file::live() const {
   if (!fptr_) throw invalid_argument("FITS file '" + path_.string() + "' is already closed");
   return fptr_;
 }
@@ -210,17 +214,17 @@ fitsfile* fits_file::live() const {
 void fits_file::close() {
   if (!fptr_) return;
   int status = 0;
-  fits_close_file(std::exchange(fptr_, nullptr), &status);
+  fits_close_file(ff(std::exchange(fptr_, nullptr)), &status);
   columns_valid_ = false;
   memory_.reset();
   check(status, "cannot close FITS file");
 }
 
-int64_t fits_file::file_bytes() const { return live()->Fptr->logfilesize; }
+int64_t fits_file::file_bytes() const { return ff(live())->Fptr->logfilesize; }
 
 int fits_file::hdu_count() {
   int n = 0, status = 0;
-  fits_get_num_hdus(live(), &n, &status);
+  fits_get_num_hdus(ff(live()), &n, &status);
   check(status, "cannot count HDUs");
   return n;
 }
@@ -229,20 +233,20 @@ void fits_file::move_to(int hdu) {
   SPECMILL_EXPECTS(hdu >= 0, "HDU index must be >= 0");
   int type = 0, status = 0;
   columns_valid_ = false;
-  fits_movabs_hdu(live(), hdu + 1, &type, &status);
+  fits_movabs_hdu(ff(live()), hdu + 1, &type, &status);
   check(status, "cannot move to HDU " + std::to_string(hdu));
   check_in_memory();
 }
 
 int fits_file::current_hdu() const {
   int n = 0;
-  fits_get_hdu_num(live(), &n);
+  fits_get_hdu_num(ff(live()), &n);
   return n - 1;
 }
 
 int fits_file::hdu_type() {
   int type = 0, status = 0;
-  fits_get_hdu_type(live(), &type, &status);
+  fits_get_hdu_type(ff(live()), &type, &status);
   check(status, "cannot get HDU type");
   return type;
 }
@@ -250,14 +254,14 @@ int fits_file::hdu_type() {
 fits_file::hdu_span fits_file::hdu_address() {
   LONGLONG head = 0, data = 0, end = 0;
   int status = 0;
-  fits_get_hduaddrll(live(), &head, &data, &end, &status);
+  fits_get_hduaddrll(ff(live()), &head, &data, &end, &status);
   check(status, "cannot get HDU address");
   return {head, data, end};
 }
 
 const std::vector<fits_column>& fits_file::columns() {
   if (columns_valid_) return columns_;
-  fitsfile* f = live();
+  fitsfile* f = ff(live());
   if (hdu_type() != BINARY_TBL) {
     check(NOT_BTABLE, "HDU " + std::to_string(current_hdu()) + " is not a binary table");
   }
@@ -312,19 +316,19 @@ std::optional<int> fits_file::column_index(std::string_view name) {
 long fits_file::rows() {
   LONGLONG n = 0;
   int status = 0;
-  fits_get_num_rowsll(live(), &n, &status);
+  fits_get_num_rowsll(ff(live()), &n, &status);
   check(status, "cannot get the row count");
   return long(n);
 }
 
 int64_t fits_file::row_bytes() {
   (void)columns();  // validates a binary table and syncs Fptr to this handle's HDU
-  return fptr_->Fptr->rowlength;  // NAXIS1, as parsed by CFITSIO
+  return ff(fptr_)->Fptr->rowlength;  // NAXIS1, as parsed by CFITSIO
 }
 
 int64_t fits_file::heap_bytes() {
   (void)columns();  // as row_bytes(): a binary table, Fptr synced to this handle's HDU
-  return fptr_->Fptr->heapsize;  // PCOUNT, as parsed by CFITSIO
+  return ff(fptr_)->Fptr->heapsize;  // PCOUNT, as parsed by CFITSIO
 }
 
 template <class T>
@@ -333,7 +337,7 @@ std::optional<T> fits_file::read_key(int datatype, const char* key) {
   int status = 0;
   if (datatype == TLONGLONG || datatype == TLONG || datatype == TINT) check_integer_value(key);
   fits_write_errmark();
-  fits_read_key(live(), datatype, key, &value, nullptr, &status);
+  fits_read_key(ff(live()), datatype, key, &value, nullptr, &status);
   if (status == KEY_NO_EXIST) {
     fits_clear_errmark();  // an absent key is an answer, not an error
     return std::nullopt;
@@ -351,7 +355,7 @@ void fits_file::check_integer_value(const char* key) {
   char raw[FLEN_VALUE] = {};
   int status = 0;
   fits_write_errmark();
-  fits_read_keyword(live(), key, raw, nullptr, &status);
+  fits_read_keyword(ff(live()), key, raw, nullptr, &status);
   fits_clear_errmark();  // absent or unreadable: the typed read below reports it
   if (status == 0 && std::strlen(raw) > 24) {
     throw fits_error("'" + path_.string() + "': keyword " + key + " = " + raw + " is not an integer", BAD_INTKEY);
@@ -362,7 +366,7 @@ std::optional<std::string> fits_file::key_string(const char* key) {
   char value[FLEN_VALUE] = {};
   int status = 0;
   fits_write_errmark();
-  fits_read_key(live(), TSTRING, key, value, nullptr, &status);
+  fits_read_key(ff(live()), TSTRING, key, value, nullptr, &status);
   if (status == KEY_NO_EXIST) {
     fits_clear_errmark();
     return std::nullopt;
@@ -384,10 +388,73 @@ std::optional<bool> fits_file::key_bool(const char* key) {
 void fits_file::declare_unsigned64(int colnum, const char* comment) {
   int status = 0;
   const std::string n = std::to_string(colnum);
-  fits_write_key_dbl(fptr_, ("TSCAL" + n).c_str(), 1.0, -1, "", &status);
-  ffpkyuj(fptr_, ("TZERO" + n).c_str(), uint64_t{1} << 63, comment, &status);
-  fits_set_tscale(fptr_, colnum, 1.0, 9223372036854775808.0, &status);
+  fits_write_key_dbl(ff(fptr_), ("TSCAL" + n).c_str(), 1.0, -1, "", &status);
+  ffpkyuj(ff(fptr_), ("TZERO" + n).c_str(), uint64_t{1} << 63, comment, &status);
+  fits_set_tscale(ff(fptr_), colnum, 1.0, 9223372036854775808.0, &status);
   check(status, "declaring column " + n + " unsigned 64-bit");
+}
+
+void fits_file::create_table(std::string_view extname, const std::vector<table_column>& columns, int64_t rows) {
+  std::vector<std::string> strings;  // CFITSIO takes char**: copies it may not modify
+  strings.reserve(columns.size() * 3 + 1);
+  std::vector<char*> ttype, tform, tunit;
+  for (const auto& c : columns) {
+    ttype.push_back(strings.emplace_back(c.name).data());
+    tform.push_back(strings.emplace_back(c.form).data());
+    tunit.push_back(strings.emplace_back(c.unit).data());  // "" writes no TUNITn
+  }
+  std::string name(extname);
+  int status = 0;
+  columns_valid_ = false;
+  fits_create_tbl(ff(live()), BINARY_TBL, LONGLONG(rows), int(columns.size()), ttype.data(), tform.data(), tunit.data(),
+                  name.c_str(), &status);
+  check(status, "cannot create table " + name);
+}
+
+void fits_file::write_key(const char* key, std::string_view value, const char* comment) {
+  // fits_write_key_longstr writes a value that fits one card exactly as fits_write_key_str does.
+  const std::string v(value);
+  int status = 0;
+  fits_write_key_longstr(ff(live()), key, v.c_str(), comment, &status);
+  check(status, std::string("cannot write keyword ") + key);
+}
+
+void fits_file::write_key(const char* key, int64_t value, const char* comment) {
+  int status = 0;
+  fits_write_key_lng(ff(live()), key, LONGLONG(value), comment, &status);
+  check(status, std::string("cannot write keyword ") + key);
+}
+
+void fits_file::write_key(const char* key, double value, const char* comment) {
+  int status = 0;
+  fits_write_key_dbl(ff(live()), key, value, -15, comment, &status);
+  check(status, std::string("cannot write keyword ") + key);
+}
+
+void fits_file::write_values(int datatype, int colnum, int64_t row, size_t n, const void* values) {
+  if (n == 0) return;
+  int status = 0;
+  // CFITSIO's write functions take non-const pointers but only read through them.
+  fits_write_col(ff(live()), datatype, colnum, LONGLONG(row), 1, LONGLONG(n), const_cast<void*>(values), &status);
+  check(status, "cannot write column " + std::to_string(colnum) + " at row " + std::to_string(row));
+}
+
+void fits_file::write_column(int colnum, int64_t row, std::span<const float> v) {
+  write_values(TFLOAT, colnum, row, v.size(), v.data());
+}
+void fits_file::write_column(int colnum, int64_t row, std::span<const double> v) {
+  write_values(TDOUBLE, colnum, row, v.size(), v.data());
+}
+void fits_file::write_column(int colnum, int64_t row, std::span<const int32_t> v) {
+  static_assert(sizeof(int) == sizeof(int32_t));
+  write_values(TINT, colnum, row, v.size(), v.data());
+}
+void fits_file::write_column(int colnum, int64_t row, std::span<const uint64_t> v) {
+  static_assert(sizeof(unsigned long long) == sizeof(uint64_t));
+  write_values(TULONGLONG, colnum, row, v.size(), v.data());
+}
+void fits_file::write_logical_column(int colnum, int64_t row, std::span<const uint8_t> v) {
+  write_values(TLOGICAL, colnum, row, v.size(), v.data());
 }
 
 }  // namespace specmill

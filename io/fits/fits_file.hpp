@@ -3,12 +3,16 @@
 // specmill::fits_error. Not thread-safe: one fits_file per thread (CFITSIO itself is built
 // reentrant, so distinct files on distinct threads are fine; CFITSIO shares its FITSfile
 // between concurrent opens of the same path, so the same file must not be open in two threads).
-#include <fitsio.h>
-
+//
+// This header does not include fitsio.h: code outside io/ uses fits_file without CFITSIO's
+// names. CFITSIO's fitsfile is an anonymous struct behind a typedef, which C++ cannot
+// forward-declare, so the handle is kept untyped here; io/fits/fits_native.hpp (io/ and tests
+// only) gives it back its type: native(file).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,7 +61,8 @@ class fits_file {
   fits_file& operator=(fits_file&& other) noexcept;
   ~fits_file();  // closes silently; writers call close() to see errors
 
-  fitsfile* get() const { return fptr_; }
+  // The CFITSIO handle (a fitsfile*; nullptr once closed): see native() in fits_native.hpp.
+  void* handle() const { return fptr_; }
   const std::filesystem::path& path() const { return path_; }
   // Throws fits_error naming this file when status != 0.
   void check(int status, std::string_view what) const { fits_check(status, path_, what); }
@@ -95,14 +100,38 @@ class fits_file {
   std::optional<double> key_double(const char* key);
   std::optional<bool> key_bool(const char* key);
 
+  // Writing, at the current HDU. Each throws fits_error naming the file.
+  struct table_column {
+    std::string name;  // TTYPEn
+    std::string form;  // TFORMn: "1J", "4600E", "1PE(3838)", ...
+    std::string unit;  // TUNITn; empty: none written
+  };
+  // Appends a binary-table HDU `extname` of `rows` rows (zero-filled; writing past the last row
+  // adds rows) and makes it current.
+  void create_table(std::string_view extname, const std::vector<table_column>& columns, int64_t rows);
+  // A string keyword; one longer than a card continues on CONTINUE cards (the long-string
+  // convention), a short one is the plain keyword.
+  void write_key(const char* key, std::string_view value, const char* comment);
+  void write_key(const char* key, int64_t value, const char* comment);
+  void write_key(const char* key, double value, const char* comment);  // 15 significant digits
+  // values.size() elements of column `colnum` (1-based) from element 1 of row `row` (1-based):
+  // for a fixed-length vector column they run on into the following rows; a variable-length
+  // column's row holds exactly these elements.
+  void write_column(int colnum, int64_t row, std::span<const float> values);
+  void write_column(int colnum, int64_t row, std::span<const double> values);
+  void write_column(int colnum, int64_t row, std::span<const int32_t> values);
+  void write_column(int colnum, int64_t row, std::span<const uint64_t> values);  // a declare_unsigned64 column
+  void write_logical_column(int colnum, int64_t row, std::span<const uint8_t> values);  // TFORM L: 0 or 1
+
   // Closes now and throws fits_error if CFITSIO fails (e.g. flushing a written file).
   void close();
 
  private:
   struct memory_image;  // the bytes of an open_memory file, at an address CFITSIO keeps
-  fits_file(fitsfile* fptr, std::filesystem::path path);
+  fits_file(void* fptr, std::filesystem::path path);
   void release();  // closes the handle, then frees the memory image
-  fitsfile* live() const;  // fptr_, or throws when already closed
+  void* live() const;  // fptr_, or throws when already closed
+  void write_values(int datatype, int colnum, int64_t row, size_t n, const void* values);
   // fits_error for an integer keyword's value too long to be one (CFITSIO cannot report it).
   void check_integer_value(const char* key);
   // An open_memory file: fits_error unless the current HDU's data lies inside the buffer.
@@ -110,7 +139,7 @@ class fits_file {
   template <class T>
   std::optional<T> read_key(int datatype, const char* key);
 
-  fitsfile* fptr_ = nullptr;
+  void* fptr_ = nullptr;  // a fitsfile*
   std::filesystem::path path_;
   std::vector<fits_column> columns_;  // cache for the current HDU
   bool columns_valid_ = false;

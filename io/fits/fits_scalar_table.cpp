@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "io/fits/fits_file.hpp"
+#include "io/fits/fits_native.hpp"
 
 namespace specmill {
 namespace {
@@ -27,7 +27,7 @@ fits_scalar_column classify(fits_file& f, const fits_column& c, std::string& rea
   } else if (c.typecode == TSTRING) {
     int type = 0, status = 0;
     LONGLONG repeat = 0, width = 0;
-    fits_get_coltypell(f.get(), c.index, &type, &repeat, &width, &status);
+    fits_get_coltypell(native(f), c.index, &type, &repeat, &width, &status);
     f.check(status, "cannot read the type of column " + c.name);
     if (width < repeat) reason = "array of " + std::to_string(repeat / std::max<LONGLONG>(width, 1)) + " strings";
     out.type = sql_type::text;
@@ -62,7 +62,7 @@ void read_with_nulls(fits_file& f, int type, int col, size_t first, size_t count
   values.assign(count, T{});
   nulls.assign(count, 0);
   int anynul = 0, status = 0;
-  fits_read_colnull(f.get(), type, col, LONGLONG(first) + 1, 1, LONGLONG(count), values.data(), nulls.data(),
+  fits_read_colnull(native(f), type, col, LONGLONG(first) + 1, 1, LONGLONG(count), values.data(), nulls.data(),
                     &anynul, &status);
   f.check(status, "cannot read column " + std::to_string(col));
 }
@@ -127,7 +127,7 @@ std::vector<sql_value> fits_scalar_table::read(size_t c, size_t first, size_t co
     case how::text: {
       int type = 0, status = 0;
       LONGLONG repeat = 0, width = 0;
-      fits_get_coltypell(file_->get(), col.index, &type, &repeat, &width, &status);
+      fits_get_coltypell(native(*file_), col.index, &type, &repeat, &width, &status);
       file_->check(status, "cannot read the type of column " + col.fits_name);
       const size_t w = size_t(std::max<LONGLONG>(repeat, 1)) + 1;
       std::vector<char> storage(count * w, '\0');
@@ -135,7 +135,7 @@ std::vector<sql_value> fits_scalar_table::read(size_t c, size_t first, size_t co
       for (size_t i = 0; i < count; ++i) rows[i] = storage.data() + i * w;
       char nulstr[] = "";
       int anynul = 0;
-      fits_read_col(file_->get(), TSTRING, col.index, LONGLONG(first) + 1, 1, LONGLONG(count), nulstr, rows.data(),
+      fits_read_col(native(*file_), TSTRING, col.index, LONGLONG(first) + 1, 1, LONGLONG(count), nulstr, rows.data(),
                     &anynul, &status);
       file_->check(status, "cannot read column " + col.fits_name);
       for (size_t i = 0; i < count; ++i) {

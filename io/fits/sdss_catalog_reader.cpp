@@ -1,7 +1,7 @@
 #include "io/fits/sdss_catalog_reader.hpp"
 
 #include "core/error.hpp"
-#include "io/fits/fits_file.hpp"
+#include "io/fits/fits_native.hpp"
 #include "io/fits/spec_meta_table.hpp"
 
 namespace specmill {

@@ -13,7 +13,7 @@
 
 #include "core/error.hpp"
 #include "io/fits/compressed_file.hpp"
-#include "io/fits/fits_file.hpp"
+#include "io/fits/fits_native.hpp"
 #include "io/fits/spec_meta_table.hpp"
 
 namespace specmill {
@@ -179,7 +179,7 @@ coadd read_coadd(fits_file& f) {
     if (scratch.capacity() > (size_t(16) << 20)) scratch = {};
     scratch.resize(size_t(bytes));
     int status = 0;
-    fits_read_tblbytes(f.get(), 1, 1, bytes, scratch.data(), &status);
+    fits_read_tblbytes(native(f), 1, 1, bytes, scratch.data(), &status);
     f.check(status, "cannot read the COADD table");
     for (int k = 0; k < n_columns; ++k) {
       if (!raw[k]) continue;
@@ -196,11 +196,11 @@ coadd read_coadd(fits_file& f) {
     int status = 0, anynul = 0;
     if (column_is_int(column(k))) {
       int nulval = 0;
-      fits_read_col(f.get(), TINT, cols[k]->index, 1, 1, nrows, &nulval,
+      fits_read_col(native(f), TINT, cols[k]->index, 1, 1, nrows, &nulval,
                     target<int32_t>(out, column(k)).data(), &anynul, &status);
     } else {
       float nulval = 0;
-      fits_read_col(f.get(), TFLOAT, cols[k]->index, 1, 1, nrows, &nulval,
+      fits_read_col(native(f), TFLOAT, cols[k]->index, 1, 1, nrows, &nulval,
                     target<float>(out, column(k)).data(), &anynul, &status);
     }
     f.check(status, "cannot read COADD column " + std::string(column_names[size_t(k)]));

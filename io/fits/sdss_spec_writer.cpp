@@ -1,8 +1,6 @@
 #include "io/fits/sdss_spec_writer.hpp"
 
-#include <fcntl.h>
 #include <fitsio.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -14,7 +12,9 @@
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
+#include "io/fits/fits_file.hpp"
 #include "io/fits/sdss_table_layout.hpp"
+#include "io/formats/byte_output.hpp"
 
 namespace specmill {
 namespace {
@@ -32,13 +32,12 @@ struct memfile_buffer {
 };
 
 // RAII owner of a fitsfile* being written. A spec-lite file (~220 KB) is built in memory and
-// written with one write(): faster than CFITSIO's 2880-byte disk I/O, and a failed file never
-// leaves a half-written FITS behind. Catalogs (hundreds of MB) go to disk through CFITSIO.
-// (Private until the reader's fits_file class lands; the two will be unified.)
+// handed over whole: faster than CFITSIO's 2880-byte disk I/O, and a failed file never leaves a
+// half-written FITS behind. Catalogs (hundreds of MB) go to disk through CFITSIO.
 class fits_output {
  public:
   enum class target { memory, disk };
-  fits_output(const std::filesystem::path& path, target t) : label_(path.string()) {
+  fits_output(const std::filesystem::path& path, target t) : label_(path) {
     int status = 0;
     if (t == target::memory) {
       thread_local memfile_buffer buffer;
@@ -48,9 +47,9 @@ class fits_output {
       buffer_->size = 0;
       ffimem(&f_, &buffer_->data, &buffer_->size, 2880 * 64, std::realloc, &status);
     } else {
-      ffinit(&f_, ("!" + label_).c_str(), &status);  // '!' = overwrite an existing file
+      ffinit(&f_, ("!" + label_.string()).c_str(), &status);  // '!' = overwrite an existing file
     }
-    check(status, "create FITS file");
+    check(status, "cannot create FITS file");
   }
   fits_output(const fits_output&) = delete;
   fits_output& operator=(const fits_output&) = delete;
@@ -62,15 +61,10 @@ class fits_output {
   }
   fitsfile* get() const { return f_; }
 
-  void check(int status, const char* what) const {
-    if (status == 0) return;
-    char text[FLEN_STATUS] = {};
-    ffgerr(status, text);
-    throw fits_error(label_ + ": " + what + ": " + text, status);
-  }
+  void check(int status, const char* what) const { fits_check(status, label_, what); }
 
-  // Flushes and closes the file, then writes its bytes to `path` in one go; returns the size.
-  uint64_t save(const std::filesystem::path& path) {
+  // Flushes and closes the file; a memory file's bytes then go to `take` in one piece.
+  void close(const std::function<void(const char*, size_t)>& take = {}) {
     int status = 0;
     LONGLONG head = 0, data = 0, end = 0;
     ffflus(f_, &status);
@@ -79,29 +73,11 @@ class fits_output {
     ffclos(f_, &status);
     f_ = nullptr;
     check(status, "close");
-    if (buffer_) write_all(path, static_cast<const char*>(buffer_->data), static_cast<size_t>(end));
-    return static_cast<uint64_t>(end);
+    if (buffer_ && take) take(static_cast<const char*>(buffer_->data), static_cast<size_t>(end));
   }
 
  private:
-  static void write_all(const std::filesystem::path& path, const char* p, size_t n) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) SPECMILL_FAIL_IO("cannot create " + path.string() + ": " + std::strerror(errno));
-    while (n > 0) {
-      const ssize_t w = ::write(fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        const int err = errno;
-        ::close(fd);
-        SPECMILL_FAIL_IO("cannot write " + path.string() + ": " + std::strerror(err));
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    if (::close(fd) != 0) SPECMILL_FAIL_IO("cannot close " + path.string() + ": " + std::strerror(errno));
-  }
-
-  std::string label_;
+  std::filesystem::path label_;
   memfile_buffer* buffer_ = nullptr;
   fitsfile* f_ = nullptr;
 };
@@ -391,14 +367,26 @@ void write_sdss_spec_lite(const std::filesystem::path& file, const sdss_spectrum
 }
 
 void write_sdss_spec_lite(const std::filesystem::path& file, const sdss_spectrum& s, const spec_lite_header& h) {
+  byte_output out(file);
+  write_sdss_spec_lite(s, h, [&](const char* data, size_t n) { out.write(data, n); }, file);
+  out.close();
+}
+
+void write_sdss_spec_lite(const sdss_spectrum& s, const std::function<void(const char*, size_t)>& out,
+                          const std::filesystem::path& name) {
+  write_sdss_spec_lite(s, spec_lite_header{}, out, name);
+}
+
+void write_sdss_spec_lite(const sdss_spectrum& s, const spec_lite_header& h,
+                          const std::function<void(const char*, size_t)>& out, const std::filesystem::path& name) {
   check_spectrum(s);
   const sdss_era era = era_of(s.meta.run2d);
-  fits_output f(file, fits_output::target::memory);
+  fits_output f(name, fits_output::target::memory);
   write_primary(f, era, s, h);
   write_coadd(f, s.data);
   write_meta_hdu(f, era, s);
   write_spzline(f, era, s);
-  f.save(file);
+  f.close(out);
 }
 
 void write_specobj_catalog(const std::filesystem::path& file, std::span<const spec_meta> rows) {
@@ -422,7 +410,7 @@ void write_specobj_catalog(const std::filesystem::path& file, std::span<const sp
     ffptbb(f.get(), static_cast<LONGLONG>(first + 1), 1, static_cast<LONGLONG>(buf.size()), buf.data(), &status);
     f.check(status, "catalog rows");
   }
-  f.save(file);
+  f.close();
 }
 
 }  // namespace specmill

@@ -5,6 +5,7 @@
 // from real files by scripts/gen-hdu-columns.py into io/sdss_hdu_columns.inc.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -38,6 +39,13 @@ struct spec_lite_header {
 void write_sdss_spec_lite(const std::filesystem::path& file, const sdss_spectrum& s);
 void write_sdss_spec_lite(const std::filesystem::path& file, const sdss_spectrum& s,
                           const spec_lite_header& header);
+// The same file's bytes handed to `out` in one piece (a stream, a response); `name` is what
+// error messages call it.
+void write_sdss_spec_lite(const sdss_spectrum& s, const std::function<void(const char*, size_t)>& out,
+                          const std::filesystem::path& name = "(spec file)");
+void write_sdss_spec_lite(const sdss_spectrum& s, const spec_lite_header& header,
+                          const std::function<void(const char*, size_t)>& out,
+                          const std::filesystem::path& name = "(spec file)");
 
 // A specObj-style catalog: empty primary, HDU1 binary table with the BOSS SPALL column set,
 // one row per spectrum in the given order (SPECOBJID K with TZERO=2^63, legacy rows too).

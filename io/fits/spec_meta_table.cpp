@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
+#include "io/fits/fits_native.hpp"
 
 namespace specmill {
 namespace {
@@ -38,7 +39,7 @@ std::vector<T> read_numbers(fits_file& f, int datatype, int colnum, size_t first
   std::vector<T> out(nelem);
   T nulval{};  // 0: CFITSIO skips the undefined-value check
   int anynul = 0, status = 0;
-  fits_read_col(f.get(), datatype, colnum, LONGLONG(first_row) + 1, 1, LONGLONG(nelem), &nulval,
+  fits_read_col(native(f), datatype, colnum, LONGLONG(first_row) + 1, 1, LONGLONG(nelem), &nulval,
                 out.data(), &anynul, &status);
   f.check(status, std::string("cannot read column ") + name);
   return out;
@@ -70,7 +71,7 @@ std::vector<std::string> read_strings(fits_file& f, int colnum, int typecode, in
   for (size_t i = 0; i < count; ++i) rows[i] = storage.data() + i * width;
   char nulstr[] = "";
   int anynul = 0, status = 0;
-  fits_read_col(f.get(), TSTRING, colnum, LONGLONG(first_row) + 1, 1, LONGLONG(count), nulstr,
+  fits_read_col(native(f), TSTRING, colnum, LONGLONG(first_row) + 1, 1, LONGLONG(count), nulstr,
                 rows.data(), &anynul, &status);
   f.check(status, std::string("cannot read column ") + name);
   std::vector<std::string> out(count);

@@ -1,11 +1,10 @@
 #include "io/formats/npy.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -16,114 +15,6 @@ namespace specmill {
 namespace {
 
 namespace fs = std::filesystem;
-
-// ------------------------------------------------------------------ buffered output
-// Bytes go to a file descriptor (seekable: already-written bytes can be patched) or to a sink
-// function, through one large buffer; writes at least as large as the buffer bypass it.
-class byte_output {
- public:
-  static constexpr size_t buffer_bytes = 8u << 20;
-
-  explicit byte_output(const fs::path& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot create");
-    buf_.resize(buffer_bytes);
-  }
-  explicit byte_output(std::function<void(const char*, size_t)> sink) : sink_(std::move(sink)) {
-    SPECMILL_EXPECTS(static_cast<bool>(sink_), "npz_writer needs a sink function");
-    buf_.resize(buffer_bytes);
-  }
-  ~byte_output() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  byte_output(const byte_output&) = delete;
-  byte_output& operator=(const byte_output&) = delete;
-
-  bool seekable() const { return fd_ >= 0; }
-  const fs::path& path() const { return path_; }
-  uint64_t position() const { return flushed_ + used_; }
-
-  void write(const void* data, size_t n) {
-    if (n == 0) return;  // an empty array's data() may be null, and memcpy(.., nullptr, 0) is UB
-    const char* p = static_cast<const char*>(data);
-    if (used_ + n > buf_.size()) flush();
-    if (n >= buf_.size()) {
-      emit(p, n);
-      return;
-    }
-    std::memcpy(buf_.data() + used_, p, n);
-    used_ += n;
-  }
-
-  // Overwrite bytes already written at `offset` (file output only).
-  void patch(uint64_t offset, const void* data, size_t n) {
-    if (n == 0) return;
-    if (offset >= flushed_) {
-      std::memcpy(buf_.data() + (offset - flushed_), data, n);  // still in the buffer
-      return;
-    }
-    flush();
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      const ssize_t w = ::pwrite(fd_, p, n, static_cast<off_t>(offset));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) fail("cannot write");
-      p += w, n -= size_t(w), offset += uint64_t(w);
-    }
-  }
-
-  void flush() {
-    if (used_ == 0) return;
-    const size_t n = std::exchange(used_, 0);
-    emit(buf_.data(), n);
-  }
-
-  void close() {
-    flush();
-    if (fd_ >= 0) {
-      const int fd = std::exchange(fd_, -1);
-      if (::close(fd) != 0) fail("cannot close");
-    }
-  }
-
- private:
-  void emit(const char* p, size_t n) {
-    flushed_ += n;
-    if (!seekable()) {
-      sink_(p, n);
-      return;
-    }
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) fail("cannot write");
-      p += w, n -= size_t(w);
-    }
-  }
-
-  [[noreturn]] void fail(const char* what) const {
-    const int err = errno;
-    throw io_error(std::string(what) + " " + path_.string() + ": " + std::strerror(err));
-  }
-
-  fs::path path_;
-  int fd_ = -1;
-  std::function<void(const char*, size_t)> sink_;
-  std::vector<char> buf_;
-  size_t used_ = 0;
-  uint64_t flushed_ = 0;
-};
-
-// Removes a file output that was never closed successfully (an exception mid-stream), so a
-// half-written array is never mistaken for a whole one.
-void discard_unfinished(std::unique_ptr<byte_output>& out, bool closed) {
-  if (!out || closed) return;
-  const fs::path path = out->path();
-  const bool file = out->seekable();
-  out.reset();
-  std::error_code ec;
-  if (file) fs::remove(path, ec);
-}
 
 // Counts elements against the shape as they are appended.
 struct element_budget {
@@ -267,30 +158,17 @@ struct npy_writer::impl {
   bool closed = false;
 };
 
-npy_writer::npy_writer(const fs::path& path, npy_dtype dtype, std::vector<uint64_t> shape)
+npy_writer::npy_writer(output_target target, npy_dtype dtype, std::vector<uint64_t> shape)
     : impl_(std::make_unique<impl>()) {
   const std::string header = npy_header(dtype, shape);
   impl_->budget = {dtype, npy_element_count(dtype, shape), 0};
-  impl_->out = std::make_unique<byte_output>(path);
-  try {
-    impl_->out->write(header.data(), header.size());
-  } catch (...) {
-    discard_unfinished(impl_->out, false);
-    throw;
-  }
+  impl_->out = std::make_unique<byte_output>(std::move(target));
+  impl_->out->write(header);
 }
 
-npy_writer::~npy_writer() {
-  if (impl_) discard_unfinished(impl_->out, impl_->closed);
-}
+npy_writer::~npy_writer() = default;
 npy_writer::npy_writer(npy_writer&&) noexcept = default;
-npy_writer& npy_writer::operator=(npy_writer&& other) noexcept {
-  if (this != &other) {
-    if (impl_) discard_unfinished(impl_->out, impl_->closed);
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
+npy_writer& npy_writer::operator=(npy_writer&&) noexcept = default;
 
 void npy_writer::append(const void* data, size_t n_elements) {
   SPECMILL_EXPECTS(impl_ && !impl_->closed, "npy_writer: append after close");
@@ -306,216 +184,292 @@ void npy_writer::close() {
 }
 
 // ------------------------------------------------------------------ npz_writer
+namespace {
+
+std::string local_header(const zip_member& m) {
+  const bool streamed = m.flags & flag_data_descriptor;
+  // With a data descriptor the local header holds no sizes (zero, or the zip64 sentinel with
+  // zeros in the extra field) and no CRC; to a file everything is known when it is written.
+  const uint64_t known = streamed ? 0 : m.size;
+  std::string h;
+  put32(h, 0x04034b50);
+  put16(h, m.zip64 ? zip_version_zip64 : zip_version_plain);
+  put16(h, m.flags);
+  put16(h, 0);  // stored
+  put16(h, dos_time);
+  put16(h, dos_date);
+  put32(h, streamed ? 0 : m.crc);
+  put32(h, m.zip64 ? u32_max : uint32_t(known));
+  put32(h, m.zip64 ? u32_max : uint32_t(known));
+  put16(h, uint16_t(m.name.size()));
+  put16(h, m.zip64 ? 20 : 0);
+  h += m.name;
+  if (m.zip64) {  // the local zip64 extra holds both sizes
+    put16(h, 0x0001);
+    put16(h, 16);
+    put64(h, known);
+    put64(h, known);
+  }
+  return h;
+}
+
+size_t local_header_size(const zip_member& m) { return 30 + m.name.size() + (m.zip64 ? 20 : 0); }
+
+std::string data_descriptor(const zip_member& m) {
+  std::string d;
+  put32(d, 0x08074b50);
+  put32(d, m.crc);
+  if (m.zip64) {
+    put64(d, m.size);
+    put64(d, m.size);
+  } else {
+    put32(d, uint32_t(m.size));
+    put32(d, uint32_t(m.size));
+  }
+  return d;
+}
+
+std::string central_entry(const zip_member& m) {
+  // Fields that do not fit 32 bits hold the sentinel and move, in this order, to the extra.
+  std::string extra;
+  const bool big = m.zip64 || m.size >= u32_max;
+  if (big) {
+    put64(extra, m.size);
+    put64(extra, m.size);
+  }
+  if (m.offset >= u32_max) put64(extra, m.offset);
+  std::string zip64_extra;
+  if (!extra.empty()) {
+    put16(zip64_extra, 0x0001);
+    put16(zip64_extra, uint16_t(extra.size()));
+    zip64_extra += extra;
+  }
+  std::string c;
+  put32(c, 0x02014b50);
+  put16(c, (3 << 8) | zip_version_zip64);  // made by: Unix, 4.5
+  put16(c, zip64_extra.empty() ? zip_version_plain : zip_version_zip64);
+  put16(c, m.flags);
+  put16(c, 0);
+  put16(c, dos_time);
+  put16(c, dos_date);
+  put32(c, m.crc);
+  put32(c, big ? u32_max : uint32_t(m.size));
+  put32(c, big ? u32_max : uint32_t(m.size));
+  put16(c, uint16_t(m.name.size()));
+  put16(c, uint16_t(zip64_extra.size()));
+  put16(c, 0);               // comment
+  put16(c, 0);               // disk
+  put16(c, 0);               // internal attributes
+  put32(c, 0100644u << 16);  // external: a regular file, rw-r--r--
+  put32(c, m.offset >= u32_max ? u32_max : uint32_t(m.offset));
+  c += m.name;
+  c += zip64_extra;
+  return c;
+}
+
+std::string end_records(uint64_t n, uint64_t cd_offset, uint64_t cd_size) {
+  const bool zip64 = n >= 0xFFFF || cd_size >= u32_max || cd_offset >= u32_max;
+  std::string e;
+  if (zip64) {
+    const uint64_t record_offset = cd_offset + cd_size;
+    put32(e, 0x06064b50);  // zip64 end of central directory record
+    put64(e, 44);
+    put16(e, (3 << 8) | zip_version_zip64);
+    put16(e, zip_version_zip64);
+    put32(e, 0);
+    put32(e, 0);
+    put64(e, n);
+    put64(e, n);
+    put64(e, cd_size);
+    put64(e, cd_offset);
+    put32(e, 0x07064b50);  // its locator
+    put32(e, 0);
+    put64(e, record_offset);
+    put32(e, 1);
+  }
+  put32(e, 0x06054b50);
+  put16(e, 0);
+  put16(e, 0);
+  put16(e, zip64 ? 0xFFFF : uint16_t(n));
+  put16(e, zip64 ? 0xFFFF : uint16_t(n));
+  put32(e, zip64 ? u32_max : uint32_t(cd_size));
+  put32(e, zip64 ? u32_max : uint32_t(cd_offset));
+  put16(e, 0);
+  return e;
+}
+
+}  // namespace
+
 struct npz_writer::impl {
+  struct member {
+    zip_member zip;
+    std::string header;  // the .npy header, the start of the member's data
+    element_budget budget;
+    uint64_t crc = 0;                    // running CRC-32 of header + data so far
+    uint64_t data_at = 0;                // file: where the member's next bytes go
+    std::unique_ptr<spool_file> spool;   // stream: data that came before the member's turn
+    bool started = false;                // stream: its local header is out
+    bool ended = false;                  // file: local header written; stream: descriptor out
+    bool complete() const { return budget.written == budget.expected; }
+  };
+
   std::unique_ptr<byte_output> out;
-  std::vector<zip_member> members;
+  std::vector<member> members;
   std::set<std::string, std::less<>> names;
-  bool open_member = false;
+  uint64_t file_end = 0;  // file: where the next declared member starts
+  size_t turn = 0;        // stream: the member now going out (the first one not ended)
+  std::optional<size_t> sequential;  // begin_array's member, until end_array
   bool closed = false;
-  zip_member current;
-  element_budget budget;
-  uint64_t crc = 0;
 
-  void write(const std::string& s) { out->write(s.data(), s.size()); }
-  void write_data(const void* data, size_t n) {
-    crc = crc_update(crc, data, n);
-    out->write(data, n);
-  }
+  bool to_file() const { return out->seekable(); }
 
-  void local_header() {
-    const zip_member& m = current;
-    const bool streamed = m.flags & flag_data_descriptor;
-    // With a data descriptor the local header holds no sizes (zero, or the zip64 sentinel with
-    // zeros in the extra field); to a file they are known up front and the CRC is patched later.
-    const uint64_t known = streamed ? 0 : m.size;
-    std::string h;
-    put32(h, 0x04034b50);
-    put16(h, m.zip64 ? zip_version_zip64 : zip_version_plain);
-    put16(h, m.flags);
-    put16(h, 0);  // stored
-    put16(h, dos_time);
-    put16(h, dos_date);
-    put32(h, 0);  // CRC-32: patched or in the data descriptor
-    put32(h, m.zip64 ? u32_max : uint32_t(known));
-    put32(h, m.zip64 ? u32_max : uint32_t(known));
-    put16(h, uint16_t(m.name.size()));
-    put16(h, m.zip64 ? 20 : 0);
-    h += m.name;
-    if (m.zip64) {  // the local zip64 extra holds both sizes
-      put16(h, 0x0001);
-      put16(h, 16);
-      put64(h, known);
-      put64(h, known);
+  size_t declare(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape) {
+    SPECMILL_EXPECTS(!closed, "npz_writer: array declared after close");
+    SPECMILL_EXPECTS(!name.empty() && name.size() < 0xFFFF - 4, "npz_writer: bad member name");
+    std::string file_name(name);
+    file_name += ".npy";
+    SPECMILL_EXPECTS(!names.contains(file_name), "npz_writer: duplicate member '" + file_name + "'");
+    member m;
+    m.header = npy_header(dtype, shape);
+    const uint64_t count = npy_element_count(dtype, shape);
+    m.zip.name = std::move(file_name);
+    m.zip.size = m.header.size() + count * npy_itemsize(dtype);
+    m.zip.zip64 = m.zip.size >= u32_max;
+    m.zip.flags = to_file() ? 0 : flag_data_descriptor;
+    for (unsigned char ch : m.zip.name)
+      if (ch >= 0x80) m.zip.flags |= flag_utf8_name;
+    m.budget = {dtype, count, 0};
+    m.crc = crc_update(crc32_z(0, nullptr, 0), m.header.data(), m.header.size());
+    names.insert(m.zip.name);
+    if (to_file()) {
+      m.zip.offset = file_end;
+      m.data_at = file_end + local_header_size(m.zip);
+      out->write_at(m.data_at, m.header.data(), m.header.size());
+      m.data_at += m.header.size();
+      file_end += local_header_size(m.zip) + m.zip.size;
     }
-    write(h);
-  }
-
-  void data_descriptor() {
-    std::string d;
-    put32(d, 0x08074b50);
-    put32(d, current.crc);
-    if (current.zip64) {
-      put64(d, current.size);
-      put64(d, current.size);
+    members.push_back(std::move(m));
+    const size_t k = members.size() - 1;
+    if (to_file()) {
+      end_if_complete(k);
     } else {
-      put32(d, uint32_t(current.size));
-      put32(d, uint32_t(current.size));
+      pump();
     }
-    write(d);
+    return k;
   }
 
-  std::string central_entry(const zip_member& m) const {
-    // Fields that do not fit 32 bits hold the sentinel and move, in this order, to the extra.
-    std::string extra;
-    const bool big = m.zip64 || m.size >= u32_max;
-    if (big) {
-      put64(extra, m.size);
-      put64(extra, m.size);
+  void append(size_t k, const void* data, size_t n_elements) {
+    SPECMILL_EXPECTS(!closed && k < members.size(), "npz_writer: append to an unknown member");
+    member& m = members[k];
+    const size_t bytes = m.budget.take(n_elements, ("npz_writer member '" + m.zip.name + "'").c_str());
+    if (bytes == 0) return;
+    m.crc = crc_update(m.crc, data, bytes);
+    if (to_file()) {
+      out->write_at(m.data_at, data, bytes);
+      m.data_at += bytes;
+      end_if_complete(k);
+    } else if (k == turn) {
+      out->write(data, bytes);
+      if (m.complete()) pump();
+    } else {
+      if (!m.spool) m.spool = std::make_unique<spool_file>();
+      m.spool->append(data, bytes);
     }
-    if (m.offset >= u32_max) put64(extra, m.offset);
-    std::string zip64_extra;
-    if (!extra.empty()) {
-      put16(zip64_extra, 0x0001);
-      put16(zip64_extra, uint16_t(extra.size()));
-      zip64_extra += extra;
-    }
-    std::string c;
-    put32(c, 0x02014b50);
-    put16(c, (3 << 8) | zip_version_zip64);  // made by: Unix, 4.5
-    put16(c, zip64_extra.empty() ? zip_version_plain : zip_version_zip64);
-    put16(c, m.flags);
-    put16(c, 0);
-    put16(c, dos_time);
-    put16(c, dos_date);
-    put32(c, m.crc);
-    put32(c, big ? u32_max : uint32_t(m.size));
-    put32(c, big ? u32_max : uint32_t(m.size));
-    put16(c, uint16_t(m.name.size()));
-    put16(c, uint16_t(zip64_extra.size()));
-    put16(c, 0);           // comment
-    put16(c, 0);           // disk
-    put16(c, 0);           // internal attributes
-    put32(c, 0100644u << 16);  // external: a regular file, rw-r--r--
-    put32(c, m.offset >= u32_max ? u32_max : uint32_t(m.offset));
-    c += m.name;
-    c += zip64_extra;
-    return c;
   }
 
-  void end_records(uint64_t cd_offset, uint64_t cd_size) {
-    const uint64_t n = members.size();
-    const bool zip64 = n >= 0xFFFF || cd_size >= u32_max || cd_offset >= u32_max;
-    std::string e;
-    if (zip64) {
-      const uint64_t record_offset = out->position();
-      put32(e, 0x06064b50);  // zip64 end of central directory record
-      put64(e, 44);
-      put16(e, (3 << 8) | zip_version_zip64);
-      put16(e, zip_version_zip64);
-      put32(e, 0);
-      put32(e, 0);
-      put64(e, n);
-      put64(e, n);
-      put64(e, cd_size);
-      put64(e, cd_offset);
-      put32(e, 0x07064b50);  // its locator
-      put32(e, 0);
-      put64(e, record_offset);
-      put32(e, 1);
+  // File: a complete member's local header, CRC and sizes in place.
+  void end_if_complete(size_t k) {
+    member& m = members[k];
+    if (!m.complete() || m.ended) return;
+    m.zip.crc = uint32_t(m.crc);
+    const std::string h = local_header(m.zip);
+    out->write_at(m.zip.offset, h.data(), h.size());
+    m.ended = true;
+  }
+
+  // Stream: sends every member whose turn has come, as far as its data is there.
+  void pump() {
+    while (turn < members.size()) {
+      member& m = members[turn];
+      if (!m.started) {
+        m.zip.offset = out->position();
+        out->write(local_header(m.zip));
+        out->write(m.header);
+        if (m.spool) {
+          m.spool->replay([&](const char* p, size_t n) { out->write(p, n); });
+          m.spool.reset();
+        }
+        m.started = true;
+      }
+      if (!m.complete()) return;
+      m.zip.crc = uint32_t(m.crc);
+      out->write(data_descriptor(m.zip));
+      m.ended = true;
+      ++turn;
     }
-    put32(e, 0x06054b50);
-    put16(e, 0);
-    put16(e, 0);
-    put16(e, zip64 ? 0xFFFF : uint16_t(n));
-    put16(e, zip64 ? 0xFFFF : uint16_t(n));
-    put32(e, zip64 ? u32_max : uint32_t(cd_size));
-    put32(e, zip64 ? u32_max : uint32_t(cd_offset));
-    put16(e, 0);
-    write(e);
+  }
+
+  void close() {
+    SPECMILL_EXPECTS(!closed, "npz_writer: closed twice");
+    SPECMILL_EXPECTS(!sequential, "npz_writer: close while '" + (sequential ? members[*sequential].zip.name : "") +
+                                      "' is open");
+    for (const member& m : members)
+      SPECMILL_EXPECTS(m.ended, "npz_writer: member '" + m.zip.name + "' has " + std::to_string(m.budget.written) +
+                                    " of its " + std::to_string(m.budget.expected) + " elements");
+    std::string cd;
+    const uint64_t cd_offset = to_file() ? file_end : out->position();
+    for (const member& m : members) cd += central_entry(m.zip);
+    cd += end_records(members.size(), cd_offset, cd.size());
+    if (to_file())
+      out->write_at(cd_offset, cd.data(), cd.size());
+    else
+      out->write(cd);
+    out->close();
+    closed = true;
   }
 };
 
-npz_writer::npz_writer(const fs::path& path) : impl_(std::make_unique<impl>()) {
-  impl_->out = std::make_unique<byte_output>(path);
+npz_writer::npz_writer(output_target target) : impl_(std::make_unique<impl>()) {
+  impl_->out = std::make_unique<byte_output>(std::move(target));
 }
 
-npz_writer::npz_writer(std::function<void(const char*, size_t)> sink) : impl_(std::make_unique<impl>()) {
-  impl_->out = std::make_unique<byte_output>(std::move(sink));
+npz_writer::npz_writer(byte_stream sink) : impl_(std::make_unique<impl>()) {
+  SPECMILL_EXPECTS(static_cast<bool>(sink), "npz_writer needs a sink function");
+  impl_->out = std::make_unique<byte_output>(output_target({}, std::move(sink)));
 }
 
-npz_writer::~npz_writer() {
-  if (impl_) discard_unfinished(impl_->out, impl_->closed);
-}
+npz_writer::~npz_writer() = default;
 npz_writer::npz_writer(npz_writer&&) noexcept = default;
-npz_writer& npz_writer::operator=(npz_writer&& other) noexcept {
-  if (this != &other) {
-    if (impl_) discard_unfinished(impl_->out, impl_->closed);
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
+npz_writer& npz_writer::operator=(npz_writer&&) noexcept = default;
+
+size_t npz_writer::declare_array(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape) {
+  return impl_->declare(name, dtype, std::move(shape));
+}
+
+void npz_writer::append_to(size_t member, const void* data, size_t n_elements) {
+  impl_->append(member, data, n_elements);
 }
 
 void npz_writer::begin_array(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape) {
   impl& s = *impl_;
   SPECMILL_EXPECTS(!s.closed, "npz_writer: begin_array after close");
-  SPECMILL_EXPECTS(!s.open_member, "npz_writer: begin_array while '" + s.current.name + "' is open");
-  SPECMILL_EXPECTS(!name.empty() && name.size() < 0xFFFF - 4, "npz_writer: bad member name");
-  std::string member(name);
-  member += ".npy";
-  SPECMILL_EXPECTS(!s.names.contains(member), "npz_writer: duplicate member '" + member + "'");
-
-  const std::string header = npy_header(dtype, shape);
-  const uint64_t count = npy_element_count(dtype, shape);
-  zip_member m;
-  m.name = member;
-  m.size = header.size() + count * npy_itemsize(dtype);
-  m.offset = s.out->position();
-  m.zip64 = m.size >= u32_max;
-  m.flags = s.out->seekable() ? 0 : flag_data_descriptor;
-  for (unsigned char ch : member)
-    if (ch >= 0x80) m.flags |= flag_utf8_name;
-  s.current = std::move(m);
-  s.budget = {dtype, count, 0};
-  s.crc = crc32_z(0, nullptr, 0);
-  s.names.insert(member);
-  s.open_member = true;
-  s.local_header();
-  s.write_data(header.data(), header.size());
+  SPECMILL_EXPECTS(!s.sequential, "npz_writer: begin_array while '" + s.members[*s.sequential].zip.name + "' is open");
+  s.sequential = s.declare(name, dtype, std::move(shape));
 }
 
 void npz_writer::append(const void* data, size_t n_elements) {
   impl& s = *impl_;
-  SPECMILL_EXPECTS(s.open_member, "npz_writer: append outside begin_array/end_array");
-  const size_t bytes = s.budget.take(n_elements, "npz_writer");
-  s.write_data(data, bytes);
+  SPECMILL_EXPECTS(s.sequential.has_value(), "npz_writer: append outside begin_array/end_array");
+  s.append(*s.sequential, data, n_elements);
 }
 
 void npz_writer::end_array() {
   impl& s = *impl_;
-  SPECMILL_EXPECTS(s.open_member, "npz_writer: end_array without begin_array");
-  s.budget.check_complete(("npz_writer member '" + s.current.name + "'").c_str());
-  s.current.crc = uint32_t(s.crc);
-  if (s.current.flags & flag_data_descriptor) {
-    s.data_descriptor();
-  } else {
-    std::string crc;
-    put32(crc, s.current.crc);
-    s.out->patch(s.current.offset + 14, crc.data(), crc.size());  // CRC-32 field of the local header
-  }
-  s.members.push_back(std::move(s.current));
-  s.current = {};
-  s.open_member = false;
+  SPECMILL_EXPECTS(s.sequential.has_value(), "npz_writer: end_array without begin_array");
+  s.members[*s.sequential].budget.check_complete(("npz_writer member '" + s.members[*s.sequential].zip.name + "'").c_str());
+  s.sequential.reset();
 }
 
-void npz_writer::close() {
-  impl& s = *impl_;
-  SPECMILL_EXPECTS(!s.closed, "npz_writer: closed twice");
-  SPECMILL_EXPECTS(!s.open_member, "npz_writer: close while '" + s.current.name + "' is open");
-  const uint64_t cd_offset = s.out->position();
-  for (const zip_member& m : s.members) s.write(s.central_entry(m));
-  s.end_records(cd_offset, s.out->position() - cd_offset);
-  s.out->close();
-  s.closed = true;
-}
+void npz_writer::close() { impl_->close(); }
 
 }  // namespace specmill

@@ -1,5 +1,6 @@
 #pragma once
-// Streaming writers for numpy's .npy (one array) and .npz (a ZIP of named .npy members) files.
+// Streaming writers for numpy's .npy (one array) and .npz (a ZIP of named .npy members) files,
+// to a file or a byte stream (io/formats/byte_output.hpp).
 //
 // Arrays can be many GB and arrive in blocks, so nothing is held in memory: the shape is given
 // up front, the header is written first, then append() streams the elements. .npz members are
@@ -17,6 +18,8 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "io/formats/byte_output.hpp"
 
 namespace specmill {
 
@@ -56,12 +59,14 @@ std::string npy_header(std::string_view descr, std::span<const uint64_t> shape);
 
 // One .npy file, streamed. The header goes out in the constructor; append() adds elements in
 // C order; close() checks that exactly npy_element_count(shape) elements were appended, flushes
-// and closes. A writer destroyed without a successful close() deletes its unfinished file.
+// and closes. A writer destroyed without a successful close() leaves no file (byte_output).
 // Errors from the OS are io_error naming the path; misuse (too many or too few elements, append
 // after close) is invalid_argument.
 class npy_writer {
  public:
-  npy_writer(const std::filesystem::path& path, npy_dtype dtype, std::vector<uint64_t> shape);
+  npy_writer(output_target target, npy_dtype dtype, std::vector<uint64_t> shape);
+  npy_writer(const std::filesystem::path& path, npy_dtype dtype, std::vector<uint64_t> shape)
+      : npy_writer(output_target(path), dtype, std::move(shape)) {}
   ~npy_writer();
   npy_writer(npy_writer&&) noexcept;
   npy_writer& operator=(npy_writer&&) noexcept;
@@ -76,18 +81,24 @@ class npy_writer {
   std::unique_ptr<impl> impl_;
 };
 
-// A .npz archive: members "name.npy", stored, each written between begin_array and end_array.
-// To a seekable file, each member's CRC-32 is patched into its local header when it ends; to a
-// sink (a non-seekable stream, e.g. an HTTP response) the CRC and sizes follow each member in a
-// data descriptor. The sink receives the archive in order, in chunks of up to a few MiB, and may
-// throw to abort. numpy.load(path)[name] reads a member back.
+// A .npz archive: members "name.npy", stored (numpy.load(path)[name] reads one back).
 //
-// As with npy_writer: a count mismatch in end_array, a duplicate name, or begin_array while a
-// member is open is invalid_argument; a file writer destroyed without close() deletes its file.
+// To a file, members sit at offsets fixed when they are declared and each member's CRC-32 goes
+// into its local header when it ends. To a stream (an HTTP response, standard output) the
+// archive goes out in order: the CRC and sizes follow each member in a data descriptor, and
+// data for a member whose turn has not come yet waits in a spool_file. The stream may throw to
+// abort.
+//
+// Members are filled either one at a time (begin_array, append, end_array) or interleaved:
+// declare_array() each of them up front (archive order), then append_to() any of them as the
+// data arrives (a window of rows at a time, every column). A count mismatch, a duplicate name,
+// begin_array while a member is open, or close() with a member unfilled is invalid_argument;
+// a writer destroyed without close() leaves no file.
 class npz_writer {
  public:
-  explicit npz_writer(const std::filesystem::path& path);
-  explicit npz_writer(std::function<void(const char*, size_t)> sink);
+  explicit npz_writer(output_target target);
+  explicit npz_writer(const std::filesystem::path& path) : npz_writer(output_target(path)) {}
+  explicit npz_writer(byte_stream sink);
   ~npz_writer();
   npz_writer(npz_writer&&) noexcept;
   npz_writer& operator=(npz_writer&&) noexcept;
@@ -108,6 +119,10 @@ class npz_writer {
     append(data.data(), data.size());
     end_array();
   }
+
+  // Interleaved filling: returns the member's number for append_to().
+  size_t declare_array(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape);
+  void append_to(size_t member, const void* data, size_t n_elements);
 
   // Writes the central directory (and the zip64 end records when needed) and closes.
   void close();

@@ -2,12 +2,13 @@
 // The store's immutable HDF5 block files (blocks/blk-<8-digit id>.h5): up to
 // default_block_spectra spectra on one common log-lambda lattice, one 2-D dataset per column.
 // The format is specified in docs/store-format.md; this header is its only reader and writer.
-#include "io/store/hdf5_handle.hpp"
+// It does not include hdf5.h: HDF5's handles live in the .cpp files (io/store/block_hdf5.hpp).
 #include "core/spectrum.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,18 +56,6 @@ struct block_row_meta {
   int32_t npix = 0;
   bool loglam_exact = true;
 };
-
-namespace detail {
-// In-memory record of the `meta` compound dataset; the file type is the packed little-endian
-// form of the same fields (29 bytes), built by meta_file_type().
-struct meta_record {
-  uint64_t specobjid;
-  int32_t plate, mjd, fiberid, lattice_start, npix;
-  uint8_t loglam_exact;
-};
-h5::datatype meta_memory_type();
-h5::datatype meta_file_type();
-}  // namespace detail
 
 // "blocks/blk-00000042.h5" for id 42, relative to the store root.
 std::filesystem::path block_relative_path(int64_t block_id);
@@ -147,14 +136,15 @@ class block_reader {
   void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const;
 
  private:
-  void read_selection(column c, hid_t file_space, size_t nrows, size_t npix, void* dst) const;
+  struct hdf5_handles;  // the HDF5 file and its column datasets (io/store/block_reader.cpp)
+  // file_space and the result of dataset_of are HDF5 ids (hid_t, a 64-bit integer).
+  void read_selection(column c, int64_t file_space, size_t nrows, size_t npix, void* dst) const;
   void patch_loglam(std::span<const uint32_t> rows, size_t row0, size_t nrows, size_t pix0,
                     size_t npix, float* dst) const;
-  hid_t dataset_of(column c) const;
+  int64_t dataset_of(column c) const;
 
   std::filesystem::path path_;
-  h5::file file_;
-  h5::dataset columns_[n_columns];  // indexed by column; loglam only when stored
+  std::unique_ptr<hdf5_handles> h5_;  // file, then datasets indexed by column (loglam only when stored)
   int fd_ = -1;                     // second descriptor for direct reads (-1: none)
   void* map_ = nullptr;             // the whole file mapped read-only for direct reads
   size_t map_bytes_ = 0;

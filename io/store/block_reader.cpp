@@ -1,11 +1,13 @@
 // block_reader: opens and validates one block file, reads rectangles and whole spectra.
 #include "io/store/block_file.hpp"
+#include "io/store/block_hdf5.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -95,20 +97,27 @@ int64_t direct_offset(hid_t ds, bool is_int) {
 
 }  // namespace
 
+static_assert(std::is_same_v<hid_t, int64_t>, "block_file.hpp passes HDF5 ids as int64_t");
+
+struct block_reader::hdf5_handles {
+  h5::file file;
+  h5::dataset columns[n_columns];  // indexed by column; loglam only when stored
+};
+
 block_reader::~block_reader() {
   if (map_) ::munmap(map_, map_bytes_);
   if (fd_ >= 0) ::close(fd_);
 }
 
 block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache_bytes)
-    : path_(path) {
+    : path_(path), h5_(std::make_unique<hdf5_handles>()) {
   h5::silence_errors();
   const std::string where = " (" + path.string() + ")";
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) h5::check(is_hdf5, "cannot open block file" + where);
   SPECMILL_DATA_CHECK(is_hdf5 > 0, "not an HDF5 file" + where);
-  file_ = h5::file(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen" + where));
-  const hid_t f = file_.get();
+  h5_->file = h5::file(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen" + where));
+  const hid_t f = h5_->file.get();
 
   SPECMILL_DATA_CHECK(has_attr(f, "specmill_format") &&
                           read_string_attr(f, "specmill_format") == block_format_name,
@@ -169,13 +178,13 @@ block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache
   for (int c = 0; c < n_columns; ++c) {
     const auto col = column(c);
     if (col == column::loglam) continue;
-    columns_[c] = open_column(f, column_names[c].data(), column_is_int(col), hsize_t(n_spectra),
+    h5_->columns[c] = open_column(f, column_names[c].data(), column_is_int(col), hsize_t(n_spectra),
                               hsize_t(n_pixels), dapl.get());
   }
   // A second, plain descriptor for pread: HDF5's own is private to it. Only opened when some
   // column can use it; file size is checked so a truncated block fails here, not mid-read.
   for (int c = 0; c < n_columns; ++c)
-    if (columns_[c] && column(c) != column::loglam) direct_offset_[c] = direct_offset(columns_[c].get(), column_is_int(column(c)));
+    if (h5_->columns[c] && column(c) != column::loglam) direct_offset_[c] = direct_offset(h5_->columns[c].get(), column_is_int(column(c)));
   if (std::any_of(std::begin(direct_offset_), std::end(direct_offset_), [](int64_t o) { return o >= 0; })) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw io_error("cannot open " + path.string() + ": " + std::strerror(errno));
@@ -195,17 +204,17 @@ block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache
   const bool any_inexact = std::any_of(rows_.begin(), rows_.end(), [](const auto& r) { return !r.loglam_exact; });
   if (any_inexact || h5::check(H5Lexists(f, "loglam", H5P_DEFAULT), "H5Lexists") > 0) {
     const int c = int(column::loglam);
-    columns_[c] = open_column(f, "loglam", false, hsize_t(n_spectra), hsize_t(n_pixels), dapl.get());
+    h5_->columns[c] = open_column(f, "loglam", false, hsize_t(n_spectra), hsize_t(n_pixels), dapl.get());
   }
 }
 
-hid_t block_reader::dataset_of(column c) const {
+int64_t block_reader::dataset_of(column c) const {
   const int i = int(c);
   SPECMILL_EXPECTS(i >= 0 && i < n_columns, "block_reader: bad column");
-  return columns_[i].get();
+  return h5_->columns[i].get();
 }
 
-void block_reader::read_selection(column c, hid_t file_space, size_t nrows, size_t npix, void* dst) const {
+void block_reader::read_selection(column c, int64_t file_space, size_t nrows, size_t npix, void* dst) const {
   const hsize_t mdims[2] = {nrows, npix};
   h5::dataspace mem(h5::check(H5Screate_simple(2, mdims, nullptr), "H5Screate_simple"));
   const hid_t mtype = column_is_int(c) ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
@@ -238,7 +247,7 @@ void block_reader::read(column c, size_t row0, size_t nrows, size_t pix0, size_t
   SPECMILL_EXPECTS(pix0 <= n_pixels_ && npix <= n_pixels_ - pix0, "block_reader::read: pixels out of range");
   SPECMILL_EXPECTS(dst != nullptr || nrows * npix == 0, "block_reader::read: null destination");
   if (nrows == 0 || npix == 0) return;
-  if (c == column::loglam && !columns_[int(c)]) {
+  if (c == column::loglam && !h5_->columns[int(c)]) {
     patch_loglam({}, row0, nrows, pix0, npix, static_cast<float*>(dst));
     return;
   }
@@ -259,7 +268,7 @@ void block_reader::read_rows(column c, std::span<const uint32_t> rows, size_t pi
   }
   SPECMILL_EXPECTS(dst != nullptr || rows.size() * npix == 0, "block_reader::read_rows: null destination");
   if (rows.empty() || npix == 0) return;
-  if (c == column::loglam && !columns_[int(c)]) {
+  if (c == column::loglam && !h5_->columns[int(c)]) {
     patch_loglam(rows, 0, rows.size(), pix0, npix, static_cast<float*>(dst));
     return;
   }

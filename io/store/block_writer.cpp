@@ -1,5 +1,6 @@
 // block_builder: collects spectra and writes one block file atomically.
 #include "io/store/block_file.hpp"
+#include "io/store/block_hdf5.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -6,6 +6,7 @@
 // Files are written to a temporary directory and read back while still in the page cache: the
 // read numbers are hot-cache numbers (HDF5 + copy cost), not disk numbers.
 #include "io/store/block_file.hpp"
+#include "io/store/hdf5_handle.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>

@@ -19,7 +19,7 @@
 #include "engine/ingest/ingest.hpp"
 #include "engine/store/store.hpp"
 #include "engine/store/verify.hpp"
-#include "io/fits/fits_file.hpp"
+#include "io/fits/fits_native.hpp"
 #include "io/fits/sdss_spec_reader.hpp"
 #include "engine/store_fixture.hpp"
 
@@ -73,7 +73,7 @@ fs::path nan_copy(const fs::path& from, const fs::path& to) {
   f.move_to(1);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   int status = 0;
-  fits_write_col(f.get(), TFLOAT, *f.column_index("flux"), 101, 1, 1, const_cast<float*>(&nan), &status);
+  fits_write_col(native(f), TFLOAT, *f.column_index("flux"), 101, 1, 1, const_cast<float*>(&nan), &status);
   f.check(status, "test setup");
   f.close();
   return to;
@@ -204,7 +204,7 @@ TEST(IngestHostile, ARepairedCopyReplacedByABetterOneIsStoredOnce) {
     f.move_to(1);
     const float nan = std::numeric_limits<float>::quiet_NaN();
     int status = 0;
-    fits_write_col(f.get(), TFLOAT, *f.column_index("flux"), 201, 1, 1, const_cast<float*>(&nan), &status);
+    fits_write_col(native(f), TFLOAT, *f.column_index("flux"), 201, 1, 1, const_cast<float*>(&nan), &status);
     f.check(status, "test setup");
     f.close();
   }

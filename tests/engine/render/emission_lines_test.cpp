@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "io/fits/fits_file.hpp"
+#include "io/fits/fits_native.hpp"
 #include "engine/store_fixture.hpp"
 
 using namespace specmill;
@@ -71,8 +71,8 @@ TEST(EmissionLines, MatchThePipelineLineListOfARealFile) {
     char* p = buf;
     double w = 0;
     int status = 0, anynul = 0;
-    fits_read_col(f.get(), TSTRING, name_col, row, 1, 1, nullptr, &p, &anynul, &status);
-    fits_read_col(f.get(), TDOUBLE, wave_col, row, 1, 1, nullptr, &w, &anynul, &status);
+    fits_read_col(native(f), TSTRING, name_col, row, 1, 1, nullptr, &p, &anynul, &status);
+    fits_read_col(native(f), TDOUBLE, wave_col, row, 1, 1, nullptr, &w, &anynul, &status);
     f.check(status, "reading SPZLINE");
     std::string name(buf);
     name.erase(name.find_last_not_of(' ') + 1);

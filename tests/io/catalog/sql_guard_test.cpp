@@ -3,6 +3,8 @@
 // (so that a hole in one layer is still caught by the other).
 #include "io/catalog/sql_guard.hpp"
 
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.hpp"

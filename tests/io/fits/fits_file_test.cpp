@@ -96,17 +96,17 @@ TEST(fits_file, keywords_typed_and_optional) {
 
 TEST(fits_file, move_transfers_ownership) {
   fits_file a = fits_file::open_read(real_spectrum("3657-55244-0552"));
-  fitsfile* raw = a.get();
+  fitsfile* raw = native(a);
   fits_file b = std::move(a);
-  EXPECT_EQ(b.get(), raw);
-  EXPECT_EQ(a.get(), nullptr);  // NOLINT(bugprone-use-after-move): checking the moved-from state
+  EXPECT_EQ(native(b), raw);
+  EXPECT_EQ(native(a), nullptr);  // NOLINT(bugprone-use-after-move): checking the moved-from state
   fits_file c = fits_file::open_read(real_spectrum("3655-55240-0002"));
   c = std::move(b);  // closes c's old handle
-  EXPECT_EQ(c.get(), raw);
+  EXPECT_EQ(native(c), raw);
   c.move_to(1);
   EXPECT_EQ(c.rows(), 4619);
   c.close();
-  EXPECT_EQ(c.get(), nullptr);
+  EXPECT_EQ(native(c), nullptr);
   EXPECT_NO_THROW(c.close());  // closing twice is harmless
   EXPECT_THROW(c.rows(), invalid_argument);
 }
@@ -117,11 +117,11 @@ TEST(fits_file, create_writes_a_file_that_reads_back_and_overwrites) {
   for (long long value : {1, 2}) {  // the second round must replace the first file
     fits_file f = fits_file::create(path);
     int status = 0;
-    fits_create_img(f.get(), BYTE_IMG, 0, nullptr, &status);
-    fits_write_key(f.get(), TLONGLONG, "ANSWER", &value, nullptr, &status);
+    fits_create_img(native(f), BYTE_IMG, 0, nullptr, &status);
+    fits_write_key(native(f), TLONGLONG, "ANSWER", &value, nullptr, &status);
     const char* names[] = {"a"};
     const char* forms[] = {"J"};
-    fits_create_tbl(f.get(), BINARY_TBL, 3, 1, const_cast<char**>(names), const_cast<char**>(forms), nullptr,
+    fits_create_tbl(native(f), BINARY_TBL, 3, 1, const_cast<char**>(names), const_cast<char**>(forms), nullptr,
                     "T", &status);
     f.check(status, "write");
     f.close();

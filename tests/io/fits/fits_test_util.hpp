@@ -14,7 +14,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
-#include "io/fits/fits_file.hpp"
+#include "io/fits/fits_native.hpp"
 #include "io/fits/sdss_spec_reader.hpp"
 #include "core/spectrum.hpp"
 

@@ -116,7 +116,7 @@ TEST(malformed_fits, long_unconvertible_integer_keyword_is_fits_error) {
     fits_file f = fits_file::open_update(path);
     char card[] = "FIBERID =    (             366 / Fiber number (1-1000)";
     int status = 0;
-    fits_update_card(f.get(), "FIBERID", card, &status);
+    fits_update_card(native(f), "FIBERID", card, &status);
     f.check(status, "cannot rewrite FIBERID");
     f.close();
   }
@@ -126,7 +126,7 @@ TEST(malformed_fits, long_unconvertible_integer_keyword_is_fits_error) {
     fits_file f = fits_file::open_update(path);
     char card[] = "FIBERID = 'x366'";
     int status = 0;
-    fits_update_card(f.get(), "FIBERID", card, &status);
+    fits_update_card(native(f), "FIBERID", card, &status);
     f.check(status, "cannot rewrite FIBERID");
     f.close();
   }
@@ -145,13 +145,13 @@ TEST(malformed_fits, numeric_text_column_with_wide_display_format_reads_as_a_num
     f.move_to(2);
     const int col = f.column_index("OBJTYPE").value();
     int status = 0;
-    fits_delete_col(f.get(), col, &status);
+    fits_delete_col(native(f), col, &status);
     char name[] = "OBJTYPE", form[] = "D", key[] = "TDISPnnn", display[] = "F70.2";
-    fits_insert_col(f.get(), col, name, form, &status);
+    fits_insert_col(native(f), col, name, form, &status);
     const double value = 1e300;
-    fits_write_col(f.get(), TDOUBLE, col, 1, 1, 1, const_cast<double*>(&value), &status);
+    fits_write_col(native(f), TDOUBLE, col, 1, 1, 1, const_cast<double*>(&value), &status);
     std::snprintf(key, sizeof key, "TDISP%d", col);
-    fits_update_key(f.get(), TSTRING, key, display, nullptr, &status);
+    fits_update_key(native(f), TSTRING, key, display, nullptr, &status);
     f.check(status, "cannot rewrite OBJTYPE");
     f.close();
   }
@@ -177,7 +177,7 @@ TEST(malformed_fits, primary_hdu_only_is_data_error) {
   {
     fits_file f = fits_file::create(path);
     int status = 0;
-    fits_create_img(f.get(), BYTE_IMG, 0, nullptr, &status);
+    fits_create_img(native(f), BYTE_IMG, 0, nullptr, &status);
     test::ok(status, f, "primary");
     f.close();
   }
@@ -191,8 +191,8 @@ TEST(malformed_fits, image_instead_of_coadd_table_is_data_error) {
     fits_file f = fits_file::create(path);
     int status = 0;
     long axes[] = {10};
-    fits_create_img(f.get(), BYTE_IMG, 0, nullptr, &status);
-    fits_create_img(f.get(), FLOAT_IMG, 1, axes, &status);
+    fits_create_img(native(f), BYTE_IMG, 0, nullptr, &status);
+    fits_create_img(native(f), FLOAT_IMG, 1, axes, &status);
     test::ok(status, f, "images");
     f.close();
   }
@@ -222,7 +222,7 @@ TEST(malformed_fits, coadd_without_ivar_is_data_error) {
   temp_dir dir;
   for (const char* stem : {"3655-55240-0002", "0266-51602-0013"}) {
     const auto path = edited_copy(dir, stem, 1, [](fits_file& f, int& status) {
-      fits_delete_col(f.get(), col(f, "ivar"), &status);
+      fits_delete_col(native(f), col(f, "ivar"), &status);
     });
     expect_read_throws<data_error>(path, "'ivar' missing");
   }
@@ -232,7 +232,7 @@ TEST(malformed_fits, nan_loglam_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "3655-55240-0002", 1, [](fits_file& f, int& status) {
     float nan = std::numeric_limits<float>::quiet_NaN();
-    fits_write_col(f.get(), TFLOAT, col(f, "loglam"), 500, 1, 1, &nan, &status);
+    fits_write_col(native(f), TFLOAT, col(f, "loglam"), 500, 1, 1, &nan, &status);
   });
   expect_read_throws<data_error>(path, "non-finite loglam at pixel 499");
 }
@@ -241,7 +241,7 @@ TEST(malformed_fits, nan_first_loglam_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "0266-51602-0013", 1, [](fits_file& f, int& status) {
     float inf = std::numeric_limits<float>::infinity();
-    fits_write_col(f.get(), TFLOAT, col(f, "loglam"), 1, 1, 1, &inf, &status);
+    fits_write_col(native(f), TFLOAT, col(f, "loglam"), 1, 1, 1, &inf, &status);
   });
   expect_read_throws<data_error>(path, "loglam[0]");
 }
@@ -252,10 +252,10 @@ TEST(malformed_fits, nonfinite_flux_is_zeroed_counted_and_unweighted) {
   const auto path = edited_copy(dir, "3655-55240-0002", 1, [](fits_file& f, int& status) {
     float nan = std::numeric_limits<float>::quiet_NaN();
     float inf = std::numeric_limits<float>::infinity();
-    fits_write_col(f.get(), TFLOAT, col(f, "flux"), 11, 1, 1, &nan, &status);   // pixel 10
-    fits_write_col(f.get(), TFLOAT, col(f, "sky"), 21, 1, 1, &inf, &status);    // pixel 20
-    fits_write_col(f.get(), TFLOAT, col(f, "ivar"), 31, 1, 1, &nan, &status);   // pixel 30
-    fits_write_col(f.get(), TFLOAT, col(f, "flux"), 31, 1, 1, &nan, &status);   // same pixel
+    fits_write_col(native(f), TFLOAT, col(f, "flux"), 11, 1, 1, &nan, &status);   // pixel 10
+    fits_write_col(native(f), TFLOAT, col(f, "sky"), 21, 1, 1, &inf, &status);    // pixel 20
+    fits_write_col(native(f), TFLOAT, col(f, "ivar"), 31, 1, 1, &nan, &status);   // pixel 30
+    fits_write_col(native(f), TFLOAT, col(f, "flux"), 31, 1, 1, &nan, &status);   // same pixel
   });
   // Capture the warning the reader logs (the test main raises the level to err).
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(8);
@@ -288,7 +288,7 @@ TEST(malformed_fits, off_lattice_loglam_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "6717-56397-0534", 1, [](fits_file& f, int& status) {
     float v = lattice_loglam(35571 + 100) + 0.3e-4f;  // a third of a pixel off
-    fits_write_col(f.get(), TFLOAT, col(f, "loglam"), 101, 1, 1, &v, &status);
+    fits_write_col(native(f), TFLOAT, col(f, "loglam"), 101, 1, 1, &v, &status);
   });
   expect_read_throws<data_error>(path, "not on the 1e-4 dex lattice");
 }
@@ -297,7 +297,7 @@ TEST(malformed_fits, one_ulp_off_lattice_is_accepted_but_not_exact) {
   temp_dir dir;
   const auto path = edited_copy(dir, "3655-55240-0002", 1, [](fits_file& f, int& status) {
     float v = std::nextafter(lattice_loglam(35515 + 7), 5.0f);
-    fits_write_col(f.get(), TFLOAT, col(f, "loglam"), 8, 1, 1, &v, &status);
+    fits_write_col(native(f), TFLOAT, col(f, "loglam"), 8, 1, 1, &v, &status);
   });
   const sdss_spectrum s = read_sdss_spectrum(path);
   EXPECT_EQ(s.data.lattice_start, 35515);
@@ -307,7 +307,7 @@ TEST(malformed_fits, one_ulp_off_lattice_is_accepted_but_not_exact) {
 TEST(malformed_fits, zero_row_coadd_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "3657-55244-0552", 1, [](fits_file& f, int& status) {
-    fits_delete_rows(f.get(), 1, f.rows(), &status);
+    fits_delete_rows(native(f), 1, f.rows(), &status);
   });
   expect_read_throws<data_error>(path, "no rows");
 }
@@ -317,7 +317,7 @@ TEST(malformed_fits, header_plateid_disagreeing_with_hdu2_is_data_error) {
   for (const char* stem : {"3655-55240-0002", "0266-51602-0013"}) {
     const auto path = edited_copy(dir, stem, 0, [](fits_file& f, int& status) {
       long long plate = 4000;
-      fits_update_key(f.get(), TLONGLONG, "PLATEID", &plate, nullptr, &status);
+      fits_update_key(native(f), TLONGLONG, "PLATEID", &plate, nullptr, &status);
     });
     expect_read_throws<data_error>(path, "PLATEID = 4000");
   }
@@ -327,11 +327,11 @@ TEST(malformed_fits, header_fiberid_and_run2d_disagreeing_are_data_errors) {
   temp_dir dir;
   auto path = edited_copy(dir, "9367-57758-0538", 0, [](fits_file& f, int& status) {
     long long fiber = 539;
-    fits_update_key(f.get(), TLONGLONG, "FIBERID", &fiber, nullptr, &status);
+    fits_update_key(native(f), TLONGLONG, "FIBERID", &fiber, nullptr, &status);
   });
   expect_read_throws<data_error>(path, "FIBERID = 539");
   path = edited_copy(dir, "9367-57758-0538", 0, [](fits_file& f, int& status) {
-    fits_update_key(f.get(), TSTRING, "RUN2D", const_cast<char*>("v5_13_2"), nullptr, &status);
+    fits_update_key(native(f), TSTRING, "RUN2D", const_cast<char*>("v5_13_2"), nullptr, &status);
   });
   expect_read_throws<data_error>(path, "RUN2D");
 }
@@ -340,7 +340,7 @@ TEST(malformed_fits, boss_specobjid_disagreeing_with_packing_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "10656-58163-0366", 2, [](fits_file& f, int& status) {
     unsigned long long id = 11997690149582688256ull + (1ull << 10);  // run2d code one higher
-    fits_write_col(f.get(), TULONGLONG, col(f, "SPECOBJID"), 1, 1, 1, &id, &status);
+    fits_write_col(native(f), TULONGLONG, col(f, "SPECOBJID"), 1, 1, 1, &id, &status);
   });
   expect_read_throws<data_error>(path, "does not match");
 }
@@ -349,7 +349,7 @@ TEST(malformed_fits, legacy_specobjid_disagreeing_with_packing_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "0266-51602-0013", 2, [](fits_file& f, int& status) {
     const char* id[] = {"    299492975510054913"};
-    fits_write_col(f.get(), TSTRING, col(f, "SPECOBJID"), 1, 1, 1, const_cast<char**>(id), &status);
+    fits_write_col(native(f), TSTRING, col(f, "SPECOBJID"), 1, 1, 1, const_cast<char**>(id), &status);
   });
   expect_read_throws<data_error>(path, "299492975510054913");
 }
@@ -358,7 +358,7 @@ TEST(malformed_fits, legacy_specobjid_not_a_number_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "0332-52367-0639", 2, [](fits_file& f, int& status) {
     const char* id[] = {"  not-an-id"};
-    fits_write_col(f.get(), TSTRING, col(f, "SPECOBJID"), 1, 1, 1, const_cast<char**>(id), &status);
+    fits_write_col(native(f), TSTRING, col(f, "SPECOBJID"), 1, 1, 1, const_cast<char**>(id), &status);
   });
   expect_read_throws<data_error>(path, "not an integer");
 }
@@ -367,7 +367,7 @@ TEST(malformed_fits, missing_required_metadata_columns_are_data_errors) {
   temp_dir dir;
   for (const char* name : {"Z", "CLASS", "PLATE", "MJD", "FIBERID"}) {
     const auto path = edited_copy(dir, "3586-55181-0500", 2, [name](fits_file& f, int& status) {
-      fits_delete_col(f.get(), col(f, name), &status);
+      fits_delete_col(native(f), col(f, name), &status);
     });
     expect_read_throws<data_error>(path, std::string("no ") + name + " column");
   }
@@ -377,7 +377,7 @@ TEST(malformed_fits, legacy_run2d_is_required_somewhere) {
   // Legacy files carry RUN2D only in HDU 2; without it there is nothing to pack SPECOBJID with.
   temp_dir dir;
   const auto path = edited_copy(dir, "1325-52762-0133", 2, [](fits_file& f, int& status) {
-    fits_delete_col(f.get(), col(f, "RUN2D"), &status);
+    fits_delete_col(native(f), col(f, "RUN2D"), &status);
   });
   expect_read_throws<data_error>(path, "no RUN2D column");
 }
@@ -386,7 +386,7 @@ TEST(malformed_fits, unparseable_run2d_is_data_error) {
   temp_dir dir;
   const auto path = edited_copy(dir, "0266-51602-0013", 2, [](fits_file& f, int& status) {
     const char* run2d[] = {"xx"};
-    fits_write_col(f.get(), TSTRING, col(f, "RUN2D"), 1, 1, 1, const_cast<char**>(run2d), &status);
+    fits_write_col(native(f), TSTRING, col(f, "RUN2D"), 1, 1, 1, const_cast<char**>(run2d), &status);
   });
   expect_read_throws<data_error>(path, "cannot form SPECOBJID");
 }

@@ -192,7 +192,7 @@ TEST(sdss_spec_reader, full_file_reads_like_its_lite_form) {
       for (int hdu = n - 1; hdu >= 4; --hdu) {
         f.move_to(hdu);
         int status = 0, type = 0;
-        fits_delete_hdu(f.get(), &type, &status);
+        fits_delete_hdu(native(f), &type, &status);
         test::ok(status, f, "delete exposure HDU");
       }
       f.close();
@@ -225,22 +225,22 @@ TEST(sdss_spec_reader, file_name_with_cfitsio_syntax_is_taken_literally) {
 void write_shuffled_spectrum(const std::filesystem::path& path, int npix, int32_t start) {
   fits_file f = fits_file::create(path);
   int status = 0;
-  fits_create_img(f.get(), BYTE_IMG, 0, nullptr, &status);
+  fits_create_img(native(f), BYTE_IMG, 0, nullptr, &status);
   long long plate = 1234, mjd = 55000, fiber = 77;
-  fits_write_key(f.get(), TLONGLONG, "PLATEID", &plate, nullptr, &status);
-  fits_write_key(f.get(), TLONGLONG, "MJD", &mjd, nullptr, &status);
-  fits_write_key(f.get(), TLONGLONG, "FIBERID", &fiber, nullptr, &status);
-  fits_write_key(f.get(), TSTRING, "RUN2D", const_cast<char*>("v5_13_0"), nullptr, &status);
+  fits_write_key(native(f), TLONGLONG, "PLATEID", &plate, nullptr, &status);
+  fits_write_key(native(f), TLONGLONG, "MJD", &mjd, nullptr, &status);
+  fits_write_key(native(f), TLONGLONG, "FIBERID", &fiber, nullptr, &status);
+  fits_write_key(native(f), TSTRING, "RUN2D", const_cast<char*>("v5_13_0"), nullptr, &status);
   test::ok(status, f, "primary");
 
   const char* names[] = {"MODEL", "EXTRA", "SKY", "IVAR", "OR_MASK", "LOGLAM", "AND_MASK", "WDISP", "FLUX"};
   const char* forms[] = {"E", "3D", "E", "E", "J", "E", "I", "E", "D"};
-  fits_create_tbl(f.get(), BINARY_TBL, npix, 9, const_cast<char**>(names), const_cast<char**>(forms), nullptr,
+  fits_create_tbl(native(f), BINARY_TBL, npix, 9, const_cast<char**>(names), const_cast<char**>(forms), nullptr,
                   "COADD", &status);
   double tscal = 0.5, tzero = 0.0;
-  fits_write_key(f.get(), TDOUBLE, "TSCAL4", &tscal, nullptr, &status);
-  fits_write_key(f.get(), TDOUBLE, "TZERO4", &tzero, nullptr, &status);
-  fits_set_tscale(f.get(), 4, tscal, tzero, &status);
+  fits_write_key(native(f), TDOUBLE, "TSCAL4", &tscal, nullptr, &status);
+  fits_write_key(native(f), TDOUBLE, "TZERO4", &tzero, nullptr, &status);
+  fits_set_tscale(native(f), 4, tscal, tzero, &status);
   const size_t n = size_t(npix);
   std::vector<float> loglam(n), ivar(n), model(n), sky(n), wdisp(n);
   std::vector<double> flux(n), extra(n * 3, 9.0);
@@ -256,31 +256,31 @@ void write_shuffled_spectrum(const std::filesystem::path& path, int npix, int32_
     and_mask[k] = i % 3;
     or_mask[k] = 1 << (i % 31);
   }
-  fits_write_col(f.get(), TFLOAT, 1, 1, 1, npix, model.data(), &status);
-  fits_write_col(f.get(), TDOUBLE, 2, 1, 1, npix * 3, extra.data(), &status);
-  fits_write_col(f.get(), TFLOAT, 3, 1, 1, npix, sky.data(), &status);
-  fits_write_col(f.get(), TFLOAT, 4, 1, 1, npix, ivar.data(), &status);
-  fits_write_col(f.get(), TINT, 5, 1, 1, npix, or_mask.data(), &status);
-  fits_write_col(f.get(), TFLOAT, 6, 1, 1, npix, loglam.data(), &status);
-  fits_write_col(f.get(), TINT, 7, 1, 1, npix, and_mask.data(), &status);
-  fits_write_col(f.get(), TFLOAT, 8, 1, 1, npix, wdisp.data(), &status);
-  fits_write_col(f.get(), TDOUBLE, 9, 1, 1, npix, flux.data(), &status);
+  fits_write_col(native(f), TFLOAT, 1, 1, 1, npix, model.data(), &status);
+  fits_write_col(native(f), TDOUBLE, 2, 1, 1, npix * 3, extra.data(), &status);
+  fits_write_col(native(f), TFLOAT, 3, 1, 1, npix, sky.data(), &status);
+  fits_write_col(native(f), TFLOAT, 4, 1, 1, npix, ivar.data(), &status);
+  fits_write_col(native(f), TINT, 5, 1, 1, npix, or_mask.data(), &status);
+  fits_write_col(native(f), TFLOAT, 6, 1, 1, npix, loglam.data(), &status);
+  fits_write_col(native(f), TINT, 7, 1, 1, npix, and_mask.data(), &status);
+  fits_write_col(native(f), TFLOAT, 8, 1, 1, npix, wdisp.data(), &status);
+  fits_write_col(native(f), TDOUBLE, 9, 1, 1, npix, flux.data(), &status);
   test::ok(status, f, "COADD");
 
   // HDU 2 with PLATE as I and Z as D (other eras' types), no SPECOBJID column.
   const char* mnames[] = {"CLASS", "Z", "plate", "mjd", "fiberid"};
   const char* mforms[] = {"6A", "D", "I", "J", "J"};
-  fits_create_tbl(f.get(), BINARY_TBL, 1, 5, const_cast<char**>(mnames), const_cast<char**>(mforms), nullptr,
+  fits_create_tbl(native(f), BINARY_TBL, 1, 5, const_cast<char**>(mnames), const_cast<char**>(mforms), nullptr,
                   nullptr, &status);
   const char* cls[] = {"QSO"};
   double z = 2.5;
   short p = 1234;
   int m = 55000, fb = 77;
-  fits_write_col(f.get(), TSTRING, 1, 1, 1, 1, const_cast<char**>(cls), &status);
-  fits_write_col(f.get(), TDOUBLE, 2, 1, 1, 1, &z, &status);
-  fits_write_col(f.get(), TSHORT, 3, 1, 1, 1, &p, &status);
-  fits_write_col(f.get(), TINT, 4, 1, 1, 1, &m, &status);
-  fits_write_col(f.get(), TINT, 5, 1, 1, 1, &fb, &status);
+  fits_write_col(native(f), TSTRING, 1, 1, 1, 1, const_cast<char**>(cls), &status);
+  fits_write_col(native(f), TDOUBLE, 2, 1, 1, 1, &z, &status);
+  fits_write_col(native(f), TSHORT, 3, 1, 1, 1, &p, &status);
+  fits_write_col(native(f), TINT, 4, 1, 1, 1, &m, &status);
+  fits_write_col(native(f), TINT, 5, 1, 1, 1, &fb, &status);
   test::ok(status, f, "HDU 2");
   f.close();
 }

@@ -1,5 +1,6 @@
 // Tests io/block_file.*: round trips, rectangles, validation and atomic writes of block files.
 #include "io/store/block_file.hpp"
+#include "io/store/hdf5_handle.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,0 +1,82 @@
+// npz: one member per column, then the layout's index arrays (io/formats/table_sink.hpp).
+// Every member is declared when the sink begins, so a file is filled in place and a stream
+// spools only the columns whose turn has not come (npz_writer).
+#include "core/error.hpp"
+#include "io/formats/npy.hpp"
+#include "io/formats/sink_detail.hpp"
+#include "io/formats/table_sink.hpp"
+
+namespace specmill {
+namespace {
+
+using formats_detail::row_cursor;
+
+class npz_sink final : public table_sink {
+ public:
+  npz_sink(table_schema s, output_target target)
+      : s_(std::move(s)), z_(std::move(target)), rows_(s_.rows()) {
+    for (const auto& c : s_.columns) members_.push_back(z_.declare_array(c.name, c.type, column_shape()));
+    switch (s_.layout) {
+      case table_layout::ragged:
+        write<int64_t>("offsets", s_.offsets);
+        write<uint64_t>("specobjid", s_.specobjid);
+        write_bool("found", s_.found);
+        break;
+      case table_layout::dense:
+        write<double>("loglam", s_.loglam);
+        write<double>("wavelength", s_.wavelength);
+        write<uint64_t>("specobjid", s_.specobjid);
+        write_bool("found", s_.found);
+        break;
+      case table_layout::table: {
+        // JSON text as bytes: json.loads(bytes(np.load(f)["metadata"])).
+        const std::string meta = formats_detail::metadata_json(s_.metadata);
+        write<uint8_t>("metadata", std::span(reinterpret_cast<const uint8_t*>(meta.data()), meta.size()));
+        break;
+      }
+    }
+  }
+
+  void append(const table_window& w) override {
+    rows_.take(w, s_.columns.size());
+    const uint64_t n = s_.elements(w.row0, w.nrows);
+    for (size_t k = 0; k < members_.size(); ++k) z_.append_to(members_[k], w.columns[k], size_t(n));
+  }
+
+  void finish() override {
+    rows_.check_complete();
+    z_.close();
+  }
+
+ private:
+  std::vector<uint64_t> column_shape() const {
+    switch (s_.layout) {
+      case table_layout::ragged: return {uint64_t(s_.offsets.back())};
+      case table_layout::dense: return {s_.rows(), uint64_t(s_.width)};
+      case table_layout::table: return {s_.n_rows};
+    }
+    return {};
+  }
+  template <class T>
+  void write(std::string_view name, std::span<const T> data) {
+    const size_t m = z_.declare_array(name, npy_dtype_of<T>(), {data.size()});
+    z_.append_to(m, data.data(), data.size());
+  }
+  void write_bool(std::string_view name, const std::vector<uint8_t>& v) {
+    const size_t m = z_.declare_array(name, npy_dtype::b1, {v.size()});
+    z_.append_to(m, v.data(), v.size());
+  }
+
+  table_schema s_;
+  npz_writer z_;
+  row_cursor rows_;
+  std::vector<size_t> members_;
+};
+
+}  // namespace
+
+std::unique_ptr<table_sink> begin_npz(table_schema schema, output_target target) {
+  return std::make_unique<npz_sink>(std::move(schema), std::move(target));
+}
+
+}  // namespace specmill

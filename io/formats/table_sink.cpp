@@ -1,0 +1,68 @@
+#include "io/formats/table_sink.hpp"
+
+#include "core/error.hpp"
+
+namespace specmill {
+
+std::string_view to_string(output_format f) {
+  switch (f) {
+    case output_format::npz: return "npz";
+    case output_format::npy: return "npy";
+    case output_format::fits: return "fits";
+    case output_format::csv: return "csv";
+    case output_format::hdf5: return "hdf5";
+  }
+  return "?";
+}
+
+uint64_t table_schema::elements(size_t row0, size_t nrows) const {
+  switch (layout) {
+    case table_layout::ragged: return uint64_t(offsets[row0 + nrows] - offsets[row0]);
+    case table_layout::dense: return uint64_t(nrows) * uint64_t(width);
+    case table_layout::table: return nrows;
+  }
+  return 0;
+}
+
+namespace {
+
+void check_schema(const table_schema& s) {
+  const size_t rows = s.specobjid.size();
+  if (s.layout != table_layout::table) {
+    SPECMILL_EXPECTS(s.found.size() == rows, "table_schema: specobjid and found differ in length");
+    for (const auto& c : s.columns)
+      SPECMILL_EXPECTS(c.type == npy_dtype::f4 || c.type == npy_dtype::i4,
+                       "table_schema: per-pixel column '" + c.name + "' is not float32 or int32");
+  }
+  if (s.layout == table_layout::ragged) {
+    SPECMILL_EXPECTS(s.offsets.size() == rows + 1 && s.offsets.front() == 0, "table_schema: offsets need rows + 1 entries from 0");
+    for (size_t i = 0; i < rows; ++i)
+      SPECMILL_EXPECTS(s.offsets[i + 1] >= s.offsets[i], "table_schema: offsets decrease");
+    SPECMILL_EXPECTS((s.plate.empty() && s.mjd.empty() && s.fiberid.empty()) ||
+                         (s.plate.size() == rows && s.mjd.size() == rows && s.fiberid.size() == rows),
+                     "table_schema: plate, mjd and fiberid need one value a row");
+  }
+  if (s.layout == table_layout::dense) {
+    SPECMILL_EXPECTS(s.width >= 0 && s.loglam.size() == size_t(s.width) && s.wavelength.size() == size_t(s.width),
+                     "table_schema: the grid needs loglam and wavelength for each of the width pixels");
+  }
+  for (size_t k = 0; k < s.columns.size(); ++k)
+    for (size_t j = 0; j < k; ++j)
+      SPECMILL_EXPECTS(s.columns[k].name != s.columns[j].name, "table_schema: column '" + s.columns[k].name + "' twice");
+}
+
+}  // namespace
+
+std::unique_ptr<table_sink> begin_table(output_format f, table_schema schema, output_target target) {
+  check_schema(schema);
+  switch (f) {
+    case output_format::npz: return begin_npz(std::move(schema), std::move(target));
+    case output_format::npy: return begin_npy(std::move(schema), std::move(target));
+    case output_format::csv: return begin_csv(std::move(schema), std::move(target));
+    case output_format::fits: return begin_fits(std::move(schema), std::move(target));
+    case output_format::hdf5: return begin_hdf5(std::move(schema), std::move(target));
+  }
+  throw invalid_argument("unknown output format");
+}
+
+}  // namespace specmill

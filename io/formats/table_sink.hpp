@@ -1,0 +1,117 @@
+#pragma once
+// One sink per output format (npz, npy, csv, fits, hdf5), behind one small interface: the
+// engine describes its result once (table_schema), hands it over a window of rows at a time
+// (append), then finish()es. The engine names no format and no C library; each sink owns its
+// format's layout, its library, and the one place where a format that cannot stream spools.
+//
+// Layouts (what `get` and `stack` produce; docs/cli.md and docs/stack.md describe the files):
+//   ragged  one row per list item, each with its own number of pixels (CSR `offsets`); every
+//           column one 4-byte value per pixel (float32 or int32)
+//   dense   one row per list item, `width` pixels each on one wavelength grid
+//   table   `n_rows` rows of scalar columns of any npy_dtype (the stack: one row per pixel)
+//
+// Formats:
+//   npz   ragged: each column 1-D over all pixels, then offsets (int64), specobjid (uint64),
+//         found (bool). dense: each column 2-D [rows, width], then loglam and wavelength
+//         (float64 per pixel), specobjid, found. table: each column, then `metadata` (the
+//         items as JSON text in uint8).
+//   npy   ragged: one structured array over all pixels (a field per column). dense: one column
+//         alone as [rows, width] ((width,) with one_dimensional and one row), several as a
+//         structured [rows, width].
+//   csv   ragged: specobjid,pixel,<columns> per pixel. dense: specobjid,pixel,wavelength,
+//         <columns>. table: "# key: value" lines for the metadata, then <columns>. Numbers in
+//         their shortest round-trip text (bit-exact).
+//   fits  ragged: binary table SPECTRA, one row per found item: SPECOBJID, PLATE, MJD, FIBERID,
+//         NPIX, each column variable-length (1PE/1PJ). dense: SPECTRA with SPECOBJID, FOUND and
+//         a fixed-length vector per column (names upper-cased), then table GRID (LOGLAM,
+//         WAVELENGTH). table: one binary table `extname`. Metadata items with a header_key
+//         become keywords of the first table.
+//   hdf5  the npz arrays as datasets (1-D or 2-D), metadata items as root attributes.
+// FITS and HDF5 are written by their libraries into a staged file (io/formats/byte_output.hpp)
+// that becomes the output, or is copied into a stream, at finish(); npz spools members whose
+// turn has not come when writing to a stream. A sink destroyed before finish() leaves no file.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "io/formats/byte_output.hpp"
+#include "io/formats/npy.hpp"
+
+namespace specmill {
+
+enum class output_format { npz, npy, fits, csv, hdf5 };
+std::string_view to_string(output_format f);
+
+enum class table_layout { ragged, dense, table };
+
+struct column_spec {
+  std::string name;                  // as the files name it ("flux"); FITS upper-cases dense/table names
+  npy_dtype type = npy_dtype::f4;    // ragged and dense: f4 or i4
+  std::string unit;                  // table: FITS TUNIT ("" for none)
+};
+
+// One item of metadata: how the output was made (stack) or what it holds (context, grid).
+struct meta_item {
+  std::string key;                                   // JSON key, HDF5 attribute, CSV comment
+  std::variant<std::string, int64_t, double> value;
+  std::string header_key;                            // FITS keyword (<= 8 characters); empty: none
+  std::string comment;                               // FITS keyword comment
+};
+
+struct table_schema {
+  table_layout layout = table_layout::ragged;
+  std::vector<column_spec> columns;
+  std::vector<meta_item> metadata;
+  std::string extname = "SPECTRA";  // FITS name of the (first) table
+
+  // ragged and dense: per row (list item)
+  std::vector<uint64_t> specobjid;
+  std::vector<uint8_t> found;
+  // ragged: pixel offsets (rows + 1, offsets[0] = 0) and each row's catalog keys (FITS)
+  std::vector<int64_t> offsets;
+  std::vector<int32_t> plate, mjd, fiberid;
+  // dense: pixels per row and the grid, per pixel
+  int64_t width = 0;
+  std::vector<double> loglam, wavelength;
+  bool one_dimensional = false;  // npy: a single row written with shape (width,)
+  // table
+  uint64_t n_rows = 0;
+
+  uint64_t rows() const { return layout == table_layout::table ? n_rows : specobjid.size(); }
+  // Elements of each column in rows [row0, row0 + nrows).
+  uint64_t elements(size_t row0, size_t nrows) const;
+};
+
+// Rows [row0, row0 + nrows) of every column: columns[k] points at elements(row0, nrows) values
+// of column k's type (ragged: the rows' pixels one after another; dense: row-major).
+struct table_window {
+  size_t row0 = 0, nrows = 0;
+  std::span<const void* const> columns;
+};
+
+class table_sink {
+ public:
+  virtual ~table_sink() = default;
+  // Windows arrive in row order, each row once, every column in each.
+  virtual void append(const table_window& w) = 0;
+  // After the last row: completes the output (and moves a staged file into place).
+  virtual void finish() = 0;
+};
+
+// Checks the schema against the format (invalid_argument), creates the output and returns the
+// sink that fills it.
+std::unique_ptr<table_sink> begin_table(output_format f, table_schema schema, output_target target);
+
+// The per-format sinks (io/formats/<format>_sink.cpp); begin_table chooses.
+std::unique_ptr<table_sink> begin_npz(table_schema schema, output_target target);
+std::unique_ptr<table_sink> begin_npy(table_schema schema, output_target target);
+std::unique_ptr<table_sink> begin_csv(table_schema schema, output_target target);
+std::unique_ptr<table_sink> begin_fits(table_schema schema, output_target target);
+std::unique_ptr<table_sink> begin_hdf5(table_schema schema, output_target target);
+
+}  // namespace specmill
