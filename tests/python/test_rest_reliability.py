@@ -453,7 +453,9 @@ def test_request_budget_cuts_stack_and_image_jobs_inside_their_loops(rest_store)
             t = time.monotonic()
             r = live.post(route, json=body)
             assert r.status_code == 503 and r.json()["error"] == "over_budget", (route, r.status_code, r.text[:200])
-            assert time.monotonic() - t < 5, route
+            # The 503 is the test; the time bound only catches a job left running. Unloaded the
+            # cut comes in ~1.3 s; CI's -j2 run under load once took 5.06 s, so 15 s.
+            assert time.monotonic() - t < 15, route
         t = time.monotonic()
         try:
             r = live.post("/photometry", json={"id_list": ids}, stream=True)
@@ -464,7 +466,7 @@ def test_request_budget_cuts_stack_and_image_jobs_inside_their_loops(rest_store)
             assert r.status_code == 503
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
             pass
-        assert time.monotonic() - t < 5
+        assert time.monotonic() - t < 15  # as above: a bound for a job left running, not a speed
         assert live.get("/ping").text == "OK"
     finally:
         live.close()
