@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace specmill {
 namespace {
@@ -22,12 +23,6 @@ constexpr std::string_view expected_form =
   msg += "; ";
   msg += expected_form;
   throw invalid_argument(msg);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Shortest round-trip form, with the exponent as people write it: "1e-4", not to_chars' "1e-04".
@@ -97,7 +92,7 @@ std::string to_string(const native_grid& grid) {
 }
 
 native_grid parse_native_grid(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trim_blanks(text);
   if (t.empty()) reject(text, "empty");
   if (t == "explicit") {
     native_grid g;
@@ -107,7 +102,7 @@ native_grid parse_native_grid(std::string_view text) {
   }
   const size_t colon = t.find(':');
   if (colon == std::string_view::npos) reject(text, "no ':' between the kind and the step");
-  const std::string_view kind = trim(t.substr(0, colon)), number = trim(t.substr(colon + 1));
+  const std::string_view kind = trim_blanks(t.substr(0, colon)), number = trim_blanks(t.substr(colon + 1));
   const bool log = kind == "log10";
   if (!log && kind != "linear") reject(text, "the kind must be 'log10' or 'linear'");
   if (number.empty()) reject(text, "the step is missing");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace specmill {
 namespace {
@@ -25,12 +26,6 @@ constexpr std::string_view expected_form =
   msg += "; ";
   msg += expected_form;
   throw invalid_argument(msg);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string shortest(double x) {
@@ -89,7 +84,7 @@ int64_t wavelength_grid::size() const {
 void check_wavelength_grid(const wavelength_grid& grid) { check(grid, to_string(grid)); }
 
 wavelength_grid parse_wavelength_grid(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trim_blanks(text);
   if (t.empty()) reject(text, "empty");
   wavelength_grid g;
   if (t.substr(0, 4) == "log:")
@@ -103,7 +98,7 @@ wavelength_grid parse_wavelength_grid(std::string_view text) {
   std::string_view rest = t.substr(4);
   for (;;) {
     const size_t comma = rest.find(',');
-    fields.push_back(trim(rest.substr(0, comma)));
+    fields.push_back(trim_blanks(rest.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
