@@ -188,7 +188,16 @@ def test_fmt_spectrum1d_collection_list(spec):
     assert isinstance(s, Spectrum1D)
     assert np.array_equal(s.flux.value, cols["flux"]) and s.flux.unit == u.Unit("1e-17 erg / (s cm2 Angstrom)")
     assert np.allclose(s.spectral_axis.to(u.AA).value, 10 ** cols["loglam"].astype(np.float64))
-    assert np.array_equal(s.uncertainty.array, cols["ivar"]) and np.array_equal(s.mask, cols["and_mask"] != 0)
+    assert np.array_equal(s.uncertainty.array, cols["ivar"])
+    # The mask is the engine's bad-pixel rule, not and_mask != 0: ivar <= 0 (or inf), a
+    # non-finite flux, or one of the default bad bits (core/mask_bits.hpp, by bit number:
+    # NOPLUG 0, BADTRACE 1, BADFLAT 2, BADARC 3, MANYREJECTED 5, LARGESHIFT 6, WHOPPER 9,
+    # FULLREJECT 18, NOSKY 22, BRIGHTSKY 23, NODATA 24, COMBINEREJ 25, BADFLUXFACTOR 26).
+    default_bits = sum(1 << b for b in (0, 1, 2, 3, 5, 6, 9, 18, 22, 23, 24, 25, 26))
+    want = ~((cols["ivar"] > 0) & np.isfinite(cols["ivar"])) | ~np.isfinite(cols["flux"]) | \
+        ((cols["and_mask"].astype(np.int64) & default_bits) != 0)
+    assert np.array_equal(s.mask, want)
+    assert s.mask.sum() <= (cols["and_mask"] != 0).sum() + (cols["ivar"] <= 0).sum()
     assert s.meta["plate"] == tuples[0][0]
     lst = spec.getSpec(tuples[:3], fmt="Spectrum1D")
     assert isinstance(lst, list) and len(lst) == 3 and all(isinstance(x, Spectrum1D) for x in lst)

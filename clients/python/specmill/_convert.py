@@ -211,9 +211,31 @@ def to_Table(npy_data, specobjid=None):
     return t
 
 
+def bad_pixels(a, mask_bits=None):
+    """True where a pixel of a getSpec structured array is unusable, by the engine's good-pixel
+    rule (core/good_pixel.hpp): ivar not in (0, largest finite float], flux not finite, or an
+    and_mask bit of mask_bits (default flags.DEFAULT_BAD_PIXELS) set. Fields absent from the
+    array are not tested."""
+    from .flags import DEFAULT_BAD_PIXELS
+    bits = int(DEFAULT_BAD_PIXELS if mask_bits is None else mask_bits)
+    names = a.dtype.names
+    bad = np.zeros(a.shape, dtype=bool)
+    if "ivar" in names:
+        ivar = np.asarray(a["ivar"], dtype=np.float32)
+        bad |= ~((ivar > 0) & (ivar <= np.finfo(np.float32).max))
+    if "flux" in names:
+        bad |= ~np.isfinite(a["flux"])
+    if "and_mask" in names:
+        bad |= (np.asarray(a["and_mask"]).astype(np.int64) & bits) != 0
+    return bad
+
+
 def to_Spectrum1D(npy_data, specobjid=None):
     """A specutils Spectrum1D: flux in 1e-17 erg/s/cm^2/A, spectral axis 10**loglam A,
-    InverseVariance uncertainty from ivar, mask = and_mask != 0 (as specutils' own SDSS loader).
+    InverseVariance uncertainty from ivar, mask = the engine's bad-pixel rule (bad_pixels()):
+    ivar not in (0, max float], a non-finite flux, or an and_mask bit of
+    flags.DEFAULT_BAD_PIXELS. (specutils' own SDSS loader masks and_mask != 0, which hides
+    merely informative bits such as NEARBADPIXEL and about half of a good galaxy's pixels.)
     A 2-D (aligned) array gives one Spectrum1D with 2-D flux over the common axis; a list gives
     a list. Empty arrays (spectra not found) give None."""
     specutils = _need("specutils", "specutils")
@@ -231,8 +253,8 @@ def to_Spectrum1D(npy_data, specobjid=None):
     kw = {}
     if "ivar" in a.dtype.names:
         kw["uncertainty"] = nddata.InverseVariance(np.asarray(a["ivar"], dtype=np.float32) / unit ** 2)
-    if "and_mask" in a.dtype.names:
-        kw["mask"] = a["and_mask"] != 0
+    if "ivar" in a.dtype.names or "and_mask" in a.dtype.names:
+        kw["mask"] = bad_pixels(a)
     meta = _meta_for(specobjid)
     return specutils.Spectrum1D(flux=np.asarray(a["flux"], dtype=np.float32) * unit,
                                 spectral_axis=np.power(10.0, loglam.astype(np.float64)) * units.AA,

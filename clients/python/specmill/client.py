@@ -32,7 +32,8 @@ from .errors import (AuthenticationError, ConnectionError, InvalidArgumentError,
 __all__ = ["getClient", "SpecClient", "specClient", "isAlive", "set_svc_url", "get_svc_url", "set_context",
            "get_context", "list_contexts", "set_profile", "get_profile", "list_profiles", "catalogs", "query",
            "getSpec", "plot", "prospect", "preview", "plotGrid", "getGridPlot", "gridPlot", "stackedImage",
-           "stack", "photometry", "to_pandas", "to_Spectrum1D", "to_Table", "DEF_SERVICE_URL",
+           "stack", "photometry", "query_spectra", "iter_spectra", "get_spectrum", "get_object", "to_pandas",
+           "to_Spectrum1D", "to_Table", "DEF_SERVICE_URL",
            "SpecmillError", "ConnectionError", "AuthenticationError", "NotFoundError", "InvalidArgumentError",
            "ServerError"]
 
@@ -191,6 +192,25 @@ class SpecClient:
         '<schema>.' prefix is dropped), with_pixels (only spectra whose pixels are stored),
         limit, offset, sort (a column), timeout, token, verbose.
         Returns a list of SPECOBJIDs (ints), or of (plate, mjd, fiber) tuples for fields='tuple'."""
+        params, kw = self._query_params(args, constraint, context, profile, kw)
+        fields = kw.pop("fields", "specobjid")
+        if fields not in ("specobjid", "tuple"):
+            raise InvalidArgumentError("fields must be 'specobjid' or 'tuple', not %r" % (fields,))
+        params.update(fields=fields, format="csv")
+        ids = []
+        for page in self._query_pages(params, kw, lambda r: _parse_query_csv(r.text, fields)):
+            ids.extend(page)
+        if kw.get("verbose", self.verbose):
+            print("query: %d IDs" % len(ids), file=sys.stderr)
+        if out:
+            with open(out, "w") as f:
+                for i in ids:
+                    f.write(("%d,%d,%d" % i if isinstance(i, tuple) else "%d" % i) + "\n")
+        return ids
+
+    def _query_params(self, args, constraint, context, profile, kw):
+        """The /query body of query()'s positional forms and keywords (all but fields, format,
+        limit and offset) and the keywords left for the call (token, timeout, ...)."""
         kw = dict(kw)
         region = kw.pop("region", None)
         coord = kw.pop("coord", None)
@@ -221,7 +241,7 @@ class SpecClient:
             if ra is None or dec is None or size is None:
                 raise InvalidArgumentError("a cone query needs ra, dec and size (deg)")
             params.update(ra=float(ra), dec=float(dec), size=float(size))
-        elif constraint is None:
+        elif constraint is None and not kw.get("cond"):
             raise InvalidArgumentError("query needs a region, a coordinate and size, ra/dec/size or a constraint")
         if constraint is not None:
             params["constraint"] = constraint
@@ -235,24 +255,99 @@ class SpecClient:
                 primary = table == "specobj"
             else:
                 params["catalog"] = table
-        fields = kw.pop("fields", "specobjid")
-        if fields not in ("specobjid", "tuple"):
-            raise InvalidArgumentError("fields must be 'specobjid' or 'tuple', not %r" % (fields,))
-        params["fields"] = fields
         if "catalog" not in params:
             params["primary"] = primary
-        params["format"] = "csv"
-        for k, v in self._service_kw(kw).items():
+        for k, v in self._service_kw({k: v for k, v in kw.items() if k not in ("fields", "limit", "offset", "page_size")}).items():
             params[k] = v
-        r = self._call("POST", "/query", kw, body=params, label="query")
-        ids = _parse_query_csv(r.text, fields)
-        if kw.get("verbose", self.verbose):
-            print("query: %d IDs" % len(ids), file=sys.stderr)
-        if out:
-            with open(out, "w") as f:
-                for i in ids:
-                    f.write(("%d,%d,%d" % i if isinstance(i, tuple) else "%d" % i) + "\n")
-        return ids
+        return params, kw
+
+    def _query_pages(self, params, kw, parse):
+        """The pages of a query, each parse(reply) (a list of rows). The service caps a page at
+        its max_query_rows and says with X-Query-More whether rows remain; pages follow with
+        offsets until the limit asked (kw limit, default all rows) is reached or none remain, so
+        no result is silently cut at the cap. The order is total (sort column, then the ID), so
+        offsets page it exactly. A 'cond' fragment carries its own LIMIT/OFFSET: one request, and
+        a warning if rows remain."""
+        limit = kw.get("limit")
+        offset = int(kw.get("offset") or 0)
+        page_size = kw.get("page_size")
+        if limit is not None and int(limit) < 0:
+            raise InvalidArgumentError("limit must be >= 0")
+        got = 0
+        while True:
+            p = dict(params)
+            if "cond" not in params:
+                p["offset"] = offset + got
+                want = None if limit is None else int(limit) - got
+                if page_size is not None:
+                    want = int(page_size) if want is None else min(want, int(page_size))
+                if want is not None:
+                    p["limit"] = want
+            r = self._call("POST", "/query", kw, body=p, label="query")
+            rows = parse(r)
+            more = r.headers.get("x-query-more") == "true"
+            got += len(rows)
+            yield rows
+            if "cond" in params:
+                if more:
+                    warnings.warn("query: the service has more rows than this page (%d); page with limit/offset "
+                                  "keywords instead of a LIMIT in cond" % len(rows), stacklevel=3)
+                return
+            if not more or not rows or (limit is not None and got >= int(limit)):
+                return
+
+    # --- typed results ----------------------------------------------------------------------
+    def query_spectra(self, *args, columns=None, constraint=None, context=None, profile=None, **kw):
+        """The catalog rows of a query (the same positional forms and keywords as query()) as an
+        astropy Table: columns (default: specobjid, plate, mjd, fiberid, run2d, ra, dec, z, z_err,
+        zwarning, class, subclass, sn_median_all, specprimary), specobjid exact (uint64). Every
+        row, however many: pages past the service's row cap follow (kw limit to stop early)."""
+        from ._objects import rows_to_table
+        rows, cols = self._catalog_rows(args, columns, constraint, context, profile, kw)
+        return rows_to_table(rows, cols)
+
+    def iter_spectra(self, *args, columns=None, page_size=1000, constraint=None, context=None, profile=None, **kw):
+        """Spectrum objects (catalog row + pixels fetched on first use) of a query, page by page
+        (page_size rows a request), for result sets of any size."""
+        from ._objects import Spectrum, rows_from_json
+        cols = _catalog_columns(columns)
+        params, kw = self._query_params(args, constraint, context, profile, dict(kw, page_size=page_size))
+        params.update(fields=",".join(cols), format="json")
+        for page in self._query_pages(params, kw, lambda r: rows_from_json(r.json())):
+            for row in page:
+                yield Spectrum(self, row, context=context)
+
+    def get_spectrum(self, id, columns=None, context=None, profile=None, **kw):
+        """One spectrum (any ID form: SPECOBJID, (plate, mjd, fiber), ...) as a Spectrum: its
+        catalog row (primary or not) and its pixels on first use. NotFoundError if the catalog
+        has no such spectrum."""
+        from ._objects import Spectrum, rows_from_json
+        cols = _catalog_columns(columns)
+        body = self._scope(context, profile)
+        body.update(id=_ids.single_id_text(id), fields=",".join(cols), format="json")
+        r = self._call("POST", "/query", kw, body=body, label="spectrum")
+        rows = rows_from_json(r.json())
+        if not rows:
+            raise NotFoundError("no spectrum %r in the catalog" % (id,))
+        return Spectrum(self, rows[0], context=context)
+
+    def get_object(self, ra, dec, radius=2.0 / 3600, columns=None, context=None, profile=None, **kw):
+        """The spectra within `radius` degrees (default 2 arcsec) of (ra, dec), primary or not,
+        as a SkyObject: `.spectra` (primary first, then by S/N), `.primary`."""
+        from ._objects import SkyObject, Spectrum
+        rows, _ = self._catalog_rows((float(ra), float(dec), float(radius)), columns, None, context, profile,
+                                     dict(kw, primary=False))
+        return SkyObject(float(ra), float(dec), [Spectrum(self, r, context=context) for r in rows])
+
+    def _catalog_rows(self, args, columns, constraint, context, profile, kw):
+        from ._objects import rows_from_json
+        cols = _catalog_columns(columns)
+        params, kw = self._query_params(args, constraint, context, profile, kw)
+        params.update(fields=",".join(cols), format="json")
+        rows = []
+        for page in self._query_pages(params, kw, lambda r: rows_from_json(r.json())):
+            rows.extend(page)
+        return rows, cols
 
     # --- data access -------------------------------------------------------------------------
     def getSpec(self, id_list, fmt="numpy", out=None, align=False, cutout=None, context=None, profile=None, **kw):
@@ -496,6 +591,15 @@ def _looks_like_id(data):
     return False
 
 
+def _catalog_columns(columns):
+    """The column list of a typed query (specobjid always first)."""
+    from ._objects import DEFAULT_COLUMNS
+    if columns is None:
+        return list(DEFAULT_COLUMNS)
+    cols = [c.strip() for c in (columns.split(",") if isinstance(columns, str) else columns) if str(c).strip()]
+    return ["specobjid"] + [c for c in cols if c != "specobjid"]
+
+
 def _parse_query_csv(text, fields):
     """The service's CSV (a header line, then rows) as SPECOBJIDs or (plate, mjd, fiber)."""
     lines = [l for l in text.splitlines() if l.strip() and not l.startswith("#")]
@@ -691,8 +795,26 @@ def photometry(id_list, filters=None, fmt="numpy", context=None, profile=None, *
     return sp_client.photometry(id_list, filters=filters, fmt=fmt, context=context, profile=profile, **kw)
 
 
+def query_spectra(*args, columns=None, constraint=None, context=None, profile=None, **kw):
+    return sp_client.query_spectra(*args, columns=columns, constraint=constraint, context=context, profile=profile,
+                                   **kw)
+
+
+def iter_spectra(*args, columns=None, page_size=1000, constraint=None, context=None, profile=None, **kw):
+    return sp_client.iter_spectra(*args, columns=columns, page_size=page_size, constraint=constraint,
+                                  context=context, profile=profile, **kw)
+
+
+def get_spectrum(id, columns=None, context=None, profile=None, **kw):
+    return sp_client.get_spectrum(id, columns=columns, context=context, profile=profile, **kw)
+
+
+def get_object(ra, dec, radius=2.0 / 3600, columns=None, context=None, profile=None, **kw):
+    return sp_client.get_object(ra, dec, radius=radius, columns=columns, context=context, profile=profile, **kw)
+
+
 for _f in (isAlive, set_svc_url, get_svc_url, set_context, get_context, list_contexts, set_profile, get_profile,
            list_profiles, catalogs, query, getSpec, plot, prospect, preview, plotGrid, stackedImage, stack,
-           photometry):
+           photometry, query_spectra, iter_spectra, get_spectrum, get_object):
     _f.__doc__ = getattr(SpecClient, _f.__name__).__doc__
 del _f
