@@ -23,7 +23,7 @@ sanitize_suite() {
   local launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   cmake --preset asan "${launcher[@]}"
-  cmake --build build-asan -j"$jobs" --target tests_core tests_io tests_kernels tests_engine
+  cmake --build build-asan -j"$jobs" --target specmill tests_core tests_io tests_kernels tests_engine tests_api
   local t1=$SECONDS
   (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 1800 -R '^(core|io|kernels|engine|api)\.')
   echo "test.sh --sanitize: build $((t1 - t0)) s, run $((SECONDS - t1)) s"
