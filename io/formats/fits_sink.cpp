@@ -110,7 +110,8 @@ class fits_sink final : public table_sink {
       file_.write_column(4, fits_row_, std::span<const int32_t>(&s_.fiberid[i], 1));
       file_.write_column(5, fits_row_, std::span<const int32_t>(&npix, 1));
       const size_t first = size_t(s_.offsets[i] - base);
-      for (size_t k = 0; k < s_.columns.size(); ++k) write_elements(int(6 + k), s_.columns[k].type, w.columns[k], first, size_t(npix));
+      for (size_t k = 0; k < s_.columns.size(); ++k)
+        write_elements(int(6 + k), fits_row_, s_.columns[k].type, w.columns[k], first, size_t(npix));
     }
   }
 
@@ -131,7 +132,7 @@ class fits_sink final : public table_sink {
     file_.write_logical_column(2, first, found);
     // A fixed-length vector column is contiguous across rows: one call writes the whole window.
     for (size_t k = 0; k < s_.columns.size(); ++k)
-      write_elements(int(3 + k), s_.columns[k].type, w.columns[k], 0, w.nrows * size_t(s_.width), first);
+      write_elements(int(3 + k), first, s_.columns[k].type, w.columns[k], 0, w.nrows * size_t(s_.width));
   }
 
   // A plain table: one FITS row per row, upper-case names.
@@ -147,12 +148,11 @@ class fits_sink final : public table_sink {
 
   void append_table(const table_window& w) {
     for (size_t k = 0; k < s_.columns.size(); ++k)
-      write_elements(int(1 + k), s_.columns[k].type, w.columns[k], 0, w.nrows, int64_t(w.row0) + 1);
+      write_elements(int(1 + k), int64_t(w.row0) + 1, s_.columns[k].type, w.columns[k], 0, w.nrows);
   }
 
-  // n elements of a column's window buffer from element `first`, at row fits_row_ (or `row`).
-  void write_elements(int colnum, npy_dtype t, const void* data, size_t first, size_t n, int64_t row = 0) {
-    if (row == 0) row = fits_row_;
+  // n elements of a column's window buffer from element `first`, into FITS row `row` on.
+  void write_elements(int colnum, int64_t row, npy_dtype t, const void* data, size_t first, size_t n) {
     const char* p = static_cast<const char*>(data) + first * npy_itemsize(t);
     switch (t) {
       case npy_dtype::f4: return file_.write_column(colnum, row, elements<float>(p, n));
