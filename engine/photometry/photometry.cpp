@@ -97,7 +97,9 @@ void photometry_windows(store& st, std::span<const resolved_id> ids, const band_
   // padding around it is never read: photometry_input's `ends`), so the sums run over exactly
   // the stored pixels, in the same order, as they always did.
   const lattice_window span = whole_spectra_window(ids, st.grid());
-  aligned_reader reader(st, ids, span, backend::cpu, size_t(std::max<int64_t>(1, max_window_pixels)) * 4);
+  // Two slots (one read while the other is consumed), each half the window budget: the same
+  // memory as one window of max_window_pixels.
+  aligned_reader reader(st, ids, span, backend::cpu, size_t(std::max<int64_t>(2, max_window_pixels)) * 2);
   std::vector<column> columns{column::flux, column::ivar};
   if (params.and_mask_bits) columns.push_back(column::and_mask);
   window_pipeline pipeline(reader, columns, device);

@@ -33,7 +33,7 @@ struct photometry_options {
   bool progress = true;
   // Called between windows; throws to cancel the job (the REST service's request budget).
   std::function<void()> checkpoint;
-  // Pixels of one column of one window (rows x the list's span): flux + ivar 128 MiB a window.
+  // Pixels of one column held at once (two half windows of rows x the list's span): flux + ivar 128 MiB.
   int64_t max_window_pixels = int64_t(1) << 24;
 };
 
