@@ -4,6 +4,7 @@
 // flux 1.2e-7 relative (+1e-12 of the summed |f|: double sums rounded once to float); the
 // median exact; tiles and windows change nothing (exact); band normalisation 1e-3 against sums
 // and a trapezoid integral of the filter curve written here.
+#include "common/store_setup.hpp"
 #include "engine/stack/stack.hpp"
 
 #include <gtest/gtest.h>
@@ -44,22 +45,9 @@ class StackStores {
 
  private:
   StackStores() {
-    sample_options s;
-    s.out = dir_.path() / "sample";
-    s.count = 70;
-    s.seed = 5;
-    s.legacy_fraction = 0.4;
-    write_sample_data(s);
-    for (const auto& [store, input, block] : {std::tuple{dir_.path() / "sample-store", s.out, size_t(16)},
-                                              std::tuple{dir_.path() / "real-store", test::shared_spectra(), size_t(4)}}) {
-      ingest_options o;
-      o.store = store;
-      o.inputs = {input.string()};
-      o.block_spectra = block;
-      o.progress = false;
-      o.jobs = 2;
-      ingest(o);
-    }
+    test_support::ingest_into(dir_.path() / "sample-store",
+                              test_support::write_sample_files(dir_.path() / "sample", 70, 5, 0.4), 16);
+    test_support::ingest_into(dir_.path() / "real-store", test::shared_spectra(), 4);
   }
   static const StackStores& instance() {
     static const StackStores stores;
