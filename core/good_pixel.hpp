@@ -18,7 +18,6 @@
 // can trap, so the stack's CPU loops over columns vectorise (a float compare or select there kept
 // the loop scalar under GCC's default -ftrapping-math, 2.3x slower, measured).
 #include <cstdint>
-#include <cstring>
 
 #include "core/host_device.hpp"
 
@@ -29,24 +28,12 @@ enum class ivar_use : uint32_t {
   presence = 0x7f800000u,  // 0 < ivar bits <= +inf
 };
 
-namespace detail {
-SPECMILL_HOST_DEVICE inline uint32_t good_pixel_bits(float v) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_uint(v);
-#else
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  return u;
-#endif
-}
-}  // namespace detail
-
 SPECMILL_HOST_DEVICE inline bool good_pixel(float flux, float ivar, uint32_t and_mask = 0, uint32_t mask_bits = 0,
                                             ivar_use use = ivar_use::weight) {
   // ivar: bits - 1 wraps +0 to 0xffffffff, and every negative (sign bit set) stays above the
   // limit, so one unsigned compare is "0 < ivar <= limit". flux: |bits| below +inf's is finite.
-  return (detail::good_pixel_bits(ivar) - 1u < uint32_t(use)) &
-         ((detail::good_pixel_bits(flux) & 0x7fffffffu) < 0x7f800000u) & ((and_mask & mask_bits) == 0u);
+  return (float_bits(ivar) - 1u < uint32_t(use)) &
+         ((float_bits(flux) & 0x7fffffffu) < 0x7f800000u) & ((and_mask & mask_bits) == 0u);
 }
 
 }  // namespace specmill

@@ -14,29 +14,12 @@ constexpr std::string_view expected_form =
     "expected log10:STEP (log10 Angstrom, e.g. log10:1e-4), linear:STEP (Angstrom, e.g. "
     "linear:0.8) or explicit";
 
-// Built with += (GCC 12 warns falsely with -Wrestrict on "literal" + std::string chains).
 [[noreturn]] void reject(std::string_view text, std::string_view why) {
-  std::string msg = "bad native grid '";
-  msg += text;
-  msg += "': ";
-  msg += why;
-  msg += "; ";
-  msg += expected_form;
-  throw invalid_argument(msg);
+  reject_text("native grid", text, why, expected_form);
 }
 
 // Shortest round-trip form, with the exponent as people write it: "1e-4", not to_chars' "1e-04".
-std::string shortest(double x) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  std::string s(buf, res.ptr);
-  const size_t e = s.find('e');
-  if (e != std::string::npos) {
-    size_t d = e + 1 + (e + 1 < s.size() && (s[e + 1] == '-' || s[e + 1] == '+'));
-    while (d + 1 < s.size() && s[d] == '0') s.erase(d, 1);
-  }
-  return s;
-}
+std::string shortest(double x) { return shortest_number(x, true); }
 
 void check_step(double step, bool log) {
   SPECMILL_EXPECTS(std::isfinite(step) && step > 0,

@@ -16,23 +16,12 @@ constexpr std::string_view expected_form =
     "expected log:START,STOP,STEP (log10 Angstrom, e.g. log:3.55,4.0,1e-4) or "
     "lin:START,STOP,STEP (Angstrom, e.g. lin:3600,9000,1.5)";
 
-// Messages name the grid as the user wrote it and say what form is wanted; built with += (GCC 12
-// warns falsely with -Wrestrict on "literal" + std::string chains).
 [[noreturn]] void reject(std::string_view text, std::string_view why) {
-  std::string msg = "bad wavelength grid '";
-  msg += text;
-  msg += "': ";
-  msg += why;
-  msg += "; ";
-  msg += expected_form;
-  throw invalid_argument(msg);
+  reject_text("wavelength grid", text, why, expected_form);
 }
 
-std::string shortest(double x) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, res.ptr);
-}
+// to_chars' own form ("1e-04"): to_string(grid) has always printed it so.
+std::string shortest(double x) { return shortest_number(x); }
 
 std::string fixed4(double x) {
   char buf[64];

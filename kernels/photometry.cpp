@@ -83,14 +83,13 @@ void photometry_cpu(const photometry_input& in, const band_table_view& bands, co
 
 template <class T>
 device_buffer upload(const T* host, size_t n) {
-  device_buffer buf(n * sizeof(T));
-  buf.copy_from_host(host, n * sizeof(T));
-  return buf;
+  return device_buffer::from_host(std::span<const T>(host, n));
 }
 
 void photometry_cuda_staged(const photometry_input& in, const band_tables& bands, const photometry_params& params,
                             band_flux* out) {
   require_cuda_compiled();
+  SPECMILL_EXPECTS(in.ends == nullptr, "photometry: the staged cuda form takes CSR input (ends must be null)");
   if (in.n_spectra == 0 || bands.size() == 0) return;
   const size_t npix = size_t(in.offsets[in.n_spectra]);
   device_buffer offsets = upload(in.offsets, in.n_spectra + 1);

@@ -72,15 +72,24 @@ struct band_weights {
 band_weights make_band_weights(std::string name, std::span<const double> wavelength_aa,
                                std::span<const double> response, const native_grid& grid = sdss_native_grid);
 
-// Spectra in CSR form: spectrum i has pixels [offsets[i], offsets[i+1]) of flux/ivar/and_mask,
-// pixel 0 at lattice index lattice_start[i] (engine/batch_reader's window layout).
+// Spectra as rows of flux/ivar/and_mask, pixel 0 of spectrum i at lattice index
+// lattice_start[i]. Two layouts:
+// - CSR (ends null): spectrum i has pixels [offsets[i], offsets[i+1]);
+// - rows with gaps (ends set): spectrum i has pixels [offsets[i], ends[i]). This is an aligned
+//   window (engine/pipeline/window_pipeline): row i starts at i * width, and the spectrum's own
+//   pixels sit inside it with padding around them that is never read.
 struct photometry_input {
   size_t n_spectra = 0;
-  const int64_t* offsets = nullptr;        // n_spectra + 1, non-decreasing, offsets[0] >= 0
+  const int64_t* offsets = nullptr;        // CSR: n_spectra + 1, non-decreasing; else n_spectra
   const int32_t* lattice_start = nullptr;  // n_spectra
   const float* flux = nullptr;             // 1e-17 erg/s/cm^2/A
   const float* ivar = nullptr;
   const int32_t* and_mask = nullptr;       // may be null when params.and_mask_bits == 0
+  const int64_t* ends = nullptr;           // n_spectra, ends[i] >= offsets[i]; null: CSR
+
+  SPECMILL_HOST_DEVICE int64_t end_of(size_t spectrum) const {
+    return ends ? ends[spectrum] : offsets[spectrum + 1];
+  }
 };
 
 // One (spectrum, band) result, in maggies (1 maggie = 3631 Jy).
@@ -149,7 +158,7 @@ struct band_overlap {
 
 SPECMILL_HOST_DEVICE inline band_overlap overlap_of(const photometry_input& in, size_t spectrum,
                                                     const band_table_view& bands, size_t band) {
-  const int64_t p0 = in.offsets[spectrum], npix = in.offsets[spectrum + 1] - p0;
+  const int64_t p0 = in.offsets[spectrum], npix = in.end_of(spectrum) - p0;
   const int64_t s0 = in.lattice_start[spectrum];
   const int64_t w0 = bands.offsets[band], nw = bands.offsets[band + 1] - w0;
   const int64_t b0 = bands.lattice_start[band];
@@ -208,7 +217,8 @@ SPECMILL_HOST_DEVICE inline band_flux finish_band(const photometry_sums& s, doub
 // Photometry of every spectrum in every band: out[i * bands.size() + k] for spectrum i, band k.
 // backend::cpu: TBB over spectra, each band's sum in pixel order.
 // backend::cuda: `in` and `out` are HOST pointers, staged through device memory (one copy in,
-//   kernel, one copy out); returns when `out` is written. Throws cuda_error without CUDA or
+//   kernel, one copy out); returns when `out` is written. CSR layout only (invalid_argument
+//   when `in.ends` is set): the run-long form is engine/photometry's window pipeline. Throws cuda_error without CUDA or
 //   without a device (also for n_spectra == 0 in a build without CUDA).
 // The backends should agree to ~1e-13 relative (the same double terms summed in another
 // order); tests/kernels/photometry_test.cpp checks 1e-12 where a GPU is present.

@@ -1,8 +1,7 @@
-// CUDA half of scale_copy: the launch shell's kernel for scale_copy_index_op (scale_copy.hpp).
-// The float4-vectorised kernel this file had went with the move onto the shell: the scalar
-// grid-stride loop is coalesced too; bench/kernels/scale_copy_bench.cpp measures the difference
-// (not measured when this changed: no GPU at hand).
+// CUDA half of scale_copy: the launch shell's kernel for the float4 op and for the scalar op that
+// takes the tail and misaligned arrays (scale_copy.hpp; scale_copy.cpp picks between them).
 #include "kernels/launch/for_each.cuh"
 #include "kernels/scale_copy.hpp"
 
+SPECMILL_INSTANTIATE_FOR_EACH(specmill::detail::scale_copy4_index_op);
 SPECMILL_INSTANTIATE_FOR_EACH(specmill::detail::scale_copy_index_op);

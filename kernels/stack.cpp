@@ -51,6 +51,7 @@ stack_window upload(const stack_window& w, device_buffer (&bufs)[4]) {
   d.ivar = stage(bufs[1], w.ivar, n).data<float>();
   d.and_mask = w.and_mask ? stage(bufs[2], w.and_mask, n).data<int32_t>() : nullptr;
   d.row_scale = w.row_scale ? stage(bufs[3], w.row_scale, w.n_rows).data<double>() : nullptr;
+  d.stream = cuda_stream_view{};  // the copies above were synchronous
   return d;
 }
 
@@ -344,7 +345,7 @@ void stack_tile::finish(stack_method m, double sigma, int iterations, const stac
   if (width_ == 0) return;
   if (backend_ == backend::cuda) {
     detail::stack_tile_finish_device(keys_.data<uint64_t>(), ivars_.data<float>(), width_, capacity_, m, sigma,
-                                     iterations, out);
+                                     iterations, out, sort_temp_, results_);
     return;
   }
   tbb::enumerable_thread_specific<std::vector<uint64_t>> scratch;

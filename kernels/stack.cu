@@ -146,9 +146,10 @@ void stack_accumulate_device(const stack_window& w, bool weighted, stack_sums* s
   if (items == 0) return;
   if (partials.size() < items * sizeof(stack_sums)) partials.resize(items * sizeof(stack_sums));
   auto* part = partials.data<stack_sums>();
-  partial_sums_kernel<<<blocks_for(items), block_threads>>>(stack_value_op{w}, weighted, n_chunks, part);
+  const auto s = static_cast<cudaStream_t>(w.stream.handle());  // behind the window's upload
+  partial_sums_kernel<<<blocks_for(items), block_threads, 0, s>>>(stack_value_op{w}, weighted, n_chunks, part);
   SPECMILL_CUDA_CHECK_LAUNCH();
-  add_partials_kernel<<<blocks_for(w.width), block_threads>>>(part, n_chunks, w.width, sums);
+  add_partials_kernel<<<blocks_for(w.width), block_threads, 0, s>>>(part, n_chunks, w.width, sums);
   SPECMILL_CUDA_CHECK_LAUNCH();
 }
 
@@ -156,18 +157,22 @@ void stack_tile_init_device(uint64_t* keys, float* ivars, size_t width, size_t c
   if (width * capacity == 0) return;
   init_slots_kernel<<<blocks_for(width * capacity), block_threads>>>(keys, ivars, width, capacity);
   SPECMILL_CUDA_CHECK_LAUNCH();
+  // The gathers come on other (non-blocking) streams, which do not wait for the default one.
+  SPECMILL_CUDA_TRY(cudaStreamSynchronize(nullptr));
 }
 
 void stack_tile_gather_device(const stack_window& w, size_t first_row, size_t capacity, uint64_t* keys,
                               float* ivars) {
   const size_t items = w.n_rows * w.width;
   if (items == 0) return;
-  gather_kernel<<<blocks_for(items), block_threads>>>(stack_value_op{w}, first_row, capacity, keys, ivars);
+  gather_kernel<<<blocks_for(items), block_threads, 0, static_cast<cudaStream_t>(w.stream.handle())>>>(
+      stack_value_op{w}, first_row, capacity, keys, ivars);
   SPECMILL_CUDA_CHECK_LAUNCH();
 }
 
 void stack_tile_finish_device(uint64_t* keys, float* ivars, size_t width, size_t capacity, stack_method m,
-                              double sigma, int iterations, const stack_output& host_out) {
+                              double sigma, int iterations, const stack_output& host_out, device_buffer& sort_temp,
+                              device_buffer& results) {
   const size_t slots = width * capacity;
   uint64_t* keys_alt = keys + slots;
   float* ivars_alt = ivars + slots;
@@ -178,27 +183,32 @@ void stack_tile_finish_device(uint64_t* keys, float* ivars, size_t width, size_t
     size_t temp_bytes = 0;
     SPECMILL_CUDA_TRY(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys, keys_alt, ivars, ivars_alt, slots, 0,
                                                       end_bit));
-    device_buffer temp(std::max<size_t>(1, temp_bytes));
-    SPECMILL_CUDA_TRY(cub::DeviceRadixSort::SortPairs(temp.data(), temp_bytes, keys, keys_alt, ivars, ivars_alt,
+    if (sort_temp.size() < std::max<size_t>(1, temp_bytes)) sort_temp = device_buffer(std::max<size_t>(1, temp_bytes));
+    temp_bytes = sort_temp.size();
+    SPECMILL_CUDA_TRY(cub::DeviceRadixSort::SortPairs(sort_temp.data(), temp_bytes, keys, keys_alt, ivars, ivars_alt,
                                                       slots, 0, end_bit));
   }
-  // Device results, copied to the caller's host arrays.
-  device_buffer flux(width * 4 + 4), ivar(width * 4 + 4), error(width * 4 + 4), n(width * 4 + 4), n_in(width * 4 + 4);
-  const stack_output d_out{flux.data<float>(), ivar.data<float>(), error.data<float>(), n.data<int32_t>(),
-                           n_in.data<int32_t>()};
+  // Device results (five columns of width 4-byte values), copied to the caller's host arrays.
+  const size_t column_bytes = width * 4 + 4;
+  if (results.size() < 5 * column_bytes) results = device_buffer(5 * column_bytes);
+  char* base = results.data<char>();
+  const stack_output d_out{reinterpret_cast<float*>(base), reinterpret_cast<float*>(base + column_bytes),
+                           reinterpret_cast<float*>(base + 2 * column_bytes),
+                           reinterpret_cast<int32_t*>(base + 3 * column_bytes),
+                           reinterpret_cast<int32_t*>(base + 4 * column_bytes)};
   if (width > 0) {
     robust_kernel<<<grid_for(width, 8), robust_threads>>>(keys_alt, ivars_alt, width, capacity, m, sigma, iterations,
                                                          d_out);
     SPECMILL_CUDA_CHECK_LAUNCH();
   }
-  auto back = [&](const device_buffer& b, void* host) {
-    if (host && width) b.copy_to_host(host, width * 4);  // synchronous: waits for the kernel
+  auto back = [&](const void* d, void* host) {
+    if (host && width) SPECMILL_CUDA_TRY(cudaMemcpy(host, d, width * 4, cudaMemcpyDeviceToHost));  // waits for the kernel
   };
-  back(flux, host_out.flux);
-  back(ivar, host_out.ivar);
-  back(error, host_out.error);
-  back(n, host_out.n);
-  back(n_in, host_out.n_input);
+  back(d_out.flux, host_out.flux);
+  back(d_out.ivar, host_out.ivar);
+  back(d_out.error, host_out.error);
+  back(d_out.n, host_out.n);
+  back(d_out.n_input, host_out.n_input);
 }
 
 }  // namespace detail

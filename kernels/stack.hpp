@@ -42,25 +42,7 @@ inline constexpr double sqrt_half_pi = 1.2533141373155002512;  // sqrt(pi / 2)
 inline constexpr double mad_to_sigma = 1.4826022185056018;     // 1 / Phi^-1(3/4)
 inline constexpr double two_over_pi = 0.63661977236758134308;
 
-// Bit casts that both nvcc (device) and g++ accept.
-SPECMILL_HOST_DEVICE inline uint32_t float_bits(float v) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_uint(v);
-#else
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  return u;
-#endif
-}
-SPECMILL_HOST_DEVICE inline float bits_float(uint32_t u) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(u);
-#else
-  float v;
-  std::memcpy(&v, &u, 4);
-  return v;
-#endif
-}
+// float_bits / bits_float: core/host_device.hpp.
 // Rows on the output grid, row-major [n_rows][width] (host or device memory, per entry point).
 struct stack_window {
   size_t n_rows = 0, width = 0;
@@ -72,6 +54,9 @@ struct stack_window {
   // not finite, <= 0 (a spectrum dropped by normalisation) or beyond [1e-30, 1e30] contributes
   // nothing. Null: s = 1.
   const double* row_scale = nullptr;
+  // Device windows: the stream their values are ready on, where the kernels that read them are
+  // queued (a window pipeline slot's stream, so the next window's upload overlaps them).
+  cuda_stream_view stream{};
 };
 
 // One value of a window: does (row, col) contribute, and with what flux and ivar (scaled).
@@ -372,16 +357,22 @@ class stack_tile {
   std::vector<uint64_t> host_;  // [width][capacity]: order_key(value) << 32 | float bits of ivar
   device_buffer keys_, ivars_;  // cuda: [width][capacity] pixel << 32 | order_key, and ivar (x2: sort buffers)
   device_buffer staged_[4];
+  // cuda, made by the first finish() and reused by every later tile: the radix sort's
+  // temporary storage and the five result columns.
+  device_buffer sort_temp_, results_;
 };
 
 namespace detail {
 // The CUDA halves of the classes above (stack.cu; stack_nocuda.cpp throws).
 void stack_accumulate_device(const stack_window& w, bool weighted, stack_sums* sums, device_buffer& partials);
-void stack_tile_init_device(uint64_t* keys, float* ivars, size_t width, size_t capacity);  // all slots empty
+// All slots empty; returns when done (the gathers that follow run on the windows' streams).
+void stack_tile_init_device(uint64_t* keys, float* ivars, size_t width, size_t capacity);
 void stack_tile_gather_device(const stack_window& w, size_t first_row, size_t capacity, uint64_t* keys,
                               float* ivars);
+// sort_temp and results (5 * width floats) grow when too small and are otherwise reused.
 void stack_tile_finish_device(uint64_t* keys, float* ivars, size_t width, size_t capacity, stack_method m,
-                              double sigma, int iterations, const stack_output& host_out);
+                              double sigma, int iterations, const stack_output& host_out, device_buffer& sort_temp,
+                              device_buffer& results);
 // The CPU accumulation loop, serial, for callers that parallelise themselves (the engine's
 // one-pass path): every row of `w` into the arrays a, b, n of w.width columns (weighted:
 // sum ivar, sum ivar f; else sum f, sum 1/ivar; n: count), rows in order.

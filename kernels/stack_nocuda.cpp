@@ -14,7 +14,8 @@ void stack_tile_init_device(uint64_t*, float*, size_t, size_t) {
 void stack_tile_gather_device(const stack_window&, size_t, size_t, uint64_t*, float*) {
   throw_cuda_not_compiled();
 }
-void stack_tile_finish_device(uint64_t*, float*, size_t, size_t, stack_method, double, int, const stack_output&) {
+void stack_tile_finish_device(uint64_t*, float*, size_t, size_t, stack_method, double, int, const stack_output&,
+                              device_buffer&, device_buffer&) {
   throw_cuda_not_compiled();
 }
 

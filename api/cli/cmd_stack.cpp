@@ -83,11 +83,12 @@ const bool registered = specmill::cli::add_command(
            ->capture_default_str();
        sub.add_option("--grid", a->grid,
                       "log:START,STOP,STEP (log10 Angstrom) or lin:START,STOP,STEP (Angstrom): resample every "
-                      "spectrum onto this grid first (default: the list's span on the common log-lambda lattice, "
+                      "spectrum onto this grid first (default: the list's span on the store's native lattice, "
                       "no resampling)");
        sub.add_flag("--rest-frame", a->opts.rest_frame,
                     "Shift each spectrum to its rest frame by its catalog z (or --redshifts); the grid is then in "
-                    "rest-frame Angstrom (without --grid: the list's rest-frame coverage, log step 1e-4)");
+                    "rest-frame Angstrom (without --grid: the list's rest-frame coverage, at the store's native "
+                    "log10 step)");
        sub.add_option("--redshifts", a->redshifts, "With --rest-frame: a file of z values, one a line, in ID order");
        sub.add_option("--normalize", a->normalize,
                       "A-B: divide each spectrum by its median good flux over [A, B] Angstrom of the stacking frame "

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <vector>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "api/rest/rest_openapi.hpp"
 #include "api/rest/rest_server.hpp"
@@ -34,11 +38,49 @@ json context_info(const context_config& c, const json& catalogs, const json& gri
               {"catalogs", catalogs}};
 }
 
+// The stores' grids, cached for the listing: without it every GET /contexts opened every
+// context's store (its catalog and first block) to print one line of text. A store's grid is
+// that of its first block, so it changes only when an empty store gets its first block, and that
+// commit writes the catalog: an entry holds while the catalog file and its write-ahead log keep
+// the modification times and sizes it was read with. (Reading the grids once at start-up would
+// answer the SDSS default for a store that was empty then and ingested into since.)
+class grid_cache {
+ public:
+  json get(call& c, const context_config& ctx) {
+    const std::string stamp = catalog_stamp(ctx.store);
+    {
+      std::lock_guard lock(mutex_);
+      const auto it = entries_.find(ctx.store.string());
+      if (it != entries_.end() && it->second.first == stamp) return it->second.second;
+    }
+    json grid = to_string(c.store_of(ctx).grid());  // throws for a store that cannot be opened
+    std::lock_guard lock(mutex_);
+    entries_[ctx.store.string()] = {stamp, grid};
+    return grid;
+  }
+
+ private:
+  static std::string catalog_stamp(const std::filesystem::path& root) {
+    std::string stamp;
+    for (const char* name : {"catalog.sqlite", "catalog.sqlite-wal"}) {
+      std::error_code ec;
+      const auto p = root / name;
+      const auto t = std::filesystem::last_write_time(p, ec);
+      const auto size = ec ? 0 : std::filesystem::file_size(p, ec);
+      stamp += ec ? std::string("-;") : std::to_string(t.time_since_epoch().count()) + "," + std::to_string(size) + ";";
+    }
+    return stamp;
+  }
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::string, json>> entries_;  // store root -> (stamp, grid text)
+};
+
 // The store's grid as text; null when the store cannot be opened: one broken store must not
 // take the listing of every context down (/health reports it).
 json grid_of(call& c, const context_config& ctx) {
+  static grid_cache cache;
   try {
-    return to_string(c.store_of(ctx).grid());
+    return cache.get(c, ctx);
   } catch (const std::exception& e) {
     spdlog::error("contexts: context {}: {}", ctx.name, log_text(e));
     return nullptr;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/text.hpp"
 #include "core/error.hpp"
 
 namespace specmill::rest {
@@ -13,10 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // "1-100" or "7": an inclusive fiber range.
 std::pair<int32_t, int32_t> fiber_range(const std::string& text) {
@@ -166,7 +163,7 @@ void check_nesting(std::string_view text, const std::string& what) {
 request_params request_params::from(const httplib::Request& req, const std::string& body) {
   request_params p;
   for (const auto& [k, v] : req.params) p.fields_.emplace(k, v);
-  const std::string type = lower(req.get_header_value("Content-Type"));
+  const std::string type = to_lower(req.get_header_value("Content-Type"));
   if (type.find("application/json") != std::string::npos) {
     check_nesting(body, "request body");
     p.body_ = json::parse(body, nullptr, false);
@@ -206,7 +203,7 @@ std::string request_params::text_or(const std::string& name, const std::string& 
 bool request_params::flag(const std::string& name, bool fallback) const {
   auto v = text(name);
   if (!v || v->empty()) return fallback;
-  const std::string s = lower(*v);
+  const std::string s = to_lower(*v);
   if (s == "true" || s == "1" || s == "yes" || s == "on" || s == "t") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off" || s == "f" || s == "none") return false;
   throw invalid_argument("parameter " + name + ": expected true or false, not '" + *v + "'");

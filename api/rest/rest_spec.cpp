@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "api/rest/rest_server.hpp"
+#include "core/text.hpp"
 #include "engine/get/get.hpp"
 #include "engine/photometry/photometry.hpp"
 
@@ -52,15 +53,11 @@ void stream(call& c, const std::string& type, std::function<void(const chunk_fn&
   });
 }
 
-std::string lower(std::string s) {
-  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 // The original client sends its own fmt names (it converts the .npy reply on its side into a
 // pandas frame, an astropy Table or Spectrum1D objects): all of them are numpy on the wire.
 get_format format_param(const request_params& p) {
-  const std::string f = lower(p.text_or("format", "numpy"));
+  const std::string f = to_lower(p.text_or("format", "numpy"));
   if (f == "numpy" || f == "npy" || f == "pandas" || f == "tables" || f == "table" || f.rfind("spectrum", 0) == 0)
     return get_format::npy;
   if (f == "fits") return get_format::fits;

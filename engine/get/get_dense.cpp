@@ -106,10 +106,7 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
   std::vector<double> shifts;
   if (opts.rest_frame) shifts = rest_frame_shifts(opts.redshifts, ids);
   device_buffer device_shifts;
-  if (b == backend::cuda && !shifts.empty()) {
-    device_shifts = device_buffer(shifts.size() * sizeof(double));
-    device_shifts.copy_from_host(shifts.data(), device_shifts.size());
-  }
+  if (b == backend::cuda && !shifts.empty()) device_shifts = device_buffer::from_host(std::span<const double>(shifts));
 
   dense_layout l = layout_for(opts, outs, ids, lattice_window{});
   l.width = n_out;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "core/error.hpp"
 #include "engine/pipeline/progress.hpp"
@@ -14,6 +15,8 @@
 #include "kernels/flux_units.hpp"
 #include "kernels/memory/device_buffer.hpp"
 #include "kernels/memory/staged_window.hpp"
+#include "engine/pipeline/lattice_window.hpp"
+#include "engine/pipeline/window_pipeline.hpp"
 
 namespace specmill {
 namespace {
@@ -68,96 +71,84 @@ namespace {
 struct device_band_tables {
   device_buffer offsets, starts, flux, norm, total;
   band_table_view view;
-  template <class T>
-  static device_buffer upload(const T* host, size_t n) {
-    device_buffer buf(n * sizeof(T));
-    buf.copy_from_host(host, buf.size());
-    return buf;
-  }
   explicit device_band_tables(const band_tables& b)
-      : offsets(upload(b.offsets().data(), b.offsets().size())),
-        starts(upload(b.lattice_starts().data(), b.size())),
-        flux(upload(b.flux_weights().data(), b.flux_weights().size())),
-        norm(upload(b.norm_weights().data(), b.norm_weights().size())),
-        total(upload(b.norm_totals().data(), b.size())),
+      : offsets(device_buffer::from_host(std::span(b.offsets()))),
+        starts(device_buffer::from_host(std::span(b.lattice_starts()))),
+        flux(device_buffer::from_host(std::span(b.flux_weights()))),
+        norm(device_buffer::from_host(std::span(b.norm_weights()))),
+        total(device_buffer::from_host(std::span(b.norm_totals()))),
         view{b.size(), offsets.data<int64_t>(), starts.data<int32_t>(), flux.data<double>(), norm.data<double>(),
              total.data<double>()} {}
 };
 
-// The cuda path: staging (pinned and device) made once per run at the largest window's size;
-// each window's pixels are read straight into pinned memory, copied to the device once, and
-// only the (spectrum, band) results come back.
-void photometry_windows_cuda(store& st, std::span<const resolved_id> ids, const band_tables& bands,
-                             const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink) {
-  batch_reader reader(st, ids, max_window_pixels);
-  size_t max_rows = 0, max_pixels = 0;
-  for (const auto& w : reader.windows()) {
-    max_rows = std::max(max_rows, w.last - w.first);
-    max_pixels = std::max(max_pixels, size_t(w.pixels()));
-  }
-  if (reader.windows().empty()) return;
-  const device_band_tables d_bands(bands);
-  const size_t nb = bands.size();
-  staged_window pixels(backend::cuda, 3, max_pixels * 4);          // flux, ivar, and_mask
-  staged_window rows(backend::cuda, 2, (max_rows + 1) * 8);        // offsets (int64), lattice starts (int32)
-  staged_window results(backend::cuda, 1, max_rows * nb * sizeof(band_flux));
-  const cuda_stream_view stream = pixels.stream();  // every copy and the kernel, in order
-  std::vector<band_flux> host_results;
-  for (const auto& w : reader.windows()) {
-    const size_t n = w.last - w.first, npix = size_t(w.pixels());
-    reader.read(w, column::flux, pixels.host(0));
-    reader.read(w, column::ivar, pixels.host(1));
-    if (params.and_mask_bits) reader.read(w, column::and_mask, pixels.host(2));
-    std::copy(w.offsets.begin(), w.offsets.end(), rows.host<int64_t>(0));
-    // An item without pixels has an empty CSR row; any lattice start gives it "not covered".
-    auto* starts = rows.host<int32_t>(1);
-    for (size_t i = 0; i < n; ++i)
-      starts[i] = ids[w.first + i].has_pixels() ? ids[w.first + i].entry->location->lattice_start : 0;
-    for (size_t k = 0; k < (params.and_mask_bits ? 3u : 2u); ++k) pixels.upload(k, npix * 4, stream);
-    rows.upload(0, (n + 1) * 8, stream);
-    rows.upload(1, n * 4, stream);
-    const photometry_input in{n, rows.device<int64_t>(0), rows.device<int32_t>(1), pixels.device<float>(0),
-                              pixels.device<float>(1), params.and_mask_bits ? pixels.device<int32_t>(2) : nullptr};
-    synthetic_photometry_device(in, d_bands.view, params, results.device<band_flux>(0), stream);
-    results.download(0, n * nb * sizeof(band_flux), stream);
-    pixels.synchronize();
-    const auto* r = results.host<band_flux>(0);
-    sink(w, std::span<const band_flux>(r, n * nb));
-  }
+// The lattice window every spectrum of the list fits in whole (its span); empty when none has
+// pixels (every item is then "not covered").
+lattice_window whole_spectra_window(std::span<const resolved_id> ids, const native_grid& grid) {
+  for (const auto& r : ids)
+    if (r.has_pixels()) return list_span(ids, grid);
+  return lattice_window{0, 0, grid};
 }
 
 }  // namespace
 
 void photometry_windows(store& st, std::span<const resolved_id> ids, const band_tables& bands, backend device,
                         const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink) {
-  if (device == backend::cuda) {
-    photometry_windows_cuda(st, ids, bands, params, max_window_pixels, sink);
-    return;
-  }
-  batch_reader reader(st, ids, max_window_pixels);
-  std::vector<float> flux, ivar;
-  std::vector<int32_t> and_mask, lattice_start;
-  std::vector<band_flux> results;
-  for (const auto& w : reader.windows()) {
-    const size_t n = w.last - w.first, npix = size_t(w.pixels());
-    flux.resize(npix);
-    ivar.resize(npix);
-    reader.read(w, column::flux, flux.data());
-    reader.read(w, column::ivar, ivar.data());
-    if (params.and_mask_bits) {
-      and_mask.resize(npix);
-      reader.read(w, column::and_mask, and_mask.data());
+  // The window pipeline over the list's span: each spectrum lands whole in its row (the
+  // padding around it is never read: photometry_input's `ends`), so the sums run over exactly
+  // the stored pixels, in the same order, as they always did.
+  const lattice_window span = whole_spectra_window(ids, st.grid());
+  // Two slots (one read while the other is consumed), each half the window budget: the same
+  // memory as one window of max_window_pixels.
+  aligned_reader reader(st, ids, span, backend::cpu, size_t(std::max<int64_t>(2, max_window_pixels)) * 2);
+  std::vector<column> columns{column::flux, column::ivar};
+  if (params.and_mask_bits) columns.push_back(column::and_mask);
+  window_pipeline pipeline(reader, columns, device);
+  if (reader.windows().empty()) return;
+
+  // Made once per run: the per-row layout (offsets, ends, lattice starts) and the results,
+  // host and (on cuda) device; the band tables on the device.
+  const size_t nb = bands.size(), max_rows = pipeline.max_rows();
+  staged_window rows(device, 3, max_rows * 8);  // int64 offsets, int64 ends, int32 lattice starts
+  staged_window results(device, 1, max_rows * nb * sizeof(band_flux));
+  std::optional<device_band_tables> d_bands;
+  if (device == backend::cuda) d_bands.emplace(bands);
+  const size_t width = size_t(span.width);
+
+  pipeline.run([&](const aligned_reader::window& w, staged_window& slot) {
+    const size_t n = w.rows();
+    auto* offsets = rows.host<int64_t>(0);
+    auto* ends = rows.host<int64_t>(1);
+    auto* starts = rows.host<int32_t>(2);
+    for (size_t i = 0; i < n; ++i) {
+      const resolved_id& r = ids[w.first + i];
+      offsets[i] = ends[i] = int64_t(i * width);
+      starts[i] = 0;  // an item without pixels: an empty row, "not covered" in every band
+      if (!r.has_pixels()) continue;
+      const auto& loc = *r.entry->location;
+      offsets[i] += loc.lattice_start - span.start;
+      ends[i] = offsets[i] + loc.npix;
+      starts[i] = loc.lattice_start;
     }
-    // An item without pixels has an empty CSR row; any lattice start gives it "not covered".
-    lattice_start.assign(n, 0);
-    for (size_t i = 0; i < n; ++i)
-      if (ids[w.first + i].has_pixels()) lattice_start[i] = ids[w.first + i].entry->location->lattice_start;
-    const photometry_input in{n, w.offsets.data(), lattice_start.data(), flux.data(), ivar.data(),
-                              params.and_mask_bits ? and_mask.data() : nullptr};
-    results.resize(n * bands.size());
-    synthetic_photometry(backend::cpu, in, bands, params, results.data());
-    sink(w, results);
-  }
+    const cuda_stream_view stream = slot.stream();  // the window's copies and kernel, in order
+    rows.upload(0, n * 8, stream);
+    rows.upload(1, n * 8, stream);
+    rows.upload(2, n * 4, stream);
+    const photometry_input in{n,
+                              rows.on_backend<int64_t>(0),
+                              rows.on_backend<int32_t>(2),
+                              slot.on_backend<float>(0),
+                              slot.on_backend<float>(1),
+                              params.and_mask_bits ? slot.on_backend<int32_t>(2) : nullptr,
+                              rows.on_backend<int64_t>(1)};
+    if (device == backend::cuda) {
+      synthetic_photometry_device(in, d_bands->view, params, results.device<band_flux>(0), stream);
+      results.download(0, n * nb * sizeof(band_flux), stream);  // only the (spectrum, band) results
+      slot.synchronize();
+    } else {
+      synthetic_photometry(backend::cpu, in, bands, params, results.host<band_flux>(0));
+    }
+    sink(w, std::span<const band_flux>(results.host<band_flux>(0), n * nb));
+  });
 }
 
 photometry_summary run_photometry(const photometry_options& opts, std::vector<spectrum_id> ids) {
@@ -188,7 +179,7 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
   std::string text;
   const size_t nb = bands.size();
   photometry_windows(st, resolved, bands, opts.device, opts.params, opts.max_window_pixels,
-                     [&](const batch_reader::window& w, std::span<const band_flux> results) {
+                     [&](const aligned_reader::window& w, std::span<const band_flux> results) {
                        for (size_t i = w.first; i < w.last; ++i) {
                          if (!resolved[i].has_pixels()) continue;  // reported in `missing`
                          for (size_t k = 0; k < nb; ++k) {

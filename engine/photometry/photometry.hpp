@@ -2,7 +2,8 @@
 // `photometry`: synthetic AB photometry of a list of stored spectra through any set of filters,
 // as CSV, one line per (spectrum, band) in request order:
 //   specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag
-// The list is read a bounded window of pixels at a time (batch_reader), so memory does not grow
+// The list is read a bounded window at a time (engine/pipeline/window_pipeline: on cuda each
+// window goes to the device once and only the band fluxes come back), so memory does not grow
 // with its length. kernels/photometry.hpp and docs/photometry.md give the conventions.
 #include <filesystem>
 #include <functional>
@@ -10,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/pipeline/batch_reader.hpp"
+#include "engine/pipeline/aligned_reader.hpp"
 #include "engine/pipeline/id_list.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/photometry.hpp"
@@ -32,7 +33,8 @@ struct photometry_options {
   bool progress = true;
   // Called between windows; throws to cancel the job (the REST service's request budget).
   std::function<void()> checkpoint;
-  int64_t max_window_pixels = int64_t(1) << 24;  // flux + ivar: 128 MiB a window
+  // Pixels of one column held at once (two half windows of rows x the list's span): flux + ivar 128 MiB.
+  int64_t max_window_pixels = int64_t(1) << 24;
 };
 
 struct photometry_summary {
@@ -52,7 +54,7 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
 // window. `sink` gets each window and its results, results[(i - w.first) * bands.size() + k]
 // for item i of the list and band k; items without pixels get NaN with
 // photometry_not_covered.
-using photometry_sink = std::function<void(const batch_reader::window& w, std::span<const band_flux> results)>;
+using photometry_sink = std::function<void(const aligned_reader::window& w, std::span<const band_flux> results)>;
 void photometry_windows(store& st, std::span<const resolved_id> ids, const band_tables& bands, backend device,
                         const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink);
 

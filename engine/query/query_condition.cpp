@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text.hpp"
 #include "core/error.hpp"
 #include "core/sky.hpp"
 
@@ -13,17 +14,7 @@ namespace {
 
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n\f");
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(" \t\r\n\f") - b + 1));
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string trim(std::string_view s) { return std::string(trim_space(s)); }
 
 // Top-level positions (outside literals, quoted identifiers and parentheses) where the keyword
 // `word` starts as a whole word, case-insensitively.
@@ -45,7 +36,7 @@ std::vector<size_t> top_level_words(std::string_view s, std::string_view word) {
       --depth;
     } else if (depth == 0 && i + word.size() <= s.size() && (i == 0 || !ident_char(s[i - 1])) &&
                (i + word.size() == s.size() || !ident_char(s[i + word.size()])) &&
-               lower(s.substr(i, word.size())) == word) {
+               to_lower(s.substr(i, word.size())) == word) {
       at.push_back(i);
     }
   }
@@ -91,7 +82,7 @@ std::vector<std::string> arguments(std::string_view s) {
 
 // A term that is exactly one call of `fn`: its argument text; else nullopt.
 std::optional<std::string> call_of(const std::string& term, std::string_view fn) {
-  if (term.size() < fn.size() + 2 || lower(term.substr(0, fn.size())) != fn) return std::nullopt;
+  if (term.size() < fn.size() + 2 || to_lower(term.substr(0, fn.size())) != fn) return std::nullopt;
   size_t i = fn.size();
   while (i < term.size() && std::isspace(static_cast<unsigned char>(term[i]))) ++i;
   if (i >= term.size() || term[i] != '(' || term.back() != ')') return std::nullopt;
@@ -107,7 +98,7 @@ std::optional<std::string> call_of(const std::string& term, std::string_view fn)
 // ARRAY[...] of numbers, flat or as pairs ([(ra, dec), ...] or [[ra, dec], ...]).
 std::vector<sky_point> vertices(std::string_view text) {
   std::string t = trim(text);
-  SPECMILL_EXPECTS(lower(t.substr(0, 5)) == "array", "q3c_poly_query: the vertices must be ARRAY[ra1, dec1, ...]");
+  SPECMILL_EXPECTS(to_lower(t.substr(0, 5)) == "array", "q3c_poly_query: the vertices must be ARRAY[ra1, dec1, ...]");
   std::string flat;
   for (char c : t.substr(5)) flat.push_back(c == '(' || c == ')' || c == '[' || c == ']' ? ' ' : c);
   std::vector<double> v;
@@ -155,7 +146,7 @@ void take_tail(std::string_view tail, original_condition& out) {
     const size_t end = k + 1 < cl.size() ? cl[k + 1].at : tail.size();
     std::string body = trim(tail.substr(cl[k].at + cl[k].word.size(), end - cl[k].at - cl[k].word.size()));
     if (cl[k].word == "order") {
-      SPECMILL_EXPECTS(lower(body.substr(0, 2)) == "by" && !out.sort.size(), "expected ORDER BY column [ASC|DESC], ...");
+      SPECMILL_EXPECTS(to_lower(body.substr(0, 2)) == "by" && !out.sort.size(), "expected ORDER BY column [ASC|DESC], ...");
       out.sort = trim(body.substr(2));
       SPECMILL_EXPECTS(!out.sort.empty(), "ORDER BY names no column");
     } else if (cl[k].word == "limit") {
@@ -200,7 +191,7 @@ original_condition parse_original_condition(std::string_view cond) {
     // Terms are re-joined exactly as split: "x BETWEEN 1 AND 2" survives the round trip.
     rest += (rest.empty() ? "" : " AND ") + term;
   }
-  SPECMILL_EXPECTS(lower(rest).find("q3c_poly_query") == std::string::npos,
+  SPECMILL_EXPECTS(to_lower(rest).find("q3c_poly_query") == std::string::npos,
                    "q3c_poly_query is supported as a top-level AND term of the condition only");
   out.constraint = rest;
   return out;

@@ -17,6 +17,8 @@
 #include "engine/pipeline/progress.hpp"
 #include "io/formats/npy.hpp"
 #include "io/image/png_writer.hpp"
+#include "kernels/image_bin.hpp"
+#include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
 namespace {
@@ -25,21 +27,6 @@ constexpr float masked_value = std::numeric_limits<float>::quiet_NaN();
 // 8-bit rows handed to the PNG encoder at a time: many 256 KiB deflate pieces for the threads,
 // little memory.
 constexpr size_t band_bytes = size_t(8) << 20;
-
-// The image row of list item i: bins of consecutive items, the first item at the bottom.
-struct row_map {
-  size_t n_items, rows;
-  bool yflip;
-  size_t bin(size_t i) const { return size_t(uint64_t(i) * rows / n_items); }
-  size_t image_row(size_t i) const { return yflip ? bin(i) : rows - 1 - bin(i); }
-};
-
-// Output column c takes lattice columns [first(c), first(c + 1)): column j goes to
-// floor(j * out / in), so bins differ in size by at most one.
-struct column_map {
-  size_t in, out;
-  size_t first(size_t c) const { return (uint64_t(c) * in + out - 1) / out; }
-};
 
 // Brightness differs between spectra by orders of magnitude; dividing each row by its median
 // lets one set of limits show the features of all of them.
@@ -138,64 +125,56 @@ float_image read_stacked_image(store& st, std::span<const resolved_id> ids, cons
                            "), more than the limit of " + std::to_string(o.max_image_pixels));
   const bool binned = img.rows != n || img.width != in_width;
   img.pixels.assign(img.rows * img.width, masked_value);
-  std::vector<double> sums;
-  std::vector<uint32_t> counts;
-  if (binned) {
-    sums.assign(img.pixels.size(), 0.0);
-    counts.assign(img.pixels.size(), 0);
-  }
-  const row_map rows{n, img.rows, o.yflip};
-  const column_map cols{in_width, img.width};
-  const int32_t bits = o.mask_bits;
+  const image_row_map rows{n, img.rows, o.yflip};
+  const image_column_map cols{in_width, img.width};
+  const uint32_t bits = uint32_t(o.mask_bits);
 
-  aligned_reader reader(st, ids, img.grid, o.device, o.window_bytes);
+  // The reader preads each spectrum into its row of the slot; on cuda the pipeline copies the
+  // window to the device once and kernels/image_bin bins it there: only the image comes back.
+  aligned_reader reader(st, ids, img.grid, backend::cpu, o.window_bytes);
   progress_meter meter("image", n, o.progress);
   if (o.checkpoint) meter.set_checkpoint(o.checkpoint);
-  // The image is binned on the host: windows are held there (the reader aligns on o.device).
   std::vector<column> read_cols{column::flux, column::ivar};
   if (bits) read_cols.push_back(column::and_mask);
-  window_pipeline pipe(reader, read_cols, backend::cpu);
-  pipe.run([&](const aligned_reader::window& w, staged_window& slot) {
-    const float* in_flux = slot.host<float>(0);
-    const float* in_ivar = slot.host<float>(1);
-    const int32_t* in_mask = bits ? slot.host<int32_t>(2) : nullptr;
-    auto good = [&](size_t at) {
-      return good_pixel(in_flux[at], in_ivar[at], bits ? uint32_t(in_mask[at]) : 0u, uint32_t(bits), ivar_use::presence);
-    };
-    if (!binned) {
-      tbb::parallel_for(size_t(0), w.rows(), [&](size_t r) {
-        float* out = img.pixels.data() + rows.image_row(w.first + r) * img.width;
-        for (size_t j = 0; j < in_width; ++j) {
-          const size_t at = r * in_width + j;
-          out[j] = good(at) ? in_flux[at] : masked_value;
-        }
-      });
+  const backend b = o.device;
+  window_pipeline pipe(reader, read_cols, b);
+  // The image (and the bins' sums and counts) on the backend, made once per request.
+  std::vector<double> host_sums;
+  std::vector<uint32_t> host_counts;
+  device_buffer d_pixels, d_sums, d_counts;
+  float* pixels = img.pixels.data();
+  double* sums = nullptr;
+  uint32_t* counts = nullptr;
+  if (b == backend::cuda) {
+    d_pixels = device_buffer::from_host(std::span<const float>(img.pixels));
+    pixels = d_pixels.data<float>();
+  }
+  if (binned) {
+    if (b == backend::cuda) {
+      d_sums = device_buffer::from_host(std::span<const double>(std::vector<double>(img.pixels.size(), 0.0)));
+      d_counts = device_buffer::from_host(std::span<const uint32_t>(std::vector<uint32_t>(img.pixels.size(), 0)));
+      sums = d_sums.data<double>();
+      counts = d_counts.data<uint32_t>();
     } else {
-      // By output columns, so that no two tasks add into the same bin.
-      tbb::parallel_for(tbb::blocked_range<size_t>(0, img.width, 16), [&](const tbb::blocked_range<size_t>& cr) {
-        for (size_t r = 0; r < w.rows(); ++r) {
-          const size_t base = rows.image_row(w.first + r) * img.width;
-          for (size_t c = cr.begin(); c != cr.end(); ++c) {
-            double s = 0;
-            uint32_t m = 0;
-            for (size_t j = cols.first(c), end = cols.first(c + 1); j < end; ++j) {
-              const size_t at = r * in_width + j;
-              if (good(at)) {
-                s += in_flux[at];
-                ++m;
-              }
-            }
-            sums[base + c] += s;
-            counts[base + c] += m;
-          }
-        }
-      });
+      host_sums.assign(img.pixels.size(), 0.0);
+      host_counts.assign(img.pixels.size(), 0);
+      sums = host_sums.data();
+      counts = host_counts.data();
     }
-  }, [&](size_t done) { meter.update(done); });
-  if (binned)
-    tbb::parallel_for(size_t(0), img.pixels.size(), [&](size_t p) {
-      if (counts[p]) img.pixels[p] = float(sums[p] / counts[p]);
-    });
+  }
+  pipe.run(
+      [&](const aligned_reader::window& w, staged_window& slot) {
+        const image_window iw{w.first, w.last, in_width, slot.on_backend<float>(0), slot.on_backend<float>(1),
+                              bits ? slot.on_backend<int32_t>(2) : nullptr, bits};
+        // Queued on the window's stream on cuda: the next window's upload overlaps it.
+        if (binned)
+          image_bin_rows(b, iw, rows, cols, sums, counts, slot.stream());
+        else
+          image_copy_rows(b, iw, rows, pixels, slot.stream());
+      },
+      [&](size_t done) { meter.update(done); });
+  if (binned) image_bin_finish(b, sums, counts, pixels, img.pixels.size());
+  if (b == backend::cuda) d_pixels.copy_to_host(img.pixels.data(), img.pixels.size() * sizeof(float));  // waits
   if (o.normalize) normalize_rows(img);
   meter.finish(n);
   return img;

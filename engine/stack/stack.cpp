@@ -177,6 +177,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   } else {
     std::vector<int32_t> n_input(width, 0);
     stack_tile t(opts.device, tile, capacity);
+    detail::stack_buffers buffers;  // staging, device copies and resampled window: once per run
     for (size_t k0 = 0; k0 < width; k0 += tile) {
       const size_t k1 = std::min(width, k0 + tile);
       if (k0 > 0) t.reset(k1 - k0);
@@ -188,7 +189,8 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
                                       else
                                         t.add(v, w.first);
                                       meter.update(done + w.last);
-                                    });
+                                    },
+                                    &buffers);
       t.finish(opts.method, opts.sigma, opts.iterations,
                {res.flux.data() + k0, res.ivar.data() + k0, res.error.data() + k0, res.n.data() + k0, n_input.data() + k0});
       meter.update(done += ids.size());

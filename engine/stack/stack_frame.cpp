@@ -65,7 +65,7 @@ std::pair<int64_t, int64_t> stack_frame::pixels_in(double lo, double hi) const {
 
 void for_each_stack_window(store& st, std::span<const resolved_id> ids, const stack_frame& f, int64_t k0, int64_t k1,
                            backend b, backend deliver, uint32_t mask_bits, const double* row_scale, size_t window_bytes,
-                           const stack_consumer& consume) {
+                           const stack_consumer& consume, stack_buffers* buffers) {
   SPECMILL_EXPECTS(deliver == backend::cpu || b == backend::cuda, "stack windows on the device need the cuda backend");
   const lattice_window in = f.input_for(k0, k1);
   const size_t out_width = size_t(k1 - k0), in_width = size_t(in.width);
@@ -77,22 +77,26 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
   // The window lives where the work is: on the device when resampling there or when the caller
   // takes device windows; the lattice stack on the CPU needs no copy at all.
   const backend hold = (f.grid && b == backend::cuda) || deliver == backend::cuda ? backend::cuda : backend::cpu;
-  window_pipeline pipe(reader, {column::flux, column::ivar, column::and_mask}, hold);
+  stack_buffers local;
+  stack_buffers& run = buffers ? *buffers : local;
+  window_pipeline pipe(reader, {column::flux, column::ivar, column::and_mask}, hold, {}, &run.slots);
   // Per-run device copies of the per-item arrays the kernels read (scale and shift).
-  device_buffer d_scale, d_shifts;
+  device_buffer& d_scale = run.scale;
+  device_buffer& d_shifts = run.shifts;
   if (hold == backend::cuda) {
-    if (row_scale && deliver == backend::cuda) {
-      d_scale = device_buffer(ids.size() * sizeof(double));
-      d_scale.copy_from_host(row_scale, d_scale.size());
-    }
-    if (f.grid && f.shifts) {
-      d_shifts = device_buffer(ids.size() * sizeof(double));
-      d_shifts.copy_from_host(f.shifts, d_shifts.size());
-    }
+    if (row_scale && deliver == backend::cuda && d_scale.empty())
+      d_scale = device_buffer::from_host(std::span<const double>(row_scale, ids.size()));
+    if (f.grid && f.shifts && d_shifts.empty())
+      d_shifts = device_buffer::from_host(std::span<const double>(f.shifts, ids.size()));
   }
-  // The resampled window, once per call: on the device (and its host copy when the caller wants
-  // host values).
-  staged_window resampled(f.grid ? hold : backend::cpu, f.grid ? 2 : 0, f.grid ? pipe.max_rows() * out_width * 4 : 0);
+  // The resampled window: on the device (and its host copy when the caller wants host values),
+  // grown only when a tile needs more than the last.
+  const backend resampled_on = f.grid ? hold : backend::cpu;
+  const size_t resampled_bytes = f.grid ? pipe.max_rows() * out_width * 4 : 0;
+  if (f.grid && (run.resampled.where() != resampled_on || run.resampled.columns() < 2 ||
+                 run.resampled.bytes() < resampled_bytes))
+    run.resampled = staged_window(resampled_on, 2, resampled_bytes);
+  staged_window& resampled = run.resampled;
   pipe.run([&](const aligned_reader::window& w, staged_window& s) {
     stack_window values;
     values.n_rows = w.rows();
@@ -103,6 +107,7 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
       values.ivar = deliver == backend::cuda ? s.device<float>(1) : s.host<float>(1);
       values.and_mask = deliver == backend::cuda ? s.device<int32_t>(2) : s.host<int32_t>(2);
       values.mask_bits = mask_bits;
+      if (deliver == backend::cuda) values.stream = s.stream();
       consume(w, values);
       return;
     }
@@ -123,8 +128,10 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
       if (deliver == backend::cpu) {
         resampled.download(0, w.rows() * out_width * 4, s.stream());
         resampled.download(1, w.rows() * out_width * 4, s.stream());
+        s.synchronize();  // the host values are read at once
+      } else {
+        values.stream = s.stream();  // the consumer's kernels queue behind the resampling
       }
-      s.synchronize();  // the consumer's kernels run on the default stream
     } else {
       resample_range(backend::cpu, batch, *f.grid, k0, int64_t(out_width), int32_t(mask_bits), out);
     }

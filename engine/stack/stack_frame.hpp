@@ -7,6 +7,7 @@
 #include "engine/pipeline/aligned_reader.hpp"
 #include "engine/pipeline/id_list.hpp"
 #include "engine/pipeline/lattice_window.hpp"
+#include "engine/pipeline/window_pipeline.hpp"
 #include "engine/store/store.hpp"
 #include "kernels/stack.hpp"
 #include "core/wavelength_grid.hpp"
@@ -37,10 +38,21 @@ struct stack_frame {
 // the values' pointers (row_scale included) live: cpu, or cuda (needs b == cuda), where each
 // window is copied to the device once, resampled there, and handed over without coming back.
 // The next window is read on another thread while `consume` runs.
+// Device windows carry their slot's stream (stack_window::stream): queue kernels there.
 using stack_consumer = std::function<void(const aligned_reader::window& w, const stack_window& values)>;
+
+// What for_each_stack_window allocates, kept by a caller that calls it once per tile so that
+// the staging, the device copies of row_scale and the shifts, and the resampled window are
+// made once per run. Every call sharing one must pass the same ids, frame and row_scale.
+struct stack_buffers {
+  window_slots slots;
+  device_buffer scale, shifts;  // uploaded by the first call that needs them
+  staged_window resampled;
+};
+
 void for_each_stack_window(store& st, std::span<const resolved_id> ids, const stack_frame& f, int64_t k0,
                            int64_t k1, backend b, backend deliver, uint32_t mask_bits, const double* row_scale,
-                           size_t window_bytes, const stack_consumer& consume);
+                           size_t window_bytes, const stack_consumer& consume, stack_buffers* buffers = nullptr);
 
 // The mean methods on the observed lattice on the CPU in one pass over the input
 // (engine/stack/stack_direct.cpp): each spectrum read from its block into a small buffer and added

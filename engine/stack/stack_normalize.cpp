@@ -71,7 +71,7 @@ void band_means(store& st, std::span<const resolved_id> ids, const std::string& 
   photometry_params p;
   p.and_mask_bits = mask_bits;
   photometry_windows(st, ids, bands, b, p, int64_t(std::max<size_t>(window_bytes / 4, 1 << 20)),
-                     [&](const batch_reader::window& w, std::span<const band_flux> results) {
+                     [&](const aligned_reader::window& w, std::span<const band_flux> results) {
                        for (size_t i = w.first; i < w.last; ++i) {
                          const band_flux& r = results[i - w.first];
                          norm[i] = r.flag ? std::numeric_limits<double>::quiet_NaN() : r.maggies * k;

@@ -10,13 +10,14 @@ namespace {
 
 using formats_detail::append_element;
 using formats_detail::append_number;
-using formats_detail::row_cursor;
 
 constexpr size_t flush_bytes = size_t(1) << 20;
 
 class csv_sink final : public table_sink {
  public:
-  csv_sink(table_schema s, output_target target) : s_(std::move(s)), out_(std::move(target)), rows_(s_.rows()) {
+  csv_sink(table_schema s, output_target target)
+      : table_sink(s.layout, s.rows(), s.columns.size()),
+        s_(std::move(s)), out_(std::move(target)) {
     std::string head;
     switch (s_.layout) {
       case table_layout::ragged: head = "specobjid,pixel"; break;
@@ -31,17 +32,8 @@ class csv_sink final : public table_sink {
     out_.write(head + "\n");
   }
 
-  void append(const table_window& w) override {
-    rows_.take(w, s_.columns.size());
-    switch (s_.layout) {
-      case table_layout::ragged: return append_ragged(w);
-      case table_layout::dense: return append_dense(w);
-      case table_layout::table: return append_table(w);
-    }
-  }
-
   void finish() override {
-    rows_.check_complete();
+    check_complete();
     flush();
     out_.close();
   }
@@ -56,7 +48,7 @@ class csv_sink final : public table_sink {
     if (text_.size() > flush_bytes) flush();
   }
 
-  void append_ragged(const table_window& w) {
+  void append_ragged(const table_window& w) override {
     const int64_t base = s_.offsets[w.row0];
     for (size_t i = w.row0; i < w.row0 + w.nrows; ++i) {
       const std::string id = std::to_string(s_.specobjid[i]);
@@ -69,7 +61,7 @@ class csv_sink final : public table_sink {
     }
   }
 
-  void append_dense(const table_window& w) {
+  void append_dense(const table_window& w) override {
     const size_t width = size_t(s_.width);
     for (size_t r = 0; r < w.nrows; ++r) {
       const std::string id = std::to_string(s_.specobjid[w.row0 + r]);
@@ -84,7 +76,7 @@ class csv_sink final : public table_sink {
     }
   }
 
-  void append_table(const table_window& w) {
+  void append_table(const table_window& w) override {
     for (size_t r = 0; r < w.nrows; ++r) {
       for (size_t k = 0; k < w.columns.size(); ++k) {
         if (k) text_ += ',';
@@ -102,7 +94,6 @@ class csv_sink final : public table_sink {
 
   table_schema s_;
   byte_output out_;
-  row_cursor rows_;
   std::string text_;
 };
 

@@ -15,7 +15,6 @@
 namespace specmill {
 namespace {
 
-using formats_detail::row_cursor;
 using column = fits_file::table_column;
 
 std::string upper(std::string s) {
@@ -46,7 +45,8 @@ std::span<const T> elements(const void* p, size_t n) {
 class fits_sink final : public table_sink {
  public:
   fits_sink(table_schema s, output_target target)
-      : s_(std::move(s)), staged_(std::move(target)), file_(fits_file::create(staged_.path())), rows_(s_.rows()) {
+      : table_sink(s.layout, s.rows(), s.columns.size()),
+        s_(std::move(s)), staged_(std::move(target)), file_(fits_file::create(staged_.path())) {
     switch (s_.layout) {
       case table_layout::ragged: begin_ragged(); break;
       case table_layout::dense: begin_dense(); break;
@@ -58,17 +58,8 @@ class fits_sink final : public table_sink {
     }
   }
 
-  void append(const table_window& w) override {
-    rows_.take(w, s_.columns.size());
-    switch (s_.layout) {
-      case table_layout::ragged: return append_ragged(w);
-      case table_layout::dense: return append_dense(w);
-      case table_layout::table: return append_table(w);
-    }
-  }
-
   void finish() override {
-    rows_.check_complete();
+    check_complete();
     if (s_.layout == table_layout::dense) {
       file_.create_table("GRID", {{"LOGLAM", "1D", ""}, {"WAVELENGTH", "1D", "Angstrom"}}, 0);
       file_.write_column(1, 1, std::span<const double>(s_.loglam));
@@ -98,7 +89,7 @@ class fits_sink final : public table_sink {
     file_.declare_unsigned64(1, "unsigned 64-bit SPECOBJID");
   }
 
-  void append_ragged(const table_window& w) {
+  void append_ragged(const table_window& w) override {
     const int64_t base = s_.offsets[w.row0];
     for (size_t i = w.row0; i < w.row0 + w.nrows; ++i) {
       if (!s_.found[i]) continue;
@@ -110,7 +101,8 @@ class fits_sink final : public table_sink {
       file_.write_column(4, fits_row_, std::span<const int32_t>(&s_.fiberid[i], 1));
       file_.write_column(5, fits_row_, std::span<const int32_t>(&npix, 1));
       const size_t first = size_t(s_.offsets[i] - base);
-      for (size_t k = 0; k < s_.columns.size(); ++k) write_elements(int(6 + k), s_.columns[k].type, w.columns[k], first, size_t(npix));
+      for (size_t k = 0; k < s_.columns.size(); ++k)
+        write_elements(int(6 + k), fits_row_, s_.columns[k].type, w.columns[k], first, size_t(npix));
     }
   }
 
@@ -122,7 +114,7 @@ class fits_sink final : public table_sink {
     file_.declare_unsigned64(1, "unsigned 64-bit SPECOBJID");
   }
 
-  void append_dense(const table_window& w) {
+  void append_dense(const table_window& w) override {
     if (w.nrows == 0) return;
     const int64_t first = int64_t(w.row0) + 1;
     file_.write_column(1, first, std::span<const uint64_t>(s_.specobjid).subspan(w.row0, w.nrows));
@@ -131,7 +123,7 @@ class fits_sink final : public table_sink {
     file_.write_logical_column(2, first, found);
     // A fixed-length vector column is contiguous across rows: one call writes the whole window.
     for (size_t k = 0; k < s_.columns.size(); ++k)
-      write_elements(int(3 + k), s_.columns[k].type, w.columns[k], 0, w.nrows * size_t(s_.width), first);
+      write_elements(int(3 + k), first, s_.columns[k].type, w.columns[k], 0, w.nrows * size_t(s_.width));
   }
 
   // A plain table: one FITS row per row, upper-case names.
@@ -145,14 +137,13 @@ class fits_sink final : public table_sink {
       if (s_.columns[k].type == npy_dtype::u8) file_.declare_unsigned64(int(k + 1), "unsigned 64-bit");
   }
 
-  void append_table(const table_window& w) {
+  void append_table(const table_window& w) override {
     for (size_t k = 0; k < s_.columns.size(); ++k)
-      write_elements(int(1 + k), s_.columns[k].type, w.columns[k], 0, w.nrows, int64_t(w.row0) + 1);
+      write_elements(int(1 + k), int64_t(w.row0) + 1, s_.columns[k].type, w.columns[k], 0, w.nrows);
   }
 
-  // n elements of a column's window buffer from element `first`, at row fits_row_ (or `row`).
-  void write_elements(int colnum, npy_dtype t, const void* data, size_t first, size_t n, int64_t row = 0) {
-    if (row == 0) row = fits_row_;
+  // n elements of a column's window buffer from element `first`, into FITS row `row` on.
+  void write_elements(int colnum, int64_t row, npy_dtype t, const void* data, size_t first, size_t n) {
     const char* p = static_cast<const char*>(data) + first * npy_itemsize(t);
     switch (t) {
       case npy_dtype::f4: return file_.write_column(colnum, row, elements<float>(p, n));
@@ -167,7 +158,6 @@ class fits_sink final : public table_sink {
   table_schema s_;
   staged_file staged_;
   fits_file file_;
-  row_cursor rows_;
   int64_t fits_row_ = 0;  // ragged: the last row written (rows without pixels have none)
 };
 

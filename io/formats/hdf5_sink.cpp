@@ -15,7 +15,6 @@
 namespace specmill {
 namespace {
 
-using formats_detail::row_cursor;
 
 hid_t file_type_of(npy_dtype t) {
   switch (t) {
@@ -109,7 +108,8 @@ class h5_writer {
 class hdf5_sink final : public table_sink {
  public:
   hdf5_sink(table_schema s, output_target target)
-      : s_(std::move(s)), staged_(std::move(target)), h5_(staged_.path()), rows_(s_.rows()) {
+      : table_sink(s.layout, s.rows(), s.columns.size()),
+        s_(std::move(s)), staged_(std::move(target)), h5_(staged_.path()) {
     for (const auto& c : s_.columns) {
       switch (s_.layout) {
         case table_layout::ragged: h5_.create(c.name, c.type, {uint64_t(s_.offsets.back())}); break;
@@ -119,15 +119,19 @@ class hdf5_sink final : public table_sink {
     }
   }
 
-  void append(const table_window& w) override {
-    rows_.take(w, s_.columns.size());
+  // One path for every layout: the arrays are written as the schema laid them out.
+  void append_ragged(const table_window& w) override { append_rows(w); }
+  void append_dense(const table_window& w) override { append_rows(w); }
+  void append_table(const table_window& w) override { append_rows(w); }
+
+  void append_rows(const table_window& w) {
     // Ragged columns are 1-D over pixels; dense and table ones have a row per row.
     const uint64_t n = s_.layout == table_layout::ragged ? s_.elements(w.row0, w.nrows) : w.nrows;
     for (size_t k = 0; k < s_.columns.size(); ++k) h5_.append(s_.columns[k].name, n, w.columns[k]);
   }
 
   void finish() override {
-    rows_.check_complete();
+    check_complete();
     switch (s_.layout) {
       case table_layout::ragged:
         h5_.write("offsets", npy_dtype::i8, s_.offsets);
@@ -151,7 +155,6 @@ class hdf5_sink final : public table_sink {
   table_schema s_;
   staged_file staged_;
   h5_writer h5_;
-  row_cursor rows_;
 };
 
 }  // namespace

@@ -15,11 +15,12 @@
 namespace specmill {
 namespace {
 
-using formats_detail::row_cursor;
 
 class npy_sink final : public table_sink {
  public:
-  npy_sink(table_schema s, output_target target) : s_(std::move(s)), out_(std::move(target)), rows_(s_.rows()) {
+  npy_sink(table_schema s, output_target target)
+      : table_sink(s.layout, s.rows(), s.columns.size()),
+        s_(std::move(s)), out_(std::move(target)) {
     SPECMILL_EXPECTS(!s_.columns.empty(), "npy output needs at least one column");
     const bool plain = s_.layout == table_layout::dense && s_.columns.size() == 1;
     std::string descr;
@@ -43,8 +44,12 @@ class npy_sink final : public table_sink {
     out_.write(npy_header(descr, shape));
   }
 
-  void append(const table_window& w) override {
-    rows_.take(w, s_.columns.size());
+  // One path for every layout: the arrays are written as the schema laid them out.
+  void append_ragged(const table_window& w) override { append_rows(w); }
+  void append_dense(const table_window& w) override { append_rows(w); }
+  void append_table(const table_window& w) override { append_rows(w); }
+
+  void append_rows(const table_window& w) {
     const size_t n = size_t(s_.elements(w.row0, w.nrows)), nc = w.columns.size();
     if (nc == 1) {
       out_.write(w.columns[0], n * record_bytes_);
@@ -77,14 +82,13 @@ class npy_sink final : public table_sink {
   }
 
   void finish() override {
-    rows_.check_complete();
+    check_complete();
     out_.close();
   }
 
  private:
   table_schema s_;
   byte_output out_;
-  row_cursor rows_;
   size_t record_bytes_ = 0;
   std::vector<char> records_;
 };

@@ -9,12 +9,12 @@
 namespace specmill {
 namespace {
 
-using formats_detail::row_cursor;
 
 class npz_sink final : public table_sink {
  public:
   npz_sink(table_schema s, output_target target)
-      : s_(std::move(s)), z_(std::move(target)), rows_(s_.rows()) {
+      : table_sink(s.layout, s.rows(), s.columns.size()),
+        s_(std::move(s)), z_(std::move(target)) {
     for (const auto& c : s_.columns) members_.push_back(z_.declare_array(c.name, c.type, column_shape()));
     switch (s_.layout) {
       case table_layout::ragged:
@@ -37,14 +37,18 @@ class npz_sink final : public table_sink {
     }
   }
 
-  void append(const table_window& w) override {
-    rows_.take(w, s_.columns.size());
+  // One path for every layout: the arrays are written as the schema laid them out.
+  void append_ragged(const table_window& w) override { append_rows(w); }
+  void append_dense(const table_window& w) override { append_rows(w); }
+  void append_table(const table_window& w) override { append_rows(w); }
+
+  void append_rows(const table_window& w) {
     const uint64_t n = s_.elements(w.row0, w.nrows);
     for (size_t k = 0; k < members_.size(); ++k) z_.append_to(members_[k], w.columns[k], size_t(n));
   }
 
   void finish() override {
-    rows_.check_complete();
+    check_complete();
     z_.close();
   }
 
@@ -69,7 +73,6 @@ class npz_sink final : public table_sink {
 
   table_schema s_;
   npz_writer z_;
-  row_cursor rows_;
   std::vector<size_t> members_;
 };
 

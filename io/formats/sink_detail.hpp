@@ -41,26 +41,4 @@ std::string metadata_json(const std::vector<meta_item>& items);
 // One item's value as text: a string as it is, a number as JSON writes it.
 std::string metadata_text(const meta_item& item);
 
-// Checks that windows arrive in order and cover the rows once.
-class row_cursor {
- public:
-  explicit row_cursor(uint64_t rows) : rows_(rows) {}
-  void take(const table_window& w, size_t n_columns) {
-    SPECMILL_EXPECTS(w.row0 == next_ && w.nrows <= rows_ - next_,
-                     "output window of rows [" + std::to_string(w.row0) + ", " + std::to_string(w.row0 + w.nrows) +
-                         ") out of order (next row " + std::to_string(next_) + " of " + std::to_string(rows_) + ")");
-    SPECMILL_EXPECTS(w.columns.size() == n_columns, "output window with " + std::to_string(w.columns.size()) +
-                                                        " columns, the table has " + std::to_string(n_columns));
-    next_ += w.nrows;
-  }
-  void check_complete() const {
-    SPECMILL_EXPECTS(next_ == rows_, "output finished after " + std::to_string(next_) + " of " +
-                                         std::to_string(rows_) + " rows");
-  }
-
- private:
-  uint64_t rows_;
-  uint64_t next_ = 0;
-};
-
 }  // namespace specmill::formats_detail

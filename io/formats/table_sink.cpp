@@ -65,4 +65,18 @@ std::unique_ptr<table_sink> begin_table(output_format f, table_schema schema, ou
   throw invalid_argument("unknown output format");
 }
 
+void table_sink::take(const table_window& w) {
+  SPECMILL_EXPECTS(w.row0 == next_ && w.nrows <= rows_ - next_,
+                   "output window of rows [" + std::to_string(w.row0) + ", " + std::to_string(w.row0 + w.nrows) +
+                       ") out of order (next row " + std::to_string(next_) + " of " + std::to_string(rows_) + ")");
+  SPECMILL_EXPECTS(w.columns.size() == columns_, "output window with " + std::to_string(w.columns.size()) +
+                                                     " columns, the table has " + std::to_string(columns_));
+  next_ += w.nrows;
+}
+
+void table_sink::check_complete() const {
+  SPECMILL_EXPECTS(next_ == rows_,
+                   "output finished after " + std::to_string(next_) + " of " + std::to_string(rows_) + " rows");
+}
+
 }  // namespace specmill

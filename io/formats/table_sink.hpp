@@ -97,10 +97,33 @@ struct table_window {
 class table_sink {
  public:
   virtual ~table_sink() = default;
-  // Windows arrive in row order, each row once, every column in each.
-  virtual void append(const table_window& w) = 0;
-  // After the last row: completes the output (and moves a staged file into place).
+  // Windows arrive in row order, each row once, every column in each (invalid_argument
+  // otherwise); each goes to the layout's append_* of the format.
+  void append(const table_window& w) {
+    take(w);
+    switch (layout_) {
+      case table_layout::ragged: return append_ragged(w);
+      case table_layout::dense: return append_dense(w);
+      case table_layout::table: return append_table(w);
+    }
+  }
+  // After the last row: completes the output (and moves a staged file into place). Sinks call
+  // check_complete() first.
   virtual void finish() = 0;
+
+ protected:
+  table_sink(table_layout layout, uint64_t rows, size_t columns) : layout_(layout), rows_(rows), columns_(columns) {}
+  virtual void append_ragged(const table_window& w) = 0;
+  virtual void append_dense(const table_window& w) = 0;
+  virtual void append_table(const table_window& w) = 0;
+  // invalid_argument unless every row has been appended.
+  void check_complete() const;
+
+ private:
+  void take(const table_window& w);  // the row-order and column-count checks
+  table_layout layout_;
+  uint64_t rows_, next_ = 0;
+  size_t columns_;
 };
 
 // Checks the schema against the format (invalid_argument), creates the output and returns the

@@ -8,6 +8,7 @@
 // cuda_error("CUDA support not compiled into this build"); empty objects are always fine.
 #include <cstddef>
 #include <new>
+#include <span>
 #include <utility>
 
 namespace specmill {
@@ -88,6 +89,15 @@ class device_buffer {
   T* data() noexcept { return static_cast<T*>(data_); }
   template <class T>
   const T* data() const noexcept { return static_cast<const T*>(data_); }
+
+  // A buffer holding a copy of `host` (synchronous; an empty span gives an empty buffer): the
+  // "allocate, then copy in" every run-constant table (band weights, stack frames) needs.
+  template <class T>
+  static device_buffer from_host(std::span<const T> host) {
+    device_buffer buf(host.size_bytes());
+    buf.copy_from_host(host.data(), host.size_bytes());
+    return buf;
+  }
 
   // Keeps the first min(old, new) bytes. Growing past capacity() reallocates (synchronously);
   // shrinking keeps the allocation.

@@ -17,6 +17,7 @@
 #include "kernels/launch/backend.hpp"
 #include "kernels/launch/device.hpp"
 #include "kernels/memory/device_buffer.hpp"
+#include "kernels/launch/for_each.hpp"
 #include "kernels/scale_copy.hpp"
 
 namespace specmill {
@@ -144,6 +145,40 @@ TEST(ScaleCopyCuda, DevicePointersOnAStreamAndMisalignedTails) {
     d_out.copy_to_host(out.data(), out.size() * sizeof(float));
     for (size_t i = 0; i < out.size(); ++i)
       ASSERT_TRUE(same(reference(3.f, in[i + offset]), out[i])) << "offset " << offset << " i " << i;
+  }
+}
+
+// The float4 functor's host form: groups of four, in place or not, the same bits as the scalar
+// functor (the device form is the same arithmetic on one 16-byte load; checked below on a GPU).
+TEST(ScaleCopy4, HostFormMatchesTheScalarOp) {
+  for (size_t groups : {size_t(0), size_t(1), size_t(8), size_t(1000)}) {
+    const std::vector<float> in = make_input(4 * groups, unsigned(groups) + 5);
+    std::vector<float> out(in.size(), 7.f), same_place = in;
+    for_each_index_host(groups, detail::scale_copy4_index_op{in.data(), out.data(), scale_op{-1.5f}});
+    for_each_index_host(groups, detail::scale_copy4_index_op{same_place.data(), same_place.data(), scale_op{-1.5f}});
+    for (size_t i = 0; i < in.size(); ++i) {
+      ASSERT_TRUE(same(reference(-1.5f, in[i]), out[i])) << groups << " " << i;
+      ASSERT_TRUE(same(reference(-1.5f, in[i]), same_place[i])) << groups << " " << i;
+    }
+  }
+}
+
+// scale_copy_device on aligned arrays (the float4 kernel for n / 4 * 4 elements, the scalar one
+// for the tail), in place and not, at 31, 32, 33 elements and a large odd count.
+TEST(ScaleCopyCuda, Float4KernelWithScalarTailInPlaceAndNot) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  for (size_t n : {size_t(1), size_t(3), size_t(31), size_t(32), size_t(33), size_t((1 << 20) + 5)}) {
+    const std::vector<float> in = make_input(n, unsigned(n) + 17);
+    for (bool in_place : {false, true}) {
+      device_buffer d_in(n * sizeof(float)), d_out(n * sizeof(float));
+      d_in.copy_from_host(in.data(), d_in.size());
+      float* dst = in_place ? d_in.data<float>() : d_out.data<float>();
+      scale_copy_device(d_in.data<float>(), dst, n, 0.75f);
+      std::vector<float> out(n, 7.f);
+      (in_place ? d_in : d_out).copy_to_host(out.data(), n * sizeof(float));
+      for (size_t i = 0; i < n; ++i)
+        ASSERT_TRUE(same(reference(0.75f, in[i]), out[i])) << "n " << n << " in place " << in_place << " i " << i;
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // small store of sample spectra served as three contexts: public, token-protected, and a copy
 // whose block files are garbage (a corrupt store). Routing, status codes by exception type, and
 // what an error reply may say: no source file, no server path.
+#include "common/store_setup.hpp"
 #include "api/rest/rest_server.hpp"
 
 #include <gtest/gtest.h>
@@ -53,22 +54,8 @@ class RestServer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test_support::temp_dir;
-    sample_options s;
-    s.out = dir_->path() / "sample";
-    s.count = 12;
-    s.seed = 5;
-    s.jobs = 2;
-    write_sample_data(s);
-    for (const char* context : {"sdss_dr16", "private_dr16"}) {
-      ingest_options o;
-      o.store = store_root();
-      o.context = context;
-      o.inputs = {s.out.string()};
-      o.block_spectra = 4;
-      o.progress = false;
-      o.jobs = 2;
-      ingest(o);
-    }
+    const auto sample = test_support::write_sample_files(dir_->path() / "sample", 12, 5);
+    for (const char* context : {"sdss_dr16", "private_dr16"}) test_support::ingest_into(store_root(), sample, 4, context);
     // The corrupt copy: the catalog intact, every block file overwritten with text.
     fs::copy(store_root(), broken_root(), fs::copy_options::recursive);
     for (const auto& e : fs::recursive_directory_iterator(broken_root()))

@@ -3,6 +3,7 @@
 // the stored form bit for bit in npz, npy, csv, fits and hdf5; the aligned form placed at each
 // spectrum's lattice offset, zero elsewhere; the cut-out and resampled forms the same in every
 // format; a stream the same bytes as a file (npz: the same members); the spec-file layout.
+#include "common/store_setup.hpp"
 #include "engine/get/get.hpp"
 
 #include <gtest/gtest.h>
@@ -35,19 +36,7 @@ class GetStore {
 
  private:
   GetStore() {
-    sample_options s;
-    s.out = dir_.path() / "sample";
-    s.count = 24;
-    s.seed = 11;
-    s.legacy_fraction = 0.4;
-    write_sample_data(s);
-    ingest_options o;
-    o.store = store_;
-    o.inputs = {s.out.string()};
-    o.block_spectra = 8;
-    o.progress = false;
-    o.jobs = 2;
-    ingest(o);
+    test_support::ingest_into(store_, test_support::write_sample_files(dir_.path() / "sample", 24, 11, 0.4), 8);
   }
   static const GetStore& instance() {
     static const GetStore s;

@@ -1,5 +1,6 @@
 // aligned_reader and get --align/--cutout against a reference built from whole spectra read one
 // at a time (block_reader::read_spectrum). Tolerance: exact (bits): alignment moves values.
+#include "common/store_setup.hpp"
 #include "engine/pipeline/aligned_reader.hpp"
 
 #include <gtest/gtest.h>
@@ -29,22 +30,9 @@ class AlignedStores : public ::testing::Environment {
   static inline test::temp_dir* dir = nullptr;
   void SetUp() override {
     dir = new test::temp_dir;
-    sample_options s;
-    s.out = dir->path() / "sample";
-    s.count = 70;
-    s.seed = 11;
-    s.legacy_fraction = 0.4;
-    write_sample_data(s);
-    for (bool contiguous : {true, false}) {
-      ingest_options o;
-      o.store = store_path(contiguous);
-      o.inputs = {s.out.string()};
-      o.block_spectra = 16;
-      o.layout.contiguous = contiguous;
-      o.progress = false;
-      o.jobs = 2;
-      ingest(o);
-    }
+    const auto sample = test_support::write_sample_files(dir->path() / "sample", 70, 11, 0.4);
+    for (bool contiguous : {true, false})
+      test_support::ingest_into(store_path(contiguous), sample, 16, std::string(default_context), contiguous);
   }
   void TearDown() override { delete dir; }
   static fs::path store_path(bool contiguous) { return dir->path() / (contiguous ? "contiguous" : "chunked"); }

@@ -5,6 +5,7 @@
 // the device copy equals the host copy. The checkpoint between windows stops the run. And the
 // chained on-device path of get --resample (cuda against cpu). Tests on backend::cuda report
 // SKIPPED without a GPU.
+#include "common/store_setup.hpp"
 #include "engine/pipeline/window_pipeline.hpp"
 
 #include <gtest/gtest.h>
@@ -36,19 +37,7 @@ class PipelineStore : public ::testing::Environment {
   static inline test::temp_dir* dir = nullptr;
   void SetUp() override {
     dir = new test::temp_dir;
-    sample_options s;
-    s.out = dir->path() / "sample";
-    s.count = 40;
-    s.seed = 23;
-    s.legacy_fraction = 0.5;
-    write_sample_data(s);
-    ingest_options o;
-    o.store = path();
-    o.inputs = {s.out.string()};
-    o.block_spectra = 8;
-    o.progress = false;
-    o.jobs = 2;
-    ingest(o);
+    test_support::ingest_into(path(), test_support::write_sample_files(dir->path() / "sample", 40, 23, 0.5), 8);
   }
   void TearDown() override { delete dir; }
   static fs::path path() { return dir->path() / "store"; }
