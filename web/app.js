@@ -8,6 +8,9 @@ import { LINES, smooth, spectrumPlot } from './plot.js';
 const $ = s => document.querySelector(s);
 const COLUMNS = ['specobjid', 'plate', 'mjd', 'fiberid', 'ra', 'dec', 'z', 'z_err', 'zwarning', 'class', 'subclass', 'sn_median_all', 'programname'];
 const PAGE = 50;
+// Shaded pixels: no inverse variance, or an and_mask bit of the SDSS bad-pixel set that /stack
+// drops by default (docs/stack.md, mask value 0x07c4026f).
+const BAD_PIXEL_BITS = 0x07c4026f;
 const SEARCH_KEYS = ['ra', 'dec', 'radius', 'region', 'constraint', 'ids'];
 const state = window.specmill = { spectrum: null, stack: null };  // the plots, for tests and the console
 
@@ -181,7 +184,7 @@ async function renderSpectrum(id, p) {
   const flux = scale(smooth(data.flux, data.ivar, width)).map(v => (v === null ? null : v));
   const ivar = Array.from(data.ivar, v => v / (shift * shift));
   state.spectrum = spectrumPlot($('#spectrum-plot'), {
-    x, flux, ivar, model: scale(data.model), sky: scale(data.sky), mask: Array.from(data.and_mask, m => m !== 0),
+    x, flux, ivar, model: scale(data.model), sky: scale(data.sky), mask: Array.from(data.and_mask, (m, i) => (m & BAD_PIXEL_BITS) !== 0 || !(data.ivar[i] > 0)),
     lines, rest, showModel: $('#show-model').checked, showSky: $('#show-sky').checked,
   }, Math.max(500, $('main').clientWidth - 280));
   status(`${id}: ${x.length} pixels, z = ${zCat}${meta.class ? ' ' + meta.class : ''}`);
