@@ -41,9 +41,12 @@ function queryParams(p) {
   if (p.get('ra') && p.get('dec') && p.get('radius')) Object.assign(q, { ra: p.get('ra'), dec: p.get('dec'), size: p.get('radius') });
   if (p.get('region')) q.region = p.get('region');
   if (p.get('constraint')) q.constraint = p.get('constraint');
-  if (p.get('ids')) q.id = idListText(p.get('ids').split(/[\s;]+/).filter(Boolean));
+  if (p.get('ids')) q.id = idListText(splitIds(p.get('ids')));
   return withContext(q);
 }
+
+// ID lists: one ID a line in the text boxes, `;`-separated in URLs (a plate,mjd,fiber ID has commas).
+function splitIds(text) { return text.split(/[\r\n;]+/).map(s => s.trim()).filter(Boolean); }
 
 function hasSelection(p) { return SEARCH_KEYS.some(k => p.get(k)); }
 
@@ -56,14 +59,14 @@ async function runQuery(p, extra) {
 // ------------------------------------------------------------------ search
 function fillSearchForm(p) {
   const f = $('#search-form');
-  for (const k of SEARCH_KEYS) f.elements[k].value = k === 'ids' ? (p.get(k) || '').split(',').join('\n') : p.get(k) || '';
+  for (const k of SEARCH_KEYS) f.elements[k].value = k === 'ids' ? splitIds(p.get(k) || '').join('\n') : p.get(k) || '';
 }
 
 function searchUrlFromForm() {
   const f = $('#search-form'), p = new URLSearchParams();
   for (const k of SEARCH_KEYS) {
     let v = f.elements[k].value.trim();
-    if (k === 'ids') v = v.split(/[\s;]+/).filter(Boolean).join(',');
+    if (k === 'ids') v = splitIds(v).join(';');
     if (v) p.set(k, v);
   }
   return p;
@@ -207,7 +210,7 @@ function stackForm(p) {
   const f = $('#stack-form');
   for (const k of ['method', 'grid', 'normalize', 'mask_bits']) if (p.get(k)) f.elements[k].value = p.get(k);
   f.elements.rest_frame.checked = p.get('rest_frame') === '1';
-  f.elements.ids.value = (p.get('ids') || '').split(',').join('\n');
+  f.elements.ids.value = splitIds(p.get('ids') || '').join('\n');
 }
 
 async function stackParams(p) {
@@ -236,8 +239,8 @@ function stackUrlFromForm() {
   const f = $('#stack-form'), p = params();
   for (const k of ['method', 'grid', 'normalize', 'mask_bits']) f.elements[k].value.trim() ? p.set(k, f.elements[k].value.trim()) : p.delete(k);
   f.elements.rest_frame.checked ? p.set('rest_frame', '1') : p.delete('rest_frame');
-  const ids = f.elements.ids.value.split(/[\s;]+/).filter(Boolean);
-  if (ids.length) { SEARCH_KEYS.forEach(k => p.delete(k)); p.set('ids', ids.join(',')); }
+  const ids = splitIds(f.elements.ids.value);
+  if (ids.length) { SEARCH_KEYS.forEach(k => p.delete(k)); p.set('ids', ids.join(';')); }
   p.set('run', '1');
   return p;
 }
@@ -246,7 +249,10 @@ function stackUrlFromForm() {
 async function loadContexts(p) {
   const all = await (await get('contexts', { format: 'json' })).json();
   const sel = $('#context');
-  api.context = p.get('context') || api.context || Object.keys(all)[0] || '';
+  // The service's default context: /contexts names it by its catalog, `<context>.specobj`.
+  const dflt = await (await get('contexts', { context: 'default', format: 'json' })).json();
+  const dfltName = String(dflt.catalog || '').replace(/\.specobj$/, '');
+  api.context = p.get('context') || api.context || (dfltName in all ? dfltName : Object.keys(all)[0]) || '';
   sel.replaceChildren(...Object.entries(all).map(([name, c]) => new Option(`${name}${c.public ? '' : ' (token)'}`, name, false, name === api.context)));
 }
 

@@ -63,8 +63,9 @@ export function spectrumPlot(el, state, width = 900) {
     { label: '+1σ', stroke: 'rgba(31,78,156,0.15)', width: 0.5 },
     { label: 'model', stroke: '#d2452b', width: 1, show: !!state.showModel },
     { label: 'sky', stroke: '#6a9a3a', width: 1, show: !!state.showSky }];
-  const data = [state.x, state.flux, sigmaBand(state.flux, state.ivar, -1), sigmaBand(state.flux, state.ivar, 1),
-    state.model || state.x.map(() => null), state.sky || state.x.map(() => null)];
+  const data = [state.x, state.flux, sigmaBand(state.flux, state.ivar, -1), sigmaBand(state.flux, state.ivar, 1)];
+  if (state.model) data.push(state.model, state.sky);  // a stack has neither
+  series.length = data.length;
   const runs = state.mask ? maskedRuns(state.mask) : [];
   const opts = {
     width, height: 420, series, bands: [{ series: [3, 2], fill: 'rgba(31,78,156,0.18)' }],

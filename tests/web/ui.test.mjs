@@ -48,6 +48,34 @@ try {
   assert.deepEqual(ids, all.rows.map(r => r.specobjid), 'sorted by z as /query sorts');
   await shot('search');
 
+  step('SQL constraint, an uploaded ID list, and a protected context with its token');
+  const qso = await getJson(U, 'query', { constraint: "class = 'QSO'", format: 'json', limit: 50 });
+  await page.goto(`${U}/ui`);
+  await page.fill('#search-form [name=constraint]', "class = 'QSO'");
+  await page.click('#search-go');
+  await page.waitForURL(/constraint=/);
+  await page.waitForSelector('#results tbody tr');
+  assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), qso.rows.map(r => r.specobjid));
+  const two = all.rows.slice(0, 2).map(r => r.specobjid);
+  await page.goto(`${U}/ui`);
+  await page.setInputFiles('#id-file', { name: 'ids.txt', mimeType: 'text/plain', buffer: Buffer.from(two.join('\n') + '\n') });
+  await page.waitForFunction(() => document.querySelector('#search-form [name=ids]').value.length > 0);
+  await page.click('#search-go');
+  await page.waitForURL(/ids=/);
+  await page.waitForSelector('#results tbody tr');
+  assert.deepEqual((await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id))).sort(), [...two].sort());
+  await page.fill('#token', 'reader-token');
+  await page.press('#token', 'Enter');
+  await page.goto(`${U}/ui?context=private_dr16&constraint=${encodeURIComponent('1 = 1')}`);
+  await page.waitForSelector('#results tbody tr');
+  assert.equal(await page.inputValue('#context'), 'private_dr16');
+  const priv = await (await fetch(`${U}/query?${new URLSearchParams({ context: 'private_dr16', constraint: '1 = 1', format: 'json', limit: 50 })}`,
+    { headers: { 'X-DL-AuthToken': 'reader-token' } })).json();
+  assert.ok(priv.rows.length > 0);
+  assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), priv.rows.map(r => r.specobjid), 'the private context, read with the token');
+
+  await page.goto(`${U}/ui?${new URLSearchParams({ ...cone, radius: '180', sort: 'z' })}`);
+  await page.waitForSelector('#results tbody tr');
   step('previews and the stacked image of the page');
   await page.click('.tabs button[data-tab=grid]');
   await page.waitForFunction(n => [...document.querySelectorAll('#grid img')].filter(i => i.complete && i.naturalWidth === 300).length === n, ids.length);
@@ -133,6 +161,10 @@ try {
 
   assert.deepEqual(errors, [], 'no console errors');
   step('passed');
+} catch (e) {
+  console.log('page status line:', await page.textContent('#status').catch(() => '?'), 'url:', page.url());
+  console.log(errors.join('\n'));
+  throw e;
 } finally {
   await browser.close();
   await server.stop();
