@@ -79,11 +79,13 @@ try {
   step('previews and the stacked image of the page');
   await page.click('.tabs button[data-tab=grid]');
   await page.waitForFunction(n => [...document.querySelectorAll('#grid img')].filter(i => i.complete && i.naturalWidth === 300).length === n, ids.length);
+  await shot('previews');
   await page.click('.tabs button[data-tab=image]');
   await page.selectOption('#image-sort', 'mjd');
   await page.click('#image-go');
   await page.waitForFunction(() => document.querySelector('#stacked-image').naturalHeight > 0);
   assert.match(page.url(), /sort=mjd/);
+  await shot('stacked-image');
 
   step('open a spectrum');
   await page.click('.tabs button[data-tab=table]');
