@@ -186,10 +186,16 @@ async function renderSpectrum(id, p) {
   }));
   const flux = scale(smooth(data.flux, data.ivar, width)).map(v => (v === null ? null : v));
   const ivar = Array.from(data.ivar, v => v / (shift * shift));
+  // A control change redraws the plot; the zoom stays unless the frame changed.
+  const prev = state.spectrum && spec.drawn?.id === id && spec.drawn.rest === rest && spec.drawn.z === z
+    ? { min: state.spectrum.scales.x.min, max: state.spectrum.scales.x.max } : null;
+  spec.drawn = { id, rest, z };
+  state.spectrum?.destroy();
   state.spectrum = spectrumPlot($('#spectrum-plot'), {
     x, flux, ivar, model: scale(data.model), sky: scale(data.sky), mask: Array.from(data.and_mask, (m, i) => (m & BAD_PIXEL_BITS) !== 0 || !(data.ivar[i] > 0)),
     lines, rest, showModel: $('#show-model').checked, showSky: $('#show-sky').checked,
   }, Math.max(500, $('main').clientWidth - 280));
+  if (prev) state.spectrum.setScale('x', prev);
   status(`${id}: ${x.length} pixels, z = ${zCat}${meta.class ? ' ' + meta.class : ''}`);
 }
 
@@ -229,6 +235,7 @@ async function renderStack(p) {
   const res = await post('stack', { ...(await stackParams(p)), format: 'csv' });
   const { meta, cols } = parseStackCsv(await res.text());
   $('#stack-info').textContent = `${res.headers.get('X-Spectra-Used')} of ${res.headers.get('X-Spectra-Requested')} spectra, ${meta.method || ''} ${meta.frame || ''}`;
+  state.stack?.destroy();
   state.stack = spectrumPlot($('#stack-plot'), { x: cols.wavelength, flux: cols.flux, ivar: cols.ivar, rest: p.get('rest_frame') === '1', yLabel: 'stacked flux' },
     Math.max(500, $('main').clientWidth - 20));
   state.stackServed = cols;

@@ -94,9 +94,11 @@ void add_ui_routes(service& svc) {
 
     const std::string etag = etag_of(real);
     c.res.set_header("ETag", etag);
-    // The page (index.html) is revalidated every time so a new build shows at once; its assets
-    // may be cached for an hour and are revalidated by ETag after that.
-    c.res.set_header("Cache-Control", real.filename() == "index.html" ? "no-cache" : "public, max-age=3600");
+    // The page's own files are revalidated on every load (a 304 by ETag costs little), so a new
+    // build never runs old scripts against a new index.html; the vendored npm files change only
+    // with package-lock.json and may be kept for a day.
+    const bool vendored = rel->rfind("vendor/", 0) == 0;
+    c.res.set_header("Cache-Control", vendored ? "public, max-age=86400" : "no-cache");
     c.res.set_header("X-Content-Type-Options", "nosniff");
     if (c.req.get_header_value("If-None-Match") == etag) {
       c.res.status = 304;

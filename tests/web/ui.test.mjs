@@ -74,6 +74,16 @@ try {
   assert.ok(priv.rows.length > 0);
   assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), priv.rows.map(r => r.specobjid), 'the private context, read with the token');
 
+  step('a polygon');
+  const [ra, dec] = [Number(first.ra), Number(first.dec)];
+  const region = JSON.stringify([[ra - 3, dec - 3], [ra + 3, dec - 3], [ra + 3, dec + 3], [ra - 3, dec + 3]]);
+  const inPolygon = await getJson(U, 'query', { region, format: 'json', limit: 50 });
+  assert.ok(inPolygon.rows.some(r => r.specobjid === first.specobjid));
+  await page.goto(`${U}/ui?${new URLSearchParams({ region })}`);
+  await page.waitForSelector('#results tbody tr');
+  assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), inPolygon.rows.map(r => r.specobjid));
+  assert.equal(await page.inputValue('#search-form [name=region]'), region);
+
   await page.goto(`${U}/ui?${new URLSearchParams({ ...cone, radius: '180', sort: 'z' })}`);
   await page.waitForSelector('#results tbody tr');
   step('previews and the stacked image of the page');
@@ -82,9 +92,12 @@ try {
   await shot('previews');
   await page.click('.tabs button[data-tab=image]');
   await page.selectOption('#image-sort', 'mjd');
-  await page.click('#image-go');
+  const [imageRequest] = await Promise.all([page.waitForRequest(r => r.url().endsWith('/stackedImage')), page.click('#image-go')]);
   await page.waitForFunction(() => document.querySelector('#stacked-image').naturalHeight > 0);
   assert.match(page.url(), /sort=mjd/);
+  const byMjd = await getJson(U, 'query', { ra: cone.ra, dec: cone.dec, size: '180', format: 'json', limit: 2000, sort: 'mjd', fields: 'specobjid' });
+  assert.deepEqual(new URLSearchParams(imageRequest.postData()).get('id_list').split('\n'), byMjd.rows.map(r => r.specobjid),
+    'the stacked image is of the selection in mjd order, IDs exact');
   await shot('stacked-image');
 
   step('open a spectrum');
@@ -110,6 +123,34 @@ try {
   const halpha = () => page.$eval('#line-list li:has-text("Hα")', li => Number(li.dataset.at));
   assert.ok(Math.abs(await halpha() - 6564.61 * (1 + z)) < 1e-6, 'H-alpha at (1 + z) x rest');
   await shot('spectrum');
+
+  step('zoom, pan, sky, a download');
+  const xRange = () => page.evaluate(() => { const x = window.specmill.spectrum.scales.x; return [x.min, x.max]; });
+  const [x0, x1] = await xRange();
+  const box = await page.locator('#spectrum-plot .u-over').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -200);
+  await page.waitForFunction(w => { const x = window.specmill.spectrum.scales.x; return x.max - x.min < w; }, x1 - x0);
+  const [z0, z1] = await xRange();
+  assert.ok(z0 > x0 && z1 < x1, 'the wheel zooms in');
+  await page.keyboard.down('Shift');
+  await page.mouse.wheel(0, 200);
+  await page.keyboard.up('Shift');
+  await page.waitForFunction(m => window.specmill.spectrum.scales.x.min > m, z0);
+  const [p0, p1] = await xRange();
+  assert.ok(Math.abs((p1 - p0) - (z1 - z0)) < 1e-6 * (z1 - z0), 'shift + wheel pans at the same zoom');
+  assert.equal(await page.evaluate(() => window.specmill.spectrum.series[5].show), false);
+  await page.check('#show-sky');
+  await page.waitForURL(/sky=1/);
+  await page.waitForFunction(() => window.specmill.spectrum.series[5].show);
+  const [s0, s1] = await xRange();
+  assert.ok(Math.abs(s0 - p0) < 1e-6 && Math.abs(s1 - p1) < 1e-6, 'a toggle keeps the zoom');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#view-spectrum button[data-fmt=numpy]')]);
+  assert.equal(dl.suggestedFilename(), `${first.specobjid}.npy`);
+  const npy = Buffer.from(await (await fetch(`${U}/getSpec`, { method: 'POST', body: new URLSearchParams({ id_list: first.specobjid, format: 'numpy' }) })).arrayBuffer());
+  assert.ok(fs.readFileSync(await dl.path()).equals(npy), 'the npy download is the getSpec reply');
+  await page.uncheck('#show-sky');
+  await page.waitForFunction(() => !/sky=1/.test(location.search));
 
   step('lines off and on, rest frame, another z, smoothing');
   await page.uncheck('#show-lines');

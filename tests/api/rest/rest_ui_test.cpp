@@ -70,13 +70,14 @@ TEST_F(RestUi, ServesFilesWithTypesAndCaching) {
   r = get("/ui/app.js");
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
-  EXPECT_EQ(r->get_header_value("Cache-Control"), "public, max-age=3600");
+  EXPECT_EQ(r->get_header_value("Cache-Control"), "no-cache");
   const std::string etag = r->get_header_value("ETag");
   ASSERT_FALSE(etag.empty());
   r = get("/ui/app.js", {{"If-None-Match", etag}});
   EXPECT_EQ(r->status, 304);
   EXPECT_TRUE(r->body.empty());
   EXPECT_EQ(get("/ui/vendor/lib.css")->get_header_value("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_EQ(get("/ui/vendor/lib.css")->get_header_value("Cache-Control"), "public, max-age=86400");
   EXPECT_EQ(get("/ui/blob.bin")->get_header_value("Content-Type"), "application/octet-stream");
   EXPECT_EQ(get("/spec/ui/app.js")->body, "console.log(1);");
 }
