@@ -138,11 +138,11 @@ async function renderGrid(rows) {
 
 async function renderStackedImage(p) {
   status('rendering the stacked image...');
-  const { rows } = await runQuery(p, { fields: 'specobjid', limit: 2000, sort: sortText(p) || 'z' });
+  const { rows, more } = await runQuery(p, { fields: 'specobjid', limit: 2000, sort: sortText(p) || 'z' });
   if (!rows.length) return status('nothing to render');
   const res = await post('stackedImage', withContext({ id_list: idListText(rows.map(r => r.specobjid)), fmt: 'png', yscale: 4 }));
   $('#stacked-image').src = await imageUrl(res);
-  status(`stacked image of ${rows.length} spectra sorted by ${sortText(p) || 'z'}`);
+  status(`stacked image of ${more ? 'the first ' : ''}${rows.length} spectra sorted by ${sortText(p) || 'z'}`);
 }
 
 // ------------------------------------------------------------------ spectrum
@@ -219,9 +219,13 @@ function stackForm(p) {
   f.elements.ids.value = splitIds(p.get('ids') || '').join('\n');
 }
 
+const MAX_STACK = 5000;  // spectra a stack takes from a selection (the service's max_ids may be lower)
+
 async function stackParams(p) {
-  const ids = hasSelection(p) ? (await runQuery(p, { fields: 'specobjid', limit: 5000 })).rows.map(r => r.specobjid) : [];
+  const sel = hasSelection(p) ? await runQuery(p, { fields: 'specobjid', limit: MAX_STACK }) : { rows: [], more: false };
+  const ids = sel.rows.map(r => r.specobjid);
   if (!ids.length) throw new Error('the selection is empty: search first, or list IDs');
+  stackParams.truncated = sel.more;
   const q = { id_list: idListText(ids), method: p.get('method') || 'weighted_mean' };
   for (const k of ['grid', 'normalize', 'mask_bits']) if (p.get(k)) q[k] = p.get(k);
   if (p.get('rest_frame') === '1') q.rest_frame = 'true';
@@ -234,7 +238,7 @@ async function renderStack(p) {
   status('stacking...');
   const res = await post('stack', { ...(await stackParams(p)), format: 'csv' });
   const { meta, cols } = parseStackCsv(await res.text());
-  $('#stack-info').textContent = `${res.headers.get('X-Spectra-Used')} of ${res.headers.get('X-Spectra-Requested')} spectra, ${meta.method || ''} ${meta.frame || ''}`;
+  $('#stack-info').textContent = `${res.headers.get('X-Spectra-Used')} of ${res.headers.get('X-Spectra-Requested')} spectra, ${meta.method || ''} ${meta.frame || ''}${stackParams.truncated ? ` (the first ${MAX_STACK} of the selection)` : ''}`;
   state.stack?.destroy();
   state.stack = spectrumPlot($('#stack-plot'), { x: cols.wavelength, flux: cols.flux, ivar: cols.ivar, rest: p.get('rest_frame') === '1', yLabel: 'stacked flux' },
     Math.max(500, $('main').clientWidth - 20));
