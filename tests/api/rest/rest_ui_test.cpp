@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -43,6 +44,10 @@ class RestUi : public ::testing::Test {
     rest::add_ui_routes(*svc_);
     port_ = svc_->bind();
     runner_ = std::thread([this] { svc_->run(); });
+    // httplib's stop() is a no-op until the accept loop runs, so a stop() right after start()
+    // (MissingPageSaysSo) could leave run() serving forever: wait until it answers.
+    httplib::Client c("127.0.0.1", port_);
+    for (int i = 0; i < 500 && !c.Get("/ping"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   void stop() {
     svc_->stop();
