@@ -16,15 +16,34 @@ packages=(
   libhealpix-cxx-dev libcpp-httplib-dev
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
   python3-pandas python3-specutils python3-matplotlib python3-pil  # the Python client's optional formats
+  nodejs chromium  # the web page (/ui): its npm files and its browser tests (tests/web)
 )
+# Debian's nodejs comes without npm (its own package); a NodeSource nodejs brings npm and
+# conflicts with Debian's, so npm is asked for only where the command is missing.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# The web page's npm packages (uPlot; playwright-core drives the browser tests), exactly as
+# package-lock.json pins them, into node_modules/; CMake copies what the page loads into the
+# build tree. Nothing is fetched when the service runs.
+npm_ci() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  if [ -d "$root/node_modules/uplot" ] && [ -d "$root/node_modules/playwright-core" ] &&
+     [ "$root/node_modules/.package-lock.json" -nt "$root/package-lock.json" ]; then
+    echo "install-deps: node_modules up to date"
+  else
+    (cd "$root" && npm ci --no-audit --no-fund)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  npm_ci
   exit 0
 fi
 
@@ -34,4 +53,5 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_ci
 echo "install-deps: done"

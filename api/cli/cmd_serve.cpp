@@ -55,6 +55,7 @@ void run(const serve_args& a) {
   rest::add_query_routes(svc);
   rest::add_render_routes(svc);
   rest::add_stack_routes(svc);
+  rest::add_ui_routes(svc);
   const int port = svc.bind();
   // One line on stdout that scripts and tests wait for.
   std::printf("specmill serve: listening on http://%s:%d (contexts:", cfg.host.c_str(), port);

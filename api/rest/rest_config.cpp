@@ -63,7 +63,8 @@ service_config load_service_config(const std::filesystem::path& file) {
   }
   const std::string where = "config " + file.string();
   SPECMILL_EXPECTS(j.is_object(), where + ": not a JSON object");
-  check_known(j, {"host", "port", "threads", "contexts", "profiles", "limits", "admin_token", "default_context", "device"},
+  check_known(j, {"host", "port", "threads", "contexts", "profiles", "limits", "admin_token", "default_context", "device",
+                 "ui_dir"},
               where);
   service_config c;
   c.profiles.clear();
@@ -73,6 +74,10 @@ service_config load_service_config(const std::filesystem::path& file) {
   take(j, "admin_token", c.admin_token, where);
   take(j, "default_context", c.default_context, where);
   take(j, "device", c.device, where);
+  if (std::string ui; j.contains("ui_dir")) {
+    take(j, "ui_dir", ui, where);
+    c.ui_dir = ui.empty() ? std::filesystem::path{} : file.parent_path() / ui;  // relative to the config
+  }
   SPECMILL_EXPECTS(c.port >= 0 && c.port < 65536, where + ": port out of range");
   SPECMILL_EXPECTS(c.threads >= 0 && c.threads <= 1024, where + ": threads out of range");
   SPECMILL_EXPECTS(j.contains("contexts") && j["contexts"].is_array() && !j["contexts"].empty(),

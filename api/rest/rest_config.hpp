@@ -69,6 +69,9 @@ struct service_config {
   // or cuda) and used by every engine job of the service.
   std::string device = "auto";
   backend engine_backend = backend::cpu;  // resolved from `device` when the service starts
+  // The web page's folder (/ui); empty: <executable's folder>/../share/specmill/web, where the
+  // build puts web/ and its npm files (docs/web.md).
+  std::filesystem::path ui_dir;
 };
 
 // Reads and validates a JSON config; invalid_argument naming the problem.

@@ -222,7 +222,7 @@ service::service(service_config cfg)
     }
     if (req.method == "POST" && !post_routes_.count(route_of(req.path))) {
       st.close_after = true;
-      if (known_routes_.count(route_of(req.path))) send_error(res, 405, "method_not_allowed", "this endpoint answers GET");
+      if (label_of(route_of(req.path)) != "(unknown)") send_error(res, 405, "method_not_allowed", "this endpoint answers GET");
       else send_error(res, 404, "no_route", "no such endpoint: " + req.path);
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -237,7 +237,7 @@ service::service(service_config cfg)
     const uint64_t bytes = res.body.size() + st.streamed_bytes;
     std::string route = route_of(req.path);
     // A client-chosen path never becomes a metrics label.
-    if (!known_routes_.count(route)) route = "(unknown)";
+    route = label_of(route);
     metrics_.record(route, res.status, secs, bytes);
     if (res.status >= 400 && res.status < 500)
       metrics_.add_rejected(st.reply_kind.empty() ? "http_" + std::to_string(res.status) : st.reply_kind);
@@ -296,6 +296,23 @@ void service::dispatch(const std::string& route, handler& h, const httplib::Requ
     reset_reply(res);  // replaces what the handler set up, a stream included
     send_error(res, r.status, r.kind, r.message);
   }
+}
+
+std::string service::label_of(const std::string& route) const {
+  if (known_routes_.count(route)) return route;
+  for (const auto& prefix : tree_routes_)
+    if (route.rfind(prefix + "/", 0) == 0) return prefix;
+  return "(unknown)";
+}
+
+void service::route_tree(const std::string& prefix, handler h) {
+  auto shared = std::make_shared<handler>(std::move(h));
+  known_routes_.insert(prefix);
+  tree_routes_.insert(prefix);
+  for (const std::string root : {"", "/spec"})
+    server_.Get(root + prefix + "(/.*)?", [this, prefix, shared](const httplib::Request& req, httplib::Response& res) {
+      dispatch(prefix, *shared, req, res, {});
+    });
 }
 
 void service::route(method m, const std::string& path, handler h) {

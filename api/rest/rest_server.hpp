@@ -70,6 +70,9 @@ class service {
 
   enum class method { get, post, both };
   void route(method m, const std::string& path, handler h);
+  // GET of `prefix` and every path below it (the web page's files): one metrics label, the
+  // prefix; the handler reads c.req.path.
+  void route_tree(const std::string& prefix, handler h);
 
   // Binds host:port (port 0: an ephemeral port) and returns the port.
   int bind();
@@ -88,6 +91,8 @@ class service {
   guarded_server server_;
   std::set<std::string> known_routes_;  // as given to route(): metrics labels
   std::set<std::string> post_routes_;   // those that take a body (POST)
+  std::set<std::string> tree_routes_;   // route_tree() prefixes
+  std::string label_of(const std::string& route) const;
   int port_ = -1;
 };
 
@@ -97,6 +102,7 @@ void add_spec_routes(service& svc);
 void add_query_routes(service& svc);
 void add_render_routes(service& svc);
 void add_stack_routes(service& svc);
+void add_ui_routes(service& svc);  // the web page at /ui (api/rest/rest_ui.cpp)
 
 // Bytes written to the current response by a streaming handler (for the access log and
 // /metrics: a streamed body has no length up front).
