@@ -16,6 +16,7 @@ packages=(
   libhealpix-cxx-dev libcpp-httplib-dev
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
   python3-pandas python3-specutils python3-matplotlib python3-pil  # the Python client's optional formats
+  pybind11-dev python3-dev  # the engine in-process for Python (api/python, specmill._engine)
 )
 
 missing=()

@@ -90,6 +90,7 @@ std::vector<spectrum_id> id_list_of(py_store& s, const std::string& context, con
 
 PYBIND11_MODULE(_engine, m) {
   namespace sp = specmill::python;
+  namespace py = pybind11;
   m.doc() = "specmill's engine in-process (the C++ engine behind specmill.LocalClient)";
   m.attr("version") = SPECMILL_VERSION;
   sp::add_errors(m);
