@@ -190,7 +190,7 @@ class LocalClient(SpecClient):
             rest_frame=_flag(p.get("rest_frame", False)), normalize=_text_or_none(p.get("normalize")),
             normalize_band=_text_or_none(p.get("normalize_band")), mask_bits=_text_or_none(p.get("mask_bits")))
         headers = {"x-spectra-used": str(summary["used"]), "x-spectra-requested": str(summary["requested"])}
-        return Reply(200, headers, memoryview(data))
+        return Reply(200, headers, memoryview(data) if p.get("format", "npz") == "npz" else bytes(data))
 
     def _photometry(self, p):
         data = self._store.photometry(context=self._context_of(p), ids=_id_list(p),
