@@ -119,6 +119,11 @@ void add_get(py::module_&, py::class_<py_store>& cls) {
           prepared_get pg = prepare_get(o, a.ids, &s.st());
           one_unaligned_spectrum(pg, !given(a.values) || *a.values == "all");
           std::string& bytes = out->data;
+          // The result's size is known from the summary: one allocation, no copies while it grows
+          // (a 1.5 GB npz grown by doubling is copied about twice over).
+          const auto& sm = pg.summary;
+          const uint64_t values = pg.dense() ? uint64_t(sm.width) * sm.requested : uint64_t(sm.pixels);
+          bytes.reserve(values * 4 * pg.opts.columns.size() + sm.requested * 32 + (size_t(1) << 20));
           pg.opts.sink = [&bytes](const char* data, size_t n) { bytes.append(data, n); };
           run_get(pg);
           sum = pg.summary;
