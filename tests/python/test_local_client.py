@@ -243,3 +243,24 @@ def test_open_store_and_get_client(client_store):
         specmill.open_store(client_store / "store", context="nope").query(constraint="z > 0")
     with pytest.raises(errors.InvalidArgumentError):
         c.preview(real_tuples()[0])
+
+
+def test_local_calls_from_threads(both):
+    """The engine runs with the GIL released: calls from several threads at once (getSpec, query,
+    stack on one store) each give the serial answer."""
+    from concurrent.futures import ThreadPoolExecutor
+    local, _ = both
+    tuples = real_tuples()
+    want_spec = local.getSpec(tuples, align=True)
+    want_ids = local.query(constraint="z > -1", sort="z")
+    want_stack = local.stack(tuples)
+    with ThreadPoolExecutor(4) as ex:
+        specs = [ex.submit(local.getSpec, tuples, align=True) for _ in range(4)]
+        ids = [ex.submit(local.query, constraint="z > -1", sort="z") for _ in range(4)]
+        stacks = [ex.submit(local.stack, tuples) for _ in range(2)]
+        for f in specs:
+            same(f.result(), want_spec, "getSpec in a thread")
+        for f in ids:
+            same(f.result(), want_ids, "query in a thread")
+        for f in stacks:
+            same(f.result(), want_stack, "stack in a thread")
