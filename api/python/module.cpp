@@ -33,9 +33,19 @@ int32_t int_of(const py::handle& v, const char* what) {
 void add_element(py_store& s, const std::string& context, const py::handle& v, std::vector<spectrum_id>& out) {
   if (py::isinstance<py::int_>(v)) {
     spectrum_id id;
-    // The signed spAll form of SPECOBJID is the same 64 bits.
-    const py::int_ mask(py::module_::import("builtins").attr("int")("18446744073709551615"));
-    id.specobjid = py::reinterpret_steal<py::object>(PyNumber_And(v.ptr(), mask.ptr())).cast<uint64_t>();
+    // The signed spAll form of SPECOBJID is the same 64 bits; anything outside 64 bits is an error.
+    const unsigned long long u = PyLong_AsUnsignedLongLong(v.ptr());
+    if (u == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+      PyErr_Clear();
+      const long long n = PyLong_AsLongLong(v.ptr());
+      if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        throw invalid_argument("id_list: " + py::repr(v).cast<std::string>().substr(0, 80) + " is not a 64-bit SPECOBJID");
+      }
+      id.specobjid = uint64_t(n);
+    } else {
+      id.specobjid = uint64_t(u);
+    }
     id.text = std::to_string(*id.specobjid);
     out.push_back(std::move(id));
     return;

@@ -148,6 +148,10 @@ def test_getspec_not_found_and_bad_input(client):
         client.getSpec(t, resample="log:1,2")
     with pytest.raises(errors.InvalidArgumentError):
         client.getSpec([t], align=True, w0=3.7)
+    with pytest.raises(errors.InvalidArgumentError):
+        client.getSpec([t, 2 ** 70])
+    with pytest.raises(errors.InvalidArgumentError):
+        client.getSpec([t, {"plate": 1}])
 
 
 def test_getspec_results_are_identical(both):
