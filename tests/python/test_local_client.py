@@ -268,3 +268,34 @@ def test_local_calls_from_threads(both):
             same(f.result(), want_ids, "query in a thread")
         for f in stacks:
             same(f.result(), want_stack, "stack in a thread")
+
+
+def test_pip_install_with_the_engine(tmp_path, client_store):
+    """The documented install: the built module copied into the package, then pip (offline);
+    the installed copy opens a store with no SPECMILL_ENGINE_DIR."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from client_fixture import CLIENT_DIR
+    from local_fixture import ENGINE_DIR, engine_built, NOT_BUILT
+    if not engine_built():
+        pytest.skip(NOT_BUILT)
+    src = tmp_path / "src"
+    shutil.copytree(CLIENT_DIR, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    for so in glob.glob(os.path.join(ENGINE_DIR, "_engine*.so")):
+        shutil.copy(so, src / "specmill")
+    target = tmp_path / "site"
+    p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
+                        "--target", str(target), str(src)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert glob.glob(str(target / "specmill" / "_engine*.so"))
+    env = {k: v for k, v in os.environ.items() if k not in ("SPECMILL_ENGINE_DIR", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(target)
+    code = ("import specmill; c = specmill.open_store(%r); "
+            "assert specmill.__file__.startswith(%r); print(len(c.query(0.125, 12.123, 0.1)))"
+            % (str(client_store / "store"), str(target)))
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3"]
