@@ -117,4 +117,5 @@ PYBIND11_MODULE(_engine, m) {
   sp::add_query(m, cls);
   sp::add_get(m, cls);
   sp::add_analysis(m, cls);
+  sp::add_render(m, cls);
 }

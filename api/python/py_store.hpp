@@ -55,5 +55,6 @@ void add_errors(py::module_& m);
 void add_query(py::module_& m, py::class_<py_store>& cls);
 void add_get(py::module_& m, py::class_<py_store>& cls);
 void add_analysis(py::module_& m, py::class_<py_store>& cls);
+void add_render(py::module_& m, py::class_<py_store>& cls);
 
 }  // namespace specmill::python

@@ -246,7 +246,31 @@ def test_open_store_and_get_client(client_store):
     with pytest.raises(errors.NotFoundError):
         specmill.open_store(client_store / "store", context="nope").query(constraint="z > 0")
     with pytest.raises(errors.InvalidArgumentError):
-        c.preview(real_tuples()[0])
+        c.plotGrid(real_tuples()[:4])  # HTTP-only for now: says so
+
+
+def test_preview_and_stacked_image_are_identical(both):
+    local, remote = both
+    tuples = real_tuples()
+    a, b = local.preview(tuples[0], lines=True, width=600), remote.preview(tuples[0], lines=True, width=600)
+    assert a.startswith(b"\x89PNG") and a == b
+    img = local.stackedImage(tuples, fmt="numpy", cutout="5000-6000")
+    same(img, remote.stackedImage(tuples, fmt="numpy", cutout="5000-6000"), "stackedImage numpy")
+    lo, flux, ivar, mask = aligned(real_files())
+    k0 = int(np.ceil(np.log10(5000) * 1e4 - 1e-9)) - lo
+    assert img.shape == (10, int(np.floor(np.log10(6000) * 1e4 + 1e-9)) - lo - k0 + 1)
+    # display order: the first ID is the bottom row; NaN where masked (ivar 0)
+    row = img[-1]
+    good = ivar[0, k0:k0 + img.shape[1]] > 0
+    assert np.array_equal(row[good], flux[0, k0:k0 + img.shape[1]][good].astype(np.float32))
+    assert np.isnan(row[~good]).all()
+    pa = local.stackedImage(tuples, cmap="viridis", thickness=2.0)
+    assert pa.startswith(b"\x89PNG") and pa == remote.stackedImage(tuples, cmap="viridis", thickness=2.0)
+    for c in (local, remote):
+        with pytest.raises(errors.InvalidArgumentError):
+            c.stackedImage(tuples, thickness=1.5)
+        with pytest.raises(errors.InvalidArgumentError):
+            c.preview(tuples[0], width=3)
 
 
 def test_local_calls_from_threads(both):

@@ -11,7 +11,8 @@ client would send) is answered by the C++ engine in this process (the extension 
 specmill._engine, built from api/python) with the same bytes the service would answer, and the
 client reads them with the same code. So both return the same types and values, and numpy
 arrays over an npz result are views of the engine's buffer, not copies. The engine releases the
-GIL while it works. Errors raise specmill.errors as over HTTP (invalid_argument ->
+GIL while it works. In-process: query, getSpec, stack, photometry, preview, stackedImage and the
+typed results; plotGrid is HTTP-only for now. Errors raise specmill.errors as over HTTP (invalid_argument ->
 InvalidArgumentError, not_found -> NotFoundError, a damaged store -> ServerError).
 
 The module is built with the engine (cmake, SPECMILL_PYTHON=AUTO|ON): it lands in
@@ -197,9 +198,47 @@ class LocalClient(SpecClient):
                                       filters=_text_or_none(p.get("filters")))
         return Reply(200, {"content-type": "text/csv"}, bytes(data))
 
+    def _preview(self, p):
+        data = self._store.preview(
+            context=self._context_of(p), id=_ids.normalize(p.get("id"))[0],
+            width=_whole(p, "width", 400), height=_whole(p, "height", 100), sky=_flag(p.get("sky", False)),
+            model=_flag(p.get("model", False)), error=_flag(p.get("error", False)),
+            lines=_flag(p.get("lines", False)), cutout=_text_or_none(p.get("cutout")))
+        return Reply(200, {"content-type": "image/png"}, bytes(data))
+
+    def _stacked_image(self, p):
+        def scale(name):
+            v = _whole(p, name, 1)
+            if v < 1:
+                raise InvalidArgumentError("parameter %s: a scale of at least 1, not %r" % (name, p.get(name)))
+            return v
+        data = self._store.stacked_image(
+            context=self._context_of(p), ids=_id_list(p), fmt=str(p.get("fmt", p.get("format", "png"))),
+            cutout=_text_or_none(p.get("cutout")), yflip=_flag(p.get("yflip", False)),
+            scale=str(p.get("scale", "zscale")), range=_text_or_none(p.get("range")), cmap=str(p.get("cmap", "gray")),
+            inverse=_flag(p.get("inverse", False)), thickness=scale("thickness") * scale("yscale"),
+            column_repeat=scale("xscale"), max_height=max(0, _whole(p, "height", 0)),
+            max_width=max(0, _whole(p, "width", 0)), normalize=_flag(p.get("normalize", False)))
+        return Reply(200, {"content-type": "application/octet-stream"}, memoryview(data))
+
 
 _ROUTES = {"/query": LocalClient._query, "/getSpec": LocalClient._get, "/listSpan": LocalClient._list_span,
-           "/stack": LocalClient._stack, "/photometry": LocalClient._photometry}
+           "/stack": LocalClient._stack, "/photometry": LocalClient._photometry, "/preview": LocalClient._preview,
+           "/stackedImage": LocalClient._stacked_image}
+
+
+def _whole(p, name, fallback):
+    """A whole number given as 3 or 3.0 (the original client sends floats), as the service reads it."""
+    v = p.get(name)
+    if v is None or v == "":
+        return fallback
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError("parameter %s: expected a whole number, not %r" % (name, v)) from None
+    if not abs(x) <= 1e9 or x != int(x):  # NaN and inf too
+        raise InvalidArgumentError("parameter %s: expected a whole number, not %r" % (name, v))
+    return int(x)
 
 
 # --- parameters as the service reads them ------------------------------------------------------
