@@ -12,8 +12,9 @@ specmill._engine, built from api/python) with the same bytes the service would a
 client reads them with the same code. So both return the same types and values, and numpy
 arrays over an npz result are views of the engine's buffer, not copies. The engine releases the
 GIL while it works. In-process: query, getSpec, stack, photometry, preview, stackedImage and the
-typed results; plotGrid is HTTP-only for now. Errors raise specmill.errors as over HTTP (invalid_argument ->
-InvalidArgumentError, not_found -> NotFoundError, a damaged store -> ServerError).
+typed results; plotGrid is HTTP-only for now. Errors raise specmill.errors as over HTTP
+(invalid_argument -> InvalidArgumentError, not_found -> NotFoundError, a damaged store ->
+ServerError).
 
 The module is built with the engine (cmake, SPECMILL_PYTHON=AUTO|ON): it lands in
 <build>/python/specmill/; clients/python/README.md says how an installed package gets it.
