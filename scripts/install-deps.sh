@@ -17,6 +17,7 @@ packages=(
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests
   python3-pandas python3-specutils python3-matplotlib python3-pil  # the Python client's optional formats
   nodejs chromium  # the web page (/ui): its npm files and its browser tests (tests/web)
+  pybind11-dev python3-dev  # the engine in-process for Python (api/python, specmill._engine)
 )
 # Debian's nodejs comes without npm (its own package); a NodeSource nodejs brings npm and
 # conflicts with Debian's, so npm is asked for only where the command is missing.

@@ -707,8 +707,13 @@ def _fits_result(content, single, out):
 sp_client = SpecClient()
 
 
-def getClient(context=DEF_CONTEXT, profile=DEF_PROFILE, **kw):
-    """A new client object for a context and profile (kw: svc_url, token, timeout, verbose)."""
+def getClient(context=DEF_CONTEXT, profile=DEF_PROFILE, store=None, **kw):
+    """A new client object for a context and profile (kw: svc_url, token, timeout, verbose).
+    store: a store's folder instead of a service: the engine in-process (specmill.local), the
+    same interface with no server (kw: device cpu/cuda/auto)."""
+    if store is not None:
+        from .local import LocalClient
+        return LocalClient(store, context=None if context == "default" else context, profile=profile, **kw)
     return SpecClient(context=context, profile=profile, **kw)
 
 
