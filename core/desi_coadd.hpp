@@ -93,4 +93,9 @@ struct desi_coadd_file {
 // layout of the DESI release tree.
 std::string desi_coadd_relative_path(std::string_view survey, std::string_view program, int32_t healpix);
 
+// The store key of a coadded spectrum that is not the one served for its TARGETID (that one's
+// key is the TARGETID): bit 63 set (TARGETIDs are positive int64), the rest a hash of the three
+// values, so that every run and build gives the same key.
+uint64_t desi_secondary_key(int64_t targetid, std::string_view survey, std::string_view program);
+
 }  // namespace specmill

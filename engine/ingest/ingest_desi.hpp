@@ -17,13 +17,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/desi_coadd.hpp"  // desi_secondary_key
 #include "engine/ingest/ingest.hpp"
 
 namespace specmill {
-
-// The key of a non-default spectrum of a target: bit 63 set (TARGETIDs are positive int64), the
-// rest a hash of the three values, so that a re-run gives the same key.
-uint64_t desi_secondary_key(int64_t targetid, std::string_view survey, std::string_view program);
 
 // True when the first input file (or, with no inputs, the --catalog) is DESI's.
 bool is_desi_ingest(const ingest_options& opts);

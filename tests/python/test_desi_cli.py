@@ -99,3 +99,26 @@ def test_resample_is_refused_clearly(desi, tmp_path):
     p = run("get", "--store", root / "st", "--context", "desi_dr1", "--ids", tmp_path / "ids.txt", "--resample",
             "lin:4000,9000,1", "-o", tmp_path / "r.npz", check=False)
     assert p.returncode != 0 and "linear:0.8" in p.stderr
+
+
+def test_get_by_targetid_survey_program(desi, tmp_path):
+    """A target observed in main and sv1: `targetid,survey,program` reaches each copy; the plain
+    TARGETID serves the ZCAT_PRIMARY one; an unobserved pair is reported not found."""
+    root, cat = desi
+    ids, counts = np.unique(cat["TARGETID"], return_counts=True)
+    tid = int(ids[counts > 1][0])
+    rows = cat["TARGETID"] == tid
+    prog = str(cat["PROGRAM"][rows][0]).strip()
+    primary_survey = str(cat["SURVEY"][rows & cat["ZCAT_PRIMARY"]][0]).strip()
+    other = [str(s).strip() for s in cat["SURVEY"][rows] if str(s).strip() != primary_survey][0]
+    (tmp_path / "ids.txt").write_text(f"{tid},{other},{prog}\n{tid},{primary_survey},{prog}\n{tid}\n{tid},sv3,{prog}\n")
+    p = run("get", "--store", root / "st", "--context", "desi_dr1", "--ids", tmp_path / "ids.txt", "-o",
+            tmp_path / "d.npz")
+    g = np.load(tmp_path / "d.npz")
+    assert list(g["found"]) == [True, True, True, False]
+    keys = [int(x) for x in g["specobjid"]]
+    assert keys[1] == keys[2] == tid          # the primary copy is keyed by its TARGETID
+    assert keys[0] != tid and keys[0] >> 63  # the other copy: a secondary key (bit 63)
+    off = g["offsets"]
+    assert not np.array_equal(g["flux"][off[0]:off[1]], g["flux"][off[1]:off[2]])  # two observations
+    assert "not found" in p.stderr and f"{tid},sv3,{prog}" in p.stderr
