@@ -7,5 +7,7 @@
 namespace specmill {
 
 inline constexpr std::string_view default_context = "sdss_dr16";
+// The context DESI coadds go to when none is named: DESI Data Release 1.
+inline constexpr std::string_view default_desi_context = "desi_dr1";
 
 }  // namespace specmill

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "engine/ingest/ingest_desi.hpp"
 #include "engine/ingest/input_files.hpp"
 #include "engine/pipeline/progress.hpp"
 #include "engine/store/store.hpp"
@@ -281,6 +282,12 @@ class block_packer {
 ingest_summary ingest(const ingest_options& opts) {
   SPECMILL_EXPECTS(!opts.inputs.empty() || opts.catalog, "nothing to ingest: give input files or --catalog");
   SPECMILL_EXPECTS(opts.block_spectra > 0, "block size must be positive");
+  // DESI healpix coadds (recognised by content) take their own path: many spectra per file.
+  if (is_desi_ingest(opts)) {
+    ingest_options desi = opts;
+    if (desi.context == default_context) desi.context = std::string(default_desi_context);
+    return ingest_desi(desi);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   ingest_summary sum;
 

@@ -15,7 +15,8 @@ input_files::input_files(std::vector<std::string> inputs) : inputs_(std::move(in
 
 bool input_files::is_spec_file_name(const fs::path& p) {
   const std::string name = p.filename().string();
-  if (name.rfind("spec-", 0) != 0) return false;
+  // spec-*: SDSS coadds; coadd-*: DESI healpix coadds (ingest tells them apart by content).
+  if (name.rfind("spec-", 0) != 0 && name.rfind("coadd-", 0) != 0) return false;
   const auto ends = [&](std::string_view suffix) {
     return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };

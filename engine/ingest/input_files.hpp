@@ -2,7 +2,8 @@
 // Expands ingest inputs into spec files, lazily (a directory tree of millions of files is
 // walked, never listed into memory):
 //   FILE          taken as given (a non-SDSS file is then reported by the reader)
-//   DIRECTORY     searched recursively for spec-*.fits and spec-*.fits.gz (any such name that
+//   DIRECTORY     searched recursively for spec-*.fits[.gz] (SDSS) and coadd-*.fits[.gz] (DESI)
+//                 (any such name that
 //                 is not a directory; the reader refuses FIFOs, sockets and devices by name)
 //   @LISTFILE     one input per line (blank lines and # comments ignored)
 #include <filesystem>

@@ -1,5 +1,9 @@
 #include "engine/pipeline/id_list.hpp"
 
+#include <cctype>
+
+#include "core/desi_coadd.hpp"
+
 #include "io/catalog/catalog_locator.hpp"
 
 #include <cctype>
@@ -35,6 +39,14 @@ spectrum_id parse_spectrum_id(std::string_view line) {
     if (!sep) continue;
     if (i > start) parts.push_back(s.substr(start, i - start));
     start = i + 1;
+  }
+  if (parts.size() == 3 && !parts[1].empty() && std::isalpha(static_cast<unsigned char>(parts[1][0]))) {
+    // TARGETID,SURVEY,PROGRAM: a survey name where an MJD would be.
+    const auto tid = parse_specobjid(parts[0]);
+    SPECMILL_EXPECTS(tid.has_value() && *tid < (uint64_t(1) << 63) && std::isalpha(static_cast<unsigned char>(parts[2][0])),
+                     "malformed targetid,survey,program: '" + id.text + "'");
+    id.desi = spectrum_id::desi_spectrum{int64_t(*tid), std::string(parts[1]), std::string(parts[2])};
+    return id;
   }
   if (parts.size() == 3) {
     SPECMILL_EXPECTS(parse_i32(parts[0], id.plate) && parse_i32(parts[1], id.mjd) &&
@@ -111,7 +123,18 @@ std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context
   catalog_locator locate(cat, context);
   for (auto& id : ids) {
     resolved_id r;
-    r.entry = id.specobjid ? locate.find(*id.specobjid) : locate.find(id.plate, id.mjd, id.fiberid);
+    if (id.desi) {
+      // The secondary key names exactly this survey/program; else the TARGETID's own key, if
+      // the spectrum stored under it is this survey/program's (run2d, programname: docs/desi.md).
+      const auto& d = *id.desi;
+      r.entry = locate.find(desi_secondary_key(d.targetid, d.survey, d.program));
+      if (!r.entry) {
+        const auto e = cat.lookup(context, uint64_t(d.targetid));
+        if (e && e->meta.run2d == d.survey && e->meta.programname == d.program) r.entry = locate.find(uint64_t(d.targetid));
+      }
+    } else {
+      r.entry = id.specobjid ? locate.find(*id.specobjid) : locate.find(id.plate, id.mjd, id.fiberid);
+    }
     r.id = std::move(id);
     out.push_back(std::move(r));
   }

@@ -2,6 +2,7 @@
 // Spectrum ID lists as users write them, one per line:
 //   299492975510054912        decimal SPECOBJID (unsigned; the signed form of spAll is accepted)
 //   266,51602,13  266-51602-13  266 51602 13    plate, mjd, fiberid
+//   39627358369480854,sv1,dark                  DESI: TARGETID, SURVEY, PROGRAM (a DESI context)
 // Blank lines and lines starting with # are ignored.
 #include <cstdint>
 #include <istream>
@@ -17,6 +18,11 @@ namespace specmill {
 struct spectrum_id {
   std::optional<uint64_t> specobjid;  // set for a SPECOBJID line
   int32_t plate = 0, mjd = 0, fiberid = 0;  // set for a plate-mjd-fiber line
+  struct desi_spectrum {
+    int64_t targetid = 0;
+    std::string survey, program;
+  };
+  std::optional<desi_spectrum> desi;  // set for a targetid,survey,program line
   std::string text;                   // the line as given, for messages
 };
 
