@@ -2,35 +2,16 @@
 // (api/rest/rest_query.cpp) as keywords. Unlike the service, no row cap: `limit` alone pages.
 #include <pybind11/stl.h>
 
-#include <cctype>
 #include <optional>
 
 #include "api/python/py_store.hpp"
 #include "core/error.hpp"
-#include "engine/query/query_condition.hpp"
+#include "engine/query/service_query.hpp"
 
 namespace specmill::python {
 namespace {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
-
-std::string lower(std::string s) {
-  for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
-// The rows of these spectra, primary or not, as a constraint of our own integers (the REST
-// front's `id` parameter).
-std::string id_constraint(const std::vector<spectrum_id>& ids) {
-  std::string out;
-  for (const auto& id : ids) {
-    if (!out.empty()) out += " OR ";
-    out += id.specobjid ? "specobjid = " + std::to_string(int64_t(*id.specobjid))
-                        : "(plate = " + std::to_string(id.plate) + " AND mjd = " + std::to_string(id.mjd) +
-                              " AND fiberid = " + std::to_string(id.fiberid) + ")";
-  }
-  return out;
-}
 
 struct query_args {
   std::string context;
@@ -48,52 +29,26 @@ struct query_args {
 };
 
 query_request make_request(const query_args& a) {
-  query_request r;
-  r.context = a.context;
-  if (a.cone) r.region = sky_region::cone(std::get<0>(*a.cone), std::get<1>(*a.cone), std::get<2>(*a.cone));
+  service_query q;
+  q.context = a.context;
+  if (a.cone) q.region = sky_region::cone(std::get<0>(*a.cone), std::get<1>(*a.cone), std::get<2>(*a.cone));
   if (a.polygon) {
-    SPECMILL_EXPECTS(!r.region, "give a cone (ra, dec, size) or a region, not both");
+    SPECMILL_EXPECTS(!q.region, "give a cone (ra, dec, size) or a region, not both");
     std::vector<sky_point> pts;
     for (const auto& [ra, dec] : *a.polygon) pts.push_back({ra, dec});
-    r.region = sky_region::polygon(std::move(pts));
+    q.region = sky_region::polygon(std::move(pts));
   }
-  r.all = a.all;
-  r.catalog = a.catalog;
-  if (const auto dot = r.catalog.rfind('.'); dot != std::string::npos) r.catalog = r.catalog.substr(dot + 1);
-  if (r.catalog == "specobj" || r.catalog == "specobjall") {
-    r.all = r.catalog == "specobjall";
-    r.catalog.clear();
-  }
-  std::optional<int64_t> cond_limit, cond_offset;
-  if (a.cond && blank(a.constraint)) {
-    original_condition oc = parse_original_condition(*a.cond);
-    if (oc.region) {
-      SPECMILL_EXPECTS(!r.region, "give one sky region: a cone, a region or a q3c call in cond");
-      SPECMILL_EXPECTS(lower(oc.region_ra) == "ra" && lower(oc.region_dec) == "dec",
-                       "q3c calls search the table's position columns: write q3c_radial_query(ra, dec, ...)");
-      r.region = oc.region;
-    }
-    r.constraint = oc.constraint;
-    r.sort = oc.sort;
-    cond_limit = oc.limit;
-    cond_offset = oc.offset;
-  } else {
-    r.constraint = a.constraint;
-  }
-  if (!a.ids.empty()) {
-    if (r.catalog.empty()) r.all = true;  // an ID names one spectrum exactly, primary or not
-    const std::string ids = id_constraint(a.ids);
-    r.constraint = blank(r.constraint) ? ids : "(" + ids + ") AND (" + r.constraint + ")";
-  }
-  SPECMILL_EXPECTS(r.region || !blank(r.constraint), "nothing to search by: give ra/dec/size, region, id or constraint");
-  r.with_pixels = a.with_pixels;
-  if (!a.sort.empty()) r.sort = a.sort;
-  r.limit = a.limit ? a.limit : cond_limit;
-  SPECMILL_EXPECTS(!r.limit || *r.limit >= 0, "limit must be >= 0");
-  r.offset = a.offset.value_or(cond_offset.value_or(0));
-  SPECMILL_EXPECTS(r.offset >= 0, "offset must be >= 0");
-  if (a.fields) r.fields = *a.fields;
-  return r;
+  q.all = a.all;
+  q.catalog = a.catalog;
+  if (a.cond && blank(a.constraint)) q.cond = a.cond;
+  else q.constraint = a.constraint;
+  q.ids = a.ids;
+  q.with_pixels = a.with_pixels;
+  q.sort = a.sort;
+  q.limit = a.limit;
+  q.offset = a.offset;
+  if (a.fields) q.fields = *a.fields;
+  return make_service_query(std::move(q));
 }
 
 }  // namespace

@@ -19,7 +19,7 @@
 
 #include "api/rest/rest_server.hpp"
 #include "engine/query/query.hpp"
-#include "engine/query/query_condition.hpp"
+#include "engine/query/service_query.hpp"
 
 namespace specmill::rest {
 namespace {
@@ -54,19 +54,6 @@ catalog_query& query_of(const context_config& c) {
   return *q;
 }
 
-// `id` (the original client's plot() asks /query?id=<specobjid>&fields=z&cond=): the rows of
-// those spectra, as a constraint of our own integers.
-std::string id_constraint(call& c, const context_config& ctx) {
-  std::string out;
-  for (const auto& id : c.id_list(ctx, "id")) {
-    if (!out.empty()) out += " OR ";
-    out += id.specobjid ? "specobjid = " + std::to_string(int64_t(*id.specobjid))
-                        : "(plate = " + std::to_string(id.plate) + " AND mjd = " + std::to_string(id.mjd) +
-                              " AND fiberid = " + std::to_string(id.fiberid) + ")";
-  }
-  return out;
-}
-
 // A CSV field: quoted when it holds a separator, quote or line break.
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -95,62 +82,27 @@ void add_query_routes(service& svc) {
     const context_config& ctx = c.context();
     const request_params& p = c.params;
     const limits_config& lim = c.svc.config().limits;
-    query_request r;
-    r.context = ctx.store_context;
+    service_query sq;
+    sq.context = ctx.store_context;
     if (p.has("ra") || p.has("dec") || p.has("size"))
-      r.region = sky_region::cone(p.number("ra", NAN), p.number("dec", NAN), p.number("size", NAN));
+      sq.region = sky_region::cone(p.number("ra", NAN), p.number("dec", NAN), p.number("size", NAN));
     if (p.has("region")) {
-      SPECMILL_EXPECTS(!r.region, "give a cone (ra, dec, size) or a region, not both");
-      r.region = sky_region::polygon(polygon_param(p));
+      SPECMILL_EXPECTS(!sq.region, "give a cone (ra, dec, size) or a region, not both");
+      sq.region = sky_region::polygon(polygon_param(p));
     }
-    r.all = !p.flag("primary", true);
-    r.catalog = p.text_or("catalog", "");
-    // The original's <schema>.<table>: a store has one namespace of tables.
-    if (const auto dot = r.catalog.rfind('.'); dot != std::string::npos) r.catalog = r.catalog.substr(dot + 1);
-    // The spectrum tables themselves, as /catalogs lists them, select primary or all.
-    if (r.catalog == "specobj" || r.catalog == "specobjall") {
-      r.all = r.catalog == "specobjall";
-      r.catalog.clear();
-    }
-    // `constraint` is ours; `cond` is the original's WHERE fragment, which may carry q3c calls and
-    // a trailing ORDER BY / LIMIT / OFFSET (engine/query/query_condition.hpp).
-    std::optional<int64_t> cond_limit, cond_offset;
-    if (const auto cond = p.text("cond"); cond && !p.has("constraint")) {
-      original_condition oc = parse_original_condition(*cond);
-      if (oc.region) {
-        SPECMILL_EXPECTS(!r.region, "give one sky region: a cone, a region or a q3c call in cond");
-        // q3c's (ra, dec) arguments name the table's position columns; other columns stay a
-        // row-by-row test.
-        const auto lc = [](std::string s) {
-          for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-          return s;
-        };
-        SPECMILL_EXPECTS(lc(oc.region_ra) == "ra" && lc(oc.region_dec) == "dec",
-                         "q3c calls search the table's position columns: write q3c_radial_query(ra, dec, ...)");
-        r.region = oc.region;
-      }
-      r.constraint = oc.constraint;
-      r.sort = oc.sort;
-      cond_limit = oc.limit;
-      cond_offset = oc.offset;
-    } else {
-      r.constraint = p.text_or("constraint", "");
-    }
-    if (const auto id = p.text("id"); id && !id->empty() && *id != "None") {
-      // An ID names one spectrum exactly, primary or not.
-      if (r.catalog.empty()) r.all = true;
-      const std::string ids = id_constraint(c, ctx);
-      r.constraint = r.constraint.find_first_not_of(" \t\r\n") == std::string::npos ? ids : "(" + ids + ") AND (" + r.constraint + ")";
-    }
-    SPECMILL_EXPECTS(r.region || r.constraint.find_first_not_of(" \t\r\n") != std::string::npos,
-                     "nothing to search by: give ra/dec/size, region, id or constraint");
-    r.with_pixels = p.flag("with_pixels", false);
-    if (const auto sort = p.text_or("sort", ""); !sort.empty()) r.sort = sort;
-    const int64_t limit = p.integer("limit", cond_limit.value_or(lim.max_query_rows));
-    SPECMILL_EXPECTS(limit >= 0, "limit must be >= 0");
-    r.limit = std::min(limit, lim.max_query_rows);
-    r.offset = p.integer("offset", cond_offset.value_or(0));
-    SPECMILL_EXPECTS(r.offset >= 0, "offset must be >= 0");
+    sq.all = !p.flag("primary", true);
+    sq.catalog = p.text_or("catalog", "");
+    // `constraint` is ours; `cond` the original's fragment, read only without a constraint.
+    if (const auto cond = p.text("cond"); cond && !p.has("constraint")) sq.cond = *cond;
+    else sq.constraint = p.text_or("constraint", "");
+    if (const auto id = p.text("id"); id && !id->empty() && *id != "None") sq.ids = c.id_list(ctx, "id");
+    sq.with_pixels = p.flag("with_pixels", false);
+    sq.sort = p.text_or("sort", "");
+    if (const auto v = p.text("limit"); v && !v->empty()) sq.limit = p.integer("limit", 0);
+    if (const auto v = p.text("offset"); v && !v->empty()) sq.offset = p.integer("offset", 0);
+    query_request r = make_service_query(std::move(sq));
+    // Pages are bounded by max_query_rows (X-Query-More says another exists).
+    r.limit = std::min(r.limit.value_or(lim.max_query_rows), lim.max_query_rows);
     r.time_limit_s = lim.query_seconds;
     const std::string fields = p.text_or("fields", "specobjid");
     const bool tuple = fields == "tuple";

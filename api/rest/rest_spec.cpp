@@ -11,6 +11,7 @@
 #include "api/rest/rest_server.hpp"
 #include "core/text.hpp"
 #include "engine/get/get.hpp"
+#include "engine/get/getspec_request.hpp"
 #include "engine/photometry/photometry.hpp"
 
 namespace specmill::rest {
@@ -73,43 +74,19 @@ std::string content_type(get_format f) {
   }
 }
 
-// The cutout parameter: absent, empty or the text None (what the original client sends for
-// cutout=None) mean none.
+// A value of the original's form: absent, empty or the text None (what the original client
+// sends for a keyword left at None) mean absent.
+bool given(const request_params& p, const char* name) {
+  const auto v = p.text(name);
+  return v && !v->empty() && *v != "None";
+}
+
 std::optional<wavelength_range> cutout_param(const request_params& p) {
-  const auto cut = p.text("cutout");
-  if (!cut || cut->empty() || *cut == "None") return std::nullopt;
-  return parse_wavelength_range(*cut);
+  if (!given(p, "cutout")) return std::nullopt;
+  return parse_wavelength_range(*p.text("cutout"));
 }
 
-// w0/w1 (log10 Angstrom): the original's aligned window, from /listSpan. The original client
-// posts them on every request, 0.0 before /listSpan answers: they mean something only with align.
-std::optional<lattice_window> window_param(const request_params& p, const native_grid& grid) {
-  const auto given = [&](const char* name) {
-    const auto v = p.text(name);
-    return v && !v->empty() && *v != "None";
-  };
-  if (!given("w0") && !given("w1")) return std::nullopt;
-  const double w0 = p.number("w0", NAN), w1 = p.number("w1", NAN);
-  if (w0 == 0 && w1 == 0) return std::nullopt;
-  SPECMILL_EXPECTS(std::isfinite(w0) && std::isfinite(w1) && w0 > 0 && w1 >= w0 && w1 < 7,
-                   "w0 and w1 must both be given, in log10 Angstrom, with w0 <= w1");
-  const auto start = lattice_window::index_of_loglam(w0, grid);
-  return lattice_window{start, int64_t(lattice_window::index_of_loglam(w1, grid)) - start + 1, grid};
-}
-
-lattice_window intersect(const lattice_window& a, const lattice_window& b) {
-  const auto both = overlap(a, b);
-  SPECMILL_EXPECTS(both.has_value(), "the cutout holds none of the spectra's pixels");
-  return *both;
-}
-
-// How getSpec answers, as the original did:
-//  - align: every spectrum on one lattice window, w0/w1 (else the list's span), narrowed by a
-//    cutout; 2-D [n, pixels], loglam rewritten to the common grid.
-//  - not aligned: each spectrum on its own pixels; the original client asks one ID at a time
-//    and gets a 1-D array, cut to [lo, hi] with a cutout. Several unaligned IDs with a cutout
-//    share the cutout's window (2-D; npz has the CSR form without one).
-//  - fmt FITS for one unaligned ID: the data-release spec file (engine/get/spec_file.hpp).
+// The request's getSpec parameters (engine/get/getspec_request.hpp says how they answer).
 get_options get_request(call& c, const context_config& ctx) {
   const request_params& p = c.params;
   get_options o;
@@ -122,47 +99,16 @@ get_options get_request(call& c, const context_config& ctx) {
   o.window_bytes = c.svc.config().limits.job_window_bytes;
   o.device = c.svc.config().engine_backend;
   o.format = format_param(p);
-  o.align = p.flag("align", false);
-  const auto values_param = p.text("values");
-  const std::string values = values_param && !values_param->empty() && *values_param != "None" ? *values_param : "";
-  o.cutout = cutout_param(p);
-  if (const auto grid = p.text("resample"); grid && !grid->empty() && *grid != "None") o.resample = parse_wavelength_grid(*grid);
-  o.rest_frame = p.flag("rest_frame", false);
-  SPECMILL_EXPECTS(!o.rest_frame || o.resample, "rest_frame needs resample (a rest-frame grid)");
-  SPECMILL_EXPECTS(!(o.resample && o.cutout), "resample and cutout exclude each other");
-  const native_grid& native = c.store_of(ctx).grid();
-  const auto window = window_param(p, native);  // checked even when unused: half a window is an error
-  if (o.align) {
-    o.window = window;
-    if (o.window && o.cutout) {
-      o.window = intersect(*o.window, cutout_window(*o.cutout, native));
-      o.cutout.reset();
-    }
-  }
-  const bool dense = o.align || o.cutout || o.window || o.resample;
-  // values absent: every column for numpy (the original's default), flux/ivar/and_mask for the
-  // other dense forms; values=all: every column, whatever the form.
-  o.columns = values.empty() ? (dense && o.format != get_format::npy ? default_dense_columns : parse_columns("all"))
-                             : parse_columns(values);
+  getspec_request r;
+  r.align = p.flag("align", false);
+  if (given(p, "values")) r.values = *p.text("values");
+  r.cutout = cutout_param(p);
+  if (given(p, "resample")) r.resample = parse_wavelength_grid(*p.text("resample"));
+  r.rest_frame = p.flag("rest_frame", false);
+  if (given(p, "w0")) r.w0 = p.number("w0", NAN);
+  if (given(p, "w1")) r.w1 = p.number("w1", NAN);
+  apply_getspec_request(o, r, c.store_of(ctx).grid());
   return o;
-}
-
-// One unaligned spectrum is answered on its own pixels: a cutout becomes the intersection of
-// its span with the cutout, a 1-D array; FITS becomes the spec file.
-void one_unaligned_spectrum(prepared_get& pg, bool every_column) {
-  get_options& o = pg.opts;
-  if (o.align || o.resample || pg.ids.size() != 1) return;
-  if (o.format == get_format::fits) {
-    // A spec file has every COADD column; a column subset keeps the table layout.
-    o.spec_file = every_column;
-    return;
-  }
-  if (o.cutout) {
-    o.window = intersect(list_span(pg.ids, pg.st->grid()), cutout_window(*o.cutout, pg.st->grid()));
-    o.cutout.reset();
-    pg.summary.width = o.window->width;
-  }
-  o.squeeze_single = true;
 }
 
 }  // namespace
@@ -175,7 +121,7 @@ void add_spec_routes(service& svc) {
     get_options o = get_request(c, ctx);
     auto prepared = std::make_shared<prepared_get>(prepare_get(o, c.id_list(ctx), &c.store_of(ctx)));
     const auto values = c.params.text_or("values", "all");
-    one_unaligned_spectrum(*prepared, values == "all" || values == "None");
+    answer_one_unaligned(*prepared, values == "all" || values == "None");
     const auto& s = prepared->summary;
     const uint64_t bytes = prepared->dense() ? uint64_t(s.width) * s.requested * 4 * o.columns.size()
                                              : uint64_t(s.pixels) * 4 * o.columns.size();
@@ -201,9 +147,7 @@ void add_spec_routes(service& svc) {
     o.align = true;
     const auto cutout = cutout_param(c.params);
     const prepared_get p = prepare_get(o, c.id_list(ctx), &c.store_of(ctx));
-    const native_grid& native = c.store_of(ctx).grid();
-    lattice_window span = list_span(p.ids, native);
-    if (cutout) span = intersect(span, cutout_window(*cutout, native));
+    const lattice_window span = getspec_span(p.ids, c.store_of(ctx).grid(), cutout);
     c.json(json{{"w0", span.reported_loglam(0)},
                 {"w1", span.reported_loglam(span.width - 1)},
                 {"n_pixels", span.width},
