@@ -1,5 +1,6 @@
 // Spectrum ID lists (engine/pipeline/id_list.hpp): one line through parse_spectrum_id, the whole input
 // through read_id_list. Every accepted ID must be well formed.
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -9,7 +10,20 @@
 
 namespace {
 
+bool name(const std::string& v) {
+  if (v.empty() || !std::isalpha(static_cast<unsigned char>(v[0]))) return false;
+  for (char ch : v)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+  return true;
+}
+
+// An accepted ID is a SPECOBJID, a positive plate,mjd,fiberid, or a DESI targetid,survey,program
+// with a non-negative TARGETID and survey/program names.
 void check(const specmill::spectrum_id& id) {
+  if (id.desi) {
+    if (id.specobjid || id.desi->targetid < 0 || !name(id.desi->survey) || !name(id.desi->program)) std::abort();
+    return;
+  }
   if (!id.specobjid && (id.plate <= 0 || id.mjd <= 0 || id.fiberid <= 0)) std::abort();
 }
 

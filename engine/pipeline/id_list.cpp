@@ -42,8 +42,16 @@ spectrum_id parse_spectrum_id(std::string_view line) {
   }
   if (parts.size() == 3 && !parts[1].empty() && std::isalpha(static_cast<unsigned char>(parts[1][0]))) {
     // TARGETID,SURVEY,PROGRAM: a survey name where an MJD would be.
+    // Survey and program are names (main, sv1, dark, bright ...): a letter, then letters, digits
+    // or '_'; anything else (control bytes, quotes) is a malformed line, not a name to look up.
+    const auto name = [](std::string_view v) {
+      if (v.empty() || !std::isalpha(static_cast<unsigned char>(v[0]))) return false;
+      for (char ch : v)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+      return true;
+    };
     const auto tid = parse_specobjid(parts[0]);
-    SPECMILL_EXPECTS(tid.has_value() && *tid < (uint64_t(1) << 63) && std::isalpha(static_cast<unsigned char>(parts[2][0])),
+    SPECMILL_EXPECTS(tid.has_value() && *tid < (uint64_t(1) << 63) && name(parts[1]) && name(parts[2]),
                      "malformed targetid,survey,program: '" + id.text + "'");
     id.desi = spectrum_id::desi_spectrum{int64_t(*tid), std::string(parts[1]), std::string(parts[2])};
     return id;

@@ -24,6 +24,21 @@ TEST(IdList, ParsesEveryForm) {
   EXPECT_EQ(*neg.specobjid, 10546452441867767808ull);
 }
 
+TEST(IdList, DesiTargetSurveyProgram) {
+  auto d = parse_spectrum_id("39627652591521181,main,dark");
+  ASSERT_TRUE(d.desi);
+  EXPECT_FALSE(d.specobjid);
+  EXPECT_EQ(d.desi->targetid, 39627652591521181);
+  EXPECT_EQ(d.desi->survey, "main");
+  EXPECT_EQ(d.desi->program, "dark");
+  EXPECT_EQ(parse_spectrum_id("7 sv1 other_1").desi->program, "other_1");
+  // Survey and program are names: control bytes, quotes or punctuation make the line malformed
+  // (fuzz_id_list found "2,n75\0\0..." accepted with NULs in the program).
+  for (const std::string& bad : {std::string("2,n75,a\0b", 9), std::string("2,main,da\x01rk"), std::string("2,ma'in,dark"),
+                                std::string("2,main,dark;"), std::string("9223372036854775808,main,dark")})
+    EXPECT_THROW(parse_spectrum_id(bad), invalid_argument) << bad;
+}
+
 TEST(IdList, RejectsMalformedLinesWithTheLineNumber) {
   for (const char* bad : {"abc", "266,51602", "266,51602,13,4", "266,x,13", "0,51602,13", "1.5e3"})
     EXPECT_THROW(parse_spectrum_id(bad), invalid_argument) << bad;
