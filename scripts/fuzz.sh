@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 jobs=${SPECMILL_JOBS:-$(nproc)}
-all_targets="fuzz_sdss_spec_reader fuzz_id_list fuzz_rest_params fuzz_expressions fuzz_sql_guard fuzz_config"
+all_targets="fuzz_sdss_spec_reader fuzz_desi_coadd_reader fuzz_id_list fuzz_rest_params fuzz_expressions fuzz_sql_guard fuzz_config"
 targets=${SPECMILL_FUZZ_TARGETS:-$all_targets}
 
 # clang with libFuzzer (and the ASan/UBSan runtimes): compile and link a one-line target.
@@ -52,6 +52,8 @@ for t in $targets; do
   extra=()
   # Spec files: the seeds are ~26 KB; larger inputs only slow the mutator down.
   if [ "$t" = fuzz_sdss_spec_reader ]; then extra+=(-max_len=32768); fi
+  # DESI coadds: the cut-down seed is ~104 KB (17 HDUs of 2,880-byte FITS blocks).
+  if [ "$t" = fuzz_desi_coadd_reader ]; then extra+=(-max_len=131072); fi
   log="$scratch/$t.log"
   rc=0
   build-fuzz/bin/$t -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1 \

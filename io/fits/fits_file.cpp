@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "io/fits/fits_header_guard.hpp"
 
 namespace specmill {
 namespace {
@@ -84,6 +85,7 @@ struct fits_file::memory_image {
 fits_file::fits_file(void* fptr, std::filesystem::path path) : fptr_(fptr), path_(std::move(path)) {}
 
 fits_file fits_file::open_read(const std::filesystem::path& file) {
+  check_fits_header_cards(file);  // cards CFITSIO would overflow a buffer on (fits_header_guard.hpp)
   fitsfile* f = nullptr;
   int status = 0;
   // fits_open_diskfile: the name is a plain path, never CFITSIO's extended filename syntax.
@@ -155,6 +157,7 @@ fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::fi
                          " bytes is not a whole number of 2880-byte FITS records (truncated)",
                      END_OF_FILE);
   }
+  check_fits_header_cards(bytes, name);
   auto image = std::make_unique<memory_image>();
   image->bytes = std::move(bytes);
   image->data = image->bytes.data();
