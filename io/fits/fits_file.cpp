@@ -338,7 +338,10 @@ template <class T>
 std::optional<T> fits_file::read_key(int datatype, const char* key) {
   T value{};
   int status = 0;
-  if (datatype == TLONGLONG || datatype == TLONG || datatype == TINT) check_integer_value(key);
+  if (datatype == TLONGLONG || datatype == TLONG || datatype == TINT) {
+    check_integer_value(key);
+    rewind_header();  // the typed read must find the card the check saw
+  }
   fits_write_errmark();
   fits_read_key(ff(live()), datatype, key, &value, nullptr, &status);
   if (status == KEY_NO_EXIST) {
@@ -349,14 +352,25 @@ std::optional<T> fits_file::read_key(int datatype, const char* key) {
   return value;
 }
 
+void fits_file::rewind_header() {
+  char card[FLEN_CARD] = {};
+  int status = 0;
+  fits_read_record(ff(live()), 0, card, &status);  // record 0: moves the search to the first card
+  check(status, "cannot rewind the header");
+}
+
 void fits_file::check_integer_value(const char* key) {
   // CFITSIO 4.2's integer conversion (ffc2j) appends up to 30 characters of a value it cannot
   // convert to an 81-byte message that already holds 52: a longer bad value (found by
   // fuzz/fuzz_sdss_spec_reader: "FIBERID = (   366 / Fiber number (1-1000)", which CFITSIO reads
   // as a complex value up to the ')' of the comment) overflowed it, and glibc's fortify check
   // aborted the process. No integer needs more than 20 characters (24 allows "1.0E+01" forms).
+  // CFITSIO searches for a keyword from the card after the last one read, wrapping around: with
+  // a keyword twice in the header, the check and the read found different cards (fuzz: FIBERID
+  // = 49.1309 checked, then FIBERID = ( 366 converted). Both start from the first card now.
   char raw[FLEN_VALUE] = {};
   int status = 0;
+  rewind_header();
   fits_write_errmark();
   fits_read_keyword(ff(live()), key, raw, nullptr, &status);
   fits_clear_errmark();  // absent or unreadable: the typed read below reports it

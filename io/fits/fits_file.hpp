@@ -134,6 +134,8 @@ class fits_file {
   void write_values(int datatype, int colnum, int64_t row, size_t n, const void* values);
   // fits_error for an integer keyword's value too long to be one (CFITSIO cannot report it).
   void check_integer_value(const char* key);
+  // Makes CFITSIO's next keyword search start at the header's first card.
+  void rewind_header();
   // An open_memory file: fits_error unless the current HDU's data lies inside the buffer.
   void check_in_memory();
   template <class T>

@@ -133,6 +133,37 @@ TEST(malformed_fits, long_unconvertible_integer_keyword_is_fits_error) {
   expect_read_throws<fits_error>(path, "FIBERID");
 }
 
+// fuzz/fuzz_sdss_spec_reader: with FIBERID twice in the header, the length check read the first
+// card and CFITSIO's typed read (which searches on from the last card read) converted the second,
+// "(   366 / ...", which overflowed its message buffer and aborted the process. Both now read the
+// first card: a header with a good FIBERID first reads it; a bad one first is refused.
+TEST(malformed_fits, duplicated_integer_keyword_is_checked_where_it_is_read) {
+  temp_dir dir;
+  const auto path = dir / "spec-two-fiberids.fits";
+  std::filesystem::copy_file(test::real_spectrum("10656-58163-0366"), path);
+  {
+    fits_file f = fits_file::open_update(path);
+    char bad[] = "FIBERID =    (             366 / Fiber number (1-1000)";
+    int status = 0;
+    fits_update_card(native(f), "FIBERID", bad, &status);
+    char good[] = "FIBERID =                  366 / an earlier copy of the card";
+    fits_insert_record(native(f), 5, good, &status);
+    f.check(status, "cannot write the FIBERID cards");
+    f.close();
+  }
+  EXPECT_EQ(read_sdss_spectrum(path).meta.fiberid, 366);
+  {
+    fits_file f = fits_file::open_update(path);
+    int status = 0;
+    fits_delete_record(native(f), 5, &status);
+    char bad[] = "FIBERID =    (             366 / a bad copy first";
+    fits_insert_record(native(f), 5, bad, &status);
+    f.check(status, "cannot write the FIBERID cards");
+    f.close();
+  }
+  expect_read_throws<fits_error>(path, "FIBERID");
+}
+
 // fuzz/fuzz_sdss_spec_reader: a text field (OBJTYPE, CLASS, RUN2D ...) stored as a number was
 // formatted by CFITSIO through its TDISPn, which could write past our row buffer (24 bytes into
 // a 33-byte row) or past CFITSIO's own 80-byte one. Numbers are read as numbers now.
