@@ -111,6 +111,10 @@ json openapi_document() {
   paths["/listSpan"]["post"] = op("{w0, w1}: min and max loglam of an ID list", {ids, ctx, prof}, "application/json", true);
   paths["/photometry"]["post"] = op("Synthetic AB photometry as CSV", {ids, param("filters", "string", "Shipped filter names, comma separated"), ctx, prof}, "text/csv", true);
   paths["/health"]["get"] = op("Stores reachable, counts", {}, "application/json", false);
+  paths["/ui"]["get"] = op("The web page (docs/web.md); /ui/spectrum/<id>, /ui/stack ... are deep links into it", {}, "text/html", false);
+  json file = param("file", "string", "A file of the page's folder", true);
+  file["in"] = "path";
+  paths["/ui/{file}"]["get"] = op("The page's static files (its scripts, styles, uPlot)", {file}, "application/octet-stream", false);
   paths["/metrics"]["get"] = op("Prometheus metrics", {}, "text/plain", false);
   paths["/shutdown"]["get"] = op("Stop the service (admin token)", {}, "text/plain", false);
   paths["/debug"]["get"] = op("Toggle debug logging (admin token)", {}, "application/json", false);

@@ -106,3 +106,14 @@ def test_ui_dir_key(rest_store, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_openapi_lists_the_page_and_the_committed_document_is_current(server):
+    spec = server.get("/openapi.json").json()
+    assert spec["paths"]["/ui"]["get"]["responses"]["200"]["content"] == {"text/html": {}}
+    (file_param,) = spec["paths"]["/ui/{file}"]["get"]["parameters"]
+    assert file_param["in"] == "path" and file_param["required"] is True
+    # docs/openapi.json is what `specmill openapi` prints: regenerate it when the routes change.
+    from conftest import run
+    committed = pathlib.Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+    assert json.loads(committed.read_text()) == json.loads(run("openapi").stdout) == spec
