@@ -39,11 +39,12 @@ std::string with_card(std::string bytes, const std::string& keyword, std::string
   return bytes;
 }
 
-void expect_refused(const std::string& bytes, const std::string& what) {
+// in_memory: also through open_memory (which takes whole 2880-byte records only).
+void expect_refused(const std::string& bytes, const std::string& what, bool in_memory = true) {
   temp_dir dir;
   const auto path = dir / "spec-corrupt.fits";
   std::ofstream(path, std::ios::binary) << bytes;
-  for (int via_memory = 0; via_memory < 2; ++via_memory) {
+  for (int via_memory = 0; via_memory < (in_memory ? 2 : 1); ++via_memory) {
     try {
       if (via_memory) {
         (void)fits_file::open_memory(std::vector<unsigned char>(bytes.begin(), bytes.end()), path);
@@ -78,6 +79,17 @@ TEST(fits_header_guard, unquoted_ttype_of_70_characters_is_refused) {
   // The fuzz input's form: '=' in column 9 and no space after it.
   expect_refused(with_card(real, "TTYPE1  ", "TTYPE1  =" + std::string(71, '\x1c')), "no-space TTYPE");
   expect_refused(with_card(real, "TTYPE1  ", "TTYPE1  = " + std::string(70, 'x')), "70-character TTYPE");
+}
+
+// The second fuzz input: the bad card sits in a header record the file ends inside. CFITSIO
+// parses the whole cards it got before it reports the short file, so the guard checks them too.
+TEST(fits_header_guard, a_bad_card_in_a_cut_record_is_refused) {
+  const std::string real = read_all(test::real_spectrum("3655-55240-0002"));
+  const std::string bad = with_card(real, "TTYPE1  ", "TTYPE1  =" + std::string(71, '\x1c'));
+  const size_t card = bad.find("TTYPE1  =");
+  ASSERT_NE(card, std::string::npos);
+  ASSERT_NE((card + 80) % 2880, 0u) << "the card must not end its record";
+  expect_refused(bad.substr(0, card + 80), "cut after the bad card", /*in_memory=*/false);
 }
 
 TEST(fits_header_guard, quoted_or_short_names_pass) {
