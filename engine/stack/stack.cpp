@@ -90,8 +90,12 @@ wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<co
   if (!(lo <= hi)) throw not_found("no spectrum of the list has a usable redshift for a rest-frame grid");
   // Centers on multiples of the lattice step: the stack of spectra at z = 0 is the lattice.
   const double first = std::floor(lo / lattice_step + 1e-6), last = std::ceil(hi / lattice_step - 1e-6);
-  wavelength_grid g{log ? wavelength_grid::scale::log : wavelength_grid::scale::linear, first * lattice_step,
-                    last * lattice_step, lattice_step};
+  // Linear: index / (1 / step) when 1 / step is exact (1.25 for 0.8 A), so that the centres
+  // print as people write them ("8628.8", not index * 0.8 = "8628.800000000001").
+  const bool exact_inverse = !log && native.inv_step * lattice_step == 1.0;
+  auto at = [&](double index) { return exact_inverse ? index / native.inv_step : index * lattice_step; };
+  wavelength_grid g{log ? wavelength_grid::scale::log : wavelength_grid::scale::linear, at(first), at(last),
+                    lattice_step};
   check_wavelength_grid(g);
   return g;
 }
