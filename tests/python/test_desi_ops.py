@@ -271,13 +271,31 @@ def test_preview_marks_the_camera_overlaps(desi, tmp_path):
 
 
 def test_grid_and_stacked_image(desi, tmp_path):
+    """The grid's panels shade the overlaps; the stacked image's rows are the native get's rows
+    (first ID at the bottom, bad pixels NaN), its zscale limits astropy's ZScaleInterval on that
+    image (1e-6), its PNG the scaled image (at most 1 grey level off at bin edges)."""
+    from astropy.visualization import ZScaleInterval
+    from render_util import expected_gray
     root, ids, g, z = desi
     run("grid", "--store", root / "st", "--context", "desi_dr1", "--ids", root / "ids.txt", "--nx", "2", "--ny", "2",
         "--out", tmp_path / "g.png")
     px, _ = read_png(tmp_path / "g.png")
     assert px.shape[0] > 100 and len(overlap_columns(tmp_path / "g.png")) > 0
     run("image", "--store", root / "st", "--context", "desi_dr1", "--ids", root / "ids.txt", "--out",
+        tmp_path / "i.npy")
+    img = np.load(tmp_path / "i.npy")
+    assert img.shape == (len(ids), NPIX)
+    good = good_of(g["flux"], g["ivar"], g["and_mask"], 0)
+    for i in range(len(ids)):
+        row = img[len(ids) - 1 - i]
+        assert np.array_equal(row[good[i]], g["flux"][i][good[i]]) and np.isnan(row[~good[i]]).all()
+    run("image", "--store", root / "st", "--context", "desi_dr1", "--ids", root / "ids.txt", "--out",
         tmp_path / "i.png")
     px, text = read_png(tmp_path / "i.png")
-    assert px.shape[1] == NPIX and px.shape[0] == len(ids)
-    assert "lambda = index * 0.8 A" in " ".join(text.values())
+    assert px.shape == (len(ids), NPIX)
+    assert "lattice start 4500, width 7781 (lambda = index * 0.8 A)" in text["Comment"]
+    lo, hi = (float(x) for x in text["Comment"].split(" limits ")[1].split(",")[:2])
+    alo, ahi = ZScaleInterval().get_limits(img)
+    assert lo == pytest.approx(alo, rel=1e-6, abs=1e-6) and hi == pytest.approx(ahi, rel=1e-6, abs=1e-6)
+    want = expected_gray(img, lo, hi)
+    assert np.mean(px != want) < 1e-3 and np.abs(px.astype(int) - want).max() <= 1
