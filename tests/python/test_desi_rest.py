@@ -115,6 +115,12 @@ def test_rest_stack_and_preview(desi_server, tmp_path):
     cli(d, "preview", "--id", ids[0], "--width", "600", "--height", "200", "--out", tmp_path / "p.png")
     r = server.get("/preview", params={"context": "desi_dr1", "id": ids[0], "width": 600, "height": 200})
     assert r.status_code == 200 and r.content == (tmp_path / "p.png").read_bytes()
+    # a secondary copy by TARGETID,SURVEY,PROGRAM; an unknown pair is a 404
+    tid, survey, program = repeated_target(d)
+    cli(d, "preview", "--id", f"{tid},{survey},{program}", "--out", tmp_path / "q.png")
+    r = server.get("/preview", params={"context": "desi_dr1", "id": f"{tid},{survey},{program}"})
+    assert r.status_code == 200 and r.content == (tmp_path / "q.png").read_bytes()
+    assert server.get("/preview", params={"context": "desi_dr1", "id": f"{tid},sv3,{program}"}).status_code == 404
 
 
 def test_python_client_on_desi(desi_server, tmp_path):
@@ -140,5 +146,6 @@ def test_python_client_on_desi(desi_server, tmp_path):
     assert np.array_equal(s["flux"], np.load(tmp_path / "s.npz")["flux"])
     assert s["metadata"]["n_used"] == len(ids)
     cli(d, "preview", "--id", str(ids[0]), "--out", tmp_path / "p.png")
-    png = c.preview(ids[0])
-    assert bytes(png) == (tmp_path / "p.png").read_bytes() if isinstance(png, (bytes, bytearray)) else png is not None
+    assert c.preview(ids[0]) == (tmp_path / "p.png").read_bytes()
+    cli(d, "preview", "--id", f"{tid},{survey},{program}", "--out", tmp_path / "q.png")
+    assert c.preview(f"{tid},{survey},{program}") == (tmp_path / "q.png").read_bytes()
