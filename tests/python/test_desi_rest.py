@@ -1,4 +1,5 @@
-"""DESI over REST and through the Python client (context='desi_dr1'), against the CLI's answers
+"""DESI over REST and through the Python client (context='desi_dr1', over HTTP and with the engine
+in-process), against the CLI's answers
 on the same store: getSpec by TARGETID and by `targetid,survey,program`, a cone query with a
 ZWARN constraint, a stack, a preview. A service that also serves an SDSS context answers each
 on its own grid. Generated DESI files (`specmill sample --survey desi`)."""
@@ -149,3 +150,29 @@ def test_python_client_on_desi(desi_server, tmp_path):
     assert c.preview(ids[0]) == (tmp_path / "p.png").read_bytes()
     cli(d, "preview", "--id", f"{tid},{survey},{program}", "--out", tmp_path / "q.png")
     assert c.preview(f"{tid},{survey},{program}") == (tmp_path / "q.png").read_bytes()
+
+
+def test_local_client_on_desi(desi_server, tmp_path):
+    """The same interface with the engine in-process (specmill.open_store): the same answers."""
+    from local_fixture import NOT_BUILT, engine_built
+    if not engine_built():
+        pytest.skip(NOT_BUILT)
+    import specmill
+    server, d = desi_server
+    c = specmill.open_store(d / "desi", context="desi_dr1")
+    tid, survey, program = repeated_target(d)
+    want = cli_get(d, tmp_path, [str(tid), f"{tid},{survey},{program}"], "--columns", "flux,ivar")
+    off = want["offsets"]
+    assert np.array_equal(c.getSpec(tid)["flux"], want["flux"][off[0]:off[1]])
+    assert np.array_equal(c.getSpec(f"{tid},{survey},{program}")["flux"], want["flux"][off[1]:off[2]])
+    ra, dec = a_position(d)
+    want_q = cli(d, "query", "--cone", f"{ra},{dec},0.5", "--constraint", "zwarning = 0").stdout.split()
+    assert sorted(c.query(ra, dec, 0.5, constraint="zwarning = 0")) == sorted(int(x) for x in want_q)
+    ids = [int(x) for x in cli(d, "query", "--constraint", "1", "--limit", "6").stdout.split()]
+    (tmp_path / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
+    cli(d, "stack", "--ids", tmp_path / "ids.txt", "--rest-frame", "--out", tmp_path / "s.npz")
+    s = c.stack(ids, rest_frame=True)
+    want_s = np.load(tmp_path / "s.npz")
+    assert np.array_equal(s["flux"], want_s["flux"]) and np.array_equal(s["wavelength"], want_s["wavelength"])
+    cli(d, "preview", "--id", str(ids[0]), "--out", tmp_path / "p.png")
+    assert c.preview(ids[0]) == (tmp_path / "p.png").read_bytes()
