@@ -88,6 +88,8 @@ def test_rest_getspec_by_targetid_and_survey_program(desi_server, tmp_path):
     r = server.post("/getSpec", json={"context": "desi_dr1", "id_list": [f"{tid},sv3,{program}"], "format": "npz"})
     assert r.status_code in (200, 404)
     assert server.post("/getSpec", json={"context": "desi_dr1", "id_list": [f"{tid},sv1,da rk"]}).status_code == 400
+    # as a JSON list it would be plate, mjd, fiber: refused, not misread
+    assert server.post("/getSpec", json={"context": "desi_dr1", "id_list": [[tid, survey, program]]}).status_code == 400
 
 
 def test_rest_query_cone_and_zwarn(desi_server):
