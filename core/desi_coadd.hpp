@@ -36,6 +36,18 @@ inline constexpr int32_t desi_brz_start = 4500;
 inline constexpr int32_t desi_brz_npix = 9400 + 2881 - 4500;  // 7781
 static_assert(desi_brz_npix == 7781, "brz spans 3600-9824 A at 0.8 A");
 
+// Where neighbouring cameras overlap (b/r, then r/z), in Angstrom from the first pixel centre of
+// the redder camera to the last of the bluer one: where the merged brz spectrum is a weighted
+// mean of two cameras (previews shade them).
+inline std::array<wavelength_span, 2> desi_camera_overlaps() {
+  std::array<wavelength_span, 2> o;
+  for (size_t i = 0; i + 1 < desi_cameras.size(); ++i) {
+    const desi_camera_layout &blue = desi_cameras[i], &red = desi_cameras[i + 1];
+    o[i] = {desi_native_grid.angstrom(red.lattice_start), desi_native_grid.angstrom(blue.lattice_start + blue.npix - 1)};
+  }
+  return o;
+}
+
 // How a file stores its X_MASK images: int32 (desispec since 2022) or uint32, i.e. BITPIX 32
 // with BZERO 2^31 (the early-release files). The bits are the same; in memory they are uint32.
 enum class desi_mask_type { int32, uint32 };

@@ -19,12 +19,16 @@ namespace {
 // maggies: 1e-17 / (c * 3631 Jy).
 constexpr double flux_weight_scale = sdss_flux_unit_cgs / (speed_of_light_aa_per_s * ab_zero_point_jy * jansky_cgs);
 
-// On a log10 lattice (the only kind the tables are written for: make_band_weights checks),
-// log10(lambda / A) = index * step; pixel k spans the indices k - 0.5 to k + 0.5.
-double lattice_wavelength(double index, const native_grid& g) { return std::pow(10.0, index * g.step); }
+// On a log10 lattice log10(lambda / A) = index * step, on a linear one lambda / A = index *
+// step; pixel k spans the indices k - 0.5 to k + 0.5 (make_band_weights refuses other grids).
+// The log10 expressions are the ones the SDSS tables were always made with.
+double lattice_wavelength(double index, const native_grid& g) {
+  return g.is_log_lattice() ? std::pow(10.0, index * g.step) : index * g.step;
+}
 
 int64_t lattice_index_of(double wavelength_aa, const native_grid& g) {
-  return int64_t(std::floor(std::log10(wavelength_aa) / g.step + 0.5));
+  const double u = g.is_log_lattice() ? std::log10(wavelength_aa) / g.step : wavelength_aa / g.step;
+  return int64_t(std::floor(u + 0.5));
 }
 
 // Int over [u0, u1] of R(x) * x (first) and R(x) / x (second), R linear on the interval with
@@ -116,7 +120,8 @@ void photometry_cuda_staged(const photometry_input& in, const band_tables& bands
 
 band_weights make_band_weights(std::string name, std::span<const double> w, std::span<const double> r,
                                const native_grid& grid) {
-  require_log10_lattice(grid, "synthetic photometry");
+  SPECMILL_EXPECTS(grid.is_lattice(), "synthetic photometry works on log10 or linear lattices only (this store's grid is " +
+                                          to_string(grid) + ")");
   check_curve(name, w, r);
   const size_t n = w.size();
   // The interpolant is non-zero strictly between the points around the first and last

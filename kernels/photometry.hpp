@@ -1,11 +1,11 @@
 #pragma once
-// Synthetic broadband photometry of spectra on the SDSS log-lambda lattice (AB maggies,
+// Synthetic broadband photometry of spectra on a native lattice (SDSS log10, DESI linear; AB maggies,
 // photon-counting definition), on both backends. docs/photometry.md explains the conventions;
 // in short:
 //
 //   maggies = Int f_lambda R lambda dlambda / Int (3631 Jy * c / lambda^2) R lambda dlambda
 //
-// integrated exactly over each lattice pixel (edges (k -+ 0.5) * 1e-4 dex): the response R,
+// integrated exactly over each lattice pixel (edges (k -+ 0.5) * step, in dex or A): the response R,
 // linear between its tabulated points, is integrated against lambda (numerator) and 1/lambda
 // (normalisation) across the pixel, with the spectrum's f_lambda constant across it. Those
 // integrals depend only on the lattice index, so each band becomes a table of per-pixel weights
@@ -65,10 +65,10 @@ struct band_weights {
 };
 
 // Tabulates a response (wavelength in Angstrom, strictly increasing, response >= 0, linear
-// between points and zero outside) on the lattice. The table spans the pixels where the
-// response is not zero. Throws invalid_argument for a curve that breaks those rules, and for a
-// `grid` (the store's native grid) that is not a log10 lattice: the per-pixel integrals are
-// written for pixels uniform in log10 wavelength.
+// between points and zero outside) on the lattice `grid` (the store's native grid: log10, as
+// SDSS, or linear, as DESI; pixel edges at index -+ 0.5 in the lattice's coordinate). The table
+// spans the pixels where the response is not zero. Throws invalid_argument for a curve that
+// breaks those rules, and for an explicit grid (no lattice).
 band_weights make_band_weights(std::string name, std::span<const double> wavelength_aa,
                                std::span<const double> response, const native_grid& grid = sdss_native_grid);
 

@@ -112,7 +112,7 @@ resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_gri
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid, int64_t first,
                                    int64_t count, int32_t mask_bits, const resampled_batch& out) {
   check_wavelength_grid(grid);
-  require_log10_lattice(in.grid, "resample");
+  SPECMILL_EXPECTS(in.grid.is_lattice(), "resample: the input must be on a log10 or linear lattice, not " + to_string(in.grid));
   const int64_t size = grid.size();
   if (count < 0) count = size - first;
   SPECMILL_EXPECTS(first >= 0 && first <= size && count >= 0 && count <= size - first,

@@ -1,16 +1,18 @@
 #pragma once
 // resample: flux-conserving resampling (pixel-overlap integration in wavelength) of spectra on
-// the common log-lambda lattice onto any target wavelength_grid, with ivar propagated, masked
+// a native lattice (log10 or linear, core/native_grid.hpp) onto any target wavelength_grid, with ivar propagated, masked
 // pixels excluded and an optional per-spectrum shift to the rest frame. The per-pixel math is
 // resample_pixel_op below; resample.cpp runs it under TBB, resample.cu in a CUDA kernel.
 //
 // Conventions (each is tested in tests/kernels/resample_test.cpp):
 //
 // * Geometry. Input pixel j of a row covers observed wavelengths
-//   [10^((L + j - 1/2) 1e-4), 10^((L + j + 1/2) 1e-4)] Angstrom, L = lattice_start. With
+//   [10^((L + j - 1/2) s), 10^((L + j + 1/2) s)] Angstrom on a log10 lattice of step s (SDSS:
+//   1e-4), [(L + j - 1/2) s, (L + j + 1/2) s] Angstrom on a linear one (DESI: 0.8), L =
+//   lattice_start: the pixel edges of core/native_grid. With
 //   log10_1pz the row is moved to its rest frame first: every wavelength is divided by (1+z)
 //   (log10_1pz is subtracted in log space), and the target grid is read as rest-frame Angstrom.
-//   Because the input is uniform in loglam, the input pixels under a target pixel are found by
+//   Because the input is uniform in its lattice coordinate, the input pixels under a target pixel are found by
 //   arithmetic, not search; all sums are in double, results are stored as float.
 //
 // * Flux. f_lambda is per Angstrom. o_jk = overlap in Angstrom (of the frame the grid is in) of
@@ -61,9 +63,9 @@ namespace specmill {
 
 inline constexpr double resample_sliver = 1e-12;  // relative to the wavelength, see above
 
-// n spectra on a log-lambda lattice as dense rows (row-major [n_spectra][width]); column j of
-// every row has loglam = (lattice_start + j) * grid.step. Padding pixels have ivar 0. The
-// arithmetic below is written for log10 lattices: make_resample_op refuses any other grid.
+// n spectra on a native lattice as dense rows (row-major [n_spectra][width]); column j of
+// every row is lattice pixel lattice_start + j of `grid` (log10 or linear; make_resample_op
+// refuses an explicit grid, which is no lattice). Padding pixels have ivar 0.
 struct lattice_batch {
   size_t n_spectra = 0, width = 0;
   int32_t lattice_start = 0;
@@ -71,7 +73,7 @@ struct lattice_batch {
   const float* ivar = nullptr;
   const int32_t* and_mask = nullptr;   // may be null: no mask
   const double* log10_1pz = nullptr;   // per row log10(1+z) for a rest-frame shift; null = observed frame
-  native_grid grid = sdss_native_grid;  // the store's native grid (a log10 lattice); last, so
+  native_grid grid = sdss_native_grid;  // the store's native grid (a lattice); last, so
                                         // positional initialisers written before it still work
 };
 
@@ -131,7 +133,19 @@ struct resample_pixel_op {
   SPECMILL_HOST_DEVICE double input_edge(int64_t j, double shift, double one_plus_z_row) const {
     // Observed frame: no division (divisions are a good part of this functor's CPU time).
     if (lattice_edges) return one_plus_z_row == 1.0 ? lattice_edges[j] : lattice_edges[j] / one_plus_z_row;
-    return angstrom_from_log10((double(in.lattice_start + j) - 0.5) * in.grid.step - shift);
+    const double c = (double(in.lattice_start + j) - 0.5) * in.grid.step;
+    if (!in.grid.is_log_lattice()) return one_plus_z_row == 1.0 ? c : c / one_plus_z_row;
+    return angstrom_from_log10(c - shift);
+  }
+  // The input pixel (possibly outside the row) whose span holds target edge k in the row's
+  // frame, as a double: floor(u + 1/2) with u the edge's lattice coordinate less lattice_start.
+  // On a log10 lattice u comes from the log10 edge plus the shift (no exp); on a linear one
+  // from the edge in Angstrom times (1+z). A linear grid's edge at <= 0 Angstrom has log10 -inf
+  // or NaN, which the caller clamps as "before pixel 0".
+  SPECMILL_HOST_DEVICE double input_pixel_under(int64_t k, double shift, double one_plus_z_row) const {
+    const double base = 0.5 - double(in.lattice_start);
+    if (!in.grid.is_log_lattice()) return floor(target_edge(k) * one_plus_z_row * in.grid.inv_step + base);
+    return floor((target_edge_log10(k) + shift) * in.grid.inv_step + base);
   }
 
   SPECMILL_HOST_DEVICE void operator()(size_t row, int64_t k) const {
@@ -142,11 +156,10 @@ struct resample_pixel_op {
     if (detail::finite(shift)) {
       scale = row_one_plus_z(row, shift);
       // Input pixel j spans lattice coordinate u in [j - 1/2, j + 1/2), u = observed loglam /
-      // 1e-4 - L, so floor(u + 1/2) is the pixel under an edge. Clamped in double first: a
-      // linear grid's edge at <= 0 Angstrom has log10 -inf or NaN, "before pixel 0".
-      const double base = 0.5 - double(in.lattice_start);
-      double j0 = floor((target_edge_log10(k) + shift) * in.grid.inv_step + base);
-      double j1 = floor((target_edge_log10(k + 1) + shift) * in.grid.inv_step + base);
+      // step - L (log10 lattice) or observed Angstrom / step - L (linear lattice), so
+      // floor(u + 1/2) is the pixel under an edge. Clamped in double first.
+      double j0 = input_pixel_under(k, shift, scale);
+      double j1 = input_pixel_under(k + 1, shift, scale);
       if (!(j0 >= 0)) j0 = 0;
       if (j1 > double(in.width) - 1) j1 = double(in.width) - 1;
       if (j1 >= j0) {  // false for NaN, for an empty row and for grids off either end

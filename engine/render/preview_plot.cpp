@@ -6,6 +6,7 @@
 #include <limits>
 #include <numbers>
 
+#include "core/desi_coadd.hpp"
 #include "core/error.hpp"
 #include "core/good_pixel.hpp"
 #include "engine/render/emission_lines.hpp"
@@ -156,6 +157,12 @@ void check_plot_options(const plot_options& o) {
 spectrum_plot_data plot_data(const coadd& c, const spec_meta& meta, const native_grid& grid) {
   spectrum_plot_data d;
   d.label = std::to_string(meta.plate) + "-" + std::to_string(meta.mjd) + "-" + std::to_string(meta.fiberid);
+  if (same_grid(grid, desi_native_grid)) {
+    // plate-mjd-fiber mean nothing for DESI (plate holds the HEALPIX): name the target.
+    d.label = std::to_string(meta.thing_id) + " " + meta.run2d + "/" + meta.programname;
+    const auto overlaps = desi_camera_overlaps();
+    d.camera_overlaps.assign(overlaps.begin(), overlaps.end());
+  }
   d.class_name = meta.class_name;
   d.z = meta.z;
   d.wavelength.resize(c.npix());
@@ -206,6 +213,12 @@ plot_frame draw_spectrum_panel(canvas& cv, double x0, double y0, double w, doubl
   if (f.bottom - f.top < 10) f.bottom = f.top + 10;
 
   cv.clip(f.left, f.top, f.right - f.left, f.bottom - f.top);
+  for (const wavelength_span& s : d.camera_overlaps) {
+    // At least a pixel wide, so that a zoomed-out panel still shows where the cameras meet.
+    const double xa = f.x_of(s.lo), xb = f.x_of(s.hi);
+    cv.fill_rect(std::floor(xa), f.top, std::max(1.0, std::ceil(xb) - std::floor(xa)), f.bottom - f.top,
+                 plot_colors::camera_overlap);
+  }
   if (o.error) draw_error_band(cv, d, i0, i1, f);
   if (o.sky && d.sky.size() == d.wavelength.size()) draw_series(cv, d, d.sky, i0, i1, f, plot_colors::sky, 1, false);
   draw_series(cv, d, d.flux, i0, i1, f, plot_colors::flux, 1, true);

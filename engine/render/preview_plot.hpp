@@ -50,6 +50,7 @@ inline constexpr rgba sky{0.55, 0.55, 0.55};
 inline constexpr rgba model{0.86, 0.12, 0.10};
 inline constexpr rgba emission_line{0.10, 0.40, 0.90};
 inline constexpr rgba absorption_line{0.95, 0.55, 0.00};
+inline constexpr rgba camera_overlap{0.90, 0.90, 0.80};  // faint: DESI b/r and r/z overlaps
 }  // namespace plot_colors
 
 // What a panel draws: one spectrum on wavelengths, with its title fields.
@@ -59,9 +60,13 @@ struct spectrum_plot_data {
   std::optional<double> z;  // line markers need it
   std::vector<double> wavelength;            // Angstrom, increasing
   std::vector<float> flux, ivar, sky, model;  // as long as wavelength (sky, model may be empty)
+  // Wavelength ranges shaded behind the spectrum: where a DESI spectrum's cameras overlap (the
+  // merged flux there is a mean of two cameras, and the noise changes at each edge).
+  std::vector<wavelength_span> camera_overlaps;
 };
 
-// A stored spectrum and its catalog row (label from plate, mjd, fiberid).
+// A stored spectrum and its catalog row (label from plate, mjd, fiberid; on the DESI grid the
+// TARGETID, survey and program, with the camera overlaps marked).
 spectrum_plot_data plot_data(const coadd& c, const spec_meta& meta, const native_grid& grid = sdss_native_grid);
 
 // Where a panel's data went: the data area in canvas pixels and the ranges it shows.

@@ -28,7 +28,7 @@ size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width) {
 }
 
 std::string lattice_text(const lattice_window& w) {
-  return "lattice " + std::to_string(w.start) + "+" + std::to_string(w.width);  // loglam = index * 1e-4
+  return "lattice " + std::to_string(w.start) + "+" + std::to_string(w.width);  // index on the store's grid
 }
 
 }  // namespace
@@ -72,19 +72,30 @@ void check_stack_options(const stack_options& o) {
 }
 
 wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<const double> shifts, const native_grid& native) {
-  const double lattice_step = native.step;  // log10 lattices only (compute_stack checks)
+  SPECMILL_EXPECTS(native.is_lattice(), "stack: a rest-frame grid needs a log10 or linear lattice, not " + to_string(native));
+  const double lattice_step = native.step;
+  const bool log = native.is_log_lattice();
+  // In the lattice's own coordinate: log10 A less log10(1+z), or A over (1+z).
+  auto rest = [&](int64_t index, double shift) {
+    return log ? double(index) * lattice_step - shift : double(index) * lattice_step / std::pow(10.0, shift);
+  };
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i].has_pixels() || !std::isfinite(shifts[i])) continue;
     const auto& loc = *ids[i].entry->location;
     if (loc.npix <= 0) continue;
-    lo = std::min(lo, double(loc.lattice_start) * lattice_step - shifts[i]);
-    hi = std::max(hi, double(loc.lattice_start + loc.npix - 1) * lattice_step - shifts[i]);
+    lo = std::min(lo, rest(loc.lattice_start, shifts[i]));
+    hi = std::max(hi, rest(int64_t(loc.lattice_start) + loc.npix - 1, shifts[i]));
   }
   if (!(lo <= hi)) throw not_found("no spectrum of the list has a usable redshift for a rest-frame grid");
   // Centers on multiples of the lattice step: the stack of spectra at z = 0 is the lattice.
   const double first = std::floor(lo / lattice_step + 1e-6), last = std::ceil(hi / lattice_step - 1e-6);
-  wavelength_grid g{wavelength_grid::scale::log, first * lattice_step, last * lattice_step, lattice_step};
+  // Linear: index / (1 / step) when 1 / step is exact (1.25 for 0.8 A), so that the centres
+  // print as people write them ("8628.8", not index * 0.8 = "8628.800000000001").
+  const bool exact_inverse = !log && native.inv_step * lattice_step == 1.0;
+  auto at = [&](double index) { return exact_inverse ? index / native.inv_step : index * lattice_step; };
+  wavelength_grid g{log ? wavelength_grid::scale::log : wavelength_grid::scale::linear, at(first), at(last),
+                    lattice_step};
   check_wavelength_grid(g);
   return g;
 }
@@ -108,8 +119,9 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
     throw not_found(ids.empty() ? std::string("empty ID list")
                                 : "none of the " + std::to_string(ids.size()) + " IDs has pixel data in context " + opts.context);
 
-  // The rest frame and the observed-frame lattice arithmetic are written for log10 lattices.
-  require_log10_lattice(st.grid(), "stack");
+  // The frame's arithmetic is written for lattices (log10 or linear, core/native_grid).
+  SPECMILL_EXPECTS(st.grid().is_lattice(), "stack works on log10 or linear lattices only (this store's grid is " +
+                                               to_string(st.grid()) + ")");
   detail::stack_frame f;
   f.span = list_span(ids, st.grid());
   std::vector<double> shifts;

@@ -13,12 +13,17 @@
 namespace specmill::detail {
 namespace {
 
-int64_t lattice_index_floor(double angstrom, const native_grid& g) { return int64_t(std::floor(std::log10(angstrom) / g.step + 0.5)); }
+// The lattice pixel whose span holds `angstrom` (log10 or linear lattice).
+int64_t lattice_index_floor(double angstrom, const native_grid& g) {
+  if (!g.is_log_lattice()) return int64_t(std::floor(angstrom / g.step + 0.5));
+  return int64_t(std::floor(std::log10(angstrom) / g.step + 0.5));
+}
 
 }  // namespace
 
 double stack_frame::center_angstrom(int64_t k) const {
-  return grid ? grid->center_angstrom(k) : std::pow(10.0, double(span.start + k) * span.grid.step);
+  // native_grid::angstrom is pow(10, index * step) on a log10 lattice: the expression used here before.
+  return grid ? grid->center_angstrom(k) : span.grid.angstrom(span.start + k);
 }
 
 lattice_window stack_frame::input_for(int64_t k0, int64_t k1) const {

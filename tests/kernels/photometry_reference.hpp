@@ -48,13 +48,17 @@ inline std::pair<double, double> integrate_curve(const filter_curve& c, double x
   return {num, norm};
 }
 
-// Per-lattice-pixel weights of one curve: index -> (flux weight, norm weight).
-inline std::map<int64_t, std::pair<double, double>> reference_weights(const filter_curve& c) {
+// Per-lattice-pixel weights of one curve: index -> (flux weight, norm weight). linear_step 0:
+// the SDSS lattice (pixel k spans 10^((k -+ 1/2) 1e-4) A); else a linear lattice of that step
+// (pixel k spans (k -+ 1/2) linear_step A, as DESI's 0.8).
+inline std::map<int64_t, std::pair<double, double>> reference_weights(const filter_curve& c, double linear_step = 0) {
   std::map<int64_t, std::pair<double, double>> out;
-  const int64_t lo = int64_t(std::floor(std::log10(c.wavelength.front()) * 1e4 + 0.5));
-  const int64_t hi = int64_t(std::floor(std::log10(c.wavelength.back()) * 1e4 + 0.5));
+  auto index_of = [&](double w) { return linear_step > 0 ? w / linear_step : std::log10(w) * 1e4; };
+  auto edge = [&](double u) { return linear_step > 0 ? u * linear_step : std::pow(10.0, u * 1e-4); };
+  const int64_t lo = int64_t(std::floor(index_of(c.wavelength.front()) + 0.5));
+  const int64_t hi = int64_t(std::floor(index_of(c.wavelength.back()) + 0.5));
   for (int64_t k = lo; k <= hi; ++k) {
-    const double x0 = std::pow(10.0, (double(k) - 0.5) * 1e-4), x1 = std::pow(10.0, (double(k) + 0.5) * 1e-4);
+    const double x0 = edge(double(k) - 0.5), x1 = edge(double(k) + 0.5);
     const auto [a, b] = integrate_curve(c, std::max(x0, c.wavelength.front()), std::min(x1, c.wavelength.back()));
     out[k] = {a * flux_weight_scale, b};
   }
@@ -103,11 +107,11 @@ struct csr_batch {
 };
 
 inline std::vector<band_flux> reference_photometry(const csr_batch& b, const std::vector<filter_curve>& curves,
-                                                   const photometry_params& p) {
+                                                   const photometry_params& p, double linear_step = 0) {
   std::vector<std::map<int64_t, std::pair<double, double>>> weights;
   std::vector<double> totals;
   for (const auto& c : curves) {
-    weights.push_back(reference_weights(c));
+    weights.push_back(reference_weights(c, linear_step));
     double t = 0;
     for (const auto& [k, ab] : weights.back()) t += ab.second;
     totals.push_back(t);

@@ -96,6 +96,38 @@ TEST_P(Photometry, FlatFnuSpectrumGivesItsABMagnitude) {
   expect_matches_reference(got, b, curves);
 }
 
+// DESI: spectra on the linear lattice lambda = index * 0.8 A (brz 3600-9824 A), the shipped
+// DECam g, r, z curves. A flat f_nu spectrum gives its AB magnitude in g and r; z runs past
+// 9824 A (8.7% of its weight) and is flagged not covered. Random spectra match the reference.
+TEST_P(Photometry, DecamOnALinearLattice) {
+  const auto curves = load_filters("decam2014-g,decam2014-r,decam2014-z");
+  const native_grid desi = linear_lattice(0.8);
+  std::vector<band_weights> w;
+  for (const auto& c : curves) w.push_back(make_band_weights(c.name, c.wavelength, c.response, desi));
+  const band_tables t(w);
+  const double fnu_ujy = ab_zero_point_jy * 1e6 * std::pow(10.0, -0.4 * 20.0);
+  csr_batch b;
+  for (int j = 0; j < 7781; ++j)
+    b.add_pixel(float(microjansky_to_flambda(fnu_ujy, 0.8 * (4500 + j))), 4.0f);
+  b.close_spectrum(4500);
+  std::mt19937 rng(5);
+  for (int s = 0; s < 20; ++s) {
+    for (int j = 0; j < 7781; ++j) {
+      const double lam = 0.8 * (4500 + j);
+      b.add_pixel(float(1 + s + 5 * std::exp(-0.5 * std::pow((lam - 4000 - 250 * s) / 6.0, 2))),
+                  std::uniform_real_distribution<double>(0, 1)(rng) < 0.02 ? 0.f : 2.f);
+    }
+    b.close_spectrum(4500);
+  }
+  const auto got = run(b, t);
+  EXPECT_NEAR(ab_mag_from_maggies(got[0].maggies), 20.0, 1e-4);
+  EXPECT_NEAR(ab_mag_from_maggies(got[1].maggies), 20.0, 1e-4);
+  EXPECT_EQ(got[2].flag, int32_t(photometry_not_covered));
+  const auto want = reference_photometry(b, curves, {}, 0.8);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) expect_close(got[i], want[i], 1e-9, "linear lattice result " + std::to_string(i));
+}
+
 TEST_P(Photometry, RandomCsrBatchMatchesReference) {
   // 300 spectra of random length and start around the SDSS range, random masking.
   std::mt19937 rng(7);

@@ -272,6 +272,73 @@ TEST_P(Resample, RejectsBadArguments) {
   EXPECT_THROW(resample(b(), no_ivar, parse_wavelength_grid("lin:3600,3700,1"), 0, o), invalid_argument);
 }
 
+// ---- a linear native lattice (DESI: lambda = index * 0.8 A, brz from index 4500 = 3600 A).
+// The same reference (its input edges are (L + j -+ 1/2) 0.8 A here) and tolerances as above.
+
+batch_data desi_batch(size_t n, size_t width, unsigned seed, double z, double z_jitter, bool pad = true) {
+  batch_data in = random_batch(n, width, 4500, seed, z, z_jitter, pad);
+  in.grid = linear_lattice(0.8);
+  return in;
+}
+
+TEST_P(Resample, LinearLatticeMatchesFloat64Reference) {
+  for (double z : {0.0, 0.1, 2.5}) {
+    const batch_data in = desi_batch(6, 300, 31 + unsigned(z * 10), z, z == 0 ? 0 : 0.01);
+    for (const grid_spec& spec : test_grids()) {
+      SCOPED_TRACE("z " + std::to_string(z) + " grid " + spec.name);
+      expect_matches_reference(b(), in, spec.around(in, /*inside=*/false));
+    }
+  }
+  for (size_t width : {size_t(31), size_t(32), size_t(33)}) {
+    const batch_data in = desi_batch(1, width, unsigned(width), 0.0, 0.0);
+    expect_matches_reference(b(), in, parse_wavelength_grid("lin:3610,3610,5"));
+  }
+}
+
+TEST_P(Resample, LinearLatticeConservesFlux) {
+  for (double z : {0.0, 0.1, 2.5}) {
+    batch_data in = smooth_batch(4, 400, 4500, z);
+    in.grid = linear_lattice(0.8);
+    for (const grid_spec& spec : test_grids()) {
+      SCOPED_TRACE("z " + std::to_string(z) + " grid " + spec.name);
+      const wavelength_grid g = spec.around(in, /*inside=*/true);
+      ASSERT_GT(g.size(), 0);
+      const result got = run(b(), in, g, bad_bits);
+      for (size_t r = 0; r < in.n; ++r) {
+        double out_integral = 0;
+        for (int64_t k = 0; k < g.size(); ++k)
+          out_integral += double(got.flux[r * size_t(g.size()) + size_t(k)]) *
+                          (g.upper_edge_angstrom(k) - g.lower_edge_angstrom(k));
+        const double one_plus_z = std::pow(10.0, in.shift[r]);
+        const double in_integral = input_integral(in, r, g.lower_edge_angstrom(0) * one_plus_z,
+                                                  g.upper_edge_angstrom(g.size() - 1) * one_plus_z);
+        EXPECT_NEAR(out_integral, in_integral, 1e-6 * in_integral) << "row " << r;
+      }
+    }
+  }
+}
+
+// lin:3600,...,0.8 is the lattice itself: the input comes back bit for bit.
+TEST_P(Resample, LinearLatticeIdentityGridReproducesInput) {
+  const batch_data in = desi_batch(5, 333, 5, 0.0, 0.0);
+  const wavelength_grid g = parse_wavelength_grid("lin:3600,3865.6,0.8");
+  ASSERT_EQ(g.size(), 333);
+  const result got = run(b(), in, g, bad_bits);
+  for (size_t i = 0; i < in.flux.size(); ++i) {
+    EXPECT_EQ(got.and_mask[i], in.and_mask[i]) << i;
+    EXPECT_EQ(got.flux[i], good(in, i, bad_bits) ? in.flux[i] : 0.f) << i;
+    EXPECT_EQ(got.ivar[i], good(in, i, bad_bits) ? in.ivar[i] : 0.f) << i;
+  }
+}
+
+TEST_P(Resample, RefusesAnExplicitInputGrid) {
+  batch_data in = random_batch(1, 4, 4500, 1, 0.0, 0.0);
+  const double w[4] = {3600, 3601, 3603, 3604};
+  in.grid = explicit_grid(w, 4);
+  std::vector<float> out(16);
+  EXPECT_THROW(resample(b(), in.view(), parse_wavelength_grid("lin:3600,3604,1"), 0, {out.data()}), invalid_argument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Cpu, Resample, ::testing::Values(backend::cpu),
                          [](const auto&) { return std::string("cpu"); });
 INSTANTIATE_TEST_SUITE_P(Cuda, Resample, ::testing::Values(backend::cuda),
@@ -283,7 +350,9 @@ INSTANTIATE_TEST_SUITE_P(Cuda, Resample, ::testing::Values(backend::cuda),
 // 1e-6 absolute on flux for rows of noise around 0.
 TEST(ResampleOp, OnTheSpotEdgesMatchTheCpuTables) {
   for (double z : {0.0, 0.1, 2.5}) {
-    const batch_data in = random_batch(4, 500, 35000, 23, z, z == 0 ? 0 : 0.01);
+    for (bool linear : {false, true}) {
+    batch_data in = random_batch(4, 500, linear ? 4500 : 35000, 23, z, z == 0 ? 0 : 0.01);
+    if (linear) in.grid = linear_lattice(0.8);
     for (const grid_spec& spec : test_grids()) {
       SCOPED_TRACE(spec.name);
       const wavelength_grid g = spec.around(in, false);
@@ -300,6 +369,7 @@ TEST(ResampleOp, OnTheSpotEdgesMatchTheCpuTables) {
         ASSERT_NEAR(spot.coverage[i], tabled.coverage[i], 1e-6) << i;
         ASSERT_EQ(spot.and_mask[i], tabled.and_mask[i]) << i;
       }
+    }
     }
   }
 }

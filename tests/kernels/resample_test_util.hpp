@@ -23,10 +23,11 @@ struct batch_data {
   std::vector<int32_t> and_mask;
   std::vector<double> shift;  // log10(1+z) per row, always sized n
   bool rest_frame = false;    // pass shift to the kernel (else log10_1pz = null)
+  native_grid grid = sdss_native_grid;  // the lattice the rows are on (DESI: linear_lattice(0.8))
 
   lattice_batch view() const {
     return lattice_batch{n, width, lattice_start, flux.data(), ivar.data(), and_mask.data(),
-                         rest_frame ? shift.data() : nullptr};
+                         rest_frame ? shift.data() : nullptr, grid};
   }
   double row_shift(size_t r) const { return rest_frame ? shift[r] : 0.0; }
 };
@@ -110,7 +111,11 @@ inline bool good(const batch_data& b, size_t i, int32_t bits) {
 // Observed-frame Angstrom edges of the lattice pixels of `b`: edge j is pixel j's lower edge.
 inline std::vector<double> observed_edges(const batch_data& b) {
   std::vector<double> e(b.width + 1);
-  for (size_t j = 0; j <= b.width; ++j) e[j] = std::pow(10.0, (b.lattice_start + double(j) - 0.5) * 1e-4);
+  const bool log = b.grid.kind == grid_kind::log10_lattice;
+  for (size_t j = 0; j <= b.width; ++j) {
+    const double c = (b.lattice_start + double(j) - 0.5) * (log ? 1e-4 : b.grid.step);
+    e[j] = log ? std::pow(10.0, c) : c;
+  }
   return e;
 }
 
@@ -204,7 +209,11 @@ struct grid_spec {
     for (size_t r = 0; r < in.n; ++r) {
       const double s = in.row_shift(r);
       if (!std::isfinite(s)) continue;
-      const double lo = (in.lattice_start - 0.5) * 1e-4 - s, hi = lo + double(in.width) * 1e-4;
+      double lo = (in.lattice_start - 0.5) * 1e-4 - s, hi = lo + double(in.width) * 1e-4;
+      if (in.grid.kind == grid_kind::linear_lattice) {  // the rows' rest-frame span in log10 A
+        lo = std::log10((in.lattice_start - 0.5) * in.grid.step / std::pow(10.0, s));
+        hi = std::log10((in.lattice_start + double(in.width) - 0.5) * in.grid.step / std::pow(10.0, s));
+      }
       union_lo = std::min(union_lo, lo);
       union_hi = std::max(union_hi, hi);
       inter_lo = std::max(inter_lo, lo);

@@ -3,7 +3,8 @@
 An id_list is one of
   - a single identifier: an int / numpy integer (SPECOBJID), a tuple (plate, mjd, fiber) or a
     partial tuple (plate,), (plate, mjd), (plate, mjd, 'lo-hi'), a string "299492975510054912",
-    "266,51602,13", "266-51602-13" or "266 51602 13";
+    "266,51602,13", "266-51602-13" or "266 51602 13", or DESI's "TARGETID,SURVEY,PROGRAM"
+    (e.g. "39627358369480854,sv1,dark");
   - a list / tuple of those, a numpy array (1-D integers, (n, 3) integers, strings, or a
     structured array with plate, mjd and fiberid/fiber fields), any other iterable;
   - a string of identifiers, one a line;
@@ -23,6 +24,9 @@ from .errors import InvalidArgumentError
 
 _TRIPLE = re.compile(r"^\s*\(?\s*(\d+)\s*[,\- ]\s*(\d+)\s*[,\- ]\s*(\d+)\s*\)?\s*$")
 _INT = re.compile(r"^\s*[-+]?\d+\s*$")
+# DESI: "TARGETID,SURVEY,PROGRAM" (a target observed under several survey/program pairs); sent
+# as the string, which the service parses (engine/pipeline/id_list).
+_DESI = re.compile(r"^\s*(\d+)\s*,\s*([A-Za-z][A-Za-z0-9_]*)\s*,\s*([A-Za-z][A-Za-z0-9_]*)\s*$")
 _FIELDS_TUPLE = ("plate", "mjd", "fiberid")
 
 
@@ -66,6 +70,9 @@ def parse_line(line):
     m = _TRIPLE.match(s)
     if m:
         return [int(m.group(1)), int(m.group(2)), int(m.group(3))]
+    m = _DESI.match(s)
+    if m:
+        return "%s,%s,%s" % m.groups()
     if s.startswith("("):
         try:
             v = ast.literal_eval(s)
@@ -176,7 +183,7 @@ def single_id_text(id_):
     if len(elements) != 1 or not single:
         raise InvalidArgumentError("give one identifier (a SPECOBJID or a full plate, mjd, fiber tuple), not %r" % (id_,))
     e = elements[0]
-    return str(e) if isinstance(e, int) else "%d,%d,%d" % tuple(e[:3])
+    return str(e) if isinstance(e, (int, str)) else "%d,%d,%d" % tuple(e[:3])
 
 
 # --- SPECOBJID bits: PLATE<<50 | FIBERID<<38 | (MJD-50000)<<24 | run2d<<10 --------------------

@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "core/desi_coadd.hpp"
 #include "core/error.hpp"
 #include "engine/render/emission_lines.hpp"
 #include "engine/render/plot_axes.hpp"
@@ -232,3 +233,43 @@ TEST(PreviewPlot, CutoutSetsTheRange) {
 }
 
 }  // namespace
+
+namespace {
+bool overlap_shade(const uint8_t* p) { return p[0] == 230 && p[1] == 230 && p[2] == 204; }
+}  // namespace
+
+// A spectrum on the DESI grid: titled by TARGETID, the b/r (5760-5800 A) and r/z (7520-7620 A)
+// camera overlaps shaded in their colour, nowhere else; the same data on the SDSS lattice gets
+// no shading.
+TEST(PreviewPlot, DesiCameraOverlapsAreShaded) {
+  coadd c;
+  c.lattice_start = desi_brz_start;
+  c.flux.assign(size_t(desi_brz_npix), 1.f);
+  c.ivar.assign(c.flux.size(), 1.f);
+  spec_meta m;
+  m.thing_id = 39627358369480854;
+  m.run2d = "main";
+  m.programname = "dark";
+  m.class_name = "QSO";
+  const spectrum_plot_data d = plot_data(c, m, desi_native_grid);
+  EXPECT_EQ(d.label, "39627358369480854 main/dark");
+  ASSERT_EQ(d.camera_overlaps.size(), 2u);
+  EXPECT_NEAR(d.camera_overlaps[0].lo, 5760.0, 1e-9);
+  EXPECT_NEAR(d.camera_overlaps[0].hi, 5800.0, 1e-9);
+  EXPECT_NEAR(d.camera_overlaps[1].lo, 7520.0, 1e-9);
+  EXPECT_NEAR(d.camera_overlaps[1].hi, 7620.0, 1e-9);
+  EXPECT_NEAR(d.wavelength.front(), 3600.0, 1e-9);
+  EXPECT_NEAR(d.wavelength.back(), 9824.0, 1e-9);
+  plot_options o;
+  o.width = 1000;
+  o.height = 300;
+  const picture p = render(d, o);
+  const uint32_t y = uint32_t((p.f.top + p.f.bottom) / 4);  // above the flat spectrum's line
+  for (double wl : {5780.0, 7570.0}) EXPECT_TRUE(overlap_shade(p.png.at(uint32_t(p.f.x_of(wl)), y))) << wl;
+  for (double wl : {4500.0, 5700.0, 5860.0, 7000.0, 7680.0, 9000.0})
+    EXPECT_FALSE(overlap_shade(p.png.at(uint32_t(p.f.x_of(wl)), y))) << wl;
+  c.lattice_start = 35563;  // the same pixels on the SDSS lattice
+  const spectrum_plot_data s = plot_data(c, m, sdss_native_grid);
+  EXPECT_TRUE(s.camera_overlaps.empty());
+  EXPECT_EQ(count_in_frame(render(s, o), overlap_shade), 0);
+}

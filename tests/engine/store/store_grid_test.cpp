@@ -1,5 +1,5 @@
-// A store exposes the native grid of its blocks; operations written for the log10 lattice refuse
-// a store on another grid with invalid_argument instead of computing a wrong answer.
+// A store exposes the native grid of its blocks; operations work on log10 and linear lattices
+// and refuse an explicit grid with invalid_argument instead of computing a wrong answer.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -84,22 +84,40 @@ TEST(StoreGrid, ListSpanAndCutoutOnALinearLattice) {
   EXPECT_EQ(lattice_window::index_of_loglam(3.557, sdss_native_grid), 35570);
 }
 
-TEST(StoreGrid, StackRefusesANonLogStore) {
+// The stack's observed frame on a linear lattice: output pixel k is lattice pixel 4501 + k at
+// 0.8 (4501 + k) A. Fiber f holds flux p - 4500 - f at lattice pixel p (ivar 1): the mean over
+// the fibers covering p, exact in float for these small integers.
+TEST(StoreGrid, StackOnALinearStore) {
   test_support::temp_dir dir;
   build_store(dir / "desi", linear_lattice(0.8), 4500);
   store st(dir / "desi", store::access::read);
   const auto ids = all_ids(st);
-  stack_options o;
-  o.store = dir / "desi";
-  o.out = dir / "out.npz";
-  o.progress = false;
-  try {
-    (void)compute_stack(o, st, ids);
-    ADD_FAILURE() << "stacked a linear-grid store";
-  } catch (const invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("stack works on log10 lattices only"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("linear:0.8"), std::string::npos) << e.what();
+  for (stack_method m : {stack_method::weighted_mean, stack_method::mean, stack_method::median}) {
+    stack_options o;
+    o.store = dir / "desi";
+    o.out = dir / "out.npz";
+    o.progress = false;
+    o.method = m;
+    const stack_result r = compute_stack(o, st, ids);
+    ASSERT_EQ(r.wavelength.size(), 42u);
+    for (size_t k = 0; k < 42; ++k) {
+      const int64_t p = 4501 + int64_t(k);
+      EXPECT_DOUBLE_EQ(r.wavelength[k], 0.8 * double(p));
+      double sum = 0;
+      int n = 0;
+      for (int f = 1; f <= 3; ++f)
+        if (p >= 4500 + f && p < 4500 + f + 40) sum += double(p - 4500 - f), ++n;
+      EXPECT_EQ(r.n[k], n) << k;
+      EXPECT_NEAR(r.flux[k], sum / n, 1e-6) << to_string(m) << " pixel " << k;
+    }
   }
+}
+
+// An explicit grid is no lattice: the stack refuses it, naming the grid.
+TEST(StoreGrid, StackRefusesAnExplicitGrid) {
+  const double w[3] = {4000, 4001, 4003};
+  const native_grid g = explicit_grid(w, 3);
+  EXPECT_THROW((void)default_rest_grid({}, {}, g), invalid_argument);
 }
 
 // SDSS files are on the SDSS lattice: ingest refuses to add them to a store on another grid
@@ -122,26 +140,30 @@ TEST(StoreGrid, IngestRefusesAStoreOnAnotherGrid) {
   EXPECT_EQ(st.catalog().blocks().size(), 1u);  // nothing added
 }
 
-TEST(StoreGrid, ResampleAndPhotometryRefuseANonLogLattice) {
-  std::vector<float> flux(8, 1.f), ivar(8, 1.f), out(4);
+// Resample and photometry take a linear lattice (DESI) as they take the log10 one; an explicit
+// grid (no lattice) is refused.
+TEST(StoreGrid, ResampleAndPhotometryOnALinearLattice) {
+  std::vector<float> flux(8, 1.f), ivar(8, 1.f), out(4, -1.f);
   lattice_batch in;
   in.n_spectra = 1;
   in.width = 8;
-  in.lattice_start = 4500;
+  in.lattice_start = 4500;  // 3600 A
   in.flux = flux.data();
   in.ivar = ivar.data();
   in.grid = linear_lattice(0.8);
   resampled_batch res;
   res.flux = out.data();
   const wavelength_grid target = parse_wavelength_grid("lin:3600,3603,1");
-  EXPECT_THROW(resample(backend::cpu, in, target, 0, res), invalid_argument);
-  in.grid = sdss_native_grid;
-  in.lattice_start = 35563;
   EXPECT_NO_THROW(resample(backend::cpu, in, target, 0, res));
+  for (float v : out) EXPECT_FLOAT_EQ(v, 1.f);  // a constant stays constant
+  const double w[3] = {3600, 3601, 3602};
+  in.grid = explicit_grid(w, 3);
+  EXPECT_THROW(resample(backend::cpu, in, target, 0, res), invalid_argument);
 
-  const std::vector<double> w{5000, 6000, 7000}, r{0, 1, 0};
-  EXPECT_THROW(make_band_weights("x", w, r, linear_lattice(0.8)), invalid_argument);
-  EXPECT_NO_THROW(make_band_weights("x", w, r, sdss_native_grid));
+  const std::vector<double> fw{5000, 6000, 7000}, fr{0, 1, 0};
+  const band_weights b = make_band_weights("x", fw, fr, linear_lattice(0.8));
+  EXPECT_EQ(b.lattice_start, 6250);  // 5000 A / 0.8 A
+  EXPECT_THROW(make_band_weights("x", fw, fr, explicit_grid(w, 3)), invalid_argument);
 }
 
 }  // namespace
