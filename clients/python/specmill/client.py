@@ -465,9 +465,29 @@ class SpecClient:
             if kw.get("lines") and "z" not in kw:
                 # lines are marked at the spectrum's catalog redshift, as the original's plot() did
                 kw["z"] = self._redshift(data, context, profile, kw)
+            if kw.get("lines") is True:  # the engine's line table, shifted to z by the plot
+                kw["lines"] = self._line_marks(kw)
             data = self.getSpec(data, context=context, profile=profile,
                                 **{k: v for k, v in kw.items() if k in _CLIENT_KW})
         return plot_spectrum(data, out=out, **{k: v for k, v in kw.items() if k not in _CLIENT_KW})
+
+    def get_emission_lines(self, z=0.0, wmin=0.0, wmax=1e6, **kw):
+        """The engine's table of common emission and absorption lines (vacuum rest wavelengths)
+        observed at redshift z within [wmin, wmax] Angstrom: a structured array with name,
+        rest, observed (Angstrom) and kind ('emission' or 'absorption'), by wavelength."""
+        r = self._call("GET", "/lines", kw, params={"z": float(z), "wmin": float(wmin), "wmax": float(wmax)},
+                       label="lines")
+        rows = r.json()
+        width = max([len(x["name"]) for x in rows] + [1])
+        out = np.zeros(len(rows), dtype=[("name", "U%d" % width), ("rest", "f8"), ("observed", "f8"), ("kind", "U10")])
+        for i, x in enumerate(rows):
+            out[i] = (x["name"], x["rest"], x["observed"], x["kind"])
+        return out
+
+    def _line_marks(self, kw):
+        """{name: rest wavelength} of the engine's table, for plot(lines=True)."""
+        return {str(x["name"]): float(x["rest"]) for x in self.get_emission_lines(
+            0.0, 0.0, 1e6, **{k: v for k, v in kw.items() if k in _CLIENT_KW})}
 
     def _redshift(self, id, context, profile, kw):
         """The catalog z of one spectrum (primary or not), from /query?id=...&fields=z."""
@@ -813,6 +833,10 @@ def query(*args, constraint=None, out=None, context=None, profile=None, **kw):
 def getSpec(id_list, fmt="numpy", out=None, align=False, cutout=None, context=None, profile=None, **kw):
     return sp_client.getSpec(id_list, fmt=fmt, out=out, align=align, cutout=cutout, context=context,
                              profile=profile, **kw)
+
+
+def get_emission_lines(z=0.0, wmin=0.0, wmax=1e6, **kw):
+    return sp_client.get_emission_lines(z, wmin, wmax, **kw)
 
 
 def plot(data, context=None, profile=None, out=None, **kw):
