@@ -440,18 +440,23 @@ class SpecClient:
         return result
 
     def _catalog_rows_of(self, specobjids, context, profile, kw):
-        """{specobjid: catalog row (META_COLUMNS)} of these spectra, primary or not: one query
-        (paged past the service's row cap), whatever their number."""
+        """{specobjid: catalog row (META_COLUMNS)} of these spectra, primary or not: a query per
+        100 IDs (each paged past the service's row cap)."""
         from ._objects import rows_from_json
         if not specobjids:
             return {}
-        params = self._scope(context, profile)
-        params.update(id=[str(i) for i in specobjids], fields=",".join(META_COLUMNS), format="json", primary=False)
         rows = {}
-        for page in self._query_pages(params, {k: v for k, v in kw.items() if k in _CLIENT_KW},
-                                      lambda r: rows_from_json(r.json())):
-            for row in page:
-                rows[int(row["specobjid"])] = row
+        # The service turns the IDs into one SQL constraint "specobjid = N OR ..." (engine/query/
+        # service_query), capped at 10,000 bytes and at SQLite's expression depth of 200 terms:
+        # 100 IDs a request.
+        for at in range(0, len(specobjids), 100):
+            params = self._scope(context, profile)
+            params.update(id=[str(i) for i in specobjids[at:at + 100]], fields=",".join(META_COLUMNS), format="json",
+                          primary=False)
+            for page in self._query_pages(params, {k: v for k, v in kw.items() if k in _CLIENT_KW},
+                                          lambda r: rows_from_json(r.json())):
+                for row in page:
+                    rows[int(row["specobjid"])] = row
         return rows
 
     # --- plots -------------------------------------------------------------------------------
