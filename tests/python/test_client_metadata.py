@@ -79,3 +79,14 @@ def test_fits_has_keywords_hdu2_and_tunit(client):
         units = {c.name: c.unit for c in h["COADD"].columns}
         assert units["flux"] == "1E-17 erg/cm^2/s/Angstrom" and units["loglam"] == "log10(Angstrom)"
         assert units["ivar"] == "1E+34 (erg/cm^2/s/Angstrom)^-2"
+
+
+def test_rows_of_more_ids_than_one_request_carries(client, monkeypatch):
+    # The rows come 100 IDs a request (the service's ID constraint limits); with 3 a request the
+    # 10 real spectra take 4 requests and every row still lands on its spectrum.
+    from specmill import client as client_module
+    monkeypatch.setattr(client_module, "_IDS_PER_ROW_QUERY", 3)
+    ts = real_tuples()
+    _, table = client.getSpec(ts, with_meta=True)
+    for i, (f, t) in enumerate(zip(real_files(), ts)):
+        check_row({c: table[c][i] for c in table.colnames}, f, t)

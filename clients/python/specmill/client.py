@@ -53,6 +53,7 @@ _CLIENT_KW = ("token", "timeout", "verbose", "debug")
 META_COLUMNS = ("specobjid", "plate", "mjd", "fiberid", "run2d", "ra", "dec", "z", "z_err", "zwarning", "class",
                 "subclass", "sn_median_all", "specprimary")
 FLUX_UNIT = "1e-17 erg / (Angstrom cm2 s)"
+_IDS_PER_ROW_QUERY = 100  # see SpecClient._catalog_rows_of
 COLUMN_UNITS = {"flux": FLUX_UNIT, "sky": FLUX_UNIT, "model": FLUX_UNIT, "ivar": "1e+34 Angstrom2 cm4 s2 / erg2",
                 "loglam": "dex(Angstrom)", "wavelength": "Angstrom", "wdisp": "pixel"}
 
@@ -448,10 +449,11 @@ class SpecClient:
         rows = {}
         # The service turns the IDs into one SQL constraint "specobjid = N OR ..." (engine/query/
         # service_query), capped at 10,000 bytes and at SQLite's expression depth of 200 terms:
-        # 100 IDs a request.
-        for at in range(0, len(specobjids), 100):
+        # _IDS_PER_ROW_QUERY (100) IDs a request.
+        step = _IDS_PER_ROW_QUERY
+        for at in range(0, len(specobjids), step):
             params = self._scope(context, profile)
-            params.update(id=[str(i) for i in specobjids[at:at + 100]], fields=",".join(META_COLUMNS), format="json",
+            params.update(id=[str(i) for i in specobjids[at:at + step]], fields=",".join(META_COLUMNS), format="json",
                           primary=False)
             for page in self._query_pages(params, {k: v for k, v in kw.items() if k in _CLIENT_KW},
                                           lambda r: rows_from_json(r.json())):
