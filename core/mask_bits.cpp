@@ -91,6 +91,50 @@ uint32_t parse_mask_bits(std::string_view list) {
   }
 }
 
+namespace {
+// ZWARNING as in idlspec2d's spreduce1d / the SDSS data model (clients/python/specmill/flags.py
+// has the same table).
+constexpr std::array<mask_bit_name, 10> zwarnings{{
+    {"SKY", 0, "sky fiber"},
+    {"LITTLE_COVERAGE", 1, "too little wavelength coverage"},
+    {"SMALL_DELTA_CHI2", 2, "best and second-best fits too close in chi^2"},
+    {"NEGATIVE_MODEL", 3, "synthetic spectrum is negative"},
+    {"MANY_OUTLIERS", 4, "too many points more than 5 sigma from the best model"},
+    {"Z_FITLIMIT", 5, "chi^2 minimum at the edge of the redshift range"},
+    {"NEGATIVE_EMISSION", 6, "a QSO line shows negative emission"},
+    {"UNPLUGGED", 7, "fiber unplugged or broken"},
+    {"BAD_TARGET", 8, "catastrophically bad targeting data"},
+    {"NODATA", 9, "no data for this fiber"},
+}};
+}  // namespace
+
+std::span<const mask_bit_name> zwarning_bits() { return zwarnings; }
+
+uint32_t parse_zwarning_bits(std::string_view list) {
+  uint32_t out = 0;
+  size_t at = 0;
+  for (;;) {
+    const size_t sep = list.find_first_of("|,", at);
+    const std::string_view item = trim(list.substr(at, sep == std::string_view::npos ? std::string_view::npos : sep - at));
+    SPECMILL_EXPECTS(!item.empty(), "empty ZWARNING name in '" + std::string(list) + "'");
+    bool known = false;
+    for (const auto& b : zwarnings) {
+      if (b.name.size() != item.size()) continue;
+      bool same = true;
+      for (size_t i = 0; i < item.size() && same; ++i)
+        same = std::toupper(static_cast<unsigned char>(item[i])) == b.name[i];
+      if (same) {
+        out |= uint32_t(1) << b.bit;
+        known = true;
+        break;
+      }
+    }
+    SPECMILL_EXPECTS(known, "unknown ZWARNING name '" + std::string(item) + "'");
+    if (sep == std::string_view::npos) return out;
+    at = sep + 1;
+  }
+}
+
 std::string mask_bits_to_string(uint32_t value) {
   if (value == 0) return "0";
   std::string s;

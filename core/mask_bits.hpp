@@ -44,4 +44,12 @@ uint32_t parse_mask_bits(std::string_view list);
 // "NOPLUG|BRIGHTSKY|0x20000000": the names of the set bits, hex for unnamed ones; "0" for none.
 std::string mask_bits_to_string(uint32_t bits);
 
+// The 10 SDSS ZWARNING bits (the catalog's zwarning column), in bit order.
+std::span<const mask_bit_name> zwarning_bits();
+
+// "SMALL_DELTA_CHI2|MANY_OUTLIERS" (names case-insensitive, separated by '|' or ','): the mask.
+// Throws invalid_argument naming an unknown or empty name. Behind the query constraints'
+// zwarning_has(zwarning, 'NAMES') (engine/query).
+uint32_t parse_zwarning_bits(std::string_view list);
+
 }  // namespace specmill

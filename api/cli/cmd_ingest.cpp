@@ -4,6 +4,7 @@
 
 #include "api/cli/command.hpp"
 #include "engine/ingest/ingest.hpp"
+#include "engine/ingest/stale_check.hpp"
 
 namespace {
 
@@ -11,9 +12,29 @@ struct ingest_args {
   specmill::ingest_options opts;
   std::string catalog;
   bool strict = false;
+  bool check_stale = false;
 };
 
+// --check-stale: one line per file that is not unchanged, then the counts. Changes nothing.
+void report_stale(const ingest_args& a) {
+  const auto r = specmill::check_stale(a.opts.store, a.opts.context);
+  for (const auto& f : r.files)
+    std::cout << specmill::to_string(f.state) << ": " << f.path << " (SPECOBJID " << f.specobjid << ")"
+              << (f.note.empty() ? "" : ": " + f.note) << "\n";
+  std::cout << "check-stale: " << r.recorded << " files on record for context " << a.opts.context << ": "
+            << r.unchanged << " unchanged, " << r.touched << " touched (same bytes), " << r.changed << " changed, "
+            << r.missing << " missing, " << r.unreadable << " unreadable\n";
+  if (const size_t listable = r.touched + r.changed + r.missing + r.unreadable; listable > r.files.size())
+    std::cout << "(" << listable - r.files.size() << " more not listed)\n";
+}
+
 void run(ingest_args& a) {
+  if (a.check_stale) {
+    if (!a.opts.inputs.empty() || !a.catalog.empty())
+      throw CLI::ValidationError("--check-stale", "checks the files on record; give no inputs or --catalog with it");
+    report_stale(a);
+    return;
+  }
   if (!a.catalog.empty()) a.opts.catalog = a.catalog;
   a.opts.progress = spdlog::get_level() <= spdlog::level::info;
   const auto s = specmill::ingest(a.opts);
@@ -21,6 +42,8 @@ void run(ingest_args& a) {
             << (s.seconds > 0 ? double(s.files) / s.seconds : 0.0) << " files/s): " << s.ingested << " ingested, "
             << s.linked << " linked from another context, " << s.skipped << " skipped (already stored), "
             << s.failed << " failed; " << s.blocks << " blocks written";
+  if (s.replaced) std::cout << "; " << s.replaced << " replaced (file changed since it was stored)";
+  if (s.touched) std::cout << "; " << s.touched << " of the skipped touched (new mtime, same bytes)";
   if (s.catalog_rows) std::cout << "; " << s.catalog_rows << " catalog rows";
   if (s.orphans_removed) std::cout << "; " << s.orphans_removed << " leftovers of an interrupted run removed";
   std::cout << "\n";
@@ -30,7 +53,7 @@ void run(ingest_args& a) {
     std::cout << "duplicate: " << d.file << ": SPECOBJID " << d.specobjid << " skipped, "
               << (d.kept.empty() ? std::string("already stored") : "kept from " + d.kept) << "\n";
   // Nothing usable at all is an error; so is any failure under --strict.
-  if ((s.ingested + s.linked + s.skipped == 0 && !s.catalog_rows) || (a.strict && s.failed > 0))
+  if ((s.ingested + s.linked + s.skipped + s.replaced == 0 && !s.catalog_rows) || (a.strict && s.failed > 0))
     throw CLI::RuntimeError(specmill::cli::exit_failure);
 }
 
@@ -46,6 +69,9 @@ const bool registered = specmill::cli::add_command(
        sub.add_option("--jobs,-j", a->opts.jobs, "Reader threads (0: all cores)")->capture_default_str();
        sub.add_option("--block-size", a->opts.block_spectra, "Spectra per HDF5 block")->capture_default_str();
        sub.add_flag("--strict", a->strict, "Exit non-zero when any file fails");
+       sub.add_flag("--check-stale", a->check_stale,
+                    "Report the context's ingested files that changed (size, mtime, then content digest) or are "
+                    "missing, without changing anything");
        sub.add_option("inputs", a->opts.inputs, "Spec files, directories (searched recursively for spec-*.fits) or @listfile");
        sub.callback([a] { run(*a); });
      }});

@@ -5,13 +5,25 @@
 
 #include "api/python/py_store.hpp"
 #include "core/error.hpp"
+#include "engine/render/emission_lines.hpp"
 #include "engine/render/preview_plot.hpp"
 #include "engine/render/stacked_image.hpp"
 #include "io/formats/npy.hpp"
 
 namespace specmill::python {
 
-void add_render(py::module_&, py::class_<py_store>& cls) {
+void add_render(py::module_& m, py::class_<py_store>& cls) {
+  // The engine's line table at a redshift (what GET /lines answers): [(name, rest, observed, kind)].
+  m.def(
+      "emission_lines",
+      [](double z, double wmin, double wmax) {
+        std::vector<std::tuple<std::string, double, double, std::string>> out;
+        for (const auto& p : lines_in_range(z, wmin, wmax))
+          out.emplace_back(std::string(p.line->name), p.line->rest_aa, p.observed_aa,
+                           p.line->kind == line_kind::emission ? "emission" : "absorption");
+        return out;
+      },
+      py::arg("z"), py::arg("wmin"), py::arg("wmax"));
   cls.def(
       "preview",
       [](py_store& s, std::string context, py::object id, int width, int height, bool sky, bool model, bool error,

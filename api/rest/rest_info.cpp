@@ -13,6 +13,7 @@
 
 #include "api/rest/rest_openapi.hpp"
 #include "api/rest/rest_server.hpp"
+#include "engine/render/emission_lines.hpp"
 #include "io/catalog/catalog_tables.hpp"
 
 namespace specmill::rest {
@@ -222,6 +223,16 @@ void add_info_routes(service& svc) {
            healthy ? 200 : 503);
   });
 
+  // The engine's line table (engine/render/emission_lines) at a redshift, for the clients'
+  // get_emission_lines and line marks: [{name, rest, observed, kind}] in [wmin, wmax] Angstrom.
+  svc.route(m::get, "/lines", [](call& c) {
+    const double z = c.params.number("z", 0.0);
+    json out = json::array();
+    for (const auto& p : lines_in_range(z, c.params.number("wmin", 0.0), c.params.number("wmax", 1e6)))
+      out.push_back({{"name", std::string(p.line->name)}, {"rest", p.line->rest_aa}, {"observed", p.observed_aa},
+                     {"kind", p.line->kind == line_kind::emission ? "emission" : "absorption"}});
+    c.json(out);
+  });
   svc.route(m::get, "/metrics", [](call& c) { c.text(c.svc.metrics().prometheus(), "text/plain; version=0.0.4"); });
   svc.route(m::get, "/openapi.json", [](call& c) { c.json(openapi_document()); });
 

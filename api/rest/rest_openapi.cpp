@@ -49,6 +49,9 @@ json openapi_document() {
   paths["/profiles"]["get"] = op("Profiles", {param("profile", "string", "One profile"), param("format", "string", "text|json|csv")}, "text/plain", false);
   paths["/contexts"]["get"] = op("Contexts and their descriptions", {param("context", "string", "One context"), param("format", "string", "json|text|csv")}, "application/json", false);
   paths["/catalogs"]["get"] = op("Catalog tables of a context", {ctx, prof, param("format", "string", "text|json|csv")}, "text/plain", false);
+  paths["/lines"]["get"] = op("Spectral lines (the engine's table) observed at redshift z within [wmin, wmax] Angstrom: JSON [{name, rest, observed, kind}]",
+                              {param("z", "number", "Redshift (> -1; default 0)"), param("wmin", "number", "Angstrom (default 0)"),
+                               param("wmax", "number", "Angstrom (default 1e6)")}, "application/json", false);
   paths["/validate"]["get"] = op("OK or Error", {param("what", "string", "context|profile"), param("value", "string", "The name")}, "text/plain", false);
   paths["/getSpec"]["post"] = op(
       "Spectra of an ID list: numpy (.npy, structured; 2-D when aligned), npz (columnar; 2-D when aligned), fits, csv, hdf5",

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "engine/ingest/file_digest.hpp"
 #include "engine/ingest/ingest_desi.hpp"
 #include "engine/ingest/input_files.hpp"
 #include "engine/pipeline/progress.hpp"
@@ -39,9 +40,36 @@ struct file_stamp {
 struct work_item {
   fs::path path;
   file_stamp stamp;
+  // The file's record when it was ingested before under another size or mtime: it is then
+  // either touched (same digest: nothing to read) or changed (its spectrum is replaced).
+  std::optional<ingested_file> record;
   std::optional<sdss_spectrum> spectrum;
   std::string error;
+  uint64_t digest = 0;
+  bool touched = false;
 };
+
+// Stage 2's work on one file: its digest, then (unless only touched) its spectrum.
+void read_item(work_item& item) {
+  try {
+    // Not a regular file (a FIFO would block the digest's open): the reader says what it is.
+    std::error_code ec;
+    if (fs::is_regular_file(item.path, ec)) {
+      item.digest = file_digest(item.path);
+      if (item.record && item.record->digest == item.digest) {
+        item.touched = true;
+        return;
+      }
+    }
+    item.spectrum = read_sdss_spectrum(item.path);
+  } catch (const std::bad_alloc&) {
+    // The reader bounds every allocation by the file's size; this is the last resort, so that
+    // one file cannot end the run for all the others.
+    item.error = "out of memory reading this file (std::bad_alloc): skipped";
+  } catch (const std::exception& e) {
+    item.error = e.what();
+  }
+}
 
 file_stamp stamp_of(const fs::path& p) {
   file_stamp s;
@@ -76,23 +104,33 @@ class block_packer {
 
   void take(work_item& item) {
     ++sum_.files;
+    if (item.touched) {  // same bytes under a new mtime: the record learns the new stamp
+      ++sum_.skipped;
+      ++sum_.touched;
+      marks_.push_back({item.stamp, item.record->specobjid, item.digest});
+      return;
+    }
     if (!item.spectrum) {  // a failed read claims no SPECOBJID: a good copy later still wins
       fail(item.path.string(), item.error);
       return;
     }
     const uint64_t id = item.spectrum->meta.specobjid;
-    if (seen_.count(id) || cat_.has_pixels(opts_.context, id)) {
-      skip_duplicate(item.path.string(), item.stamp, id);
+    const bool stored = !seen_.count(id) && cat_.has_pixels(opts_.context, id);
+    // A file ingested before whose bytes changed, still holding the same spectrum: re-processed
+    // upstream. Its new pixels replace the stored ones (in the block commit, crash-safe).
+    const bool changed = item.record && item.record->specobjid == id && stored;
+    if (seen_.count(id) || (stored && !changed)) {
+      skip_duplicate(item.path.string(), item.stamp, id, item.digest);
       return;
     }
     if (const auto d = deferred_.find(id); d != deferred_.end()) {
       work_item& waiting = d->second;
       // Two repaired copies: the one with fewer zeroed pixels, the first on a tie.
       if (repairs(item) >= repairs(waiting)) {
-        skip_duplicate(item.path.string(), item.stamp, id);
+        skip_duplicate(item.path.string(), item.stamp, id, item.digest);
         return;
       }
-      skip_duplicate(waiting.path.string(), waiting.stamp, id);
+      skip_duplicate(waiting.path.string(), waiting.stamp, id, waiting.digest);
       deferred_.erase(d);
     }
     if (repairs(item) > 0) {
@@ -179,6 +217,8 @@ class block_packer {
   struct pending_row {
     spec_meta meta;
     file_stamp stamp;
+    uint64_t digest = 0;
+    bool replaces = false;  // the context's row for this ID moves to the new pixels
   };
   struct linked_row {
     spec_meta meta;
@@ -187,6 +227,7 @@ class block_packer {
   struct file_mark {
     file_stamp stamp;
     uint64_t specobjid;
+    uint64_t digest;
   };
 
   static int32_t repairs(const work_item& w) { return w.spectrum->data.nonfinite_pixels; }
@@ -195,9 +236,10 @@ class block_packer {
     sdss_spectrum& s = *item.spectrum;
     const uint64_t id = s.meta.specobjid;
     seen_.insert(id);
-    if (auto loc = cat_.find_pixels(id)) {  // stored for another context: link, don't copy
+    const bool replaces = item.record && item.record->specobjid == id && cat_.has_pixels(opts_.context, id);
+    if (auto loc = replaces ? std::nullopt : cat_.find_pixels(id)) {  // stored for another context: link
       linked_.push_back({s.meta, *loc});
-      marks_.push_back({item.stamp, id});
+      marks_.push_back({item.stamp, id, item.digest});
       ++sum_.linked;
       return;
     }
@@ -209,15 +251,15 @@ class block_packer {
       fail(item.path.string(), e.what());
       return;
     }
-    rows_.push_back({std::move(meta), item.stamp});
+    rows_.push_back({std::move(meta), item.stamp, item.digest, replaces});
     if (builder_.size() >= opts_.block_spectra) flush();
   }
 
   // The file is marked ingested (a re-run need not read it again) under the ID it duplicates.
-  void skip_duplicate(const std::string& file, const file_stamp& stamp, uint64_t id) {
+  void skip_duplicate(const std::string& file, const file_stamp& stamp, uint64_t id, uint64_t digest) {
     ++sum_.skipped;
     spdlog::debug("{}: SPECOBJID {} already taken from another file for context {}", file, id, opts_.context);
-    marks_.push_back({stamp, id});
+    marks_.push_back({stamp, id, digest});
     if (duplicates_.size() < opts_.max_reported_failures) {
       duplicates_.push_back({file, {}, id});
       duplicate_keys_.push_back(stamp.path);
@@ -240,21 +282,28 @@ class block_packer {
     for (size_t r = 0; r < writing_rows_.size(); ++r) {
       const auto& row = writing_rows_[r];
       SPECMILL_DATA_CHECK(w.rows[r].specobjid == row.meta.specobjid, "block row order mismatch");
-      cat_.put_spectrum(opts_.context, row.meta,
-                        {w.record.block_id, int32_t(r), w.rows[r].lattice_start, w.rows[r].npix});
-      cat_.mark_file(opts_.context, row.stamp.path, row.stamp.size, row.stamp.mtime, row.meta.specobjid);
+      const spectrum_location loc{w.record.block_id, int32_t(r), w.rows[r].lattice_start, w.rows[r].npix};
+      if (row.replaces) {
+        cat_.replace_spectrum(opts_.context, row.meta, loc);
+        spdlog::info("{}: changed since it was stored; SPECOBJID {} replaced", row.stamp.path, row.meta.specobjid);
+      } else {
+        cat_.put_spectrum(opts_.context, row.meta, loc);
+      }
+      cat_.mark_file(opts_.context, row.stamp.path, row.stamp.size, row.stamp.mtime, row.meta.specobjid, row.digest);
+      if (row.replaces) ++sum_.replaced;
+      else ++sum_.ingested;
     }
     commit_pending();
     tx.commit();
     ++sum_.blocks;
-    sum_.ingested += writing_rows_.size();
     spdlog::debug("block {}: {} spectra, {} pixels wide", w.record.block_id, w.rows.size(), w.record.n_pixels);
     writing_rows_.clear();
   }
 
   void commit_pending() {
     for (const auto& l : linked_) cat_.put_spectrum(opts_.context, l.meta, l.loc);
-    for (const auto& m : marks_) cat_.mark_file(opts_.context, m.stamp.path, m.stamp.size, m.stamp.mtime, m.specobjid);
+    for (const auto& m : marks_)
+      cat_.mark_file(opts_.context, m.stamp.path, m.stamp.size, m.stamp.mtime, m.specobjid, m.digest);
     linked_.clear();
     marks_.clear();
   }
@@ -326,25 +375,19 @@ ingest_summary ingest(const ingest_options& opts) {
                     return nullptr;
                   }
                   auto stamp = stamp_of(*path);
-                  if (stamp.size >= 0 && probe.file_done(opts.context, stamp.path, stamp.size, stamp.mtime)) {
+                  auto record = stamp.size >= 0 ? probe.file_record(opts.context, stamp.path) : std::nullopt;
+                  if (record && record->size == stamp.size && record->mtime == stamp.mtime) {
                     ++fast_skipped;
                     continue;
                   }
-                  return new work_item{std::move(*path), std::move(stamp), std::nullopt, {}};
+                  auto* item = new work_item{std::move(*path), std::move(stamp), std::move(record), std::nullopt, {}};
+                  return item;
                 }
               }) &
               tbb::make_filter<work_item*, work_item*>(
                   tbb::filter_mode::parallel,
                   [](work_item* item) {
-                    try {
-                      item->spectrum = read_sdss_spectrum(item->path);
-                    } catch (const std::bad_alloc&) {
-                      // The reader bounds every allocation by the file's size; this is the last
-                      // resort, so that one file cannot end the run for all the others.
-                      item->error = "out of memory reading this file (std::bad_alloc): skipped";
-                    } catch (const std::exception& e) {
-                      item->error = e.what();
-                    }
+                    read_item(*item);
                     return item;
                   }) &
               tbb::make_filter<work_item*, void>(tbb::filter_mode::serial_in_order, [&](work_item* item) {

@@ -4,6 +4,12 @@
 // commits its catalog rows in one transaction. Idempotent and resumable: files and spectra
 // already in the context are skipped; a spectrum stored for another context is linked, not
 // stored twice.
+// Staleness: a file recorded with the same size and mtime is skipped unread; one whose size or
+// mtime differs is digested (file_digest): the same bytes only update the record ("touched"),
+// other bytes holding the same SPECOBJID are re-read and replace the stored spectrum. The new
+// pixels go into a new block and the row moves to them in that block's commit, so a kill at
+// any moment leaves the old spectrum or the new one, never neither. (The old pixels stay in
+// their block, unreferenced from this context.) check_stale reports without changing anything.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -45,6 +51,8 @@ struct ingest_summary {
   size_t ingested = 0;        // spectra stored (new pixels)
   size_t linked = 0;          // spectra already stored for another context, added to this one
   size_t skipped = 0;         // files already ingested, or spectra already in this context
+  size_t replaced = 0;        // files changed since they were stored: their spectra replaced
+  size_t touched = 0;         // of the skipped: new mtime or size record, same bytes (digest)
   size_t failed = 0;          // unreadable / corrupt / not SDSS
   size_t blocks = 0;          // block files written
   size_t catalog_rows = 0;    // rows read from --catalog

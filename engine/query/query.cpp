@@ -11,6 +11,7 @@
 #include "engine/query/query_condition.hpp"
 
 #include "core/error.hpp"
+#include "core/mask_bits.hpp"
 #include "core/specobjid.hpp"
 #include "engine/store/store.hpp"
 #include "io/catalog/catalog_db.hpp"
@@ -93,6 +94,16 @@ void sql_q3c_dist(sql_function_call& call) {
   call.result(angular_distance_deg(v[0], v[1], v[2], v[3]));
 }
 
+// zwarning_has(zwarning, 'SMALL_DELTA_CHI2|MANY_OUTLIERS'): 1 when any named bit is set, 0 when
+// none, NULL for a NULL zwarning; an unknown name is the user's error (a 400).
+void sql_zwarning_has(sql_function_call& call) {
+  if (call.is_null(0)) return call.result_null();
+  call.result(int64_t((uint64_t(call.i64(0)) & parse_zwarning_bits(call.text(1))) != 0));
+}
+
+// zwarning_bits('NAMES'): the mask, for (zwarning & zwarning_bits('...')) = ... forms.
+void sql_zwarning_bits(sql_function_call& call) { call.result(int64_t(parse_zwarning_bits(call.text(0)))); }
+
 std::string join_names(const std::map<std::string, std::shared_ptr<catalog_query::table_meta>>& t) {
   std::string s;
   for (const auto& [name, m] : t)
@@ -119,6 +130,8 @@ catalog_query::catalog_query(const fs::path& root) : root_(root) {
   };
   add("q3c_radial_query", 5, sql_q3c_radial_query);
   add("q3c_dist", 4, sql_q3c_dist);
+  add("zwarning_has", 2, sql_zwarning_has);
+  add("zwarning_bits", 1, sql_zwarning_bits);
 }
 
 catalog_query::~catalog_query() = default;

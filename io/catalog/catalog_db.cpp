@@ -65,6 +65,7 @@ CREATE VIEW IF NOT EXISTS specobj AS SELECT * FROM specobjall WHERE specprimary 
 CREATE TABLE IF NOT EXISTS ingested_files(
   context TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,
   specobjid INTEGER NOT NULL,
+  digest INTEGER,               -- 64-bit digest of the file's bytes; NULL: recorded before digests
   PRIMARY KEY(context, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS catalogs(
   name TEXT PRIMARY KEY,
@@ -178,7 +179,7 @@ const std::string& select_entry_sql() {
 
 enum stmt_id {
   s_put_spectrum, s_put_catalog, s_mark_file, s_file_done, s_has_pixels, s_find_pixels,
-  s_lookup_id, s_lookup_pmf, s_insert_block, s_count
+  s_lookup_id, s_lookup_pmf, s_insert_block, s_replace_spectrum, s_file_record, s_count
 };
 
 }  // namespace
@@ -280,6 +281,7 @@ void catalog_db::create_or_upgrade_schema(const std::filesystem::path& file) {
     exists.reset();
   }
   db_.exec(schema_sql);
+  add_file_digest_column();
   sqlite_stmt st(db_, "INSERT OR IGNORE INTO store_info(key, value) VALUES('format_version', ?1)");
   st.bind(1, std::string_view(std::to_string(format_version))).run();
   tx.commit();
@@ -292,6 +294,22 @@ void catalog_db::upgrade_from_1(const std::filesystem::path& file) {
   db_.exec("ALTER TABLE specobjall ADD COLUMN healpix INTEGER");
   db_.exec("UPDATE specobjall SET healpix = specmill_healpix(ra, dec)");
   db_.exec("UPDATE store_info SET value = '" + std::to_string(format_version) + "' WHERE key = 'format_version'");
+}
+
+// The digest column came without a format change: older builds name their columns when they
+// write ingested_files (the new one is then NULL) and never read it. Added on a writer's open.
+void catalog_db::add_file_digest_column() {
+  if (has_file_digest_column()) return;
+  db_.exec("ALTER TABLE ingested_files ADD COLUMN digest INTEGER");
+  has_digest_ = true;
+}
+
+bool catalog_db::has_file_digest_column() {
+  if (!has_digest_) {
+    sqlite_stmt st(db_, "SELECT 1 FROM pragma_table_info('ingested_files') WHERE name = 'digest'");
+    has_digest_ = st.step();
+  }
+  return *has_digest_;
 }
 
 sqlite_stmt& catalog_db::stmt(int which, std::string_view sql) {
@@ -361,11 +379,32 @@ void catalog_db::put_catalog_row(std::string_view context, const spec_meta& meta
 }
 
 void catalog_db::mark_file(std::string_view context, std::string_view path, int64_t size, int64_t mtime,
-                           uint64_t specobjid) {
+                           uint64_t specobjid, std::optional<uint64_t> digest) {
   auto& st = stmt(s_mark_file,
-                  "INSERT OR REPLACE INTO ingested_files(context, path, size, mtime, specobjid) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5)");
-  st.bind(1, context).bind(2, path).bind(3, size).bind(4, mtime).bind_id(5, specobjid).run();
+                  "INSERT OR REPLACE INTO ingested_files(context, path, size, mtime, specobjid, digest) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  st.bind(1, context).bind(2, path).bind(3, size).bind(4, mtime).bind_id(5, specobjid);
+  if (digest) st.bind_id(6, *digest);
+  else st.bind_null(6);
+  st.run();
+}
+
+void catalog_db::replace_spectrum(std::string_view context, const spec_meta& meta, const spectrum_location& loc) {
+  static const std::string sql = [] {
+    std::string s = "INSERT INTO specobjall(context, " + column_list() +
+                    ", block_id, block_row, lattice_start, npix, healpix) VALUES(?1, " +
+                    placeholders(meta_columns.size(), 2) + ", ?28, ?29, ?30, ?31, ?32) ON CONFLICT(context, specobjid) DO UPDATE SET ";
+    for (size_t i = 1; i < meta_columns.size(); ++i)
+      s += std::string(meta_columns[i]) + " = excluded." + std::string(meta_columns[i]) + ", ";
+    return s + "block_id = excluded.block_id, block_row = excluded.block_row, lattice_start = excluded.lattice_start, "
+               "npix = excluded.npix, healpix = excluded.healpix";
+  }();
+  auto& st = stmt(s_replace_spectrum, sql);
+  st.bind(1, context);
+  bind_meta(st, 2, meta);
+  st.bind(28, loc.block_id).bind(29, loc.row).bind(30, loc.lattice_start).bind(31, loc.npix);
+  bind_healpix(st, 32, meta.plug_ra, meta.plug_dec);
+  st.run();
 }
 
 bool catalog_db::file_done(std::string_view context, std::string_view path, int64_t size, int64_t mtime) {
@@ -375,6 +414,35 @@ bool catalog_db::file_done(std::string_view context, std::string_view path, int6
   const bool done = st.step();
   st.reset();
   return done;
+}
+
+namespace {
+ingested_file read_file_record(const sqlite_stmt& st, bool with_digest) {
+  ingested_file f{st.text(0), st.i64(1), st.i64(2), st.id(3), std::nullopt};
+  if (with_digest && !st.is_null(4)) f.digest = st.id(4);
+  return f;
+}
+std::string file_record_sql(bool with_digest) {
+  return std::string("SELECT path, size, mtime, specobjid") + (with_digest ? ", digest" : "") +
+         " FROM ingested_files WHERE context = ?1";
+}
+}  // namespace
+
+std::optional<ingested_file> catalog_db::file_record(std::string_view context, std::string_view path) {
+  const bool digest = has_file_digest_column();
+  auto& st = stmt(s_file_record, file_record_sql(digest) + " AND path = ?2");
+  st.bind(1, context).bind(2, path);
+  std::optional<ingested_file> f;
+  if (st.step()) f = read_file_record(st, digest);
+  st.reset();
+  return f;
+}
+
+void catalog_db::for_each_file(std::string_view context, const std::function<void(const ingested_file&)>& fn) {
+  const bool digest = has_file_digest_column();
+  sqlite_stmt st(db_, file_record_sql(digest) + " ORDER BY path");
+  st.bind(1, context);
+  while (st.step()) fn(read_file_record(st, digest));
 }
 
 std::vector<std::pair<uint64_t, std::string>> catalog_db::files_of(std::string_view context,

@@ -39,6 +39,16 @@ struct block_record {
   int64_t bytes = 0;
 };
 
+// What ingested_files holds for one input file: the stamp it had when it was ingested and, since
+// the staleness check, a digest of its bytes (empty for files recorded by an older build).
+struct ingested_file {
+  std::string path;
+  int64_t size = 0;
+  int64_t mtime = 0;
+  uint64_t specobjid = 0;
+  std::optional<uint64_t> digest;
+};
+
 struct context_info {
   std::string name;
   std::string description;
@@ -77,10 +87,18 @@ class catalog_db {
   // updated when the row exists (the location is kept).
   void put_catalog_row(std::string_view context, const spec_meta& meta);
   void mark_file(std::string_view context, std::string_view path, int64_t size, int64_t mtime,
-                 uint64_t specobjid);
+                 uint64_t specobjid, std::optional<uint64_t> digest = std::nullopt);
+  // A re-processed file's spectrum: the row takes the file's metadata and the new location
+  // (unlike put_spectrum, which never moves a located row). The old pixels stay in their block,
+  // unreferenced from this context.
+  void replace_spectrum(std::string_view context, const spec_meta& meta, const spectrum_location& loc);
 
   // ---- reads
   bool file_done(std::string_view context, std::string_view path, int64_t size, int64_t mtime);
+  // The record of one ingested file, if any.
+  std::optional<ingested_file> file_record(std::string_view context, std::string_view path);
+  // Every file recorded for the context, in path order.
+  void for_each_file(std::string_view context, const std::function<void(const ingested_file&)>& fn);
   // The ingested files recorded for these SPECOBJIDs in the context (for each, the stored copy
   // and any duplicates skipped in its favour), as (specobjid, path) in path order. One scan of
   // ingested_files, however many IDs: it has no index on specobjid.
@@ -102,10 +120,13 @@ class catalog_db {
   void register_functions();
   void create_or_upgrade_schema(const std::filesystem::path& file);
   void upgrade_from_1(const std::filesystem::path& file);
+  void add_file_digest_column();
+  bool has_file_digest_column();
   sqlite_stmt& stmt(int which, std::string_view sql);
 
   sqlite_db db_;
   int version_ = 0;
+  std::optional<bool> has_digest_;  // ingested_files.digest exists (a read-only older catalog may lack it)
   std::vector<sqlite_stmt> stmts_;
 };
 

@@ -66,6 +66,10 @@ void sqlite_db::create_function(const std::string& name, int n_args, bool direct
 bool sql_function_call::is_null(int i) const { return sqlite3_value_type(argv_[i]) == SQLITE_NULL; }
 double sql_function_call::f64(int i) const { return sqlite3_value_double(argv_[i]); }
 int64_t sql_function_call::i64(int i) const { return sqlite3_value_int64(argv_[i]); }
+std::string sql_function_call::text(int i) const {
+  const auto* t = sqlite3_value_text(argv_[i]);
+  return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_value_bytes(argv_[i]))) : std::string();
+}
 void sql_function_call::result(int64_t v) { sqlite3_result_int64(ctx_, v); }
 void sql_function_call::result(double v) { sqlite3_result_double(ctx_, v); }
 void sql_function_call::result_null() { sqlite3_result_null(ctx_); }

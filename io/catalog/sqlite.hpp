@@ -28,6 +28,7 @@ class sql_function_call {
   bool is_null(int i) const;
   double f64(int i) const;
   int64_t i64(int i) const;
+  std::string text(int i) const;  // "" for NULL
   void result(int64_t v);
   void result(double v);
   void result_null();

@@ -8,7 +8,10 @@ client, getSpec all IDs `--repeat` times, report the best time. For HTTP, the se
 same process. Store: the synthetic 10,000-spectrum store build/bin/bench_get creates.
 
     python3 clients/python/examples/bench_local_vs_http.py [--bin build/bin/specmill] [--store DIR]
-        [--engine-dir build/python/specmill] [--repeat 3]
+        [--engine-dir build/python/specmill] [--repeat 3] [--cases unaligned,aligned] [--with-meta]
+
+--with-meta adds getSpec(..., with_meta=True) rows: the same calls plus the catalog rows of the
+10,000 spectra (a /query per 100 IDs), so the two rows show what the metadata costs.
 """
 import argparse
 import json
@@ -34,8 +37,11 @@ else:
 best, nbytes = None, 0
 for _ in range(%(repeat)d):
     t0 = time.perf_counter()
-    r = c.getSpec(ids, align=%(align)r)
+    r = c.getSpec(ids, align=%(align)r, **({"with_meta": True} if %(meta)r else {}))
     dt = time.perf_counter() - t0
+    if %(meta)r:
+        r, table = r
+        assert len(table) == len(ids)
     best = dt if best is None else min(best, dt)
     arrays = r if isinstance(r, list) else [r]
     nbytes = sum(a.nbytes for a in arrays)
@@ -66,6 +72,8 @@ def main():
     ap.add_argument("--store", default="/tmp/specmill-bench/store-synthetic-10000")
     ap.add_argument("--engine-dir", default=str(root / "build" / "python" / "specmill"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cases", default="unaligned,aligned")
+    ap.add_argument("--with-meta", action="store_true")
     args = ap.parse_args()
     if not os.path.isdir(args.store):
         raise SystemExit("no store at %s: run build/bin/bench_get once to create it" % args.store)
@@ -91,16 +99,18 @@ def main():
     print("| case | best s | spectra/s | MB of arrays | floor (memcpy) s | client peak RSS MB | server peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
     try:
-        for align in (False, True):
+        cases = [(align, meta) for align in (False, True) if ("aligned" if align else "unaligned") in args.cases.split(",")
+                 for meta in ((False, True) if args.with_meta else (False,))]
+        for align, meta in cases:
             for mode in ("local", "http"):
                 code = CHILD % {"client": str(HERE.parent), "ids": id_file, "mode": mode, "store": args.store,
-                                "url": url, "align": align, "repeat": args.repeat}
+                                "url": url, "align": align, "repeat": args.repeat, "meta": meta}
                 p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
                 if p.returncode != 0:
                     raise SystemExit("%s failed:\n%s" % (mode, p.stderr[-3000:]))
                 r = json.loads(p.stdout.strip().splitlines()[-1])
-                print("| getSpec(%d IDs%s) %s | %.3f | %s | %.0f | %.3f | %.0f | %s |" % (
-                    len(ids), ", align=True" if align else "", mode, r["best"], format(int(len(ids) / r["best"]), ","),
+                print("| getSpec(%d IDs%s%s) %s | %.3f | %s | %.0f | %.3f | %.0f | %s |" % (
+                    len(ids), ", align=True" if align else "", ", with_meta=True" if meta else "", mode, r["best"], format(int(len(ids) / r["best"]), ","),
                     r["bytes"] / 1e6, r["floor"], r["rss_mb"], "%.0f" % vm_hwm_mb(server.pid) if mode == "http" else ""),
                     flush=True)
     finally:

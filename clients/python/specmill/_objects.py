@@ -126,6 +126,8 @@ class Spectrum:
         from ._plot import plot_spectrum
         z = self.meta.get("z") or 0.0
         title = kw.pop("title", "%s  z=%.4f" % (self.meta.get("specobjid"), z))
+        if lines is True:  # the engine's line table (GET /lines), shifted to z by the plot
+            lines = self._client._line_marks({})
         return plot_spectrum(self.data, out=out, lines=lines, z=z, title=title, **kw)
 
 

@@ -48,6 +48,15 @@ _FMTS.update({"npy": "numpy", "spectrumcollection": "Spectrum1DCollection", "spe
 # Per-call keywords the client itself uses (all others of **kw go to the service).
 _CLIENT_KW = ("token", "timeout", "verbose", "debug")
 
+# The catalog row getSpec attaches to its results (pandas attrs, Spectrum1D meta, FITS headers
+# and HDU 2, the table beside numpy arrays with with_meta=True), and the pixel columns' units.
+META_COLUMNS = ("specobjid", "plate", "mjd", "fiberid", "run2d", "ra", "dec", "z", "z_err", "zwarning", "class",
+                "subclass", "sn_median_all", "specprimary")
+FLUX_UNIT = "1e-17 erg / (Angstrom cm2 s)"
+_IDS_PER_ROW_QUERY = 100  # see SpecClient._catalog_rows_of
+COLUMN_UNITS = {"flux": FLUX_UNIT, "sky": FLUX_UNIT, "model": FLUX_UNIT, "ivar": "1e+34 Angstrom2 cm4 s2 / erg2",
+                "loglam": "dex(Angstrom)", "wavelength": "Angstrom", "wdisp": "pixel"}
+
 
 def _cutout_text(cutout):
     """'6500-7200', (6500, 7200) or [6500, 7200] as the service's 'A-B' text."""
@@ -369,6 +378,7 @@ class SpecClient:
         SpectrumCollection or a SpectrumList. Spectra not found keep their place (an empty
         array, an empty DataFrame, None) and a warning names them."""
         kw = dict(kw)
+        with_meta = bool(kw.pop("with_meta", False))
         key = _FMTS.get(str(fmt).lower())
         if key is None:
             raise InvalidArgumentError("fmt must be one of numpy, pandas, Spectrum1D, Spectrum1DCollection, "
@@ -405,7 +415,7 @@ class SpecClient:
         if key == "FITS":
             body.update(format="fits", values=values)
             r = self._call("POST", "/getSpec", kw, body=body, label="getSpec", stream_progress=True)
-            return _fits_result(r.content, single, out)
+            return _fits_result(r.content, single, out, lambda sids: self._catalog_rows_of(sids, context, profile, kw))
         body.update(format="npz", values=values)
         r = self._call("POST", "/getSpec", kw, body=body, label="getSpec", stream_progress=True)
         z = _convert.read_npz(r.content)
@@ -417,7 +427,39 @@ class SpecClient:
         if out is not None:
             _save_npy(out, spectra, specobjid, found)
             return "OK"
-        return _shape_result(key, spectra, specobjid, found, single and len(specobjid) == 1, dense)
+        one = single and len(specobjid) == 1
+        rows = None
+        if key not in ("numpy", "Spectrum1DCollection") or with_meta:
+            rows = self._catalog_rows_of([int(i) for i, f in zip(specobjid, found) if f], context, profile, kw)
+        result = _shape_result(key, spectra, specobjid, found, one, dense, rows)
+        if with_meta:
+            from ._objects import rows_to_table
+            table = rows_to_table([rows.get(int(i), {"specobjid": int(i)}) for i in specobjid], list(META_COLUMNS))
+            for c, u in COLUMN_UNITS.items():
+                table.meta["unit_" + c] = u
+            return result, table
+        return result
+
+    def _catalog_rows_of(self, specobjids, context, profile, kw):
+        """{specobjid: catalog row (META_COLUMNS)} of these spectra, primary or not: a query per
+        100 IDs (each paged past the service's row cap)."""
+        from ._objects import rows_from_json
+        if not specobjids:
+            return {}
+        rows = {}
+        # The service turns the IDs into one SQL constraint "specobjid = N OR ..." (engine/query/
+        # service_query), capped at 10,000 bytes and at SQLite's expression depth of 200 terms:
+        # _IDS_PER_ROW_QUERY (100) IDs a request.
+        step = _IDS_PER_ROW_QUERY
+        for at in range(0, len(specobjids), step):
+            params = self._scope(context, profile)
+            params.update(id=[str(i) for i in specobjids[at:at + step]], fields=",".join(META_COLUMNS), format="json",
+                          primary=False)
+            for page in self._query_pages(params, {k: v for k, v in kw.items() if k in _CLIENT_KW},
+                                          lambda r: rows_from_json(r.json())):
+                for row in page:
+                    rows[int(row["specobjid"])] = row
+        return rows
 
     # --- plots -------------------------------------------------------------------------------
     def plot(self, data, context=None, profile=None, out=None, **kw):
@@ -430,9 +472,29 @@ class SpecClient:
             if kw.get("lines") and "z" not in kw:
                 # lines are marked at the spectrum's catalog redshift, as the original's plot() did
                 kw["z"] = self._redshift(data, context, profile, kw)
+            if kw.get("lines") is True:  # the engine's line table, shifted to z by the plot
+                kw["lines"] = self._line_marks(kw)
             data = self.getSpec(data, context=context, profile=profile,
                                 **{k: v for k, v in kw.items() if k in _CLIENT_KW})
         return plot_spectrum(data, out=out, **{k: v for k, v in kw.items() if k not in _CLIENT_KW})
+
+    def get_emission_lines(self, z=0.0, wmin=0.0, wmax=1e6, **kw):
+        """The engine's table of common emission and absorption lines (vacuum rest wavelengths)
+        observed at redshift z within [wmin, wmax] Angstrom: a structured array with name,
+        rest, observed (Angstrom) and kind ('emission' or 'absorption'), by wavelength."""
+        r = self._call("GET", "/lines", kw, params={"z": float(z), "wmin": float(wmin), "wmax": float(wmax)},
+                       label="lines")
+        rows = r.json()
+        width = max([len(x["name"]) for x in rows] + [1])
+        out = np.zeros(len(rows), dtype=[("name", "U%d" % width), ("rest", "f8"), ("observed", "f8"), ("kind", "U10")])
+        for i, x in enumerate(rows):
+            out[i] = (x["name"], x["rest"], x["observed"], x["kind"])
+        return out
+
+    def _line_marks(self, kw):
+        """{name: rest wavelength} of the engine's table, for plot(lines=True)."""
+        return {str(x["name"]): float(x["rest"]) for x in self.get_emission_lines(
+            0.0, 0.0, 1e6, **{k: v for k, v in kw.items() if k in _CLIENT_KW})}
 
     def _redshift(self, id, context, profile, kw):
         """The catalog z of one spectrum (primary or not), from /query?id=...&fields=z."""
@@ -652,17 +714,25 @@ def _png(reply):
     return data
 
 
-def _shape_result(key, spectra, specobjid, found, single, dense):
-    """getSpec's return value for fmt `key` from the structured arrays."""
+def _shape_result(key, spectra, specobjid, found, single, dense, rows=None):
+    """getSpec's return value for fmt `key` from the structured arrays; rows: the catalog rows
+    by SPECOBJID, merged into pandas attrs and Spectrum1D meta."""
     if key == "numpy":
         return spectra[0] if single else spectra
     if key == "Spectrum1DCollection":
         return _convert.to_SpectrumCollection(spectra, specobjid)
+    catalog = rows or {}
     rows = list(spectra) if dense else spectra
     if key == "pandas":
         objs = [_convert.to_pandas(s, int(i)) for s, i in zip(rows, specobjid)]
+        for o, i in zip(objs, specobjid):
+            o.attrs.update(catalog.get(int(i), {}))
+            o.attrs["units"] = {c: u for c, u in COLUMN_UNITS.items() if c in o.columns}
     else:
         objs = [_convert.to_Spectrum1D(s, int(i)) if f else None for s, i, f in zip(rows, specobjid, found)]
+        for o, i in zip(objs, specobjid):
+            if o is not None:
+                o.meta.update(catalog.get(int(i), {}))
     if single:
         return objs[0]
     if key == "Spectrum1DList":
@@ -678,7 +748,7 @@ def _save_npy(out, spectra, specobjid, found):
             np.save(os.path.join(out, _ids.spec_file_name(int(i), "npy")), np.ascontiguousarray(s))
 
 
-def _fits_result(content, single, out):
+def _fits_result(content, single, out, catalog_rows=None):
     """The service's FITS reply: with astropy, one HDUList a spectrum (PRIMARY with SPECOBJID,
     PLATE, MJD, FIBERID; COADD a binary table of its columns), saved as
     spec-PLATE-MJD-FIBER.fits under `out` when given. Without astropy: the bytes (a file
@@ -694,6 +764,12 @@ def _fits_result(content, single, out):
         return bytes(content)
     from ._fits import split_fits
     hdus = split_fits(fits, bytes(content))
+    if catalog_rows is not None and hdus:
+        from ._fits import add_catalog_row
+        rows = catalog_rows([int(h[0].header["SPECOBJ"]) for _, h in hdus if "SPECOBJ" in h[0].header])
+        for _, h in hdus:
+            if "SPECOBJ" in h[0].header:
+                add_catalog_row(fits, h, rows.get(int(h[0].header["SPECOBJ"])))
     if out is not None:
         os.makedirs(out, exist_ok=True)
         for name, h in hdus:
@@ -764,6 +840,10 @@ def query(*args, constraint=None, out=None, context=None, profile=None, **kw):
 def getSpec(id_list, fmt="numpy", out=None, align=False, cutout=None, context=None, profile=None, **kw):
     return sp_client.getSpec(id_list, fmt=fmt, out=out, align=align, cutout=cutout, context=context,
                              profile=profile, **kw)
+
+
+def get_emission_lines(z=0.0, wmin=0.0, wmax=1e6, **kw):
+    return sp_client.get_emission_lines(z, wmin, wmax, **kw)
 
 
 def plot(data, context=None, profile=None, out=None, **kw):

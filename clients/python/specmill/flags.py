@@ -14,7 +14,7 @@ The bits are those of idlutils' data/sdss/sdssMaskbits.par, the same table the e
 Spectrum1D mask (core/mask_bits.hpp default_stack_mask_bits)."""
 import enum
 
-__all__ = ["PixelMask", "ZWarning", "DEFAULT_BAD_PIXELS", "decode_flags", "encode_flags", "list_flags"]
+__all__ = ["PixelMask", "ZWarning", "DEFAULT_BAD_PIXELS", "decode_flags", "encode_flags", "list_flags", "zwarning_has"]
 
 # name, bit, description: SPPIXMASK (bits 13-15 are unused)
 _PIXEL_BITS = (
@@ -122,3 +122,20 @@ def list_flags(kind=PixelMask):
     """[(name, bit, description)] of a flag type, lowest bit first."""
     kind = _kind(kind)
     return [(m.name, m.value.bit_length() - 1, _DESCRIPTIONS[kind][m.name]) for m in kind]
+
+
+def zwarning_has(flags):
+    """A query constraint term true for rows whose zwarning has any of `flags` (a ZWarning value,
+    a name, or names joined by '|' or ','): zwarning_has('SMALL_DELTA_CHI2') is
+    "zwarning_has(zwarning, 'SMALL_DELTA_CHI2')", evaluated by the service's SQL function of that
+    name (engine/query). Combine with SQL: "NOT " + zwarning_has(...), "... AND z > 0.1"."""
+    if isinstance(flags, (int, ZWarning)) and not isinstance(flags, bool):
+        names = [f.name for f in ZWarning if f & int(flags)]
+        if not names:
+            raise ValueError("no ZWARNING bit in %r" % (flags,))
+    else:
+        names = [n.strip().upper() for n in str(flags).replace(",", "|").split("|")]
+        unknown = [n for n in names if n not in ZWarning.__members__]
+        if unknown:
+            raise ValueError("unknown ZWARNING name(s): %s" % ", ".join(unknown))
+    return "zwarning_has(zwarning, '%s')" % "|".join(names)

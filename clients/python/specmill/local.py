@@ -223,7 +223,14 @@ class LocalClient(SpecClient):
         return Reply(200, {"content-type": "application/octet-stream"}, memoryview(data))
 
 
-_ROUTES = {"/query": LocalClient._query, "/getSpec": LocalClient._get, "/listSpan": LocalClient._list_span,
+def _lines(self, p):
+    """GET /lines in-process: the engine's line table at z."""
+    rows = engine_module().emission_lines(float(p.get("z", 0.0)), float(p.get("wmin", 0.0)), float(p.get("wmax", 1e6)))
+    body = [{"name": n, "rest": r, "observed": o, "kind": k} for n, r, o, k in rows]
+    return Reply(200, {"content-type": "application/json"}, json.dumps(body).encode())
+
+
+_ROUTES = {"/lines": _lines, "/query": LocalClient._query, "/getSpec": LocalClient._get, "/listSpan": LocalClient._list_span,
            "/stack": LocalClient._stack, "/photometry": LocalClient._photometry, "/preview": LocalClient._preview,
            "/stackedImage": LocalClient._stacked_image}
 

@@ -1,0 +1,14 @@
+#pragma once
+// A 64-bit digest of a file's bytes, so that ingest can tell a file whose content changed (a
+// re-processed spec file) from one that was only touched or copied (same bytes, new mtime).
+// Not cryptographic: it guards against accidents, not against someone forging a collision.
+#include <cstdint>
+#include <filesystem>
+
+namespace specmill {
+
+// Reads the file in 1 MiB pieces (memory bounded whatever its size). io_error when it is not a
+// regular file (FIFOs are refused before they are opened) or cannot be read.
+uint64_t file_digest(const std::filesystem::path& file);
+
+}  // namespace specmill
