@@ -62,12 +62,20 @@ struct packed_sequence {
   float ivar(long long i) const { return bits_float(uint32_t(a[i])); }
 };
 
-stack_pixel robust_pixel(uint64_t* col, size_t capacity, std::vector<uint64_t>& scratch, stack_method m,
+// Runs [first, last) of the tile's rows that add() placed: only their slots hold values.
+using row_runs = std::vector<std::pair<size_t, size_t>>;
+
+stack_pixel robust_pixel(uint64_t* col, const row_runs& runs, std::vector<uint64_t>& scratch, stack_method m,
                          double sigma, int iterations, size_t& n) {
-  // Compact the filled slots to the front (their order does not matter: they get sorted).
+  // Compact the filled slots of the added rows to the front (their order does not matter: they
+  // get sorted). Branch-free: every slot is copied, and n advances over the filled ones.
   n = 0;
-  for (size_t i = 0; i < capacity; ++i)
-    if (uint32_t(col[i] >> 32) != empty_key) col[n++] = col[i];
+  for (const auto& [first, last] : runs)
+    for (size_t i = first; i < last; ++i) {
+      const uint64_t x = col[i];
+      col[n] = x;
+      n += uint32_t(x >> 32) != empty_key;
+    }
   if (n < radix_min) {
     std::sort(col, col + n, [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); });
   } else {
@@ -296,7 +304,8 @@ stack_tile::stack_tile(backend b, size_t width, size_t capacity)
   SPECMILL_EXPECTS(width < (size_t(1) << 31), "stack: tile too wide");
   const size_t slots = width * capacity;
   if (b == backend::cpu) {
-    host_.assign(slots, uint64_t(empty_key) << 32);
+    host_.reset(new uint64_t[std::max<size_t>(1, slots)]);  // default-initialised: no pass over it
+    added_.assign(capacity, 0);
     return;
   }
   require_cuda_compiled();
@@ -310,7 +319,7 @@ void stack_tile::reset(size_t width) {
   SPECMILL_EXPECTS(width <= max_width_, "stack_tile::reset: wider than the tile was made");
   width_ = width;
   if (backend_ == backend::cpu)
-    std::fill_n(host_.begin(), width * capacity_, uint64_t(empty_key) << 32);
+    std::fill(added_.begin(), added_.end(), uint8_t(0));  // the slots themselves are rewritten by add()
   else
     detail::stack_tile_init_device(keys_.data<uint64_t>(), ivars_.data<float>(), width, capacity_);
 }
@@ -324,11 +333,16 @@ void stack_tile::add(const stack_window& w, size_t first_row) {
     return;
   }
   const stack_value_op op{w};
-  uint64_t* slots = host_.data();
+  uint64_t* slots = host_.get();
   if (w.and_mask)
     gather_rows<true>(op, first_row, capacity_, slots);
   else
     gather_rows<false>(op, first_row, capacity_, slots);
+  mark_added(first_row, w.n_rows);
+}
+
+void stack_tile::mark_added(size_t first_row, size_t n_rows) {
+  std::fill_n(added_.begin() + long(first_row), n_rows, uint8_t(1));
 }
 
 void stack_tile::add_device(const stack_window& w, size_t first_row) {
@@ -348,11 +362,21 @@ void stack_tile::finish(stack_method m, double sigma, int iterations, const stac
                                      iterations, out, sort_temp_, results_);
     return;
   }
+  row_runs runs;
+  for (size_t r = 0; r < capacity_;) {
+    if (!added_[r]) {
+      ++r;
+      continue;
+    }
+    const size_t first = r;
+    while (r < capacity_ && added_[r]) ++r;
+    runs.emplace_back(first, r);
+  }
   tbb::enumerable_thread_specific<std::vector<uint64_t>> scratch;
-  uint64_t* slots = host_.data();
+  uint64_t* slots = host_.get();
   tbb::parallel_for(size_t(0), width_, [&](size_t c) {
     size_t filled = 0;
-    const stack_pixel p = robust_pixel(slots + c * capacity_, capacity_, scratch.local(), m, sigma, iterations, filled);
+    const stack_pixel p = robust_pixel(slots + c * capacity_, runs, scratch.local(), m, sigma, iterations, filled);
     write_pixel(out, c, p, int32_t(filled));
   });
 }
