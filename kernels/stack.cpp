@@ -62,6 +62,12 @@ struct packed_sequence {
   float ivar(long long i) const { return bits_float(uint32_t(a[i])); }
 };
 
+// Sorting each pixel's values (radix, then the O(log n) selections of robust_select) stays the
+// CPU method: selection instead was built and measured (issue 16, bench/RESULTS.md) and lost on
+// 10,000 values a pixel: the median needs a second selection over the deviations for its MAD
+// (here O(log^2 n) on the sorted run), and each clipping round two more. Per value, one thread:
+// this sort 5.5 ns (median) / 6.3 ns (clipped mean, 3 rounds); std::nth_element 8.2 / 21;
+// MSD radix selection 7.4 / 21; a Floyd-Rivest sampled window then nth_element 10.3 / 28.
 // Runs [first, last) of the tile's rows that add() placed: only their slots hold values.
 using row_runs = std::vector<std::pair<size_t, size_t>>;
 
@@ -325,7 +331,7 @@ stack_tile::stack_tile(backend b, size_t width, size_t capacity)
   SPECMILL_EXPECTS(width < (size_t(1) << 31), "stack: tile too wide");
   const size_t slots = width * capacity;
   if (b == backend::cpu) {
-    host_.reset(new uint64_t[std::max<size_t>(1, slots)]);  // default-initialised: no pass over it
+    host_ = huge_pages(std::max<size_t>(1, slots) * sizeof(uint64_t));  // uninitialised: no pass over it
     added_.assign(capacity, 0);
     return;
   }
@@ -354,7 +360,7 @@ void stack_tile::add(const stack_window& w, size_t first_row) {
     return;
   }
   const stack_value_op op{w};
-  uint64_t* slots = host_.get();
+  uint64_t* slots = host_.as<uint64_t>();
   if (w.and_mask)
     gather_rows<true>(op, first_row, capacity_, slots);
   else
@@ -394,7 +400,7 @@ void stack_tile::finish(stack_method m, double sigma, int iterations, const stac
     runs.emplace_back(first, r);
   }
   tbb::enumerable_thread_specific<std::vector<uint64_t>> scratch;
-  uint64_t* slots = host_.get();
+  uint64_t* slots = host_.as<uint64_t>();
   tbb::parallel_for(size_t(0), width_, [&](size_t c) {
     size_t filled = 0;
     const stack_pixel p = robust_pixel(slots + c * capacity_, runs, scratch.local(), m, sigma, iterations, filled);
