@@ -2,30 +2,44 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <utility>
 
 namespace specmill {
 
-huge_pages::huge_pages(size_t bytes) : bytes_(bytes) {
-  if (bytes == 0) return;
-  const size_t rounded = (bytes + page_bytes - 1) / page_bytes * page_bytes;
-  data_ = std::aligned_alloc(page_bytes, rounded);
-  if (!data_) throw std::bad_alloc();
+namespace detail {
+
+void* allocate_host_pages(size_t bytes, size_t alignment) {
+  const bool huge = bytes >= 2 * huge_pages::page_bytes;
+  if (huge && alignment < huge_pages::page_bytes) alignment = huge_pages::page_bytes;
+  const size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
+  void* p = std::aligned_alloc(alignment, rounded);
+  if (!p) throw std::bad_alloc();
 #if defined(MADV_HUGEPAGE)
-  ::madvise(data_, rounded, MADV_HUGEPAGE);  // advice only: a refusal changes nothing but speed
+  if (huge) ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: a refusal changes nothing but speed
 #endif
+  return p;
 }
 
-huge_pages::~huge_pages() { std::free(data_); }
+void release_host_pages(void* p) noexcept { std::free(p); }
+
+}  // namespace detail
+
+huge_pages::huge_pages(size_t bytes) : bytes_(bytes) {
+  if (bytes == 0) return;
+  data_ = detail::allocate_host_pages(bytes, page_bytes);
+}
+
+huge_pages::~huge_pages() { detail::release_host_pages(data_); }
 
 huge_pages::huge_pages(huge_pages&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
 
 huge_pages& huge_pages::operator=(huge_pages&& o) noexcept {
   if (this != &o) {
-    std::free(data_);
+    detail::release_host_pages(data_);
     data_ = std::exchange(o.data_, nullptr);
     bytes_ = std::exchange(o.bytes_, 0);
   }

@@ -9,6 +9,13 @@
 
 namespace specmill {
 
+namespace detail {
+// `bytes` of uninitialised host memory aligned to `alignment` (a power of two); from 4 MB up
+// 2 MB-aligned and advised for huge pages. Freed by release_host_pages. bad_alloc on failure.
+void* allocate_host_pages(size_t bytes, size_t alignment);
+void release_host_pages(void* p) noexcept;
+}  // namespace detail
+
 class huge_pages {
  public:
   huge_pages() = default;
