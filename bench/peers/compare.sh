@@ -5,13 +5,18 @@
 # side's spectra/s, the floors (a memcpy of the input: BM_FloorMemcpy; the raw read of the
 # store's block files from the page cache) and the ratio, plus the machine's load (uptime).
 #   bench/peers/compare.sh [ROWS...]   ROWS among stack phot resample ingest align (default: all)
-# Env: BUILD (default build), SPECMILL_BENCH_DIR, SPECMILL_SHARED_DATA (default /work/shared/data),
+# Env: BUILD (default build), SPECMILL_BENCH_DIR, SPECMILL_SHARED_DATA (the shared data folder:
+#      filter curves for phot, spec-lite files for ingest/align; required by those rows),
 #      PEER_RESAMPLE_N, PEER_FILES (FITS files the ingest/align peers read, default 100).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
-DATA=${SPECMILL_SHARED_DATA:-/work/shared/data}
+DATA=${SPECMILL_SHARED_DATA:-}
+case " ${*:-phot ingest align} " in
+*" phot "* | *" ingest "* | *" align "*)
+  [ -n "$DATA" ] || { echo "compare.sh: set SPECMILL_SHARED_DATA for the phot, ingest and align rows" >&2; exit 2; } ;;
+esac
 export SPECMILL_SHARED_DATA=$DATA
 BENCH_DIR=${SPECMILL_BENCH_DIR:-${TMPDIR:-/tmp}/specmill-bench}
 STORE=$BENCH_DIR/store-synthetic-10000
