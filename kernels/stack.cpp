@@ -62,12 +62,26 @@ struct packed_sequence {
   float ivar(long long i) const { return bits_float(uint32_t(a[i])); }
 };
 
-stack_pixel robust_pixel(uint64_t* col, size_t capacity, std::vector<uint64_t>& scratch, stack_method m,
+// Sorting each pixel's values (radix, then the O(log n) selections of robust_select) stays the
+// CPU method: selection instead was built and measured (issue 16, bench/RESULTS.md) and lost on
+// 10,000 values a pixel: the median needs a second selection over the deviations for its MAD
+// (here O(log^2 n) on the sorted run), and each clipping round two more. Per value, one thread:
+// this sort 5.5 ns (median) / 6.3 ns (clipped mean, 3 rounds); std::nth_element 8.2 / 21;
+// MSD radix selection 7.4 / 21; a Floyd-Rivest sampled window then nth_element 10.3 / 28.
+// Runs [first, last) of the tile's rows that add() placed: only their slots hold values.
+using row_runs = std::vector<std::pair<size_t, size_t>>;
+
+stack_pixel robust_pixel(uint64_t* col, const row_runs& runs, std::vector<uint64_t>& scratch, stack_method m,
                          double sigma, int iterations, size_t& n) {
-  // Compact the filled slots to the front (their order does not matter: they get sorted).
+  // Compact the filled slots of the added rows to the front (their order does not matter: they
+  // get sorted). Branch-free: every slot is copied, and n advances over the filled ones.
   n = 0;
-  for (size_t i = 0; i < capacity; ++i)
-    if (uint32_t(col[i] >> 32) != empty_key) col[n++] = col[i];
+  for (const auto& [first, last] : runs)
+    for (size_t i = first; i < last; ++i) {
+      const uint64_t x = col[i];
+      col[n] = x;
+      n += uint32_t(x >> 32) != empty_key;
+    }
   if (n < radix_min) {
     std::sort(col, col + n, [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); });
   } else {
@@ -96,8 +110,8 @@ stack_pixel robust_pixel(uint64_t* col, size_t capacity, std::vector<uint64_t>& 
 // The functor's tests are integer compares and the sums selects of values computed
 // unconditionally, so GCC vectorises the column loops (see stack_value_op::value).
 template <bool HasMask>
-void accumulate_rows(const stack_value_op& op, bool weighted, size_t c0, size_t len, double* a, double* b,
-                     long long* n) {
+[[gnu::always_inline]] inline void accumulate_rows(const stack_value_op& op, bool weighted, size_t c0, size_t len,
+                                                   double* a, double* b, long long* n) {
   for (size_t row = 0; row < op.w.n_rows; ++row) {
     const double s = op.row_factor(row);
     if (!(s > 0)) continue;
@@ -120,6 +134,27 @@ void accumulate_rows(const stack_value_op& op, bool weighted, size_t c0, size_t 
       }
     }
   }
+}
+
+// accumulate_rows compiled for each x86-64 vector width (GCC function multiversioning: the
+// loader picks the widest the CPU has). The build targets baseline x86-64 (SSE2: 2 doubles a
+// vector); the project's VM has AVX-512 (8), and the loop is compute-bound there, not memory-
+// bound (perf: 71% of a weighted-mean stack in its SSE2 loads and conversions). The sums are
+// the same: each add's operands are masked bit patterns (kept_or_zero), so no clone can fuse a
+// multiply into them (FMA), and every column's additions stay in row order.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+#define SPECMILL_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SPECMILL_VECTOR_CLONES
+#endif
+
+SPECMILL_VECTOR_CLONES void accumulate_masked(const stack_value_op& op, bool weighted, size_t c0, size_t len,
+                                              double* a, double* b, long long* n) {
+  accumulate_rows<true>(op, weighted, c0, len, a, b, n);
+}
+SPECMILL_VECTOR_CLONES void accumulate_unmasked(const stack_value_op& op, bool weighted, size_t c0, size_t len,
+                                                double* a, double* b, long long* n) {
+  accumulate_rows<false>(op, weighted, c0, len, a, b, n);
 }
 
 // The slots of rows [first_row, first_row + n_rows) of every pixel: the CPU half of
@@ -202,9 +237,9 @@ void radix_sort_upper32(uint64_t* a, uint64_t* scratch, size_t n) {
 void accumulate_cpu_serial(const stack_window& w, bool weighted, double* a, double* b, long long* n) {
   const stack_value_op op{w};
   if (w.and_mask)
-    accumulate_rows<true>(op, weighted, 0, w.width, a, b, n);
+    accumulate_masked(op, weighted, 0, w.width, a, b, n);
   else
-    accumulate_rows<false>(op, weighted, 0, w.width, a, b, n);
+    accumulate_unmasked(op, weighted, 0, w.width, a, b, n);
 }
 
 }  // namespace detail
@@ -252,9 +287,9 @@ void stack_accumulator::add(const stack_window& w) {
           n[k] = sums[c0 + k].n;
         }
         if (w.and_mask)
-          accumulate_rows<true>(op, weighted, c0, len, a.data(), b.data(), n.data());
+          accumulate_masked(op, weighted, c0, len, a.data(), b.data(), n.data());
         else
-          accumulate_rows<false>(op, weighted, c0, len, a.data(), b.data(), n.data());
+          accumulate_unmasked(op, weighted, c0, len, a.data(), b.data(), n.data());
         for (size_t k = 0; k < len; ++k) {
           (weighted ? sums[c0 + k].w : sums[c0 + k].f) = a[k];
           (weighted ? sums[c0 + k].wf : sums[c0 + k].var) = b[k];
@@ -296,7 +331,8 @@ stack_tile::stack_tile(backend b, size_t width, size_t capacity)
   SPECMILL_EXPECTS(width < (size_t(1) << 31), "stack: tile too wide");
   const size_t slots = width * capacity;
   if (b == backend::cpu) {
-    host_.assign(slots, uint64_t(empty_key) << 32);
+    host_ = huge_pages(std::max<size_t>(1, slots) * sizeof(uint64_t));  // uninitialised: no pass over it
+    added_.assign(capacity, 0);
     return;
   }
   require_cuda_compiled();
@@ -310,7 +346,7 @@ void stack_tile::reset(size_t width) {
   SPECMILL_EXPECTS(width <= max_width_, "stack_tile::reset: wider than the tile was made");
   width_ = width;
   if (backend_ == backend::cpu)
-    std::fill_n(host_.begin(), width * capacity_, uint64_t(empty_key) << 32);
+    std::fill(added_.begin(), added_.end(), uint8_t(0));  // the slots themselves are rewritten by add()
   else
     detail::stack_tile_init_device(keys_.data<uint64_t>(), ivars_.data<float>(), width, capacity_);
 }
@@ -324,11 +360,16 @@ void stack_tile::add(const stack_window& w, size_t first_row) {
     return;
   }
   const stack_value_op op{w};
-  uint64_t* slots = host_.data();
+  uint64_t* slots = host_.as<uint64_t>();
   if (w.and_mask)
     gather_rows<true>(op, first_row, capacity_, slots);
   else
     gather_rows<false>(op, first_row, capacity_, slots);
+  mark_added(first_row, w.n_rows);
+}
+
+void stack_tile::mark_added(size_t first_row, size_t n_rows) {
+  std::fill_n(added_.begin() + long(first_row), n_rows, uint8_t(1));
 }
 
 void stack_tile::add_device(const stack_window& w, size_t first_row) {
@@ -348,11 +389,21 @@ void stack_tile::finish(stack_method m, double sigma, int iterations, const stac
                                      iterations, out, sort_temp_, results_);
     return;
   }
+  row_runs runs;
+  for (size_t r = 0; r < capacity_;) {
+    if (!added_[r]) {
+      ++r;
+      continue;
+    }
+    const size_t first = r;
+    while (r < capacity_ && added_[r]) ++r;
+    runs.emplace_back(first, r);
+  }
   tbb::enumerable_thread_specific<std::vector<uint64_t>> scratch;
-  uint64_t* slots = host_.data();
+  uint64_t* slots = host_.as<uint64_t>();
   tbb::parallel_for(size_t(0), width_, [&](size_t c) {
     size_t filled = 0;
-    const stack_pixel p = robust_pixel(slots + c * capacity_, capacity_, scratch.local(), m, sigma, iterations, filled);
+    const stack_pixel p = robust_pixel(slots + c * capacity_, runs, scratch.local(), m, sigma, iterations, filled);
     write_pixel(out, c, p, int32_t(filled));
   });
 }

@@ -33,6 +33,7 @@
 #include "core/host_device.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/memory/device_buffer.hpp"
+#include "kernels/memory/huge_pages.hpp"
 
 namespace specmill {
 
@@ -333,7 +334,8 @@ class stack_accumulator {
 
 // A tile of `width` pixels for the median and clipped mean: one slot per (pixel, row of the
 // list), `capacity` rows. add() places each window's values in the slots of its rows (a row
-// that does not contribute leaves its slot empty, never a zero); finish() sorts each pixel's
+// that does not contribute leaves its slot empty, never a zero; on the CPU the slots of rows
+// never added are never read, so the tile is not emptied first); finish() sorts each pixel's
 // values and selects. Memory: capacity * width * bytes_per_slot(b), plus on the CPU one sort
 // buffer of capacity * 8 bytes per thread.
 class stack_tile {
@@ -354,7 +356,12 @@ class stack_tile {
  private:
   backend backend_;
   size_t width_, capacity_, max_width_;
-  std::vector<uint64_t> host_;  // [width][capacity]: order_key(value) << 32 | float bits of ivar
+  // cpu: [width][capacity] order_key(value) << 32 | float bits of ivar, left uninitialised: only
+  // the slots of added rows are ever read (added_), so no pass empties the whole tile first (a
+  // memset of the tile was ~14% of a CPU median stack, and its page faults more; perf).
+  huge_pages host_;
+  std::vector<uint8_t> added_;  // cpu: per row of the tile, 1 once add() placed it
+  void mark_added(size_t first_row, size_t n_rows);
   device_buffer keys_, ivars_;  // cuda: [width][capacity] pixel << 32 | order_key, and ivar (x2: sort buffers)
   device_buffer staged_[4];
   // cuda, made by the first finish() and reused by every later tile: the radix sort's

@@ -1,7 +1,9 @@
 // The mean methods on the observed lattice, CPU: one pass over the input. Each listed
-// spectrum's stored pixels are copied from its (mapped) block into a small buffer that stays in
-// L2 and added to its group's sums at once, instead of being aligned into a 64 MB window buffer
-// and read back from memory (two more passes over the bytes; bench/RESULTS.md, "Stacking").
+// spectrum's stored pixels are added to its group's sums straight from its block's read-only
+// mapping (block_reader::mapped_row_span: no copy at all), instead of being aligned into a 64 MB
+// window buffer and read back from memory (two more passes over the bytes; bench/RESULTS.md,
+// "Stacking"). Blocks that are not mapped (chunked, or a mapping that failed) are copied into
+// a small buffer that stays in L2 first, as before.
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -88,16 +90,25 @@ void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const 
         const auto& loc = *ids[it.index].entry->location;
         const block_reader& b = *blocks.find(it.block_id)->second;
         const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
-        g.flux.resize(npix);
-        g.ivar.resize(npix);
-        read_span(b, column::flux, size_t(it.row), pix0, npix, g.flux.data(), hdf5);
-        read_span(b, column::ivar, size_t(it.row), pix0, npix, g.ivar.data(), hdf5);
-        if (mask_bits) {
-          g.mask.resize(npix);
-          read_span(b, column::and_mask, size_t(it.row), pix0, npix, g.mask.data(), hdf5);
+        const size_t row = size_t(it.row);
+        const auto* flux = static_cast<const float*>(b.mapped_row_span(column::flux, row, pix0, npix));
+        const auto* ivar = static_cast<const float*>(b.mapped_row_span(column::ivar, row, pix0, npix));
+        const auto* mask =
+            mask_bits ? static_cast<const int32_t*>(b.mapped_row_span(column::and_mask, row, pix0, npix)) : nullptr;
+        if (!flux || !ivar || (mask_bits && !mask)) {  // not mapped: through the group's buffers
+          g.flux.resize(npix);
+          g.ivar.resize(npix);
+          read_span(b, column::flux, row, pix0, npix, g.flux.data(), hdf5);
+          read_span(b, column::ivar, row, pix0, npix, g.ivar.data(), hdf5);
+          flux = g.flux.data();
+          ivar = g.ivar.data();
+          if (mask_bits) {
+            g.mask.resize(npix);
+            read_span(b, column::and_mask, row, pix0, npix, g.mask.data(), hdf5);
+            mask = g.mask.data();
+          }
         }
-        const stack_window w{1, npix, g.flux.data(), g.ivar.data(), mask_bits ? g.mask.data() : nullptr, mask_bits,
-                             row_scale + it.index};
+        const stack_window w{1, npix, flux, ivar, mask, mask_bits, row_scale + it.index};
         const size_t at = size_t(loc.lattice_start - span.start);  // the span holds every listed spectrum
         accumulate_cpu_serial(w, weighted, g.a.data() + at, g.b.data() + at, g.n.data() + at);
       }

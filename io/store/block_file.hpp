@@ -134,6 +134,11 @@ class block_reader {
   // direct(c) this is one memcpy from the mapped file (or one pread) and is THREAD-SAFE (any number of threads
   // on one reader); otherwise it is read() and carries read()'s thread restrictions.
   void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const;
+  // The same span read in place: a pointer into the read-only mapping of the file (valid while
+  // the reader lives; thread-safe), so a caller that only reads the values needs no copy. Null
+  // when the column is not direct(c), the file is not mapped, or the data is not 4-byte aligned
+  // in it: read_row_span then.
+  const void* mapped_row_span(column c, size_t row, size_t pix0, size_t npix) const;
 
  private:
   struct hdf5_handles;  // the HDF5 file and its column datasets (io/store/block_reader.cpp)

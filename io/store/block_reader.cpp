@@ -312,6 +312,16 @@ void block_reader::read_row_span(column c, size_t row, size_t pix0, size_t npix,
   }
 }
 
+const void* block_reader::mapped_row_span(column c, size_t row, size_t pix0, size_t npix) const {
+  SPECMILL_EXPECTS(int(c) >= 0 && int(c) < n_columns, "block_reader::mapped_row_span: bad column");
+  if (!direct(c) || !map_) return nullptr;
+  SPECMILL_EXPECTS(row < n_spectra(), "block_reader::mapped_row_span: row out of range");
+  SPECMILL_EXPECTS(pix0 <= n_pixels_ && npix <= n_pixels_ - pix0, "block_reader::mapped_row_span: pixels out of range");
+  const int64_t at = direct_offset_[int(c)] + int64_t((row * n_pixels_ + pix0) * 4);
+  if (at % 4 != 0) return nullptr;  // floats and int32s are read through typed pointers
+  return static_cast<const char*>(map_) + at;
+}
+
 coadd block_reader::read_spectrum(size_t row) const {
   SPECMILL_EXPECTS(row < n_spectra(), "block_reader::read_spectrum: row out of range");
   const block_row_meta& r = rows_[row];

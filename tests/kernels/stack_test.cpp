@@ -293,6 +293,70 @@ TEST_P(Stack, ClippingRejectsPlantedOutliers) {
   for (double sigma : {1.0, 2.0, 5.0}) expect_matches(run(b(), d, stack_method::clipped_mean, 1, sigma, 5), d, stack_method::clipped_mean, sigma, 5);
 }
 
+// The robust path on adversarial columns against the float64 sorted reference, exactly for the
+// median and n: all values tied, two tied groups (the even median between them), ties around
+// the center, +-inf flux and NaN ivar mixed in (excluded), 1 value, 2 values, a huge range, and
+// sigma < 1 where a clipping round would keep nothing (the last survivors stay). Rows go into a
+// tile with spare capacity, out of order and with a gap, so the unfilled slots must not count.
+TEST_P(Stack, RobustSelectionOnAdversarialColumns) {
+  window_data d;
+  d.rows = 23;
+  d.width = 9;
+  for (size_t r = 0; r < d.rows; ++r)
+    for (size_t c = 0; c < d.width; ++c) {
+      float f = 0, iv = 1;
+      switch (c) {
+        case 0: f = 2.5f; break;                                  // all tied: MAD 0
+        case 1: f = r < 11 ? -1.f : 3.f; iv = 0.5f + float(r); break;  // two groups, 11 and 12
+        case 2: f = float(int(r % 5) - 2); break;                 // ties at and around the median
+        case 3: f = r % 4 == 0 ? inf_f : r % 4 == 1 ? -inf_f : float(r); break;  // infinities excluded
+        case 4: f = float(r) * 0.25f; iv = r % 3 == 0 ? nan_f : 2.f; break;    // NaN ivar excluded
+        case 5: f = 7.f; iv = r == 4 ? 3.f : 0.f; break;           // 1 value
+        case 6: f = r == 2 ? -1e30f : r == 9 ? 1e30f : 1.f + float(r) * 1e-6f; iv = (r == 2 || r == 9 || r == 5) ? 1.f : 0.f; break;
+        case 7: f = r % 2 ? 1e-38f : -3e38f; break;               // a huge range, even count
+        default: f = float((r * 7919) % 23) - 11.f; break;        // a permutation of -11..11
+      }
+      d.flux.push_back(f);
+      d.ivar.push_back(iv);
+      d.mask.push_back(0);
+    }
+  int rounds_not_taken = 0;
+  for (stack_method m : {stack_method::median, stack_method::clipped_mean})
+    for (double sigma : {3.0, 1.0, 0.5, 0.01})
+      for (int iterations : {1, 3, 8}) {
+        if (m == stack_method::median && (sigma != 3.0 || iterations != 3)) continue;
+        SCOPED_TRACE(std::to_string(int(m)) + " sigma " + std::to_string(sigma) + " it " + std::to_string(iterations));
+        stack_tile t(b(), d.width, d.rows + 6);
+        t.add(d.view(14), 15);  // rows 14..22 at slots 15..23: slot 14 and 24..28 never filled
+        t.add(d.view(0, 14), 0);
+        result got(d.width);
+        t.finish(m, sigma, iterations, got.out());
+        for (size_t c = 0; c < d.width; ++c) {
+          // A round that would keep nothing (sigma < 1) is not taken (stack.hpp): the reference
+          // with the most rounds, up to `iterations`, that leaves values (counted upwards: the
+          // reference cannot take a round after an empty one).
+          int it = 0;
+          while (it < iterations && reference(d, c, m, sigma, it + 1).n > 0) ++it;
+          if (reference(d, c, m, sigma, 0).n == 0) it = iterations;  // no values at all
+          const ref_pixel want = reference(d, c, m, sigma, it);
+          if (it != iterations) {
+            EXPECT_LT(sigma, 1.0) << c;
+            ++rounds_not_taken;
+          }
+          const bool ok = got.n[c] == want.n && std::abs(got.flux[c] - want.flux) <= 1.2e-7 * std::abs(want.flux) + 1e-12 * want.sum_abs &&
+                          std::abs(got.ivar[c] - want.ivar) <= 1.2e-7 * want.ivar;
+          EXPECT_TRUE(ok) << "column " << c << ": n " << got.n[c] << " want " << want.n << ", flux " << got.flux[c]
+                          << " want " << want.flux << ", ivar " << got.ivar[c] << " want " << want.ivar;
+          EXPECT_EQ(got.n[c], want.n) << c;
+          if (m == stack_method::median) EXPECT_EQ(got.flux[c], float(want.flux)) << c;
+        }
+        EXPECT_EQ(got.n[5], 1);
+        EXPECT_EQ(got.flux[5], 7.f);
+        EXPECT_EQ(got.n_input[3], 23 - 12);
+      }
+  EXPECT_GT(rounds_not_taken, 0);  // the case is exercised
+}
+
 // A tile filled window by window (any split, spare capacity) gives the one-window result bit
 // for bit; the means too (the CPU sums rows in order whatever the windows).
 TEST_P(Stack, WindowSplitsAndSpareCapacityChangeNothing) {

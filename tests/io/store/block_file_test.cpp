@@ -247,6 +247,41 @@ TEST_F(block_file_test, RowSpansMatchReadOnEveryLayout) {
   }
 }
 
+// mapped_row_span: on a direct (contiguous, unfiltered) block every column but loglam is
+// readable in place, with the bits read() gives; chunked or deflated blocks answer null (the
+// caller copies through read_row_span), and bad rows or pixels are refused like read_row_span's.
+TEST_F(block_file_test, MappedRowSpansAreTheStoredBits) {
+  const auto specs = mixed_spectra(true);
+  for (const auto& layout : test_layouts) {
+    block_reader r(write_block(specs, layout, 13));
+    const bool want_direct = layout.contiguous && layout.deflate == 0;
+    const size_t P = r.n_pixels();
+    size_t mapped = 0;
+    for (int c = 0; c < n_columns; ++c) {
+      for (size_t row = 0; row < r.n_spectra(); ++row) {
+        for (const auto& [pix0, npix] : {std::pair<size_t, size_t>{0, P}, {P - 1, 1}, {17, 33}}) {
+          const void* p = r.mapped_row_span(column(c), row, pix0, npix);
+          if (!want_direct || column(c) == column::loglam) {
+            EXPECT_EQ(p, nullptr);
+            continue;
+          }
+          ASSERT_NE(p, nullptr) << column_names[c];
+          ++mapped;
+          std::vector<uint32_t> want(npix), got(npix);
+          r.read(column(c), row, 1, pix0, npix, want.data());
+          std::memcpy(got.data(), p, npix * 4);
+          EXPECT_EQ(got, want) << column_names[c] << " row " << row << " pix " << pix0 << "+" << npix;
+        }
+      }
+    }
+    EXPECT_EQ(mapped > 0, want_direct);
+    if (want_direct) {
+      EXPECT_THROW(r.mapped_row_span(column::flux, r.n_spectra(), 0, 1), invalid_argument);
+      EXPECT_THROW(r.mapped_row_span(column::flux, 0, P, 1), invalid_argument);
+    }
+  }
+}
+
 // A contiguous block cut short is refused at open (its rows would be read past the end).
 TEST_F(block_file_test, TruncatedContiguousBlockIsRefused) {
   const fs::path p = write_block(mixed_spectra(false), {}, 12);
