@@ -1,0 +1,61 @@
+#include "engine/batch/batch_job.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace specmill {
+
+std::vector<spectrum_id> broadcast_id_list(const communicator& comm, const std::string& path) {
+  // Sent as the lines themselves: each rank parses them again (parse_spectrum_id is a pure
+  // function of the line), so nothing of the list's in-memory form crosses the wire.
+  std::vector<spectrum_id> ids;
+  std::vector<std::byte> text;
+  if (comm.rank() == 0) {
+    ids = load_id_list(path);
+    std::string joined;
+    for (const auto& id : ids) joined += id.text + '\n';
+    text = to_bytes(joined);
+  }
+  comm.broadcast(text);
+  if (comm.rank() == 0) return ids;
+  const std::string joined = to_string(text);
+  for (size_t at = 0; at < joined.size();) {
+    const size_t nl = joined.find('\n', at);
+    ids.push_back(parse_spectrum_id(std::string_view(joined).substr(at, nl - at)));
+    at = nl + 1;
+  }
+  return ids;
+}
+
+int bind_rank_device(const communicator& comm) {
+  if (std::getenv("CUDA_VISIBLE_DEVICES")) return -1;  // the launcher (srun --gpus-per-task) chose
+  // Counted without the CUDA runtime: once it has started, CUDA_VISIBLE_DEVICES no longer
+  // applies to this process. The NVIDIA driver lists one folder per GPU here.
+  int count = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/driver/nvidia/gpus", ec), end; !ec && it != end; it.increment(ec))
+    ++count;
+  if (count == 0) return -1;
+  // The environment, not cudaSetDevice: that is per thread, and the engine's reader and TBB
+  // threads would all start on device 0.
+  const int ordinal = comm.node_rank() % count;
+  setenv("CUDA_VISIBLE_DEVICES", std::to_string(ordinal).c_str(), 1);
+  return ordinal;
+}
+
+void batch_test_hook(const communicator& comm, const char* stage) {
+  const char* spec = std::getenv("SPECMILL_BATCH_TEST_FAIL");
+  if (!spec) return;
+  const std::string s(spec);
+  const size_t colon = s.find(':');
+  if (colon == std::string::npos || std::atoi(s.substr(0, colon).c_str()) != comm.rank()) return;
+  const std::string how = s.substr(colon + 1);
+  if (how == "kill") std::raise(SIGKILL);
+  throw io_error("SPECMILL_BATCH_TEST_FAIL: rank " + std::to_string(comm.rank()) + " made to fail at " + stage);
+}
+
+}  // namespace specmill
