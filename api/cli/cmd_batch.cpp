@@ -8,9 +8,11 @@
 #include <functional>
 
 #include "api/cli/command.hpp"
+#include "api/cli/image_args.hpp"
 #include "api/cli/photometry_args.hpp"
 #include "api/cli/stack_args.hpp"
 #include "core/error.hpp"
+#include "engine/batch/batch_image.hpp"
 #include "engine/batch/batch_job.hpp"
 #include "engine/batch/batch_photometry.hpp"
 #include "engine/batch/batch_stack.hpp"
@@ -76,12 +78,27 @@ void add_photometry(CLI::App& batch) {
   });
 }
 
+void add_image(CLI::App& batch) {
+  auto* sub = batch.add_subcommand("image", "`image` over the ranks: the same options, the same PNG or .npy out");
+  auto a = std::make_shared<specmill::cli::image_args>();
+  specmill::cli::add_image_options(*sub, *a);
+  sub->callback([a] {
+    run_job([&](const communicator& comm) {
+      specmill::cli::finish_image_args(*a);
+      if (comm.rank() != 0) a->opts.progress = false;
+      const auto s = specmill::run_batch_image(comm, a->opts, specmill::broadcast_id_list(comm, a->ids), a->out);
+      if (comm.rank() == 0) specmill::cli::report_image(*a, s);
+    });
+  });
+}
+
 const bool registered = specmill::cli::add_command(
-    {"batch", "Run stack or photometry over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
+    {"batch", "Run stack, photometry or image over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
      [](CLI::App& sub) {
        sub.require_subcommand(1);
        add_stack(sub);
        add_photometry(sub);
+       add_image(sub);
      }});
 
 }  // namespace

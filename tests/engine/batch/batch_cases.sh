@@ -1,25 +1,34 @@
-# The cases of the batch tests (sourced by batch_mpi_test.sh): one per line, "kind name options",
+# The cases of the batch tests (sourced by batch_mpi_test.sh): one per line,
+# "kind group name store options" (a CTest entry runs one group, to stay short),
 # each run once as `specmill <kind>` (the reference) and as `specmill batch <kind>` under mpirun.
 # Stores: $REAL (the 10 SDSS files of the shared data), $SAMPLE (600 simulated spectra in 10
 # blocks, so that the 16 groups, several blocks and --memory 1's tiles all come into play).
+# Outputs: stack npz (csv with --format csv), photometry csv, image png (npy: names ending _npy).
+# image three_rows at -np 4 leaves rank 0 (and rank 2) without a bin.
 batch_cases() {
   cat <<CASES
-stack weighted SAMPLE --method weighted_mean
-stack mean SAMPLE --method mean
-stack median SAMPLE --method median --memory 1
-stack clipped SAMPLE --method clipped_mean --sigma 2.5 --memory 1
-stack median_onetile SAMPLE --method median
-stack masknone SAMPLE --method weighted_mean --mask-bits none
-stack grid_mean SAMPLE --method mean --grid lin:4000,8000,2
-stack grid_weighted SAMPLE --method weighted_mean --grid log:3.6,3.95,2e-4
-stack rest_median SAMPLE --method median --rest-frame --memory 1
-stack rest_weighted SAMPLE --method weighted_mean --rest-frame
-stack norm_window SAMPLE --method weighted_mean --normalize 5000-5500
-stack norm_band SAMPLE --method clipped_mean --normalize-band r --memory 1
-stack real_weighted REAL --method weighted_mean
-stack real_median REAL --method median --memory 1
-stack real_csv REAL --method clipped_mean --format csv
-photometry phot SAMPLE
-photometry phot_real REAL --filters sdss2010-g,sdss2010-r
+stack means weighted SAMPLE --method weighted_mean
+stack means mean SAMPLE --method mean
+stack robust median SAMPLE --method median --memory 1
+stack robust clipped SAMPLE --method clipped_mean --sigma 2.5 --memory 1
+stack robust median_onetile SAMPLE --method median
+stack means masknone SAMPLE --method weighted_mean --mask-bits none
+stack frames grid_mean SAMPLE --method mean --grid lin:4000,8000,2
+stack frames grid_weighted SAMPLE --method weighted_mean --grid log:3.6,3.95,2e-4
+stack frames rest_median SAMPLE --method median --rest-frame --memory 1
+stack normalized rest_weighted SAMPLE --method weighted_mean --rest-frame
+stack normalized norm_window SAMPLE --method weighted_mean --normalize 5000-5500
+stack normalized norm_band SAMPLE --method clipped_mean --normalize-band r --memory 1
+stack means real_weighted REAL --method weighted_mean
+stack robust real_median REAL --method median --memory 1
+stack normalized real_csv REAL --method clipped_mean --format csv
+photometry photometry phot SAMPLE
+photometry photometry phot_real REAL --filters sdss2010-g,sdss2010-r
+image image zscale SAMPLE
+image image full_npy SAMPLE
+image image binned_npy SAMPLE --max-height 7 --max-width 300
+image image three_rows SAMPLE --max-height 3 --yflip --scale asinh
+image image normalized REAL --normalize --cmap viridis --thickness 3
+image image cutout_npy REAL --cutout 4000-6000 --yflip --mask-bits default
 CASES
 }
