@@ -8,10 +8,12 @@
 #include <functional>
 
 #include "api/cli/command.hpp"
+#include "api/cli/get_args.hpp"
 #include "api/cli/image_args.hpp"
 #include "api/cli/photometry_args.hpp"
 #include "api/cli/stack_args.hpp"
 #include "core/error.hpp"
+#include "engine/batch/batch_get.hpp"
 #include "engine/batch/batch_image.hpp"
 #include "engine/batch/batch_job.hpp"
 #include "engine/batch/batch_photometry.hpp"
@@ -92,13 +94,28 @@ void add_image(CLI::App& batch) {
   });
 }
 
+void add_get(CLI::App& batch) {
+  auto* sub = batch.add_subcommand("get", "`get` (stored form) over the ranks: the same options, the same file out");
+  auto a = std::make_shared<specmill::cli::get_args>();
+  specmill::cli::add_get_options(*sub, *a);
+  sub->callback([a] {
+    run_job([&](const communicator& comm) {
+      specmill::cli::finish_get_args(*a);
+      if (comm.rank() != 0) a->opts.progress = false;
+      const auto s = specmill::run_batch_get(comm, a->opts, specmill::broadcast_id_list(comm, a->ids));
+      if (comm.rank() == 0) specmill::cli::report_get(*a, s);
+    });
+  });
+}
+
 const bool registered = specmill::cli::add_command(
-    {"batch", "Run stack, photometry or image over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
+    {"batch", "Run stack, photometry, image or get over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
      [](CLI::App& sub) {
        sub.require_subcommand(1);
        add_stack(sub);
        add_photometry(sub);
        add_image(sub);
+       add_get(sub);
      }});
 
 }  // namespace

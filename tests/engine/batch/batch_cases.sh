@@ -3,6 +3,7 @@
 # each run once as `specmill <kind>` (the reference) and as `specmill batch <kind>` under mpirun.
 # Stores: $REAL (the 10 SDSS files of the shared data), $SAMPLE (600 simulated spectra in 10
 # blocks, so that the 16 groups, several blocks and --memory 1's tiles all come into play).
+# MIXED: the real store with the list twice (once reversed) around an unknown ID.
 # Outputs: stack npz (csv with --format csv), photometry csv, image png (npy: names ending _npy).
 # image three_rows at -np 4 leaves rank 0 (and rank 2) without a bin.
 batch_cases() {
@@ -30,5 +31,12 @@ image image binned_npy SAMPLE --max-height 7 --max-width 300
 image image three_rows SAMPLE --max-height 3 --yflip --scale asinh
 image image normalized REAL --normalize --cmap viridis --thickness 3
 image image cutout_npy REAL --cutout 4000-6000 --yflip --mask-bits default
+get get stored_npz SAMPLE
+get get fits_cols SAMPLE --columns flux,ivar,and_mask --format fits
+get get mixed_hdf5 MIXED --format hdf5
+get get mixed_csv MIXED --columns flux,loglam --format csv
+get get real_npy REAL --format npy
+stack means mixed_weighted MIXED --method weighted_mean
+photometry photometry phot_mixed MIXED
 CASES
 }

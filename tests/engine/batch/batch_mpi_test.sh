@@ -17,11 +17,13 @@ dir=${BATCH_TEST_DIR:?}
 mpiexec=(${MPIEXEC:-mpirun} --allow-run-as-root --oversubscribe)
 
 store_of() { [ "$1" = SAMPLE ] && echo "$dir/sample-store" || echo "$dir/real-store"; }
-ids_of() { [ "$1" = SAMPLE ] && echo "$dir/sample-ids.txt" || echo "$dir/real-ids.txt"; }
+ids_of() { case "$1" in SAMPLE) echo "$dir/sample-ids.txt" ;; MIXED) echo "$dir/mixed-ids.txt" ;; *) echo "$dir/real-ids.txt" ;; esac; }
 ext_of() { # kind name options...
   case "$1" in
   photometry) echo csv ;;
   image) [[ "$2" == *_npy ]] && echo npy || echo png ;;
+  get) case " $* " in *" --format fits "*) echo fits ;; *" --format hdf5 "*) echo h5 ;; *" --format csv "*) echo csv ;;
+       *" --format npy "*) echo npy ;; *) echo npz ;; esac ;;
   *) [[ " $* " == *" --format csv "* ]] && echo csv || echo npz ;;
   esac
 }
@@ -31,6 +33,7 @@ setup)
   rm -rf "$dir" && mkdir -p "$dir/ref"
   "$bin" -q ingest --store "$dir/real-store" --block-size 3 "$data/spectra"
   ls "$data/spectra" | sed -n 's/^spec-\(.*\)\.fits$/\1/p' > "$dir/real-ids.txt"
+  { cat "$dir/real-ids.txt"; echo "1234,55555,1"; tac "$dir/real-ids.txt"; } > "$dir/mixed-ids.txt"
   "$bin" -q sample --out "$dir/sample" --count 600 --seed 7
   "$bin" -q ingest --store "$dir/sample-store" --block-size 64 "$dir/sample"
   find "$dir/sample" -name 'spec-*.fits' | sed 's|.*/spec-||; s|\.fits$||' | sort > "$dir/sample-ids.txt"
