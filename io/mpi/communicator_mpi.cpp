@@ -34,7 +34,9 @@ bool communicator::mpi_compiled() { return true; }
 
 communicator::communicator() {
   SPECMILL_EXPECTS(!live.exchange(true), "a batch job's communicator is made once per process");
-  int initialized = 0;
+  int initialized = 0, finalized = 0;
+  MPI_Finalized(&finalized);
+  SPECMILL_EXPECTS(!finalized, "MPI cannot start again in a process that finalized it (one batch job per process)");
   MPI_Initialized(&initialized);
   if (!initialized) {
     int provided = 0;
