@@ -38,8 +38,10 @@ void run_job(const std::function<void(const communicator&)>& job) {
     // One voice for progress and summaries: the other ranks say only what goes wrong.
     if (comm.rank() != 0 && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
   }
-  spdlog::debug("batch: rank {} of {} (node rank {} of {}), MPI {}, GPU {}", comm.rank(), comm.size(), comm.node_rank(),
-                comm.node_size(), communicator::mpi_compiled() ? "on" : "not compiled", gpu);
+  int threads = 0;
+  const auto thread_limit = specmill::limit_rank_threads(comm, &threads);
+  spdlog::debug("batch: rank {} of {} (node rank {} of {}), MPI {}, {} threads, GPU {}", comm.rank(), comm.size(),
+                comm.node_rank(), comm.node_size(), communicator::mpi_compiled() ? "on" : "not compiled", threads, gpu);
   try {
     job(comm);
   } catch (const std::exception& e) {

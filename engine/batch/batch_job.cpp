@@ -1,9 +1,13 @@
 #include "engine/batch/batch_job.hpp"
 
+#include <tbb/info.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "core/error.hpp"
 
@@ -45,6 +49,16 @@ int bind_rank_device(const communicator& comm) {
   const int ordinal = comm.node_rank() % count;
   setenv("CUDA_VISIBLE_DEVICES", std::to_string(ordinal).c_str(), 1);
   return ordinal;
+}
+
+std::unique_ptr<tbb::global_control> limit_rank_threads(const communicator& comm, int* threads) {
+  // The launcher's binding shows in the affinity mask TBB reads (Slurm's --cpus-per-task, Open
+  // MPI's bind-to-core); dividing the node's cores covers launchers that bind nothing.
+  const int mine = tbb::info::default_concurrency();
+  const int node = int(std::thread::hardware_concurrency());
+  const int n = std::max(1, std::min(mine, node > 0 ? node / std::max(1, comm.node_size()) : mine));
+  if (threads) *threads = n;
+  return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(n));
 }
 
 void batch_test_hook(const communicator& comm, const char* stage) {

@@ -2,8 +2,11 @@
 // What every batch command (`specmill batch <command>`, api/cli/cmd_batch.cpp) shares: the ID
 // list read once on rank 0 and sent to every rank, the GPU a rank uses, and the test hook that
 // makes one rank fail mid-job. docs/scale-out.md describes running them.
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <tbb/global_control.h>
 
 #include "engine/pipeline/id_list.hpp"
 #include "io/mpi/communicator.hpp"
@@ -20,6 +23,11 @@ std::vector<spectrum_id> broadcast_id_list(const communicator& comm, const std::
 // Must run before anything in the process touches CUDA. Returns the ordinal chosen, -1 when
 // the rank's devices were left as they are (none found, or the launcher chose).
 int bind_rank_device(const communicator& comm);
+
+// The engine's threads (TBB) for one rank: its share of the node's cores, min(the cores this
+// rank may run on, the node's cores / the ranks on the node), at least 1, so that N ranks on a
+// node do not each start a thread per core. Held for the job; `threads` gets the number.
+std::unique_ptr<tbb::global_control> limit_rank_threads(const communicator& comm, int* threads = nullptr);
 
 // Test hook: with SPECMILL_BATCH_TEST_FAIL=<rank>:<throw|kill> in the environment, that rank
 // throws an io_error (`throw`) or kills itself with SIGKILL (`kill`) when it reaches `stage`

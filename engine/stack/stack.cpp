@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "core/error.hpp"
 #include "engine/pipeline/progress.hpp"
@@ -20,10 +21,12 @@ constexpr double nan_d = std::numeric_limits<double>::quiet_NaN();
 
 // Pixels per tile: the budget over one pixel's slots for every list item, less the CPU's
 // per-thread sort buffers. At least one pixel, whatever the budget.
-size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width) {
+// `threads`: the sort buffers to reserve for (a batch rank passes the node's cores, what a lone
+// process there sees, so that its tiles are that process's tiles whatever cores it is bound to).
+size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width, size_t threads) {
   const size_t per_pixel = std::max<size_t>(1, capacity * stack_tile::bytes_per_slot(opts.device));
   size_t reserve = 0;
-  if (opts.device == backend::cpu) reserve = size_t(tbb::this_task_arena::max_concurrency()) * capacity * 8;
+  if (opts.device == backend::cpu) reserve = threads * capacity * 8;
   const size_t budget = opts.memory_bytes > reserve ? opts.memory_bytes - reserve : 0;
   return std::clamp<size_t>(budget / per_pixel, 1, size_t(std::max<int64_t>(width, 1)));
 }
@@ -134,7 +137,9 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   sum.grid = f.grid ? to_string(*f.grid) : lattice_text(f.span);
 
   const bool robust = opts.method == stack_method::median || opts.method == stack_method::clipped_mean;
-  const size_t capacity = ids.size(), tile = robust ? tile_pixels(opts, capacity, f.width) : size_t(f.width);
+  const size_t threads = comm ? std::max(1u, std::thread::hardware_concurrency())
+                              : size_t(tbb::this_task_arena::max_concurrency());
+  const size_t capacity = ids.size(), tile = robust ? tile_pixels(opts, capacity, f.width, threads) : size_t(f.width);
   const size_t n_tiles = robust ? (size_t(f.width) + tile - 1) / tile : 1;
   const bool normalizing = opts.normalize || !opts.normalize_band.empty();
   progress_meter meter("stack", ids.size() * (n_tiles + (normalizing ? 1 : 0)), opts.progress);

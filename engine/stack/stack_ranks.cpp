@@ -47,9 +47,8 @@ void read_span(const block_reader& b, column c, size_t row, size_t pix0, size_t 
 
 template <class T>
 void append_bytes(std::vector<std::byte>& out, const std::vector<T>& v) {
-  const size_t at = out.size();
-  out.resize(at + v.size() * sizeof(T));
-  if (!v.empty()) std::memcpy(out.data() + at, v.data(), v.size() * sizeof(T));
+  const auto* p = reinterpret_cast<const std::byte*>(v.data());
+  out.insert(out.end(), p, p + v.size() * sizeof(T));
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 // Every collective is the identity, so a batch command runs its whole job in this process.
 #include <atomic>
 #include <cstdlib>
+#include <string>
 
 #include "core/error.hpp"
 #include "io/mpi/communicator.hpp"
@@ -15,6 +16,16 @@ bool communicator::mpi_compiled() { return false; }
 
 communicator::communicator() {
   SPECMILL_EXPECTS(!live.exchange(true), "a batch job's communicator is made once per process");
+  // Under a launcher, N copies of this build would each run the whole job and race to write
+  // the same output: refuse instead (Open MPI, MPICH/Hydra and Slurm say how many there are).
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"}) {
+    const char* n = std::getenv(var);
+    if (n && std::atoi(n) > 1) {
+      live = false;
+      throw invalid_argument(std::string("this specmill was built without MPI (SPECMILL_MPI=OFF or MPI not found) but ") +
+                             var + "=" + n + " says it runs as one of several ranks: rebuild with MPI, or run it alone");
+    }
+  }
 }
 communicator::~communicator() { live = false; }
 

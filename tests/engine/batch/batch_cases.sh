@@ -7,12 +7,15 @@
 # Outputs: stack npz (csv with --format csv), photometry csv, image png (npy: names ending _npy).
 # image three_rows at -np 4 leaves rank 0 (and rank 2) without a bin.
 batch_cases() {
-  cat <<CASES
+  grep -v "^#" <<CASES
 stack means weighted SAMPLE --method weighted_mean
 stack means mean SAMPLE --method mean
 stack robust median SAMPLE --method median --memory 1
 stack robust clipped SAMPLE --method clipped_mean --sigma 2.5 --memory 1
 stack robust median_onetile SAMPLE --method median
+# 1.087 MiB: 235-pixel tiles (21) reserving sort buffers for 2 threads, 236 (20) for 1: a rank
+# bound to one core must still cut the tiles of a process that sees the whole machine.
+stack robust median_tiles SAMPLE --method median --memory 1.087
 stack means masknone SAMPLE --method weighted_mean --mask-bits none
 stack frames grid_mean SAMPLE --method mean --grid lin:4000,8000,2
 stack frames grid_weighted SAMPLE --method weighted_mean --grid log:3.6,3.95,2e-4
@@ -28,9 +31,9 @@ photometry photometry phot_real REAL --filters sdss2010-g,sdss2010-r
 image image zscale SAMPLE
 image image full_npy SAMPLE
 image image binned_npy SAMPLE --max-height 7 --max-width 300
-image image three_rows SAMPLE --max-height 3 --yflip --scale asinh
-image image normalized REAL --normalize --cmap viridis --thickness 3
-image image cutout_npy REAL --cutout 4000-6000 --yflip --mask-bits default
+image image_rows three_rows SAMPLE --max-height 3 --yflip --scale asinh
+image image_rows normalized REAL --normalize --cmap viridis --thickness 3
+image image_rows cutout_npy REAL --cutout 4000-6000 --yflip --mask-bits default
 get get stored_npz SAMPLE
 get get fits_cols SAMPLE --columns flux,ivar,and_mask --format fits
 get get mixed_hdf5 MIXED --format hdf5
