@@ -64,8 +64,8 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
                    "unknown context '" + opts.context + "' in store " + opts.store.string());
   get_summary sum;
   sum.requested = ids.size();
-  // Every rank resolves the whole list: the chunks are cut from the pixel counts.
-  const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
+  // Every rank needs the whole list's places (its share's rows span it); each resolves a block.
+  const auto resolved = resolve_ids_ranks(comm, st.catalog(), opts.context, std::move(ids));
   for (const auto& r : resolved) {
     if (r.has_pixels()) {
       ++sum.found;

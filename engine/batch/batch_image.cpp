@@ -35,7 +35,8 @@ stacked_image_summary run_batch_image(const communicator& comm, const stacked_im
   store st(opts.store, store::access::read);
   SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
                    "unknown context '" + opts.context + "' in store " + opts.store.string());
-  const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
+  // Every rank needs the whole list's places (its share's rows span it); each resolves a block.
+  const auto resolved = resolve_ids_ranks(comm, st.catalog(), opts.context, std::move(ids));
   const size_t n = resolved.size();
   stacked_image_summary s;
   s.requested = n;

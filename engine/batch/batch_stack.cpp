@@ -11,9 +11,8 @@ stack_summary run_batch_stack(const communicator& comm, const stack_options& opt
   store st(opts.store, store::access::read);
   SPECMILL_EXPECTS(st.catalog().has_context(opts.context),
                    "unknown context '" + opts.context + "' in store " + opts.store.string());
-  // Every rank resolves the whole list: each needs every row's place (its groups or its pixels
-  // span the list), and the catalog is read-only and shared.
-  const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
+  // Every rank needs the whole list's places (its share's rows span it); each resolves a block.
+  const auto resolved = resolve_ids_ranks(comm, st.catalog(), opts.context, std::move(ids));
   batch_test_hook(comm, "stack");
   const stack_result r = compute_stack(opts, st, resolved, &comm);
   if (comm.rank() == 0) write_stack(opts, r);
