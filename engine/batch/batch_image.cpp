@@ -7,7 +7,6 @@
 #include "core/error.hpp"
 #include "engine/batch/batch_job.hpp"
 #include "engine/pipeline/lattice_window.hpp"
-#include "engine/stack/stack_ranks.hpp"
 #include "engine/store/store.hpp"
 #include "io/formats/npy.hpp"
 #include "io/formats/output_file.hpp"
@@ -54,7 +53,7 @@ stacked_image_summary run_batch_image(const communicator& comm, const stacked_im
   if (!opts.cutout) mine.cutout = range_of(list_span(resolved, st.grid()));
   const size_t bins = opts.max_height && n > opts.max_height ? opts.max_height : n;
   const image_row_map rows{n, bins, opts.yflip};
-  const auto [b0, b1] = detail::rank_block(bins, comm.rank(), comm.size());
+  const auto [b0, b1] = rank_block(bins, comm.rank(), comm.size());
   const size_t i0 = size_t(rows.first_item(b0)), i1 = size_t(rows.first_item(b1));
   // The other ranks' IDs become rows without pixels (masked, never read).
   std::vector<resolved_id> share = resolved;
@@ -87,7 +86,7 @@ stacked_image_summary run_batch_image(const communicator& comm, const stacked_im
     img = read_stacked_image(st, one, mine);
   }
   for (int r = 0; r < comm.size(); ++r) {
-    const auto [c0, c1] = detail::rank_block(bins, r, comm.size());
+    const auto [c0, c1] = rank_block(bins, r, comm.size());
     const auto& p = parts[size_t(r)];
     const bool empty_share = p.empty();
     for (size_t b = c0; b < c1; ++b) {

@@ -87,8 +87,7 @@ std::optional<catalog_entry> from_wire(const wire_entry& w) {
 std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_db& cat, const std::string& context,
                                            std::vector<spectrum_id> ids) {
   const size_t n = ids.size();
-  const size_t first = n * size_t(comm.rank()) / size_t(comm.size());
-  const size_t last = n * size_t(comm.rank() + 1) / size_t(comm.size());
+  const auto [first, last] = rank_block(n, comm.rank(), comm.size());
   const auto mine = resolve_ids(cat, context, std::vector<spectrum_id>(ids.begin() + std::ptrdiff_t(first),
                                                                          ids.begin() + std::ptrdiff_t(last)));
   std::vector<wire_entry> wire;

@@ -169,7 +169,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   res.n.assign(width, 0);
   // A batch job's rank (comm, engine/stack/stack_ranks.hpp) does its share: its groups of the
   // direct sums, or its block of the pixels (of the tiles for the median and clipped mean).
-  const auto [p0, p1] = comm ? detail::rank_block(width, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, width};
+  const auto [p0, p1] = comm ? rank_block(width, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, width};
   if (!robust && opts.device == backend::cpu && !f.grid) {
     const stack_output out{res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr};
     auto progress = [&](size_t items) { meter.update(done + items); };
@@ -194,7 +194,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
     acc.finish({res.flux.data() + p0, res.ivar.data() + p0, res.error.data() + p0, res.n.data() + p0, nullptr});
   } else if (robust) {
     std::vector<int32_t> n_input(width, 0);
-    const auto [t0, t1] = comm ? detail::rank_block(n_tiles, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, n_tiles};
+    const auto [t0, t1] = comm ? rank_block(n_tiles, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, n_tiles};
     const size_t first = std::min(width, t0 * tile), end = std::min(width, t1 * tile);
     stack_tile t(opts.device, end > first ? tile : 1, end > first ? capacity : 1);
     detail::stack_buffers buffers;  // staging, device copies and resampled window: once per run

@@ -123,10 +123,6 @@ std::vector<group_state> sum_groups(store& st, std::span<const resolved_id> ids,
 
 }  // namespace
 
-std::pair<size_t, size_t> rank_block(size_t n, int rank, int ranks) {
-  return {n * size_t(rank) / size_t(ranks), n * size_t(rank + 1) / size_t(ranks)};
-}
-
 void normalize_rows_ranks(const communicator& comm, store& st, std::span<const resolved_id> ids, const stack_frame& f,
                           const wavelength_range* window, const std::string& band, backend b, uint32_t mask_bits,
                           size_t window_bytes, std::vector<double>& scale, size_t* dropped) {

@@ -20,8 +20,7 @@
 
 namespace specmill::detail {
 
-// Rank r's block [first, last) of n things split among `ranks`: ranks in order cover 0..n.
-std::pair<size_t, size_t> rank_block(size_t n, int rank, int ranks);
+// Blocks of the list, pixels or tiles per rank: rank_block (io/mpi/communicator.hpp).
 
 // normalize_rows on this rank's block of the list; every rank ends with the whole list's scale
 // and the total dropped.

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace specmill {
@@ -78,6 +79,12 @@ class communicator {
   int rank_ = 0, size_ = 1, node_rank_ = 0, node_size_ = 1;
   void* node_comm_ = nullptr;  // MPI_Comm of this node's ranks (communicator_mpi.cpp)
 };
+
+// Rank `rank`'s block [first, last) of n things split among `ranks`: the ranks in order cover
+// 0..n, block sizes differ by at most one.
+inline std::pair<size_t, size_t> rank_block(size_t n, int rank, int ranks) {
+  return {n * size_t(rank) / size_t(ranks), n * size_t(rank + 1) / size_t(ranks)};
+}
 
 // Text through the byte collectives.
 std::vector<std::byte> to_bytes(const std::string& s);
