@@ -60,7 +60,11 @@ photometry_summary run_batch_photometry(const communicator& comm, const photomet
   sum.flagged.assign(bands.size(), 0);
   batch_test_hook(comm, "photometry");
 
-  const size_t ranks = size_t(comm.size()), n_chunks = (ids.size() + chunk_ids - 1) / chunk_ids;
+  const size_t ranks = size_t(comm.size());
+  // A short list still reaches every rank: chunks of at most its share (the CSV does not
+  // depend on the chunking, only on the order, which rounds keep).
+  chunk_ids = std::min(chunk_ids, std::max<size_t>(1, (ids.size() + ranks - 1) / ranks));
+  const size_t n_chunks = (ids.size() + chunk_ids - 1) / chunk_ids;
   const size_t rounds = (n_chunks + ranks - 1) / ranks;
   // Rank 0 opens the output only once it knows some ID was found (as run_photometry, which
   // throws not_found before writing): rows wait in `pending` until then.
