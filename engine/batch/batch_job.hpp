@@ -20,7 +20,7 @@ std::vector<spectrum_id> broadcast_id_list(const communicator& comm, const std::
 
 // resolve_ids (engine/pipeline/id_list.hpp) shared among the ranks: each resolves its block of
 // the list against the catalog and every rank receives every entry, so the catalog lookups
-// (the one serial part of a batch job otherwise, ~0.4 ms an ID for plate-mjd-fiber lines) are
+// (the one serial part of a batch job otherwise, ~0.25 ms of CPU an ID for plate-mjd-fiber lines) are
 // divided too. The result equals resolve_ids's on every rank: the entries carry what the bulk
 // paths use (SPECOBJID, plate, mjd, fiberid, z, specprimary, location), as resolve_ids's do.
 std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_db& cat, const std::string& context,
