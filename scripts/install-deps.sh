@@ -18,6 +18,7 @@ packages=(
   python3-pandas python3-specutils python3-matplotlib python3-pil  # the Python client's optional formats
   nodejs chromium  # the web page (/ui): its npm files and its browser tests (tests/web)
   pybind11-dev python3-dev  # the engine in-process for Python (api/python, specmill._engine)
+  openmpi-bin libopenmpi-dev  # `specmill batch` over MPI ranks (io/mpi, docs/scale-out.md; mpirun for the mpi.* tests)
 )
 # Debian's nodejs comes without npm (its own package); a NodeSource nodejs brings npm and
 # conflicts with Debian's, so npm is asked for only where the command is missing.

@@ -1,91 +1,19 @@
-#include <spdlog/spdlog.h>
-
-#include <cctype>
-#include <fstream>
-#include <iostream>
-
 #include "api/cli/command.hpp"
-#include "core/mask_bits.hpp"
-#include "core/error.hpp"
-#include "engine/get/get.hpp"
+#include "api/cli/get_args.hpp"
 
 namespace {
 
-struct get_args {
-  specmill::get_options opts;
-  std::string ids = "-";
-  std::string format;
-  std::string columns;  // default: all (stored form), flux,ivar,and_mask (dense forms)
-  std::string cutout;
-  std::string resample;
-  std::string redshifts;
-  std::string mask_bits = "0";
-  std::string device = "auto";
-};
-
-
-void run(get_args& a) {
+void run(specmill::cli::get_args& a) {
   using namespace specmill;
-  if (!a.cutout.empty()) a.opts.cutout = parse_wavelength_range(a.cutout);
-  if (!a.resample.empty()) a.opts.resample = parse_wavelength_grid(a.resample);
-  SPECMILL_EXPECTS(!(a.opts.resample && a.opts.cutout), "--resample and --cutout exclude each other (a resampling grid is its own range)");
-  SPECMILL_EXPECTS(a.opts.resample || (!a.opts.rest_frame && a.redshifts.empty()),
-                   "--rest-frame and --redshifts need --resample (a rest-frame grid)");
-  SPECMILL_EXPECTS(a.redshifts.empty() || a.opts.rest_frame, "--redshifts needs --rest-frame");
-  if (!a.redshifts.empty()) a.opts.redshifts = specmill::load_redshift_list(a.redshifts);
-  // Names (NOPLUG, BRIGHTSKY, ...), mask values (decimal or 0x hex), default, none: engine/mask_bits.
-  a.opts.mask_bits = int32_t(specmill::parse_mask_bits(a.mask_bits));
-  const bool dense = a.opts.align || a.opts.cutout || a.opts.resample;
-  a.opts.columns = a.columns.empty() ? (dense ? default_dense_columns : parse_columns("all")) : parse_columns(a.columns);
-  a.opts.device = choose_backend(a.device);
-  if (a.format.empty()) {  // from the extension of --out
-    const std::string ext = a.opts.out.extension().string();
-    a.format = ext.empty() ? "npz" : ext.substr(1);
-  }
-  a.opts.format = parse_get_format(a.format);
-  a.opts.progress = spdlog::get_level() <= spdlog::level::info;
-  std::vector<spectrum_id> ids = load_id_list(a.ids);
-  const auto s = get_spectra(a.opts, std::move(ids));
-  for (const auto& m : s.missing) spdlog::warn("not found: {}", m);
-  if (dense)
-    spdlog::info("get: {} of {} spectra on {} pixels a row written to {}", s.found, s.requested, s.width,
-                 a.opts.out.string());
-  else
-    spdlog::info("get: {} of {} spectra ({} pixels) written to {}", s.found, s.requested, s.pixels, a.opts.out.string());
+  cli::finish_get_args(a);
+  const auto s = get_spectra(a.opts, load_id_list(a.ids));
+  cli::report_get(a, s);
 }
 
 const bool registered = specmill::cli::add_command(
     {"get", "Write the columns of a list of spectra as stored, aligned, cut out or resampled (npz, npy, fits, csv, hdf5)", [](CLI::App& sub) {
-       auto a = std::make_shared<get_args>();
-       sub.add_option("--store", a->opts.store, "Store directory")->required();
-       sub.add_option("--context", a->opts.context, "Dataset name")->capture_default_str();
-       sub.add_option("--ids", a->ids,
-                      "ID list file, '-' for stdin: one SPECOBJID or plate,mjd,fiberid (plate-mjd-fiberid) a line")
-           ->capture_default_str();
-       sub.add_option("--format", a->format,
-                      "npz, npy, fits, csv or hdf5 (default: from --out's extension (.h5 = hdf5), else npz)");
-       sub.add_option("--columns", a->columns,
-                      "all, or a comma list of flux,loglam,ivar,and_mask,or_mask,wdisp,sky,model "
-                      "(default: all; flux,ivar,and_mask with --align/--cutout/--resample)");
-       sub.add_flag("--align", a->opts.align,
-                    "Place every spectrum on the list's common log-lambda lattice (its global min to max), "
-                    "zero-padded: a 2-D array per column");
-       sub.add_option("--cutout", a->cutout,
-                      "A-B: align, then keep the lattice pixels with centers in [A, B] Angstrom (vacuum), "
-                      "zero-padded where a spectrum does not reach");
-       sub.add_option("--resample", a->resample,
-                      "log:START,STOP,STEP (log10 Angstrom) or lin:START,STOP,STEP (Angstrom): flux-conserving "
-                      "resampling onto that grid, ivar propagated, masked pixels excluded (columns flux, ivar, and_mask)");
-       sub.add_flag("--rest-frame", a->opts.rest_frame,
-                    "With --resample: the grid is in the rest frame, each spectrum shifted by its catalog z "
-                    "(flux per rest-frame Angstrom, integral conserved)");
-       sub.add_option("--redshifts", a->redshifts, "With --rest-frame: a file of z values, one a line, in ID order");
-       sub.add_option("--mask-bits", a->mask_bits,
-                      "With --resample: and_mask bits that exclude a pixel: names (NOPLUG,BRIGHTSKY), values, default or none (ivar 0 always does)")
-           ->capture_default_str();
-       sub.add_option("--device", a->device, "auto, cpu or cuda (auto: cuda when a GPU is present)")
-           ->capture_default_str();
-       sub.add_option("--out,-o", a->opts.out, "Output file ('-': stdout, for npy and csv)")->required();
+       auto a = std::make_shared<specmill::cli::get_args>();
+       specmill::cli::add_get_options(sub, *a);
        sub.callback([a] { run(*a); });
      }});
 

@@ -1,61 +1,20 @@
-#include <spdlog/spdlog.h>
-
-#include <fstream>
-#include <iostream>
-
 #include "api/cli/command.hpp"
-#include "core/error.hpp"
-#include "engine/photometry/photometry.hpp"
-#include "kernels/launch/backend.hpp"
+#include "api/cli/photometry_args.hpp"
 
 namespace {
 
-struct photometry_args {
-  specmill::photometry_options opts;
-  std::string ids = "-";
-  std::string device = "auto";
-};
-
-void run(photometry_args& a) {
+void run(specmill::cli::photometry_args& a) {
   using namespace specmill;
-  a.opts.device = choose_backend(a.device);
-  a.opts.progress = spdlog::get_level() <= spdlog::level::info;
-  SPECMILL_EXPECTS(a.opts.params.max_uncovered_fraction >= 0 && a.opts.params.max_masked_fraction >= 0,
-                   "--max-uncovered and --max-masked must be >= 0");
-  std::vector<spectrum_id> ids = load_id_list(a.ids);
-  const auto s = run_photometry(a.opts, std::move(ids));
-  for (const auto& m : s.missing) spdlog::warn("not found: {}", m);
-  std::string flagged;
-  for (size_t k = 0; k < s.bands.size(); ++k)
-    if (s.flagged[k]) flagged += (flagged.empty() ? "" : ", ") + s.bands[k] + " " + std::to_string(s.flagged[k]);
-  spdlog::info("photometry ({}): {} of {} spectra x {} bands = {} rows written to {}{}", to_string(a.opts.device),
-               s.found, s.requested, s.bands.size(), s.rows, a.opts.out.string(),
-               flagged.empty() ? std::string() : "; flagged (NaN): " + flagged);
+  cli::finish_photometry_args(a);
+  const auto s = run_photometry(a.opts, load_id_list(a.ids));
+  cli::report_photometry(a, s);
 }
 
 const bool registered = specmill::cli::add_command(
     {"photometry", "Synthetic AB photometry (nanomaggies, magnitudes) of a list of spectra through filter curves",
      [](CLI::App& sub) {
-       auto a = std::make_shared<photometry_args>();
-       sub.add_option("--store", a->opts.store, "Store directory")->required();
-       sub.add_option("--context", a->opts.context, "Dataset name")->capture_default_str();
-       sub.add_option("--ids", a->ids,
-                      "ID list file, '-' for stdin: one SPECOBJID or plate,mjd,fiberid (plate-mjd-fiberid) a line")
-           ->capture_default_str();
-       sub.add_option("--filters", a->opts.filters,
-                      "Comma list of shipped filter names (sdss2010-u..z, sdss2010noatm-u..z) or filter files "
-                      "(speclite ECSV or two-column text: wavelength [A], response; a path needs a '/' or an extension)")
-           ->capture_default_str();
-       sub.add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
-       sub.add_option("--max-uncovered", a->opts.params.max_uncovered_fraction,
-                      "Flag 1 (NaN) when more than this fraction of a band's weight lies outside the spectrum")
-           ->capture_default_str();
-       sub.add_option("--max-masked", a->opts.params.max_masked_fraction,
-                      "Flag 2 (NaN) when more than this fraction of the covered weight is on masked (ivar 0) pixels")
-           ->capture_default_str();
-       sub.add_option("--out,-o", a->opts.out,
-                      "Output CSV ('-': stdout): specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag")
-           ->required();
+       auto a = std::make_shared<specmill::cli::photometry_args>();
+       specmill::cli::add_photometry_options(sub, *a);
        sub.callback([a] { run(*a); });
      }});
 

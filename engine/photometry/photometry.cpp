@@ -204,6 +204,11 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
 }  // namespace specmill
 
 namespace specmill {
+// For engine/batch (`batch photometry`): the rows it gathers are these same lines.
+void append_photometry_row(std::string& line, uint64_t specobjid, const std::string& band, const band_flux& r) {
+  append_row(line, specobjid, band, r);
+}
+
 std::vector<std::string> check_photometry_filters(const std::string& comma_list) {
   std::vector<std::string> names;
   for (const auto& f : load_filters(comma_list)) names.push_back(f.name);

@@ -66,4 +66,8 @@ band_tables photometry_bands(std::string_view filters, const native_grid& grid);
 // run_photometry would throw them (for fronts that must answer before output starts).
 std::vector<std::string> check_photometry_filters(const std::string& comma_list);
 
+// The CSV header and one row (band k of a spectrum) exactly as run_photometry writes them.
+inline constexpr std::string_view photometry_csv_header = "specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag\n";
+void append_photometry_row(std::string& line, uint64_t specobjid, const std::string& band, const band_flux& r);
+
 }  // namespace specmill

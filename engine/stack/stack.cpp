@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "core/error.hpp"
 #include "engine/pipeline/progress.hpp"
 #include "engine/pipeline/rest_frame.hpp"
 #include "engine/stack/stack_frame.hpp"
+#include "engine/stack/stack_ranks.hpp"
 #include "core/spectrum.hpp"
 
 namespace specmill {
@@ -19,10 +21,12 @@ constexpr double nan_d = std::numeric_limits<double>::quiet_NaN();
 
 // Pixels per tile: the budget over one pixel's slots for every list item, less the CPU's
 // per-thread sort buffers. At least one pixel, whatever the budget.
-size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width) {
+// `threads`: the sort buffers to reserve for (a batch rank passes the node's cores, what a lone
+// process there sees, so that its tiles are that process's tiles whatever cores it is bound to).
+size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width, size_t threads) {
   const size_t per_pixel = std::max<size_t>(1, capacity * stack_tile::bytes_per_slot(opts.device));
   size_t reserve = 0;
-  if (opts.device == backend::cpu) reserve = size_t(tbb::this_task_arena::max_concurrency()) * capacity * 8;
+  if (opts.device == backend::cpu) reserve = threads * capacity * 8;
   const size_t budget = opts.memory_bytes > reserve ? opts.memory_bytes - reserve : 0;
   return std::clamp<size_t>(budget / per_pixel, 1, size_t(std::max<int64_t>(width, 1)));
 }
@@ -100,7 +104,8 @@ wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<co
   return g;
 }
 
-stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids) {
+stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids,
+                           const communicator* comm) {
   check_stack_options(opts);
   stack_result res;
   stack_summary& sum = res.summary;
@@ -144,15 +149,21 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   sum.grid = f.grid ? to_string(*f.grid) : lattice_text(f.span);
 
   const bool robust = opts.method == stack_method::median || opts.method == stack_method::clipped_mean;
-  const size_t capacity = ids.size(), tile = robust ? tile_pixels(opts, capacity, f.width) : size_t(f.width);
+  const size_t threads = comm ? std::max(1u, std::thread::hardware_concurrency())
+                              : size_t(tbb::this_task_arena::max_concurrency());
+  const size_t capacity = ids.size(), tile = robust ? tile_pixels(opts, capacity, f.width, threads) : size_t(f.width);
   const size_t n_tiles = robust ? (size_t(f.width) + tile - 1) / tile : 1;
   const bool normalizing = opts.normalize || !opts.normalize_band.empty();
   progress_meter meter("stack", ids.size() * (n_tiles + (normalizing ? 1 : 0)), opts.progress);
   if (opts.checkpoint) meter.set_checkpoint(opts.checkpoint);
   size_t done = 0;
   if (normalizing) {
-    detail::normalize_rows(st, ids, f, opts.normalize ? &*opts.normalize : nullptr, opts.normalize_band, opts.device,
-                           opts.mask_bits, opts.window_bytes, scale, &sum.dropped_normalization);
+    if (comm)
+      detail::normalize_rows_ranks(*comm, st, ids, f, opts.normalize ? &*opts.normalize : nullptr, opts.normalize_band,
+                                   opts.device, opts.mask_bits, opts.window_bytes, scale, &sum.dropped_normalization);
+    else
+      detail::normalize_rows(st, ids, f, opts.normalize ? &*opts.normalize : nullptr, opts.normalize_band, opts.device,
+                             opts.mask_bits, opts.window_bytes, scale, &sum.dropped_normalization);
     meter.update(done += ids.size());
   }
   sum.used = size_t(std::count_if(scale.begin(), scale.end(), [](double s) { return s > 0; }));
@@ -168,31 +179,40 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
   res.ivar.assign(width, 0.f);
   res.error.assign(width, INFINITY);
   res.n.assign(width, 0);
+  // A batch job's rank (comm, engine/stack/stack_ranks.hpp) does its share: its groups of the
+  // direct sums, or its block of the pixels (of the tiles for the median and clipped mean).
+  const auto [p0, p1] = comm ? rank_block(width, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, width};
   if (!robust && opts.device == backend::cpu && !f.grid) {
-    detail::accumulate_means_direct(st, ids, f.span, opts.method, opts.mask_bits, scale.data(),
-                                    [&](size_t items) { meter.update(done + items); },
-                                    {res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr});
+    const stack_output out{res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr};
+    auto progress = [&](size_t items) { meter.update(done + items); };
+    if (comm)
+      detail::accumulate_means_direct_ranks(*comm, st, ids, f.span, opts.method, opts.mask_bits, scale.data(), progress, out);
+    else
+      detail::accumulate_means_direct(st, ids, f.span, opts.method, opts.mask_bits, scale.data(), progress, out);
     done += ids.size();
-  } else if (!robust) {
-    stack_accumulator acc(opts.device, width, opts.method);
+  } else if (!robust && p1 > p0) {
+    stack_accumulator acc(opts.device, p1 - p0, opts.method);
     // On cuda the windows arrive on the device (copied there once) and are summed there.
     const bool on_device = opts.device == backend::cuda;
-    detail::for_each_stack_window(st, ids, f, 0, f.width, opts.device, opts.device, opts.mask_bits, scale.data(),
-                                  opts.window_bytes, [&](const aligned_reader::window& w, const stack_window& v) {
+    detail::for_each_stack_window(st, ids, f, int64_t(p0), int64_t(p1), opts.device, opts.device, opts.mask_bits,
+                                  scale.data(), opts.window_bytes,
+                                  [&](const aligned_reader::window& w, const stack_window& v) {
                                     if (on_device)
                                       acc.add_device(v);
                                     else
                                       acc.add(v);
                                     meter.update(done += w.rows());
                                   });
-    acc.finish({res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr});
-  } else {
+    acc.finish({res.flux.data() + p0, res.ivar.data() + p0, res.error.data() + p0, res.n.data() + p0, nullptr});
+  } else if (robust) {
     std::vector<int32_t> n_input(width, 0);
-    stack_tile t(opts.device, tile, capacity);
+    const auto [t0, t1] = comm ? rank_block(n_tiles, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, n_tiles};
+    const size_t first = std::min(width, t0 * tile), end = std::min(width, t1 * tile);
+    stack_tile t(opts.device, end > first ? tile : 1, end > first ? capacity : 1);
     detail::stack_buffers buffers;  // staging, device copies and resampled window: once per run
-    for (size_t k0 = 0; k0 < width; k0 += tile) {
+    for (size_t k0 = first; k0 < end; k0 += tile) {
       const size_t k1 = std::min(width, k0 + tile);
-      if (k0 > 0) t.reset(k1 - k0);
+      if (k0 > first || k1 - k0 != t.width()) t.reset(k1 - k0);
       detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.device, opts.mask_bits,
                                     scale.data(), opts.window_bytes,
                                     [&](const aligned_reader::window& w, const stack_window& v) {
@@ -208,7 +228,15 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
       meter.update(done += ids.size());
       ++sum.tiles;
     }
+    if (comm) {
+      detail::gather_pixels(*comm, first, end, res, n_input);
+      sum.tiles = n_tiles;
+    }
     for (size_t k = 0; k < width; ++k) sum.rejected += n_input[k] - res.n[k];
+  }
+  if (comm && !robust && !(opts.device == backend::cpu && !f.grid)) {
+    std::vector<int32_t> no_input;
+    detail::gather_pixels(*comm, p0, p1, res, no_input);
   }
   meter.finish(done);
   return res;

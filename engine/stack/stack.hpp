@@ -34,6 +34,8 @@
 
 namespace specmill {
 
+class communicator;  // io/mpi/communicator.hpp
+
 enum class stack_format { npz, fits, csv };
 
 stack_method parse_stack_method(std::string_view text);  // invalid_argument for others
@@ -92,7 +94,11 @@ struct stack_result {
 
 // The engine's core, for fronts and tests: `ids` resolved in `st`. Throws not_found when no ID
 // has pixel data, no_usable_data (a data_error) when every found spectrum is dropped.
-stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids);
+// With `comm` (a batch job, engine/batch), every rank of it calls this with the same arguments
+// and does its share of the work (engine/stack/stack_ranks.hpp); the result is complete on rank
+// 0 only, bit-identical to the one-process result (CPU) for any number of ranks.
+stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids,
+                           const communicator* comm = nullptr);
 
 // The whole command: resolve, compute, write `opts.out` in `opts.format`.
 stack_summary run_stack(const stack_options& opts, std::vector<spectrum_id> ids);
