@@ -37,7 +37,7 @@ case "$cmd" in
       { cat "$dir/initdb.log" >&2; exit 1; }
     # No TCP listener; the socket lives in DIR. fsync off: a test cluster need not survive a crash.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -U postgres -d postgres -c "CREATE DATABASE specmill" >/dev/null
     "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -U postgres -d specmill -c "CREATE EXTENSION q3c" >/dev/null

@@ -112,8 +112,9 @@ constexpr const char* pg_rowid_column = "specmill_rowid";
 catalog_query::catalog_query(const fs::path& root) : root_(root) {
   if (!fs::is_directory(root)) throw not_found("no store at " + root.string());
   if (const auto url = catalog_url(root)) {
+    // One connection per catalog_query: the service holds one per worker thread.
     meta_ = std::make_unique<pg_catalog>(*url);
-    pg_ = std::make_unique<pg_guarded_connection>(*url);
+    pg_ = std::make_unique<pg_guarded_connection>(static_cast<pg_catalog&>(*meta_).connection());
     load_tables();
     return;
   }

@@ -108,7 +108,7 @@ class catalog_query {
   std::filesystem::path root_;
   std::unique_ptr<catalog_reader> meta_;  // plain read-only: registry, contexts (trusted SQL only)
   std::unique_ptr<guarded_connection> conn_;   // SQLite
-  std::unique_ptr<pg_guarded_connection> pg_;  // PostgreSQL (then conn_ is empty)
+  std::unique_ptr<pg_guarded_connection> pg_;  // PostgreSQL, on meta_'s connection (conn_ empty)
   std::map<std::string, std::shared_ptr<table_meta>> tables_;
   // The region of the statement being run, and its exact-test count (the SQL function's state).
   struct region_state {

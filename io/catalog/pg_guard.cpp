@@ -131,7 +131,7 @@ void check_pg_constraint(std::string_view text) {
   }
 }
 
-pg_guarded_connection::pg_guarded_connection(const std::string& url) : conn_(url) {
+pg_guarded_connection::pg_guarded_connection(pg_connection& conn) : conn_(conn) {
   conn_.exec("SET standard_conforming_strings = on");
   const auto r = conn_.exec("SELECT 1 FROM pg_roles WHERE rolname = $1", {std::string(pg_reader_role)});
   if (r.rows() == 0)

@@ -29,7 +29,9 @@ void check_pg_constraint(std::string_view text);
 
 class pg_guarded_connection {
  public:
-  explicit pg_guarded_connection(const std::string& url);
+  // Uses `conn` (not owned; one thread at a time): the user's SQL runs in transactions of its
+  // own, so the connection can serve trusted reads between them (pg_catalog shares it).
+  explicit pg_guarded_connection(pg_connection& conn);
   pg_connection& db() { return conn_; }
 
   // Runs one SELECT read-only as the reader role; rows are fetched through a cursor, 1000 at a
@@ -39,7 +41,7 @@ class pg_guarded_connection {
   void run(const std::string& sql, double seconds, const std::function<bool(const pg_result_set&, int)>& row);
 
  private:
-  pg_connection conn_;
+  pg_connection& conn_;
 };
 
 }  // namespace specmill
