@@ -117,10 +117,16 @@ void check_pg_constraint(std::string_view text) {
     const token& t = toks[i];
     if (t.k != token::ident && t.k != token::quoted) continue;
     if (is_system_name(t.text)) refuse("system catalogs are not allowed ('" + t.text + "')");
+    // As on SQLite: a recursive WITH can run unbounded before the time limit stops it.
+    if (t.k == token::ident && t.text == "recursive") refuse("recursive WITH is not allowed");
     const bool call = i + 1 < toks.size() && toks[i + 1].k == token::punct && toks[i + 1].text == "(";
     const bool qualified = i + 1 < toks.size() && toks[i + 1].k == token::punct && toks[i + 1].text == ".";
+    // A type (x::numeric(5, 2), CAST(x AS varchar(9))) or a name that a column list follows
+    // (WITH r(x), INTO t(x), TABLE t(x)): not a call; the server decides whether it is valid.
     const bool type_name = i > 0 && ((toks[i - 1].k == token::punct && toks[i - 1].text == "::") ||
-                                     (toks[i - 1].k == token::ident && toks[i - 1].text == "as"));
+                                     (toks[i - 1].k == token::ident &&
+                                      (toks[i - 1].text == "as" || toks[i - 1].text == "with" ||
+                                       toks[i - 1].text == "into" || toks[i - 1].text == "table")));
     if (qualified && i + 2 < toks.size() && i + 3 < toks.size() && toks[i + 3].k == token::punct &&
         toks[i + 3].text == "(")
       refuse("schema-qualified functions are not allowed ('" + t.text + "." + toks[i + 2].text + "')");

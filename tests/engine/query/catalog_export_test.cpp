@@ -45,10 +45,10 @@ TEST(CatalogExport, EveryReadCommandAnswersAlikeFromSqliteAndPostgres) {
   EXPECT_NE(sh(q(bin) + " -q store set-catalog --store " + q(store) + " " + q(db.url()) + " 2> /dev/null"), 0);
   EXPECT_FALSE(specmill::catalog_url(store).has_value());
   ASSERT_EQ(sh(q(bin) + " -q catalog export --store " + q(store) + " --postgres " + q(db.url()) + " > /dev/null"), 0);
-  ASSERT_EQ(sh(q(bin) + " -q query --store " + q(store) + " --all --with-pixels -o " + q(tmp / "ids.txt")), 0);
+  ASSERT_EQ(sh(q(bin) + " -q query --store " + q(store) + " --all --with-pixels --constraint 1=1 -o " + q(tmp / "ids.txt")), 0);
 
   const std::vector<std::pair<std::string, std::string>> commands = {
-      {"query.csv", "query --store S --all --format csv --sort 'class desc, z' -o OUT"},
+      {"query.csv", "query --store S --all --constraint 1=1 --format csv --sort 'class desc, z' -o OUT"},
       {"cone.json", "query --store S --all --cone 169.5,49.3,3 --constraint \"z > 0.1 AND class <> 'STAR'\" "
                     "--format json --limit 7 --offset 2 -o OUT"},
       {"poly.csv", "query --store S --polygon 168,48,172,48,172,52,168,52 --format csv --sort subclass -o OUT"},
@@ -83,13 +83,13 @@ TEST(CatalogExport, EveryReadCommandAnswersAlikeFromSqliteAndPostgres) {
     specmill::pg_connection c(db.url());
     c.exec("DELETE FROM specobjall WHERE class = 'STAR'");
   }
-  ASSERT_EQ(sh(q(bin) + " -q query --store " + q(store) + " --all --format csv --sort 'class desc, z' -o " +
+  ASSERT_EQ(sh(q(bin) + " -q query --store " + q(store) + " --all --constraint 1=1 --format csv --sort 'class desc, z' -o " +
                q(tmp / "after.csv")), 0);
   EXPECT_LT(bytes_of(tmp / "after.csv").size(), bytes_of(tmp / "sqlite.query.csv").size());
   // And back to SQLite.
   ASSERT_EQ(sh(q(bin) + " -q store set-catalog --store " + q(store) + " sqlite > /dev/null"), 0);
   EXPECT_FALSE(specmill::catalog_url(store).has_value());
-  ASSERT_EQ(sh(q(bin) + " -q query --store " + q(store) + " --all --format csv --sort 'class desc, z' -o " +
+  ASSERT_EQ(sh(q(bin) + " -q query --store " + q(store) + " --all --constraint 1=1 --format csv --sort 'class desc, z' -o " +
                q(tmp / "back.csv")), 0);
   EXPECT_TRUE(bytes_of(tmp / "back.csv") == bytes_of(tmp / "sqlite.query.csv"));
   EXPECT_NE(sh(q(bin) + " -q store set-catalog --store " + q(store) + " mysql://x 2> /dev/null"), 0);

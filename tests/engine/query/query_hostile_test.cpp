@@ -85,11 +85,11 @@ const std::vector<hostile>& hostile_constraints() {
       {"1 /*", "comments"},
       {"ATTACH DATABASE '/tmp/specmill-evil.db' AS evil", "syntax error", "syntax error"},
       {"PRAGMA writable_schema = 1", "syntax error"},
-      {"(SELECT count(*) FROM pragma_table_info('specobjall')) > 0", "table-valued functions"},
+      {"(SELECT count(*) FROM pragma_table_info('specobjall')) > 0", "table-valued functions", "function pragma_table_info() is not allowed"},
       {"(SELECT count(*) FROM ingested_files) > 0", "reading table 'ingested_files'", "does not exist"},
       {"(SELECT count(*) FROM main.ingested_files) > 0", "reading table 'ingested_files'", "does not exist"},
-      {"(SELECT count(*) FROM sqlite_master) > 0", "reading table 'sqlite_master'"},
-      {"(SELECT count(*) FROM temp.sqlite_master) >= 0", "reading table"},
+      {"(SELECT count(*) FROM sqlite_master) > 0", "reading table 'sqlite_master'", "does not exist"},
+      {"(SELECT count(*) FROM temp.sqlite_master) >= 0", "reading table", "does not exist"},
       {"(SELECT count(*) FROM blocks WHERE block_id IN (SELECT block_id FROM specobjall)) >= 0", "reading table 'blocks'",
        "permission denied for table blocks"},
       {"(SELECT name FROM catalogs LIMIT 1) IS NOT NULL", "reading table 'catalogs'", "permission denied for table catalogs"},
@@ -99,8 +99,8 @@ const std::vector<hostile>& hostile_constraints() {
        "recursive WITH"},
       {"length(randomblob(1000000000)) > 0", "function randomblob()"},
       {"length(zeroblob(1000000000)) > 0", "function zeroblob()"},
-      {"writefile('/tmp/specmill-evil', 'x') = 1", "unknown function writefile()"},
-      {"readfile('/etc/passwd') IS NOT NULL", "unknown function readfile()"},
+      {"writefile('/tmp/specmill-evil', 'x') = 1", "unknown function writefile()", "function writefile() is not allowed"},
+      {"readfile('/etc/passwd') IS NOT NULL", "unknown function readfile()", "function readfile() is not allowed"},
       {"sqlite_version() <> ''", "function sqlite_version()"},
       {"random() > 0", "function random()", "function random() is not allowed"},
       {"date('now') > ''", "function date()", "function date() is not allowed"},
@@ -118,8 +118,8 @@ const std::vector<hostile>& hostile_constraints() {
       {"class = 'QSO'\xef\xbc\x9b DROP TABLE specobjall", "syntax error"},  // fullwidth ';'
       {"z > 0 \xff", "not valid UTF-8"},
       {"z > 0 \xc0\xbb", "not valid UTF-8"},  // overlong ';'
-      {"z > ?", "SQL parameters"},
-      {"z > :x", "SQL parameters"},
+      {"z > ?", "SQL parameters", "syntax error"},
+      {"z > :x", "SQL parameters", "syntax error"},
       {"z > $x", "SQL parameters"},
       {"foo > 1", "unknown column 'foo'", "column \"foo\" does not exist"},
       {"z >", "syntax error"},
@@ -195,7 +195,7 @@ TEST_P(QueryHostile, EveryHostileConstraintIsRefusedAndTheCatalogIsUnchanged) {
       const std::string msg = refusal(q, r);
       const std::string& reason = pg() && !h.pg_reason.empty() ? h.pg_reason : h.reason;
       if (reason != "*") {
-        EXPECT_NE(msg.find(reason), std::string::npos) << "constraint: " << h.sql << "\nmessage: " << msg;
+        EXPECT_NE(msg.find(reason), std::string::npos) << "constraint: " << h.sql.substr(0, 100) << "\nmessage: " << msg;
       }
     }
     // The connection still answers a good query after each refusal.
