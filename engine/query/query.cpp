@@ -422,14 +422,20 @@ std::string pg_region_term(const sky_region& g, const std::string& ra, const std
                       " BETWEEN -90 AND 90";
   if (g.whole_sky()) return valid;
   if (g.is_cone()) {
+    // q3c_radial_query keeps points strictly inside; specmill's cone includes its boundary. So
+    // the index search runs on a radius a hair larger, and the exact test is q3c's own
+    // distance (sin^2 of half the angle, as q3c_radial_query computes it) with <=.
     const auto& c = g.points().front();
-    return "q3c_radial_query(" + ra + ", " + dec + ", " + float8(c.ra) + ", " + float8(c.dec) + ", " +
-           float8(g.bounding_radius_deg()) + ") AND " + valid;
+    const double r = g.bounding_radius_deg();
+    const double half = std::sin(0.5 * r * deg_to_rad);
+    return "q3c_radial_query(" + pg_q3c_ra(ra) + ", " + dec + ", " + float8(c.ra) + ", " + float8(c.dec) + ", " +
+           float8(r * (1 + 1e-9) + 1e-12) + ") AND q3c_sindist(" + ra + ", " + dec + ", " + float8(c.ra) + ", " +
+           float8(c.dec) + ") <= " + float8(half * half) + " AND " + valid;
   }
   std::string poly = "ARRAY[";
   for (size_t i = 0; i < g.points().size(); ++i)
     poly += (i ? ", " : "") + float8(g.points()[i].ra) + ", " + float8(g.points()[i].dec);
-  return "q3c_poly_query(" + ra + ", " + dec + ", " + poly + "]) AND " + valid;
+  return "q3c_poly_query(" + pg_q3c_ra(ra) + ", " + dec + ", " + poly + "]) AND " + valid;
 }
 
 // One delivered field as text (query_row::values), as field_text gives it from SQLite.

@@ -112,6 +112,8 @@ class pg_locator final : public catalog_locator {
 
 }  // namespace
 
+std::string pg_q3c_ra(const std::string& ra) { return "(" + ra + " - 360 * floor(" + ra + " / 360))"; }
+
 pg_catalog::pg_catalog(const std::string& url) : conn_(url) {
   try {
     const auto r = conn_.exec("SELECT value FROM store_info WHERE key = 'format_version'");

@@ -11,6 +11,13 @@
 
 namespace specmill {
 
+// The RA that q3c indexes and searches: `ra` reduced to [0, 360). q3c places RA 360 (which
+// specmill's regions treat as RA 0) outside every region; the export's q3c indexes and the
+// queries' q3c calls use this same expression, so the index still serves them.
+std::string pg_q3c_ra(const std::string& ra);
+// Bump when the exported indexes change (tests keep exported databases by this number).
+inline constexpr int pg_export_revision = 2;
+
 class pg_catalog final : public catalog_reader {
  public:
   // Connects; throws pg_error when it cannot, data_error when the database holds no exported

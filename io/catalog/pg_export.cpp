@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "io/catalog/pg.hpp"
+#include "io/catalog/pg_catalog.hpp"
 #include "io/catalog/pg_guard.hpp"
 
 namespace specmill {
@@ -166,7 +167,7 @@ pg_export_summary export_to_postgres(catalog_db& source, const std::string& url)
       "CREATE INDEX specobjall_specobjid ON specobjall (specobjid);"
       "CREATE INDEX specobjall_pmf ON specobjall (context, plate, mjd, fiberid);"
       "CREATE INDEX specobjall_location ON specobjall (block_id, block_row);"
-      "CREATE INDEX specobjall_q3c ON specobjall (q3c_ang2ipix(ra, dec));"
+      "CREATE INDEX specobjall_q3c ON specobjall (q3c_ang2ipix(" + pg_q3c_ra("ra") + ", dec));"
       "CREATE VIEW specobj AS SELECT * FROM specobjall WHERE specprimary = 1;");
   const std::string reader = pg_connection::quote_identifier(pg_reader_role);
   pg.exec("GRANT USAGE ON SCHEMA " + pg_connection::quote_identifier(std::string(pg.exec("SELECT current_schema()").text(0, 0))) +
@@ -175,7 +176,8 @@ pg_export_summary export_to_postgres(catalog_db& source, const std::string& url)
   for (const auto& c : registered) {
     const std::string T = pg_connection::quote_identifier(c.name);
     pg.exec("CREATE INDEX " + pg_connection::quote_identifier(c.name + "_q3c") + " ON " + T + " (q3c_ang2ipix(" +
-            pg_connection::quote_identifier(c.ra_column) + ", " + pg_connection::quote_identifier(c.dec_column) + "))");
+            pg_q3c_ra(pg_connection::quote_identifier(c.ra_column)) + ", " +
+            pg_connection::quote_identifier(c.dec_column) + "))");
     pg.exec("CREATE INDEX " + pg_connection::quote_identifier(c.name + "_id") + " ON " + T + " (" +
             pg_connection::quote_identifier(c.id_column) + ")");
     pg.exec("GRANT SELECT ON " + T + " TO " + reader);

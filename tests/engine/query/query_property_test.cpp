@@ -10,6 +10,7 @@
 #include "engine/query/query_backend.hpp"
 #include "engine/query/query_fixture.hpp"
 #include "io/catalog/pg.hpp"
+#include "io/catalog/pg_catalog.hpp"
 
 using namespace specmill;
 using namespace specmill::test;
@@ -24,7 +25,7 @@ catalog_query& big_pg_query() {
   static catalog_query q = [] {
     auto& cluster = test_support::pg_cluster::shared();
     const std::string name = "specmill_big_r" + std::to_string(query_catalog_revision) + "_f" +
-                             std::to_string(catalog_db::format_version);
+                             std::to_string(catalog_db::format_version) + "_x" + std::to_string(pg_export_revision);
     const std::string url = cluster.url_of(name);
     pg_connection admin(cluster.url());
     admin.exec("SELECT pg_advisory_lock(18018)");
@@ -62,6 +63,19 @@ class QueryProperty : public test::backend_test {
   }
 };
 
+// On PostgreSQL, q3c decides points on a region's boundary or within 1e-9 degrees of it by its
+// own arithmetic (docs/postgres.md: measured, all the on-boundary and 1e-12 rows may differ,
+// and 1 or 2 of the 400 rows 1e-9 degrees off the boundary in 3 of the 11 special regions).
+// The boundary rows of query_fixture.hpp (plates 12000 and up) are left out of both sides of a
+// comparison there; every other row of the million must agree.
+bool boundary_row(uint64_t id) { return unpack_specobjid(id).plate >= 12000; }
+
+std::vector<uint64_t> comparable(std::vector<uint64_t> ids) {
+  if (backend == test::catalog_backend::postgresql)
+    ids.erase(std::remove_if(ids.begin(), ids.end(), boundary_row), ids.end());
+  return ids;
+}
+
 std::vector<uint64_t> engine_ids(const sky_region& region, bool all, int order = -1) {
   query_request r;
   r.region = region;
@@ -71,9 +85,28 @@ std::vector<uint64_t> engine_ids(const sky_region& region, bool all, int order =
   return ids_of(query_of_backend().run(r));
 }
 
-void expect_same(const sky_region& region, bool all = true) {
-  const auto want = brute_force(&region, all);
-  const auto got = engine_ids(region, all);
+// `polygon_slack`: rows on which a polygon's answer may differ on PostgreSQL. The special
+// polygons have integer vertices, and the sample catalog has rows at integer positions: q3c
+// decides a row on a vertex or an edge by its own arithmetic (QueryReal shows the vertex case).
+// Measured: at most 3 such rows per special polygon, each on a vertex or on a meridian edge
+// (its RA that of the edge's vertices); random polygons agree exactly.
+void expect_same(const sky_region& region, bool all = true, size_t polygon_slack = 0) {
+  const auto want = comparable(brute_force(&region, all));
+  const auto got = comparable(engine_ids(region, all));
+  if (backend == test::catalog_backend::postgresql && !region.is_cone() && polygon_slack > 0) {
+    std::vector<uint64_t> diff;
+    std::set_symmetric_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(diff));
+    EXPECT_LE(diff.size(), polygon_slack) << region.describe();
+    for (uint64_t id : diff) {
+      const auto it = std::find_if(big_rows().begin(), big_rows().end(), [&](const ref_row& r) { return r.id == id; });
+      std::printf("q3c and specmill differ on row %llu at (%.17g, %.17g), %s\n", (unsigned long long)id, it->ra,
+                  it->dec, region.describe().c_str());
+      const auto& v = region.points();
+      EXPECT_TRUE(std::any_of(v.begin(), v.end(), [&](const sky_point& p) { return p.ra == it->ra; }))
+          << "row " << id << " is not on a vertex or meridian edge";
+    }
+    return;
+  }
   ASSERT_EQ(got.size(), want.size()) << region.describe();
   EXPECT_TRUE(got == want) << region.describe();
 }
@@ -110,8 +143,8 @@ sky_region random_polygon(std::mt19937_64& rng, const sky_point& c, double rad, 
 TEST_P(QueryProperty, SpecialRegionsMatchBruteForce) {
   for (const auto& s : special_regions()) {
     SCOPED_TRACE(s.name);
-    expect_same(s.region(), true);
-    expect_same(s.region(), false);
+    expect_same(s.region(), true, 3);
+    expect_same(s.region(), false, 3);
     const auto region = s.region();
     EXPECT_FALSE(brute_force(&region, true).empty());
   }
@@ -218,14 +251,14 @@ TEST_P(QueryProperty, EveryCoverOrderGivesTheSameRows) {
   const std::vector<sky_region> regions = {sky_region::cone(0.2, 89.7, 0.4), special_regions()[8].region(),
                                            sky_region::cone(359.9, -0.1, 2.0)};
   for (const auto& region : regions) {
-    const auto want = brute_force(&region, true);
-    for (int order : {0, 4, 8, 12, 16, 29}) EXPECT_EQ(engine_ids(region, true, order), want) << order;
+    const auto want = comparable(brute_force(&region, true));
+    for (int order : {0, 4, 8, 12, 16, 29}) EXPECT_EQ(comparable(engine_ids(region, true, order)), want) << order;
     query_request r;
     r.region = region;
     r.all = true;
     r.use_index = false;
     query_summary sum;
-    EXPECT_EQ(ids_of(query_of_backend().run(r, &sum)), want);
+    EXPECT_EQ(comparable(ids_of(query_of_backend().run(r, &sum))), want);
     EXPECT_EQ(sum.ranges, 0u);  // PostgreSQL: always 0 (q3c, no HEALPix cover)
   }
 }
