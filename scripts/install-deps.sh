@@ -19,6 +19,10 @@ packages=(
   nodejs chromium  # the web page (/ui): its npm files and its browser tests (tests/web)
   pybind11-dev python3-dev  # the engine in-process for Python (api/python, specmill._engine)
   openmpi-bin libopenmpi-dev  # `specmill batch` over MPI ranks (io/mpi, docs/scale-out.md; mpirun for the mpi.* tests)
+  # The PostgreSQL catalog backend: libpq (the client library it links), and the server with
+  # q3c that its tests start as a throwaway cluster (scripts/pg-throwaway.sh, docs/postgres.md).
+  libpq-dev postgresql-15 postgresql-15-q3c
+  nginx-light  # the replica test and docs/deploy.md: specmill serve replicas behind Debian's nginx
 )
 # Debian's nodejs comes without npm (its own package); a NodeSource nodejs brings npm and
 # conflicts with Debian's, so npm is asked for only where the command is missing.

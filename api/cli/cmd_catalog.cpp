@@ -4,6 +4,7 @@
 
 #include "api/cli/command.hpp"
 #include "engine/query/catalog_add.hpp"
+#include "engine/query/catalog_export.hpp"
 
 namespace {
 
@@ -27,8 +28,16 @@ void list(const std::filesystem::path& root) {
               << c.dec_column << ", from " << c.source << " (" << c.created << " UTC)\n";
 }
 
+void export_to(const std::filesystem::path& root, const std::string& url) {
+  const auto s = specmill::export_catalog(root, url);
+  for (const auto& t : s.tables) std::cout << "exported " << t.name << ": " << t.rows << " rows\n";
+  std::cout << "catalog of " << root.string() << " exported to PostgreSQL with q3c indexes in " << s.seconds
+            << " s; `specmill store set-catalog --store " << root.string() << " URL` makes its readers use it\n";
+}
+
 const bool registered = specmill::cli::add_command(
-    {"catalog", "Value-added catalogs: load a FITS table into the store (add) for `query --catalog`, list them",
+    {"catalog", "Value-added catalogs: load a FITS table into the store (add) for `query --catalog`, list them; "
+     "copy the whole catalog into PostgreSQL (export)",
      [](CLI::App& sub) {
        sub.require_subcommand(1);
        auto* a = sub.add_subcommand("add", "Load a FITS binary table as a searchable catalog table");
@@ -45,6 +54,13 @@ const bool registered = specmill::cli::add_command(
        auto root = std::make_shared<std::filesystem::path>();
        l->add_option("--store", *root, "Store directory")->required();
        l->callback([root] { list(*root); });
+       auto* e = sub.add_subcommand("export", "Copy the store's catalog (every context, registered catalogs, block "
+                                              "locations) into PostgreSQL with q3c indexes");
+       auto eroot = std::make_shared<std::filesystem::path>();
+       auto url = std::make_shared<std::string>();
+       e->add_option("--store", *eroot, "Store directory")->required();
+       e->add_option("--postgres", *url, "libpq URL of the database, e.g. postgresql://user@host/db")->required();
+       e->callback([eroot, url] { export_to(*eroot, *url); });
      }});
 
 }  // namespace

@@ -95,7 +95,7 @@ json spectrum_tables() {
 // The context's tables: specobj, specobjall and every catalog registered with `catalog add`.
 json catalog_tables(call& c, const context_config& ctx) {
   json cats = spectrum_tables();
-  for (const auto& t : list_catalog_tables(c.store_of(ctx).catalog().db()))
+  for (const auto& t : c.store_of(ctx).catalog().catalog_tables())
     cats[t.name] = t.source.empty() ? "value-added catalog" : "value-added catalog (" + std::to_string(t.rows) + " rows)";
   return cats;
 }

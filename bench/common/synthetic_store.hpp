@@ -25,7 +25,7 @@ inline fs::path bench_store() {
   if (fs::exists(root / "done")) return root;
   fs::remove_all(root);
   store st(root, store::access::write);
-  st.catalog().ensure_context(default_context, "synthetic benchmark store");
+  st.sqlite_catalog().ensure_context(default_context, "synthetic benchmark store");
   std::mt19937 rng(42);
   std::normal_distribution<float> noise(10.f, 3.f);
   block_builder b;
@@ -37,8 +37,8 @@ inline fs::path bench_store() {
     fs::create_directories(p.parent_path());
     b.write(p, block_id);
     block_reader r(p);
-    auto tx = st.catalog().transaction();
-    st.catalog().insert_block({block_id, store::block_relative_path(block_id), int64_t(r.n_spectra()),
+    auto tx = st.sqlite_catalog().transaction();
+    st.sqlite_catalog().insert_block({block_id, store::block_relative_path(block_id), int64_t(r.n_spectra()),
                                r.lattice_start(), int64_t(r.n_pixels()), int64_t(fs::file_size(p))});
     for (size_t row = 0; row < r.n_spectra(); ++row) {
       const auto& m = r.rows()[row];
@@ -49,7 +49,7 @@ inline fs::path bench_store() {
       meta.fiberid = m.fiberid;
       meta.run2d = "v5_13_0";
       meta.specprimary = 1;
-      st.catalog().put_spectrum(default_context, meta, {block_id, int32_t(row), m.lattice_start, m.npix});
+      st.sqlite_catalog().put_spectrum(default_context, meta, {block_id, int32_t(row), m.lattice_start, m.npix});
     }
     tx.commit();
     b.clear();

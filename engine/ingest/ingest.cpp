@@ -100,7 +100,7 @@ size_t load_catalog(catalog_db& cat, const std::string& context, const fs::path&
 class block_packer {
  public:
   block_packer(store& st, const ingest_options& opts, ingest_summary& sum)
-      : store_(st), cat_(st.catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1) {}
+      : store_(st), cat_(st.sqlite_catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1) {}
 
   void take(work_item& item) {
     ++sum_.files;
@@ -346,8 +346,8 @@ ingest_summary ingest(const ingest_options& opts) {
   SPECMILL_EXPECTS(opts.inputs.empty() || same_grid(st.grid(), ingest_grid),
                    "store " + opts.store.string() + " holds spectra on the native grid " + to_string(st.grid()) +
                        "; SDSS files (" + to_string(ingest_grid) + ") cannot be added to it");
-  st.catalog().ensure_context(opts.context, opts.context_description);
-  if (opts.catalog) sum.catalog_rows = load_catalog(st.catalog(), opts.context, *opts.catalog);
+  st.sqlite_catalog().ensure_context(opts.context, opts.context_description);
+  if (opts.catalog) sum.catalog_rows = load_catalog(st.sqlite_catalog(), opts.context, *opts.catalog);
 
   if (!opts.inputs.empty()) {
     const unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());

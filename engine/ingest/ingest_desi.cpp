@@ -93,7 +93,7 @@ class targets_table {
 class desi_ingester {
  public:
   desi_ingester(const ingest_options& opts, ingest_summary& sum)
-      : opts_(opts), sum_(sum), st_(opts.store, store::access::write), cat_(st_.catalog()),
+      : opts_(opts), sum_(sum), st_(opts.store, store::access::write), cat_(st_.sqlite_catalog()),
         next_block_(cat_.max_block_id() + 1) {}
 
   void run() {

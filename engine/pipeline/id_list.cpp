@@ -4,7 +4,7 @@
 
 #include "core/desi_coadd.hpp"
 
-#include "io/catalog/catalog_locator.hpp"
+#include "io/catalog/catalog_reader.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -92,10 +92,10 @@ std::vector<spectrum_id> load_id_list(const std::string& path) {
   return read_id_list(in, path);
 }
 
-std::vector<spectrum_id> expand_tuple(catalog_db& cat, const std::string& context, const partial_tuple& t) {
-  catalog_locator locate(cat, context);
+std::vector<spectrum_id> expand_tuple(catalog_reader& cat, const std::string& context, const partial_tuple& t) {
+  const auto locate = cat.locator(context);
   std::vector<spectrum_id> out;
-  for (uint64_t id : locate.expand(t.plate, t.mjd, t.fiber_lo, t.fiber_hi)) {
+  for (uint64_t id : locate->expand(t.plate, t.mjd, t.fiber_lo, t.fiber_hi)) {
     spectrum_id s;
     s.specobjid = id;
     s.text = std::to_string(id);
@@ -125,23 +125,23 @@ std::vector<double> load_redshift_list(const std::string& path) {
   return z;
 }
 
-std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids) {
+std::vector<resolved_id> resolve_ids(catalog_reader& cat, const std::string& context, std::vector<spectrum_id> ids) {
   std::vector<resolved_id> out;
   out.reserve(ids.size());
-  catalog_locator locate(cat, context);
+  const auto locate = cat.locator(context);
   for (auto& id : ids) {
     resolved_id r;
     if (id.desi) {
       // The secondary key names exactly this survey/program; else the TARGETID's own key, if
       // the spectrum stored under it is this survey/program's (run2d, programname: docs/desi.md).
       const auto& d = *id.desi;
-      r.entry = locate.find(desi_secondary_key(d.targetid, d.survey, d.program));
+      r.entry = locate->find(desi_secondary_key(d.targetid, d.survey, d.program));
       if (!r.entry) {
         const auto e = cat.lookup(context, uint64_t(d.targetid));
-        if (e && e->meta.run2d == d.survey && e->meta.programname == d.program) r.entry = locate.find(uint64_t(d.targetid));
+        if (e && e->meta.run2d == d.survey && e->meta.programname == d.program) r.entry = locate->find(uint64_t(d.targetid));
       }
     } else {
-      r.entry = id.specobjid ? locate.find(*id.specobjid) : locate.find(id.plate, id.mjd, id.fiberid);
+      r.entry = id.specobjid ? locate->find(*id.specobjid) : locate->find(id.plate, id.mjd, id.fiberid);
     }
     r.id = std::move(id);
     out.push_back(std::move(r));

@@ -44,7 +44,7 @@ struct partial_tuple {
   std::string text;
 };
 // By mjd, then fiberid; an empty result is not an error (the caller reports it).
-std::vector<spectrum_id> expand_tuple(catalog_db& cat, const std::string& context, const partial_tuple& t);
+std::vector<spectrum_id> expand_tuple(catalog_reader& cat, const std::string& context, const partial_tuple& t);
 
 struct resolved_id {
   spectrum_id id;
@@ -55,6 +55,6 @@ struct resolved_id {
 
 // Entries carry what the bulk paths use (io/catalog/catalog_locator.hpp): SPECOBJID, plate, mjd,
 // fiberid, z, specprimary and the location; not the catalog row's other fields.
-std::vector<resolved_id> resolve_ids(catalog_db& cat, const std::string& context, std::vector<spectrum_id> ids);
+std::vector<resolved_id> resolve_ids(catalog_reader& cat, const std::string& context, std::vector<spectrum_id> ids);
 
 }  // namespace specmill

@@ -89,8 +89,8 @@ catalog_add_summary add_catalog(const catalog_add_options& o) {
   sum.skipped = table.skipped();
 
   store st(o.store, store::access::write);
-  auto& db = st.catalog().db();
-  auto tx = st.catalog().transaction();
+  auto& db = st.sqlite_catalog().db();
+  auto tx = st.sqlite_catalog().transaction();
   catalog_table_writer writer(db, sum.table, cols, o.replace);
   std::vector<std::vector<sql_value>> chunk(cols.size());
   std::vector<sql_value> row(cols.size());
@@ -113,8 +113,7 @@ catalog_add_summary add_catalog(const catalog_add_options& o) {
 
 std::vector<catalog_table_info> list_catalogs(const fs::path& root) {
   store st(root, store::access::read);
-  if (!st.catalog().has_healpix_index()) return {};  // format 1 has no registry
-  return list_catalog_tables(st.catalog().db());
+  return st.catalog().catalog_tables();  // empty for format 1 (no registry)
 }
 
 }  // namespace specmill

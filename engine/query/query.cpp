@@ -13,9 +13,12 @@
 #include "core/error.hpp"
 #include "core/mask_bits.hpp"
 #include "core/specobjid.hpp"
+#include "engine/store/catalog_setting.hpp"
 #include "engine/store/store.hpp"
 #include "io/catalog/catalog_db.hpp"
 #include "io/catalog/catalog_tables.hpp"
+#include "io/catalog/pg_catalog.hpp"
+#include "io/catalog/pg_guard.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,7 +29,8 @@ struct catalog_query::table_meta {
   std::string id, ra, dec;           // column names
   bool spectra = false;              // specobj/specobjall: context and block_id columns
   bool has_pmf = false;              // plate, mjd, fiberid columns
-  bool rowid = false;                // a rowid table without a column called rowid
+  bool rowid = false;                // a rowid table without a column called rowid (SQLite's
+                                     // rowid is specmill_rowid in PostgreSQL)
   std::vector<std::string> columns;
 };
 
@@ -111,10 +115,20 @@ std::string join_names(const std::map<std::string, std::shared_ptr<catalog_query
   return s.empty() ? "none" : s;
 }
 
+// Hidden from the columns users see: the export's copy of SQLite's rowid.
+constexpr const char* pg_rowid_column = "specmill_rowid";
+
 }  // namespace
 
 catalog_query::catalog_query(const fs::path& root) : root_(root) {
   if (!fs::is_directory(root)) throw not_found("no store at " + root.string());
+  if (const auto url = catalog_url(root)) {
+    // One connection per catalog_query: the service holds one per worker thread.
+    meta_ = std::make_unique<pg_catalog>(*url);
+    pg_ = std::make_unique<pg_guarded_connection>(static_cast<pg_catalog&>(*meta_).connection());
+    load_tables();
+    return;
+  }
   load_tables();
   conn_ = std::make_unique<guarded_connection>(root / "catalog.sqlite");
   for (const auto& [name, m] : tables_) conn_->allow_table(name);
@@ -140,7 +154,7 @@ catalog_query::~catalog_query() = default;
 // one's authorizer would refuse reading the `catalogs` registry); trusted code only.
 void catalog_query::load_tables() {
   if (!meta_) meta_ = std::make_unique<catalog_db>(root_ / "catalog.sqlite", sqlite_db::mode::read_only);
-  catalog_db& meta = *meta_;
+  catalog_reader& meta = *meta_;
   if (!meta.has_healpix_index())
     throw data_error("the catalog of " + root_.string() + " is format " + std::to_string(meta.version()) +
                      ", without the HEALPix index queries need: run `specmill upgrade --store " + root_.string() +
@@ -154,21 +168,35 @@ void catalog_query::load_tables() {
     m->dec = "dec";
     m->spectra = true;
     m->has_pmf = true;
-    m->columns = read_columns(meta.db(), name);
+    m->columns = read_table_columns(name);
     tables_[name] = m;
   }
-  for (const auto& info : list_catalog_tables(meta.db())) {
+  for (const auto& info : meta.catalog_tables()) {
     if (!is_plain_identifier(info.name)) continue;  // never interpolate a name we did not validate
     auto m = std::make_shared<table_meta>();
     m->name = info.name;
     m->id = info.id_column;
     m->ra = info.ra_column;
     m->dec = info.dec_column;
-    m->columns = read_columns(meta.db(), info.name);
+    m->columns = read_table_columns(info.name);
     m->has_pmf = has(m->columns, "plate") && has(m->columns, "mjd") && has(m->columns, "fiberid");
     m->rowid = !has(m->columns, "rowid");
     tables_[info.name] = m;
   }
+}
+
+std::vector<std::string> catalog_query::read_table_columns(const std::string& table) {
+  if (!pg_) return read_columns(static_cast<catalog_db&>(*meta_).db(), table);
+  const auto r = static_cast<pg_catalog&>(*meta_).connection().exec("SELECT * FROM " + q(table) + " LIMIT 0");
+  std::vector<std::string> out;
+  for (int i = 0; i < r.columns(); ++i)
+    if (r.column_name(i) != pg_rowid_column) out.push_back(r.column_name(i));
+  return out;
+}
+
+void catalog_query::allow_tables() {
+  if (conn_)
+    for (const auto& [name, m] : tables_) conn_->allow_table(name);
 }
 
 const std::vector<std::string>& catalog_query::columns(const std::string& table) {
@@ -196,7 +224,13 @@ namespace {
 // >= 2^63 and sort after the non-negative ones), then rowid, so that the order is total.
 // `sort` is "col [ASC|DESC], ...": each name must be a column of the table (then quoted), each
 // direction one of the two words; nothing else of the text reaches SQL.
-std::string order_by(const catalog_query::table_meta& t, const std::string& sort) {
+// PostgreSQL (pg) sorts NULL last in ascending order, SQLite first: the PostgreSQL form says
+// NULLS FIRST / NULLS LAST so that both give the same order.
+std::string order_by(const catalog_query::table_meta& t, const std::string& sort, bool pg) {
+  const auto direction = [pg](bool desc) {
+    if (!pg) return std::string(desc ? " DESC" : "");
+    return std::string(desc ? " DESC NULLS LAST" : " NULLS FIRST");
+  };
   const std::string T = q(t.name);
   std::string order;
   bool id_desc = false;
@@ -216,12 +250,12 @@ std::string order_by(const catalog_query::table_meta& t, const std::string& sort
       id_desc = desc;  // the ID's own key below carries the direction
       break;           // the ID is unique: later keys cannot matter
     }
-    order += T + "." + q(*it) + (desc ? " DESC, " : ", ");
+    order += T + "." + q(*it) + direction(desc) + ", ";
     from = comma + 1;
   }
-  const char* d = id_desc ? " DESC" : "";
+  const std::string d = direction(id_desc);
   order += "(" + T + "." + q(t.id) + " < 0)" + d + ", " + T + "." + q(t.id) + d;
-  if (t.rowid) order += ", " + T + ".rowid";
+  if (t.rowid) order += ", " + T + "." + (pg ? q(pg_rowid_column) : std::string("rowid"));
   return order;
 }
 
@@ -286,14 +320,14 @@ std::string catalog_query::build_sql(const query_request& r, const table_meta& t
   std::string extra;
   for (const auto& f : field_names(r)) extra += ", " + T + "." + q(f);
   return with + "SELECT " + T + "." + q(t.id) + ", " + T + "." + q(t.ra) + ", " + T + "." + q(t.dec) + ", " + pmf +
-         extra + " FROM " + from + (where.empty() ? "" : " WHERE " + where) + " ORDER BY " + order_by(t, r.sort) +
+         extra + " FROM " + from + (where.empty() ? "" : " WHERE " + where) + " ORDER BY " + order_by(t, r.sort, false) +
          " LIMIT ?2 OFFSET ?3";
 }
 
 std::vector<std::string> catalog_query::field_names(const query_request& r) {
   if (!r.catalog.empty() && !tables_.count(r.catalog)) {  // registered since we opened?
     load_tables();
-    for (const auto& [name, m] : tables_) conn_->allow_table(name);
+    allow_tables();
   }
   const table_meta& t = table_for(r);
   std::vector<std::string> out;
@@ -330,13 +364,14 @@ query_summary catalog_query::run(const query_request& r, const std::function<voi
   const auto t0 = std::chrono::steady_clock::now();
   if (!r.catalog.empty() && !tables_.count(r.catalog)) {  // registered since we opened?
     load_tables();
-    for (const auto& [name, m] : tables_) conn_->allow_table(name);
+    allow_tables();
   }
   const table_meta& t = table_for(r);
   if (r.limit && *r.limit < 0) throw invalid_argument("limit must be >= 0");
   if (r.offset < 0) throw invalid_argument("offset must be >= 0");
   query_summary sum;
   sum.table = t.name;
+  if (pg_) return run_pg(r, t, sum, fn);
   const std::string sql = build_sql(r, t, sum);
   if (t.spectra && !meta_->has_context(r.context)) {
     std::string known;
@@ -382,6 +417,122 @@ query_summary catalog_query::run(const query_request& r, const std::function<voi
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::debug("query on {}: {} rows, order {}, {} ranges, {:.4f} s", t.name, sum.rows, sum.order, sum.ranges,
                 sum.seconds);
+  return sum;
+}
+
+namespace {
+
+std::string float8(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return "'" + std::string(buf, r.ptr) + "'::float8";
+}
+
+// The region as q3c sees it. Positions that sky_region::contains calls invalid (NULL,
+// infinite, |dec| > 90) are outside here too; the whole sky is every valid position.
+std::string pg_region_term(const sky_region& g, const std::string& ra, const std::string& dec) {
+  std::string valid = ra + " > '-Infinity'::float8 AND " + ra + " < 'Infinity'::float8 AND " + dec +
+                      " BETWEEN -90 AND 90";
+  if (g.whole_sky()) return valid;
+  if (g.is_cone()) {
+    // q3c_radial_query keeps points strictly inside; specmill's cone includes its boundary. So
+    // the index search runs on a radius a hair larger, and the exact test is q3c's own
+    // distance (sin^2 of half the angle, as q3c_radial_query computes it) with <=.
+    const auto& c = g.points().front();
+    const double r = g.bounding_radius_deg();
+    const double half = std::sin(0.5 * r * deg_to_rad);
+    return "q3c_radial_query(" + pg_q3c_ra(ra) + ", " + dec + ", " + float8(c.ra) + ", " + float8(c.dec) + ", " +
+           float8(r * (1 + 1e-9) + 1e-12) + ") AND q3c_sindist(" + ra + ", " + dec + ", " + float8(c.ra) + ", " +
+           float8(c.dec) + ") <= " + float8(half * half) + " AND " + valid;
+  }
+  std::string poly = "ARRAY[";
+  for (size_t i = 0; i < g.points().size(); ++i)
+    poly += (i ? ", " : "") + float8(g.points()[i].ra) + ", " + float8(g.points()[i].dec);
+  return "q3c_poly_query(" + pg_q3c_ra(ra) + ", " + dec + ", " + poly + "]) AND " + valid;
+}
+
+// One delivered field as text (query_row::values), as field_text gives it from SQLite.
+std::string pg_field_text(const pg_result_set& res, int row, int c, bool unsigned_id) {
+  if (res.is_null(row, c)) return {};
+  switch (res.column_kind(c)) {
+    case pg_result_set::kind::integer: {
+      const int64_t v = res.i64(row, c);
+      return unsigned_id ? std::to_string(uint64_t(v)) : std::to_string(v);
+    }
+    case pg_result_set::kind::real: {
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, res.f64(row, c));
+      return std::string(buf, r.ptr);
+    }
+    default: return std::string(res.text(row, c));
+  }
+}
+
+}  // namespace
+
+// The PostgreSQL form of build_sql: the same columns, filters and order, the region as a q3c
+// call (which uses the q3c index on (ra, dec)), limit and offset inline.
+std::string catalog_query::build_pg_sql(const query_request& r, const table_meta& t) {
+  const std::string T = q(t.name);
+  std::string where;
+  auto conj = [&](const std::string& term) { where += (where.empty() ? "" : " AND ") + term; };
+  if (r.region) conj(pg_region_term(*r.region, T + "." + q(t.ra), T + "." + q(t.dec)));
+  if (t.spectra) {
+    conj(T + ".context = " + pg_->db().quote_literal(r.context));
+    if (r.with_pixels) conj(T + ".block_id IS NOT NULL");
+  }
+  if (r.constraint.find_first_not_of(" \t\r\n\f") != std::string::npos) {
+    check_where_clause(r.constraint);
+    check_pg_constraint(r.constraint);
+    conj("(\n" + r.constraint + "\n)");
+  }
+  const std::string pmf = t.has_pmf ? T + ".plate, " + T + ".mjd, " + T + ".fiberid" : "NULL, NULL, NULL";
+  std::string extra;
+  for (const auto& f : field_names(r)) extra += ", " + T + "." + q(f);
+  std::string sql = "SELECT " + T + "." + q(t.id) + ", " + T + "." + q(t.ra) + ", " + T + "." + q(t.dec) + ", " + pmf +
+                    extra + " FROM " + T + (where.empty() ? "" : " WHERE " + where) + "\nORDER BY " +
+                    order_by(t, r.sort, true);
+  if (r.limit) sql += " LIMIT " + std::to_string(*r.limit + 1);  // one more: is there a next page?
+  if (r.offset) sql += " OFFSET " + std::to_string(r.offset);
+  return sql;
+}
+
+query_summary catalog_query::run_pg(const query_request& r, const table_meta& t, query_summary sum,
+                                    const std::function<void(const query_row&)>& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string sql = build_pg_sql(r, t);
+  if (t.spectra && !meta_->has_context(r.context)) {
+    std::string known;
+    for (const auto& c : meta_->contexts()) known += (known.empty() ? "" : ", ") + c.name;
+    throw not_found("unknown context '" + r.context + "' (store has: " + (known.empty() ? "none" : known) + ")");
+  }
+  query_row row;
+  pg_->run(sql, r.time_limit_s, [&](const pg_result_set& res, int i) {
+    if (r.limit && int64_t(sum.rows) == *r.limit) {
+      sum.more = true;
+      return false;
+    }
+    row.specobjid = res.id(i, 0);
+    row.ra = res.is_null(i, 1) ? std::nan("") : res.f64(i, 1);
+    row.dec = res.is_null(i, 2) ? std::nan("") : res.f64(i, 2);
+    if (res.is_null(i, 3)) {
+      const auto k = unpack_specobjid(row.specobjid);
+      row.plate = k.plate;
+      row.mjd = k.mjd;
+      row.fiberid = k.fiberid;
+    } else {
+      row.plate = int32_t(res.i64(i, 3));
+      row.mjd = int32_t(res.i64(i, 4));
+      row.fiberid = int32_t(res.i64(i, 5));
+    }
+    row.values.clear();
+    for (size_t k = 0; k < r.fields.size(); ++k)
+      row.values.push_back(pg_field_text(res, i, int(6 + k), iequals(r.fields[k], t.id)));
+    fn(row);
+    ++sum.rows;
+    return true;
+  });
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
 }
 

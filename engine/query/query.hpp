@@ -24,7 +24,8 @@
 namespace specmill {
 
 class store;
-class catalog_db;
+class catalog_reader;
+class pg_guarded_connection;
 
 struct query_request {
   std::string context{default_context};  // specobj/specobjall rows of this context
@@ -69,6 +70,10 @@ struct query_summary {
 
 // One guarded read-only connection to a store's catalog, reusable for many queries (not
 // thread-safe: one per thread). Throws data_error for a format-1 catalog (no HEALPix index).
+// On a store whose catalog is in PostgreSQL (engine/store/catalog_setting.hpp) the same
+// requests run there: regions as q3c_radial_query / q3c_poly_query on the q3c index, the
+// constraint through pg_guarded_connection, the same order, limit and offset
+// (docs/postgres.md says where the two may differ).
 class catalog_query {
  public:
   explicit catalog_query(const std::filesystem::path& store_root);
@@ -94,10 +99,16 @@ class catalog_query {
   void load_tables();
   const table_meta& table_for(const query_request& r);
   std::string build_sql(const query_request& r, const table_meta& t, query_summary& sum);
+  std::string build_pg_sql(const query_request& r, const table_meta& t);
+  std::vector<std::string> read_table_columns(const std::string& table);
+  void allow_tables();
+  query_summary run_pg(const query_request& r, const table_meta& t, query_summary sum,
+                       const std::function<void(const query_row&)>& fn);
 
   std::filesystem::path root_;
-  std::unique_ptr<catalog_db> meta_;  // plain read-only: registry, contexts (trusted SQL only)
-  std::unique_ptr<guarded_connection> conn_;
+  std::unique_ptr<catalog_reader> meta_;  // plain read-only: registry, contexts (trusted SQL only)
+  std::unique_ptr<guarded_connection> conn_;   // SQLite
+  std::unique_ptr<pg_guarded_connection> pg_;  // PostgreSQL, on meta_'s connection (conn_ empty)
   std::map<std::string, std::shared_ptr<table_meta>> tables_;
   // The region of the statement being run, and its exact-test count (the SQL function's state).
   struct region_state {

@@ -45,6 +45,10 @@ class sky_region {
   bool contains(const sky_vec& p) const;
 
   bool whole_sky() const { return whole_sky_; }
+  bool is_cone() const { return shape_ == shape::cone; }
+  // A cone's centre (one point; its radius is bounding_radius_deg()), or a polygon's vertices as
+  // given (a closing vertex equal to the first dropped): what a PostgreSQL q3c call is built from.
+  const std::vector<sky_point>& points() const { return vertices_; }
   // Pixel ranges (order 29) covering the region at the given order; empty for the whole sky.
   std::vector<healpix_range> cover(int order) const;
   // The order the query uses by default for this region (docs/store-format.md, HEALPix index).

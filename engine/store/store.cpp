@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "engine/store/catalog_setting.hpp"
+#include "io/catalog/pg_catalog.hpp"
 
 namespace fs = std::filesystem;
 
@@ -23,6 +25,10 @@ constexpr size_t block_cache_capacity = 16;
 store::store(const fs::path& root, access a) : root_(root) {
   if (a == access::read) {
     if (!fs::is_directory(root)) throw not_found("no store at " + root.string());
+    if (const auto url = catalog_url(root)) {
+      remote_ = std::make_unique<pg_catalog>(*url);
+      return;
+    }
     catalog_ = std::make_unique<catalog_db>(root / "catalog.sqlite", sqlite_db::mode::read_only);
     return;
   }
@@ -41,8 +47,19 @@ store::store(const fs::path& root, access a) : root_(root) {
 
 store::~store() {
   cache_.clear();
+  remote_.reset();
   catalog_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+catalog_reader& store::catalog() {
+  if (remote_) return *remote_;
+  return *catalog_;
+}
+
+catalog_db& store::sqlite_catalog() {
+  if (!catalog_) catalog_ = std::make_unique<catalog_db>(root_ / "catalog.sqlite", sqlite_db::mode::read_only);
+  return *catalog_;
 }
 
 std::string store::block_relative_path(int64_t block_id) { return specmill::block_relative_path(block_id); }
@@ -77,7 +94,7 @@ size_t store::remove_orphans() {
 
 const native_grid& store::grid() {
   if (!grid_) {
-    const auto blocks = catalog_->blocks();
+    const auto blocks = catalog().blocks();
     grid_ = blocks.empty() ? sdss_native_grid : block(blocks.front().block_id).grid();
   }
   return *grid_;

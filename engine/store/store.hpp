@@ -1,6 +1,8 @@
 #pragma once
 // A specmill store on disk:
 //   STORE/catalog.sqlite        the SQLite catalog (io/catalog/catalog_db.hpp)
+//   STORE/catalog.url           optional: readers use this PostgreSQL copy of it instead
+//                               (engine/store/catalog_setting.hpp)
 //   STORE/blocks/blk-NNNNNNNN.h5 immutable column-major HDF5 blocks (io/store/block_file.hpp)
 //   STORE/.lock                 held (flock) by the one writer, ingest
 // Blocks are written to a .tmp file and renamed before the catalog commits the rows that point
@@ -31,7 +33,12 @@ class store {
   ~store();
 
   const std::filesystem::path& root() const { return root_; }
-  catalog_db& catalog() { return *catalog_; }
+  // What readers use: the PostgreSQL catalog when the store names one (read access only), else
+  // the SQLite file.
+  catalog_reader& catalog();
+  // The SQLite catalog itself (writers: ingest, catalog add, upgrade; opened on first use by a
+  // reader of a store whose readers use PostgreSQL).
+  catalog_db& sqlite_catalog();
   std::filesystem::path block_path(int64_t block_id) const;
   static std::string block_relative_path(int64_t block_id);
 
@@ -51,6 +58,7 @@ class store {
  private:
   std::filesystem::path root_;
   std::unique_ptr<catalog_db> catalog_;
+  std::unique_ptr<catalog_reader> remote_;  // the PostgreSQL catalog, when catalog.url names one
   int lock_fd_ = -1;
   std::optional<native_grid> grid_;
   std::list<std::pair<int64_t, std::unique_ptr<block_reader>>> cache_;

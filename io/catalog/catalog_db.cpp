@@ -13,6 +13,8 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "io/catalog/catalog_locator.hpp"
+#include "io/catalog/catalog_tables.hpp"
 #include "io/catalog/healpix.hpp"
 
 namespace specmill {
@@ -176,6 +178,15 @@ const std::string& select_entry_sql() {
       "SELECT context, " + column_list() + ", block_id, block_row, lattice_start, npix FROM specobjall ";
   return sql;
 }
+
+}  // namespace
+
+const std::vector<std::string_view>& specobjall_meta_columns() {
+  static const std::vector<std::string_view> cols(meta_columns.begin(), meta_columns.end());
+  return cols;
+}
+
+namespace {
 
 enum stmt_id {
   s_put_spectrum, s_put_catalog, s_mark_file, s_file_done, s_has_pixels, s_find_pixels,
@@ -521,6 +532,15 @@ int64_t catalog_db::max_block_id() {
   sqlite_stmt st(db_, "SELECT coalesce(max(block_id), 0) FROM blocks");
   st.step();
   return st.i64(0);
+}
+
+std::vector<catalog_table_info> catalog_db::catalog_tables() {
+  if (!has_healpix_index()) return {};  // format 1 has no registry
+  return list_catalog_tables(db_);
+}
+
+std::unique_ptr<catalog_locator> catalog_db::locator(std::string context) {
+  return std::make_unique<sqlite_catalog_locator>(*this, std::move(context));
 }
 
 void catalog_db::for_each_located(std::string_view context,

@@ -13,31 +13,14 @@
 #include <vector>
 
 #include "core/spectrum.hpp"
+#include "io/catalog/catalog_reader.hpp"
 #include "io/catalog/sqlite.hpp"
 
 namespace specmill {
 
-struct spectrum_location {
-  int64_t block_id = 0;
-  int32_t row = 0;
-  int32_t lattice_start = 0;  // lattice index of the spectrum's first pixel
-  int32_t npix = 0;
-};
-
-struct catalog_entry {
-  std::string context;
-  spec_meta meta;
-  std::optional<spectrum_location> location;  // empty: catalog row without pixel data
-};
-
-struct block_record {
-  int64_t block_id = 0;
-  std::string path;          // relative to the store root
-  int64_t n_spectra = 0;
-  int32_t lattice_start = 0;
-  int64_t n_pixels = 0;
-  int64_t bytes = 0;
-};
+// specobjall's metadata columns in the order catalog_db binds and reads them (after `context`):
+// DR16 names, lowercase. The PostgreSQL catalog reads its rows in the same order.
+const std::vector<std::string_view>& specobjall_meta_columns();
 
 // What ingested_files holds for one input file: the stamp it had when it was ingested and, since
 // the staleness check, a digest of its bytes (empty for files recorded by an older build).
@@ -49,14 +32,7 @@ struct ingested_file {
   std::optional<uint64_t> digest;
 };
 
-struct context_info {
-  std::string name;
-  std::string description;
-  int64_t spectra = 0;       // rows in specobjall
-  int64_t with_pixels = 0;   // rows whose pixels are stored
-};
-
-class catalog_db {
+class catalog_db final : public catalog_reader {
  public:
   // 2: specobjall.healpix + its index, the `catalogs` registry (docs/store-format.md).
   static constexpr int format_version = 2;
@@ -67,16 +43,17 @@ class catalog_db {
   // no catalog or a valid one (and perhaps a FILE.new-* leftover, which is never read).
   catalog_db(const std::filesystem::path& file, sqlite_db::mode m);
 
-  int version() const { return version_; }
-  bool has_healpix_index() const { return version_ >= 2; }
+  std::string backend() const override { return "sqlite"; }
+  int version() const override { return version_; }
+  bool has_healpix_index() const override { return version_ >= 2; }
 
   sqlite_db& db() { return db_; }
   sqlite_transaction transaction() { return sqlite_transaction(db_); }
 
   // ---- contexts
   void ensure_context(std::string_view name, std::string_view description = {});
-  bool has_context(std::string_view name);
-  std::vector<context_info> contexts();
+  bool has_context(std::string_view name) override;
+  std::vector<context_info> contexts() override;
 
   // ---- writes (wrap several in one transaction())
   void insert_block(const block_record& b);
@@ -105,14 +82,16 @@ class catalog_db {
   std::vector<std::pair<uint64_t, std::string>> files_of(std::string_view context,
                                                          const std::vector<uint64_t>& specobjids);
   bool has_pixels(std::string_view context, uint64_t specobjid);
-  std::optional<spectrum_location> find_pixels(uint64_t specobjid);  // in any context
-  std::optional<catalog_entry> lookup(std::string_view context, uint64_t specobjid);
+  std::optional<spectrum_location> find_pixels(uint64_t specobjid) override;  // in any context
+  std::optional<catalog_entry> lookup(std::string_view context, uint64_t specobjid) override;
   // The primary (then newest) spectrum of a plate-mjd-fiber in the context.
-  std::optional<catalog_entry> lookup(std::string_view context, int32_t plate, int32_t mjd, int32_t fiberid);
-  std::vector<block_record> blocks();
+  std::optional<catalog_entry> lookup(std::string_view context, int32_t plate, int32_t mjd, int32_t fiberid) override;
+  std::vector<block_record> blocks() override;
   int64_t max_block_id();
+  std::vector<catalog_table_info> catalog_tables() override;
+  std::unique_ptr<catalog_locator> locator(std::string context) override;
   // Every row that has pixels (all contexts when context is empty), in (block_id, row) order.
-  void for_each_located(std::string_view context, const std::function<void(const catalog_entry&)>& fn);
+  void for_each_located(std::string_view context, const std::function<void(const catalog_entry&)>& fn) override;
 
  private:
   int read_version(const std::filesystem::path& file);

@@ -9,7 +9,7 @@ constexpr const char* fields =
 
 }  // namespace
 
-catalog_locator::catalog_locator(catalog_db& cat, std::string context)
+sqlite_catalog_locator::sqlite_catalog_locator(catalog_db& cat, std::string context)
     : context_(std::move(context)),
       by_id_(cat.db(), std::string(fields) + "WHERE context = ?1 AND specobjid = ?2"),
       by_pmf_(cat.db(), std::string(fields) +
@@ -19,7 +19,7 @@ catalog_locator::catalog_locator(catalog_db& cat, std::string context)
               "SELECT specobjid FROM specobjall WHERE context = ?1 AND plate = ?2 AND (?3 IS NULL OR mjd = ?3) "
               "AND fiberid BETWEEN ?4 AND ?5 AND block_id IS NOT NULL ORDER BY mjd, fiberid, specobjid") {}
 
-std::vector<uint64_t> catalog_locator::expand(int32_t plate, std::optional<int32_t> mjd, int32_t fiber_lo,
+std::vector<uint64_t> sqlite_catalog_locator::expand(int32_t plate, std::optional<int32_t> mjd, int32_t fiber_lo,
                                               int32_t fiber_hi) {
   expand_.bind(1, std::string_view(context_)).bind(2, plate);
   if (mjd)
@@ -33,7 +33,7 @@ std::vector<uint64_t> catalog_locator::expand(int32_t plate, std::optional<int32
   return ids;
 }
 
-std::optional<catalog_entry> catalog_locator::read(sqlite_stmt& st) {
+std::optional<catalog_entry> sqlite_catalog_locator::read(sqlite_stmt& st) {
   std::optional<catalog_entry> e;
   if (st.step()) {
     e.emplace();
@@ -51,12 +51,12 @@ std::optional<catalog_entry> catalog_locator::read(sqlite_stmt& st) {
   return e;
 }
 
-std::optional<catalog_entry> catalog_locator::find(uint64_t specobjid) {
+std::optional<catalog_entry> sqlite_catalog_locator::find(uint64_t specobjid) {
   by_id_.bind(1, std::string_view(context_)).bind_id(2, specobjid);
   return read(by_id_);
 }
 
-std::optional<catalog_entry> catalog_locator::find(int32_t plate, int32_t mjd, int32_t fiberid) {
+std::optional<catalog_entry> sqlite_catalog_locator::find(int32_t plate, int32_t mjd, int32_t fiberid) {
   by_pmf_.bind(1, std::string_view(context_)).bind(2, plate).bind(3, mjd).bind(4, fiberid);
   return read(by_pmf_);
 }

@@ -8,19 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "io/catalog/catalog_reader.hpp"
 #include "io/catalog/sqlite.hpp"
 
 namespace specmill {
-
-struct catalog_table_info {
-  std::string name;        // the SQLite table
-  std::string source;      // the file it was loaded from
-  int64_t rows = 0;
-  std::string id_column;   // a SPECOBJID-like INTEGER column (same 64 bits as uint64)
-  std::string ra_column;   // degrees
-  std::string dec_column;  // degrees
-  std::string created;     // UTC, SQLite datetime()
-};
 
 enum class sql_type { integer, real, text };
 

@@ -8,13 +8,20 @@
 // BM_ConeOrder sweeps the cover's HEALPix order for each radius: the measurement behind
 // sky_region::cover_order (docs/store-format.md).
 //
+// BM_ConePostgres runs BM_Cone's queries on the same catalog exported to PostgreSQL + q3c
+// (docs/postgres.md) when $SPECMILL_BENCH_PG_URL names a database (exported there once; the
+// store's own catalog.url is not touched: the queries go through a directory of their own).
+//
 // The catalog is built once into $SPECMILL_BENCH_DIR (default /tmp/specmill-bench) and reused.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <random>
 
+#include "engine/query/catalog_export.hpp"
 #include "engine/query/query.hpp"
+#include "engine/store/catalog_setting.hpp"
+#include "io/catalog/pg_catalog.hpp"
 #include "engine/sample/sample_catalog.hpp"
 #include "io/catalog/catalog_db.hpp"
 
@@ -39,6 +46,26 @@ catalog_query& engine() {
   return q;
 }
 
+// The bench catalog in PostgreSQL, or nullptr without $SPECMILL_BENCH_PG_URL.
+catalog_query* pg_engine() {
+  static std::unique_ptr<catalog_query> q = []() -> std::unique_ptr<catalog_query> {
+    const char* url = std::getenv("SPECMILL_BENCH_PG_URL");
+    if (!url) return nullptr;
+    bool exported = false;
+    try {
+      exported = !pg_catalog(url).contexts().empty();
+    } catch (const error&) {
+    }
+    if (!exported) export_catalog(bench_store(), url);
+    const fs::path view = bench_store().string() + "-pg-view";
+    fs::create_directories(view);
+    if (!fs::exists(view / "catalog.sqlite")) fs::create_symlink(fs::absolute(bench_store() / "catalog.sqlite"), view / "catalog.sqlite");
+    set_catalog_url(view, url);
+    return std::make_unique<catalog_query>(view);
+  }();
+  return q.get();
+}
+
 // Fixed random centres, uniform on the sphere, so every benchmark sees the same positions.
 std::vector<sky_point> centres() {
   std::mt19937_64 rng(2024);  // not a cluster seed of sample_catalog (0-63)
@@ -55,8 +82,9 @@ sky_region square(const sky_point& c, double side) {
 }
 
 // One iteration = the same 64 queries (one per centre), so every variant sees the same rows.
-void run(benchmark::State& state, const std::function<sky_region(const sky_point&)>& region, bool index, int order) {
-  auto& q = engine();
+void run(benchmark::State& state, const std::function<sky_region(const sky_point&)>& region, bool index, int order,
+         catalog_query* on = nullptr) {
+  auto& q = on ? *on : engine();
   const auto cs = centres();
   size_t rows = 0, ranges = 0, tested = 0, queries = 0;
   for (auto _ : state) {
@@ -87,6 +115,18 @@ void BM_Cone(benchmark::State& state) {
   run(state, [&](const sky_point& c) { return sky_region::cone(c.ra, c.dec, radius); }, true, -1);
 }
 BENCHMARK(BM_Cone)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)->ArgName("radius_mdeg")->Unit(benchmark::kMillisecond);
+
+// BM_Cone's queries on PostgreSQL + q3c (q3c_radial_query on the q3c index), same rows.
+void BM_ConePostgres(benchmark::State& state) {
+  catalog_query* q = pg_engine();
+  if (!q) {
+    state.SkipWithError("set SPECMILL_BENCH_PG_URL to a PostgreSQL database with q3c");
+    return;
+  }
+  const double radius = double(state.range(0)) / 1000.0;
+  run(state, [&](const sky_point& c) { return sky_region::cone(c.ra, c.dec, radius); }, true, -1, q);
+}
+BENCHMARK(BM_ConePostgres)->Arg(100)->Arg(1000)->Arg(10000)->ArgName("radius_mdeg")->Unit(benchmark::kMillisecond);
 
 void BM_Polygon1Deg(benchmark::State& state) {
   run(state, [](const sky_point& c) { return square(c, 1.0); }, true, -1);

@@ -84,7 +84,7 @@ TEST(ingest_desi, stored_brz_equals_float64_merge_and_keys_follow_zcat_primary) 
 
   store st(o.store, store::access::read);
   EXPECT_TRUE(same_grid(st.grid(), desi_native_grid));
-  catalog_db& cat = st.catalog();
+  catalog_db& cat = st.sqlite_catalog();
   ASSERT_TRUE(cat.has_context("desi_dr1"));
   size_t checked = 0, secondary = 0;
   for (const auto& path : files) {

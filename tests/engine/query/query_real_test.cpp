@@ -1,5 +1,7 @@
 // engine/query on catalogs built from the real SDSS files in ../shared/data (the 10 spectra and
-// the spAll subset of plates 3655/3657/9367/10656) and from `specmill sample` data.
+// the spAll subset of plates 3655/3657/9367/10656) and from `specmill sample` data. Each test
+// runs on both catalog backends (SQLite, PostgreSQL + q3c: query_backend.hpp) with the same
+// expected answers.
 #include <gtest/gtest.h>
 
 #include "engine/query/catalog_add.hpp"
@@ -9,6 +11,7 @@
 #include "engine/store/store.hpp"
 #include "io/catalog/catalog_db.hpp"
 #include "engine/store_fixture.hpp"
+#include "engine/query/query_backend.hpp"
 
 using namespace specmill;
 namespace fs = std::filesystem;
@@ -49,12 +52,14 @@ std::vector<catalog_row> all_rows(const fs::path& root) {
   return out;
 }
 
+class QueryReal : public test::backend_test {};
+
 }  // namespace
 
 // The README of shared/data: three epochs of quasar RM017 at RA 213.3512, Dec +53.0908.
-TEST(QueryReal, ConeAroundRm017FindsItsThreeEpochs) {
+TEST_P(QueryReal, ConeAroundRm017FindsItsThreeEpochs) {
   test::temp_dir tmp;
-  catalog_query q(ingest_real(tmp.path() / "store"));
+  catalog_query q(on_backend(ingest_real(tmp.path() / "store")));
   query_request r;
   r.all = true;
   r.region = sky_region::cone(213.3512, 53.0908, 0.01);
@@ -78,9 +83,9 @@ TEST(QueryReal, ConeAroundRm017FindsItsThreeEpochs) {
   }
 }
 
-TEST(QueryReal, ClassAndRedshiftConstraints) {
+TEST_P(QueryReal, ClassAndRedshiftConstraints) {
   test::temp_dir tmp;
-  catalog_query q(ingest_real(tmp.path() / "store"));
+  catalog_query q(on_backend(ingest_real(tmp.path() / "store")));
   query_request r;
   r.all = true;
   r.with_pixels = true;
@@ -107,10 +112,10 @@ TEST(QueryReal, ClassAndRedshiftConstraints) {
 }
 
 // Plate 3655's field (spAll rows) by cone and by polygon, against brute force over the catalog.
-TEST(QueryReal, PlateFieldByConeAndPolygon) {
+TEST_P(QueryReal, PlateFieldByConeAndPolygon) {
   test::temp_dir tmp;
   const auto root = ingest_real(tmp.path() / "store");
-  catalog_query q(root);
+  catalog_query q(on_backend(root));
   const auto rows = all_rows(root);
   const std::vector<sky_region> regions = {
       sky_region::cone(rows[20].ra, rows[20].dec, 1.5),
@@ -123,6 +128,9 @@ TEST(QueryReal, PlateFieldByConeAndPolygon) {
       if (region.contains(row.ra, row.dec)) want.push_back(row.id);
     std::sort(want.begin(), want.end());
     EXPECT_GT(want.size(), 5u) << region.describe();
+    // rows[20] is a vertex of the polygon: inside by specmill's rule (the boundary belongs to the
+    // region), outside by q3c_poly_query's. The one documented difference (docs/postgres.md).
+    if (pg() && !region.is_cone()) want.erase(std::find(want.begin(), want.end(), rows[20].id));
     query_request r;
     r.all = true;
     r.region = region;
@@ -131,7 +139,7 @@ TEST(QueryReal, PlateFieldByConeAndPolygon) {
 }
 
 // The spAll subset as a value-added catalog: 236 columns, arrays skipped, K SPECOBJID without TZERO.
-TEST(QueryReal, SpAllAsARegisteredCatalog) {
+TEST_P(QueryReal, SpAllAsARegisteredCatalog) {
   test::temp_dir tmp;
   const auto root = ingest_real(tmp.path() / "store");
   catalog_add_options o;
@@ -144,7 +152,7 @@ TEST(QueryReal, SpAllAsARegisteredCatalog) {
   EXPECT_EQ(sum.table.rows, 93);
   EXPECT_GT(sum.columns, 100u);
   EXPECT_FALSE(sum.skipped.empty());
-  catalog_query q(root);
+  catalog_query q(on_backend(root));
   query_request r;
   r.catalog = "spall3655";
   r.constraint = "plate = 9367 AND fiberid = 538";
@@ -161,7 +169,7 @@ TEST(QueryReal, SpAllAsARegisteredCatalog) {
   EXPECT_EQ(ids(q.run(r)), ids(q.run(same)));
 }
 
-TEST(QueryReal, SampleData) {
+TEST_P(QueryReal, SampleData) {
   test::temp_dir tmp;
   sample_options so;
   so.out = tmp.path() / "sample";
@@ -176,7 +184,7 @@ TEST(QueryReal, SampleData) {
   o.progress = false;
   o.jobs = 2;
   EXPECT_EQ(ingest(o).ingested, 60u);
-  catalog_query q(o.store);
+  catalog_query q(on_backend(o.store));
   const auto rows = all_rows(o.store);
   ASSERT_EQ(rows.size(), 60u);
   for (size_t i = 0; i < rows.size(); i += 7) {
@@ -199,3 +207,5 @@ TEST(QueryReal, SampleData) {
   EXPECT_FALSE(want.empty());
   EXPECT_EQ(ids(q.run(r)), want);
 }
+
+INSTANTIATE_BACKENDS(QueryReal);

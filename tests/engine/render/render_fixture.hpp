@@ -45,7 +45,7 @@ inline sdss_spectrum synthetic_spectrum(int32_t fiber, int32_t lattice_start, si
 // One block holding the spectra, catalogued in context sdss_dr16 with their metadata.
 inline void build_synthetic_store(const std::filesystem::path& root, std::vector<sdss_spectrum> spectra) {
   store st(root, store::access::write);
-  st.catalog().ensure_context(default_context, "synthetic rendering tests");
+  st.sqlite_catalog().ensure_context(default_context, "synthetic rendering tests");
   std::vector<spec_meta> metas;
   block_builder b;
   for (auto& s : spectra) {
@@ -57,12 +57,12 @@ inline void build_synthetic_store(const std::filesystem::path& root, std::vector
   std::filesystem::create_directories(p.parent_path());
   b.write(p, block_id);
   block_reader r(p);
-  auto tx = st.catalog().transaction();
-  st.catalog().insert_block({block_id, store::block_relative_path(block_id), int64_t(r.n_spectra()), r.lattice_start(),
+  auto tx = st.sqlite_catalog().transaction();
+  st.sqlite_catalog().insert_block({block_id, store::block_relative_path(block_id), int64_t(r.n_spectra()), r.lattice_start(),
                              int64_t(r.n_pixels()), int64_t(std::filesystem::file_size(p))});
   for (size_t row = 0; row < r.n_spectra(); ++row) {
     const auto& m = r.rows()[row];
-    st.catalog().put_spectrum(default_context, metas[row], {block_id, int32_t(row), m.lattice_start, m.npix});
+    st.sqlite_catalog().put_spectrum(default_context, metas[row], {block_id, int32_t(row), m.lattice_start, m.npix});
   }
   tx.commit();
 }

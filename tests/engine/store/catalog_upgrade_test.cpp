@@ -71,7 +71,7 @@ TEST(CatalogUpgrade, Format1IsReadQueryAsksForTheUpgradeAndAWriterDoesIt) {
   {
     store st(root, store::access::write);  // what `specmill upgrade` and every writer do
     EXPECT_EQ(st.catalog().version(), catalog_db::format_version);
-    sqlite_stmt hp(st.catalog().db(), "SELECT specobjid, healpix FROM specobjall ORDER BY plate");
+    sqlite_stmt hp(st.sqlite_catalog().db(), "SELECT specobjid, healpix FROM specobjall ORDER BY plate");
     ASSERT_TRUE(hp.step());
     EXPECT_TRUE(hp.is_null(1));  // no position, no pixel
     ASSERT_TRUE(hp.step());

@@ -21,7 +21,7 @@ namespace {
 // test::build_synthetic_store with the block on `grid`.
 void build_store(const std::filesystem::path& root, const native_grid& grid, int32_t lattice_start) {
   store st(root, store::access::write);
-  st.catalog().ensure_context(default_context, "grid tests");
+  st.sqlite_catalog().ensure_context(default_context, "grid tests");
   block_builder b(grid);
   std::vector<spec_meta> metas;
   for (int32_t fiber = 1; fiber <= 3; ++fiber) {
@@ -33,12 +33,12 @@ void build_store(const std::filesystem::path& root, const native_grid& grid, int
   std::filesystem::create_directories(p.parent_path());
   b.write(p, 1);
   block_reader r(p);
-  auto tx = st.catalog().transaction();
-  st.catalog().insert_block({1, store::block_relative_path(1), int64_t(r.n_spectra()), r.lattice_start(),
+  auto tx = st.sqlite_catalog().transaction();
+  st.sqlite_catalog().insert_block({1, store::block_relative_path(1), int64_t(r.n_spectra()), r.lattice_start(),
                              int64_t(r.n_pixels()), int64_t(std::filesystem::file_size(p))});
   for (size_t row = 0; row < r.n_spectra(); ++row) {
     const auto& m = r.rows()[row];
-    st.catalog().put_spectrum(default_context, metas[row], {1, int32_t(row), m.lattice_start, m.npix});
+    st.sqlite_catalog().put_spectrum(default_context, metas[row], {1, int32_t(row), m.lattice_start, m.npix});
   }
   tx.commit();
 }
