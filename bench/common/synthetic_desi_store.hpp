@@ -31,7 +31,7 @@ inline std::filesystem::path bench_desi_store() {
   if (fs::exists(root / "done")) return root;
   fs::remove_all(root);
   store st(root, store::access::write);
-  st.catalog().ensure_context(desi_context, "synthetic DESI benchmark store");
+  st.sqlite_catalog().ensure_context(desi_context, "synthetic DESI benchmark store");
   std::mt19937 rng(42);
   std::normal_distribution<float> noise(0.f, 1.f);
   block_builder b(desi_native_grid);
@@ -44,12 +44,12 @@ inline std::filesystem::path bench_desi_store() {
     fs::create_directories(p.parent_path());
     b.write(p, block_id);
     block_reader r(p);
-    auto tx = st.catalog().transaction();
-    st.catalog().insert_block({block_id, store::block_relative_path(block_id), int64_t(r.n_spectra()),
+    auto tx = st.sqlite_catalog().transaction();
+    st.sqlite_catalog().insert_block({block_id, store::block_relative_path(block_id), int64_t(r.n_spectra()),
                                r.lattice_start(), int64_t(r.n_pixels()), int64_t(fs::file_size(p))});
     for (size_t row = 0; row < r.n_spectra(); ++row) {
       const auto& m = r.rows()[row];
-      st.catalog().put_spectrum(desi_context, metas[row], {block_id, int32_t(row), m.lattice_start, m.npix});
+      st.sqlite_catalog().put_spectrum(desi_context, metas[row], {block_id, int32_t(row), m.lattice_start, m.npix});
     }
     tx.commit();
     b.clear();
@@ -92,7 +92,7 @@ inline std::filesystem::path bench_desi_store() {
 // Every stored target once, shuffled.
 inline std::vector<resolved_id> desi_request(store& st) {
   std::vector<resolved_id> ids;
-  st.catalog().for_each_located(desi_context, [&](const catalog_entry& e) {
+  st.sqlite_catalog().for_each_located(desi_context, [&](const catalog_entry& e) {
     spectrum_id id;
     id.specobjid = e.meta.specobjid;
     id.text = std::to_string(e.meta.specobjid);

@@ -84,7 +84,7 @@ std::optional<catalog_entry> from_wire(const wire_entry& w) {
 
 }  // namespace
 
-std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_db& cat, const std::string& context,
+std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_reader& cat, const std::string& context,
                                            std::vector<spectrum_id> ids) {
   const size_t n = ids.size();
   const auto [first, last] = rank_block(n, comm.rank(), comm.size());

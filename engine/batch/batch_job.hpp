@@ -23,7 +23,7 @@ std::vector<spectrum_id> broadcast_id_list(const communicator& comm, const std::
 // (the one serial part of a batch job otherwise, ~0.25 ms of CPU an ID for plate-mjd-fiber lines) are
 // divided too. The result equals resolve_ids's on every rank: the entries carry what the bulk
 // paths use (SPECOBJID, plate, mjd, fiberid, z, specprimary, location), as resolve_ids's do.
-std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_db& cat, const std::string& context,
+std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_reader& cat, const std::string& context,
                                            std::vector<spectrum_id> ids);
 
 // One GPU per rank: unless the launcher already chose (CUDA_VISIBLE_DEVICES set, as Slurm does

@@ -66,7 +66,7 @@ stale_report check_stale(const fs::path& store_root, const std::string& context,
   SPECMILL_EXPECTS(st.catalog().has_context(context), "no context '" + context + "' in store " + store_root.string(),
                    not_found);
   stale_report rep;
-  st.catalog().for_each_file(context, [&](const ingested_file& f) {
+  st.sqlite_catalog().for_each_file(context, [&](const ingested_file& f) {
     ++rep.recorded;
     auto s = classify(f);
     switch (s.state) {
