@@ -159,23 +159,37 @@ void check_fits_header_cards(const fits_byte_reader& read, const std::filesystem
           break;
         }
         check_card(card, hdu, card_number, name);
-        if (keyword == "BITPIX") sizes.bitpix = integer_value(card);
-        else if (keyword == "NAXIS") sizes.naxis = integer_value(card);
-        else if (keyword == "PCOUNT") sizes.pcount = integer_value(card);
-        else if (keyword == "GCOUNT") sizes.gcount = integer_value(card);
+        // The first card of each sizing keyword counts (CFITSIO reads them where the standard
+        // puts them, first in the header); a repeated or value-less one later does not.
+        const auto first = [&](std::optional<int64_t>& slot) {
+          if (!slot) slot = integer_value(card);
+        };
+        if (keyword == "BITPIX") first(sizes.bitpix);
+        else if (keyword == "NAXIS") first(sizes.naxis);
+        else if (keyword == "PCOUNT") first(sizes.pcount);
+        else if (keyword == "GCOUNT") first(sizes.gcount);
         else if (starts_with(keyword, "NAXIS")) {
           int axis = 0;
           const std::string_view digits = keyword.substr(5);
           const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), axis);
           if (ec == std::errc() && end == digits.data() + digits.size() && axis >= 1 && axis <= 999)
-            sizes.naxes[axis] = integer_value(card);
+            first(sizes.naxes[axis]);
         }
       }
       if (last) return;
     }
-    if (!ended) return;
-    const auto data = sizes.data_bytes();
-    if (!data || __builtin_add_overflow(offset, *data, &offset)) return;
+    const auto data = ended ? sizes.data_bytes() : std::nullopt;
+    if (!data || __builtin_add_overflow(offset, *data, &offset)) {
+      // The walk has lost its way (no END within the limit, a header it cannot size): CFITSIO
+      // may still find headers further on, so every remaining card-aligned 80 bytes is checked.
+      // Only a corrupt file gets here; the rules cannot match float data by chance in practice.
+      for (;; offset += record) {
+        const size_t got = read(offset, block);
+        for (size_t c = 0; c + card_bytes <= got; c += card_bytes, ++card_number)
+          check_card({reinterpret_cast<const char*>(block.data()) + c, size_t(card_bytes)}, hdu, card_number, name);
+        if (got != block.size()) return;
+      }
+    }
   }
 }
 

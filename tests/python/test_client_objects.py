@@ -118,8 +118,12 @@ def test_flags_round_trip_and_match_the_engine():
     import pathlib
     import re
     src = (pathlib.Path(__file__).resolve().parents[2] / "core" / "mask_bits.cpp").read_text()
-    engine = {n: int(b) for n, b in re.findall(r'\{"([A-Z]+)", (\d+), "', src)}
+    pixel_table, zwarning_table = src.split("zwarnings{{", 1)  # SPPIXMASK first, then ZWARNING
+    engine = {n: int(b) for n, b in re.findall(r'\{"([A-Z]+)", (\d+), "', pixel_table)}
     assert len(engine) == 26
+    engine_z = {n: int(b) for n, b in re.findall(r'\{"([A-Z_0-9]+)", (\d+), "', zwarning_table)}
+    assert len(engine_z) == 10
+    assert {m.name: m.value.bit_length() - 1 for m in flags.ZWarning} == engine_z
     assert {m.name: m.value.bit_length() - 1 for m in flags.PixelMask} == engine
     names = re.search(r'default_stack_mask_bits =\s*((?:"[^"]*"\s*)+);',
                       (pathlib.Path(__file__).resolve().parents[2] / "core" / "mask_bits.hpp").read_text()).group(1)

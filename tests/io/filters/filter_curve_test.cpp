@@ -48,7 +48,10 @@ const char* ecsv_header =
 
 TEST(FilterCurve, ShippedSdssCurves) {
   const auto names = shipped_filter_names();
-  ASSERT_EQ(names.size(), 10u);
+  // 10 SDSS curves (with and without atmosphere) and DECam g, r, z for DESI.
+  ASSERT_EQ(names.size(), 13u);
+  EXPECT_EQ(std::count_if(names.begin(), names.end(), [](const auto& n) { return n.rfind("sdss2010", 0) == 0; }), 10);
+  EXPECT_EQ(std::count_if(names.begin(), names.end(), [](const auto& n) { return n.rfind("decam2014-", 0) == 0; }), 3);
   const filter_curve r = load_filter("sdss2010-r");
   EXPECT_EQ(r.name, "sdss2010-r");
   ASSERT_EQ(r.wavelength.size(), 86u);

@@ -92,6 +92,31 @@ TEST(fits_header_guard, a_bad_card_in_a_cut_record_is_refused) {
   expect_refused(bad.substr(0, card + 80), "cut after the bad card", /*in_memory=*/false);
 }
 
+// The third fuzz input: a mutated header repeated a sizing keyword without a value, the walk
+// could not size the HDU and stopped, and CFITSIO went on to a bad card in the next HDU. The
+// first card of each sizing keyword counts now, and a walk that loses its way checks every
+// remaining card-aligned 80 bytes.
+TEST(fits_header_guard, a_repeated_sizing_card_does_not_end_the_walk) {
+  const std::string real = read_all(test::real_spectrum("3655-55240-0002"));
+  // HDU 1's TTYPE2 becomes a value-less NAXIS2; HDU 2's TTYPE1 (the file's second) goes bad.
+  std::string bytes = with_card(real, "TTYPE2  ", "NAXIS2    no value indicator");
+  const size_t first = bytes.find("TTYPE1  =");
+  size_t second = first;
+  while ((second = bytes.find("TTYPE1  =", second + 1)) != std::string::npos && second % 80 != 0) {
+  }
+  ASSERT_NE(second, std::string::npos);
+  bytes.replace(second, 80, ("TTYPE1  = " + std::string(70, 'x')).substr(0, 80));
+  expect_refused(bytes, "bad card after a repeated NAXIS2");
+  // A header with no END: the rest of the file is checked card by card.
+  std::string no_end = with_card(real, "TTYPE1  ", "TTYPE1  = " + std::string(70, 'x'));
+  for (size_t off = 2880; off + 80 <= no_end.size(); off += 80) {
+    if (no_end.compare(off, 8, "END     ") == 0) no_end.replace(off, 80, std::string(80, ' '));
+  }
+  EXPECT_THROW(check_fits_header_cards(
+                   std::span(reinterpret_cast<const unsigned char*>(no_end.data()), no_end.size()), "no-end.fits"),
+               data_error);
+}
+
 TEST(fits_header_guard, quoted_or_short_names_pass) {
   const std::string real = read_all(test::real_spectrum("3655-55240-0002"));
   // The longest name a quoted string can hold (68 characters) is a valid, if odd, column name.
