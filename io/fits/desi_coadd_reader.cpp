@@ -60,6 +60,11 @@ std::vector<std::string> read_strings(fits_file& f, const char* name, size_t fir
   std::vector<std::string> out(count);
   const fits_column* c = f.find_column(name);
   if (!c || count == 0) return out;
+  // A text column must be stored as text: CFITSIO formats a numeric column read as TSTRING
+  // through its TDISPn into our buffer and overflowed it (fuzz_desi_coadd_reader; the SDSS
+  // reader's finding 3 in docs/reliability-fuzz.md). Every DESI text column is an A column.
+  SPECMILL_DATA_CHECK(c->typecode == TSTRING,
+                      "'" + f.path().string() + "': column " + name + " is not a text (A) column");
   const size_t width = size_t(std::max<int64_t>(c->repeat, 1)) + 1;
   std::vector<char> buf(count * width, 0);
   std::vector<char*> p(count);
