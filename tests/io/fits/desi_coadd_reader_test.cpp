@@ -153,3 +153,42 @@ TEST(desi_coadd_reader, missing_file_is_not_found) {
 
 }  // namespace
 }  // namespace specmill
+
+namespace specmill {
+namespace {
+
+// fuzz/fuzz_desi_coadd_reader: a text column (here OBJTYPE) stored as a number with a wide TDISPn
+// was read as TSTRING, which CFITSIO formats through TDISPn past our buffer (ASan). A DESI text
+// column must be an A column: anything else is refused by name.
+TEST(desi_coadd_reader, numeric_text_column_is_refused_by_name) {
+  temp_dir dir;
+  const auto path = dir / "coadd-main-dark-27258.fits";
+  write_desi_coadd(path, make_file(3, desi_mask_type::int32, false, 7));
+  {
+    fits_file f = fits_file::open_update(path);
+    int status = 0;
+    char extname[] = "FIBERMAP";
+    fits_movnam_hdu(native(f), BINARY_TBL, extname, 0, &status);
+    int col = 0;
+    char objtype[] = "OBJTYPE";
+    fits_get_colnum(native(f), CASEINSEN, objtype, &col, &status);
+    fits_delete_col(native(f), col, &status);
+    char form[] = "D", key[] = "TDISPnnn", display[] = "F70.2";
+    fits_insert_col(native(f), col, objtype, form, &status);
+    std::snprintf(key, sizeof key, "TDISP%d", col);
+    fits_update_key(native(f), TSTRING, key, display, nullptr, &status);
+    f.check(status, "cannot rewrite OBJTYPE");
+    f.close();
+  }
+  try {
+    // The FIBERMAP is read when the file is opened.
+    desi_coadd_reader r(path);
+    (void)r.read(0, 3);
+    FAIL() << "read a numeric OBJTYPE as text";
+  } catch (const data_error& e) {
+    EXPECT_NE(std::string(e.what()).find("OBJTYPE"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace specmill
