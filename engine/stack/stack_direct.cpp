@@ -13,42 +13,9 @@
 
 #include "core/error.hpp"
 #include "engine/stack/stack_frame.hpp"
+#include "engine/stack/stack_groups.hpp"
 
 namespace specmill::detail {
-namespace {
-
-// Items planned together: sorted by (block, row), so each block's rows are read in file order.
-constexpr size_t window_items = 4096;
-// The sorted items of a window are split into this many fixed groups, each summed in order into
-// its own arrays and the groups added in order at the end: the result does not depend on the
-// thread count or the scheduling (16 x 24 bytes a pixel: ~2 MB at SDSS widths).
-constexpr size_t n_groups = 16;
-// Open block readers kept between windows; past this, those the window did not use close.
-constexpr size_t max_open_blocks = 64;
-
-struct item {
-  int64_t block_id;
-  int32_t row;
-  size_t index;  // in the list
-};
-
-struct group_state {
-  std::vector<double> a, b;  // weighted: sum ivar, sum ivar f; mean: sum f, sum 1/ivar
-  std::vector<long long> n;
-  std::vector<float> flux, ivar;  // one spectrum's stored pixels
-  std::vector<int32_t> mask;
-};
-
-void read_span(const block_reader& b, column c, size_t row, size_t pix0, size_t npix, void* dst, std::mutex& hdf5) {
-  if (b.direct(c)) {
-    b.read_row_span(c, row, pix0, npix, dst);  // a memcpy from the mapped file, thread-safe
-  } else {
-    std::lock_guard lock(hdf5);  // chunked blocks go through HDF5: one caller at a time
-    b.read_row_span(c, row, pix0, npix, dst);
-  }
-}
-
-}  // namespace
 
 void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const lattice_window& span, stack_method m,
                              uint32_t mask_bits, const double* row_scale, const std::function<void(size_t)>& progress,
@@ -63,30 +30,24 @@ void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const 
   }
   std::map<int64_t, std::unique_ptr<block_reader>> blocks;
   std::mutex hdf5;
-  std::vector<item> items;
+  std::vector<stack_item> items;
   for (size_t first = 0; first < ids.size(); first += window_items) {
     const size_t last = std::min(ids.size(), first + window_items);
-    items.clear();
-    for (size_t i = first; i < last; ++i)
-      if (ids[i].has_pixels() && row_scale[i] > 0)
-        items.push_back({ids[i].entry->location->block_id, ids[i].entry->location->row, i});
-    std::sort(items.begin(), items.end(), [](const item& x, const item& y) {
-      return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
-    });
+    sorted_window_items(ids, first, last, row_scale, items);
     std::vector<int64_t> used;
-    for (const item& it : items) {
+    for (const stack_item& it : items) {
       if (!used.empty() && used.back() == it.block_id) continue;
       used.push_back(it.block_id);
       auto b = blocks.find(it.block_id);
       if (b == blocks.end()) b = blocks.emplace(it.block_id, std::make_unique<block_reader>(st.block_path(it.block_id))).first;
     }
-    for (const item& it : items)
+    for (const stack_item& it : items)
       SPECMILL_DATA_CHECK(size_t(it.row) < blocks.at(it.block_id)->n_spectra(),
                           "catalog row " + std::to_string(it.row) + " beyond block " + std::to_string(it.block_id));
     tbb::parallel_for(size_t(0), n_groups, [&](size_t k) {
       group_state& g = groups[k];
       for (size_t t = items.size() * k / n_groups; t < items.size() * (k + 1) / n_groups; ++t) {
-        const item& it = items[t];
+        const stack_item& it = items[t];
         const auto& loc = *ids[it.index].entry->location;
         const block_reader& b = *blocks.find(it.block_id)->second;
         const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());

@@ -12,38 +12,10 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "engine/stack/stack_groups.hpp"
 
 namespace specmill::detail {
 namespace {
-
-// These three must be accumulate_means_direct's (engine/stack/stack_direct.cpp): the groups a
-// rank sums are that function's groups. tests/mpi (batch stack == stack, byte for byte, for
-// 1, 2 and 4 ranks) fails if the two drift apart.
-constexpr size_t window_items = 4096;
-constexpr size_t n_groups = 16;
-constexpr size_t max_open_blocks = 64;
-
-struct item {
-  int64_t block_id;
-  int32_t row;
-  size_t index;
-};
-
-struct group_state {
-  std::vector<double> a, b;
-  std::vector<long long> n;
-  std::vector<float> flux, ivar;
-  std::vector<int32_t> mask;
-};
-
-void read_span(const block_reader& b, column c, size_t row, size_t pix0, size_t npix, void* dst, std::mutex& hdf5) {
-  if (b.direct(c)) {
-    b.read_row_span(c, row, pix0, npix, dst);
-  } else {
-    std::lock_guard lock(hdf5);
-    b.read_row_span(c, row, pix0, npix, dst);
-  }
-}
 
 template <class T>
 void append_bytes(std::vector<std::byte>& out, const std::vector<T>& v) {
@@ -70,21 +42,15 @@ std::vector<group_state> sum_groups(store& st, std::span<const resolved_id> ids,
   }
   std::map<int64_t, std::unique_ptr<block_reader>> blocks;
   std::mutex hdf5;
-  std::vector<item> items;
+  std::vector<stack_item> items;
   for (size_t first = 0; first < ids.size(); first += window_items) {
     const size_t last = std::min(ids.size(), first + window_items);
-    items.clear();
-    for (size_t i = first; i < last; ++i)
-      if (ids[i].has_pixels() && row_scale[i] > 0)
-        items.push_back({ids[i].entry->location->block_id, ids[i].entry->location->row, i});
-    std::sort(items.begin(), items.end(), [](const item& x, const item& y) {
-      return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
-    });
+    sorted_window_items(ids, first, last, row_scale, items);
     // This rank's items of the window: its groups are one run of the sorted items.
     const size_t t0 = items.size() * g0 / n_groups, t1 = items.size() * g1 / n_groups;
     std::vector<int64_t> used;
     for (size_t t = t0; t < t1; ++t) {
-      const item& it = items[t];
+      const stack_item& it = items[t];
       if (!used.empty() && used.back() == it.block_id) continue;
       used.push_back(it.block_id);
       if (!blocks.count(it.block_id)) blocks.emplace(it.block_id, std::make_unique<block_reader>(st.block_path(it.block_id)));
@@ -96,7 +62,7 @@ std::vector<group_state> sum_groups(store& st, std::span<const resolved_id> ids,
     tbb::parallel_for(g0, g1, [&](size_t k) {
       group_state& g = groups[k - g0];
       for (size_t t = items.size() * k / n_groups; t < items.size() * (k + 1) / n_groups; ++t) {
-        const item& it = items[t];
+        const stack_item& it = items[t];
         const auto& loc = *ids[it.index].entry->location;
         const block_reader& b = *blocks.find(it.block_id)->second;
         const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
