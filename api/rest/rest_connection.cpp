@@ -361,7 +361,15 @@ int guarded_server::bind_guarded(const std::string& host, int port) {
 
 void guarded_server::stop_guarded() {
   if (!stopping_.exchange(true)) stop_at_ns_ = request_clock::now().time_since_epoch().count();
-  if (is_running()) stop();
+  // httplib's stop() closes the listener only once listen_after_bind() has marked the server
+  // running: a SIGTERM between bind and listen was lost and the server ran on (CI saw it once).
+  // Closing the socket ourselves ends the accept loop in either order: it loops while the
+  // listener is valid, and the exchange makes a second stop a no-op.
+  const socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+  if (sock != INVALID_SOCKET) {
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  }
 }
 
 bool guarded_server::process_and_close_socket(socket_t sock) {

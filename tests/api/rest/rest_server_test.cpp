@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -249,6 +250,34 @@ TEST_F(RestServer, PingAnswersWithin100ms) {
   }
   std::sort(ms.begin(), ms.end());
   EXPECT_LT(ms[2], 100.0) << "median of 5 /ping round trips";
+}
+
+// A stop that lands between bind() and run() (a SIGTERM right after the "listening" line) must
+// still end run(): httplib's own stop() ignored it and the server ran on. Both orders, and a
+// stop racing run() from another thread, each must return within seconds.
+TEST_F(RestServer, StopBeforeOrDuringRunEndsRun) {
+  rest::service_config cfg;
+  cfg.host = "127.0.0.1";
+  cfg.port = 0;
+  cfg.threads = 2;
+  cfg.contexts = {{"sdss_dr16", store_root(), "sdss_dr16", "sample spectra", true, {}}};
+  cfg.default_context = "sdss_dr16";
+  cfg.engine_backend = backend::cpu;
+  for (int round = 0; round < 20; ++round) {
+    rest::service svc(cfg);
+    rest::add_info_routes(svc);
+    svc.bind();
+    std::future<void> ran;
+    if (round % 2 == 0) {
+      svc.stop();
+      ran = std::async(std::launch::async, [&svc] { svc.run(); });
+    } else {
+      ran = std::async(std::launch::async, [&svc] { svc.run(); });
+      svc.stop();
+    }
+    ASSERT_EQ(ran.wait_for(std::chrono::seconds(20)), std::future_status::ready) << "round " << round;
+    ran.get();
+  }
 }
 
 }  // namespace
