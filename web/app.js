@@ -169,6 +169,11 @@ async function renderSpectrum(id, p) {
   $('#show-lines').checked = p.get('lines') !== '0';
   $('#show-sky').checked = p.get('sky') === '1';
   $('#show-model').checked = p.get('model') !== '0';
+  // DESI coadds carry no model and no sky (getSpec serves zeros): their toggles are off and
+  // nothing is drawn, rather than a flat line at 0 that looks like data.
+  const hasModel = data.model.some(v => v !== 0), hasSky = data.sky.some(v => v !== 0);
+  $('#show-model').disabled = !hasModel;
+  $('#show-sky').disabled = !hasSky;
   $('#meta').replaceChildren(...Object.entries(meta).flatMap(([k, v]) => {
     const dt = document.createElement('dt'), dd = document.createElement('dd');
     dt.textContent = k; dd.textContent = v; dd.dataset.key = k;
@@ -193,7 +198,7 @@ async function renderSpectrum(id, p) {
   state.spectrum?.destroy();
   state.spectrum = spectrumPlot($('#spectrum-plot'), {
     x, flux, ivar, model: scale(data.model), sky: scale(data.sky), mask: Array.from(data.and_mask, (m, i) => (m & BAD_PIXEL_BITS) !== 0 || !(data.ivar[i] > 0)),
-    lines, rest, showModel: $('#show-model').checked, showSky: $('#show-sky').checked,
+    lines, rest, showModel: hasModel && $('#show-model').checked, showSky: hasSky && $('#show-sky').checked,
   }, Math.max(500, $('main').clientWidth - 280));
   if (prev) state.spectrum.setScale('x', prev);
   status(`${id}: ${x.length} pixels, z = ${zCat}${meta.class ? ' ' + meta.class : ''}`);

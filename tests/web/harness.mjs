@@ -1,5 +1,5 @@
 // What the browser tests share: a sample store (the real SDSS files plus sample spectra, as
-// tests/python/rest_fixture.py builds it), a `specmill serve` on port 0 over it, and headless
+// tests/python/rest_fixture.py builds it), a DESI store of generated coadds, a `specmill serve` on port 0 over it, and headless
 // Chromium (Debian's /usr/bin/chromium driven by playwright-core; its own browser download is
 // not used) with console errors collected.
 import { spawn, execFileSync } from 'node:child_process';
@@ -28,10 +28,14 @@ export function buildStore() {
   run('sample', '--out', path.join(dir, 'sample'), '--count', '40', '--seed', '5');
   run('ingest', '--store', path.join(dir, 'store'), '--block-size', '16', path.join(SHARED, 'spectra'), path.join(dir, 'sample'));
   run('ingest', '--store', path.join(dir, 'store'), '--context', 'private_dr16', path.join(SHARED, 'spectra'));
+  // A DESI context (generated coadds on the linear 0.8 A grid, a zpix catalog) in its own store.
+  run('sample', '--survey', 'desi', '--out', path.join(dir, 'desi-sample'), '--count', '30', '--seed', '3', '--fields', '1');
+  run('ingest', '--store', path.join(dir, 'desi'), '--catalog', path.join(dir, 'desi-sample', 'zpix-sample.fits'), path.join(dir, 'desi-sample', 'healpix'));
   fs.writeFileSync(path.join(dir, 'service.json'), JSON.stringify({
     contexts: [
       { name: 'sdss_dr16', store: 'store', description: 'real and sample spectra' },
       { name: 'private_dr16', store: 'store', public: false, tokens: ['reader-token'] },
+      { name: 'desi_dr1', store: 'desi', description: 'generated DESI coadds' },
     ],
     limits: { max_ids: 5000 },
   }));

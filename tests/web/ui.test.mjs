@@ -202,6 +202,48 @@ try {
   assert.match(await page.textContent('#stack-info'), new RegExp(`^${stackReply.headers.get('X-Spectra-Used')} of ${selection.rows.length} spectra`));
   await shot('stack');
 
+  step('the DESI context: a cone search, a spectrum on the linear grid, a stack');
+  const desiFirst = (await getJson(U, 'query', { context: 'desi_dr1', constraint: "class = 'GALAXY'", fields: 'specobjid,ra,dec,z', format: 'json', limit: 1 })).rows[0];
+  assert.ok(BigInt(desiFirst.specobjid) > 2n ** 53n, 'a DESI TARGETID past 2^53');
+  const desiCone = { context: 'desi_dr1', ra: String(desiFirst.ra), dec: String(desiFirst.dec), radius: '10' };
+  const desiRows = await getJson(U, 'query', { context: 'desi_dr1', ra: desiCone.ra, dec: desiCone.dec, size: desiCone.radius, format: 'json', limit: 50 });
+  await page.goto(`${U}/ui?${new URLSearchParams(desiCone)}`);
+  await page.waitForSelector('#results tbody tr');
+  assert.equal(await page.inputValue('#context'), 'desi_dr1');
+  assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), desiRows.rows.map(r => r.specobjid), 'the DESI rows, TARGETIDs exact');
+  await page.click(`#results a:text-is("${desiFirst.specobjid}")`);
+  await page.waitForURL(new RegExp(`/ui/spectrum/${desiFirst.specobjid}\\?context=desi_dr1`));
+  await page.waitForFunction(id => window.specmill.spectrum && document.querySelector('#spec-id').textContent === id, desiFirst.specobjid);
+  const desiServed = csvColumns((await postText(U, 'getSpec', { context: 'desi_dr1', id_list: desiFirst.specobjid, format: 'csv' })).text);
+  const desiPlotted = await page.evaluate(() => window.specmill.spectrum.data.map(a => Array.from(a)));
+  assert.equal(desiPlotted[0].length, 7781, 'the brz grid: 3600-9824 A at 0.8 A');
+  assert.equal(desiServed.flux.length, 7781);
+  for (let i = 0; i < 7781; i++) {
+    assert.ok(Math.abs(desiPlotted[0][i] / 10 ** f32(desiServed.loglam[i]) - 1) < 1e-12, `DESI wavelength ${i}`);
+    // getSpec serves loglam as float32 (the original service's column): 0.002 A at 9800 A.
+    assert.ok(Math.abs(desiPlotted[0][i] - (3600 + 0.8 * i)) < 0.01, `DESI wavelength ${i} on the 0.8 A grid`);
+    assert.equal(desiPlotted[1][i], f32(desiServed.flux[i]), `DESI flux ${i}`);
+  }
+  const desiZ = Number(await page.textContent('#meta dd[data-key=z]'));
+  assert.equal(desiZ, Number(desiFirst.z));
+  assert.ok(Math.abs(await halpha() - 6564.61 * (1 + desiZ)) < 1e-6, 'DESI: H-alpha at (1 + z) x rest');
+  assert.ok(await page.isDisabled('#show-model') && await page.isDisabled('#show-sky'), 'a coadd has no model or sky to toggle');
+  assert.equal(await page.evaluate(() => window.specmill.spectrum.series[4].show), false, 'no model line at 0');
+  await shot('desi-spectrum');
+  const desiStackUrl = `${U}/ui/stack?${new URLSearchParams({ ...desiCone, radius: '180' })}`;
+  await page.goto(desiStackUrl);
+  await page.selectOption('#stack-form [name=method]', 'median');
+  await page.click('#stack-go');
+  await page.waitForURL(/run=1/);
+  await page.waitForFunction(() => window.specmill.stack);
+  const desiSel = await getJson(U, 'query', { context: 'desi_dr1', ra: desiCone.ra, dec: desiCone.dec, size: '180', format: 'json', limit: 5000 });
+  const desiStack = csvColumns((await postText(U, 'stack', { context: 'desi_dr1', id_list: desiSel.rows.map(r => r.specobjid).join('\n'), method: 'median', format: 'csv' })).text);
+  const dsp = await page.evaluate(() => window.specmill.stack.data.map(a => Array.from(a)));
+  assert.equal(dsp[0].length, desiStack.wavelength.length);
+  assert.ok(Math.abs(dsp[0][0] - 3600) < 1e-6 && Math.abs(dsp[0][1] - dsp[0][0] - 0.8) < 1e-6, 'the DESI stack is on its linear grid');
+  for (let i = 0; i < dsp[0].length; i++) assert.equal(dsp[1][i], Number(desiStack.flux[i]), `DESI stack flux ${i}`);
+  await shot('desi-stack');
+
   assert.deepEqual(errors, [], 'no console errors');
   step('passed');
 } catch (e) {
