@@ -177,7 +177,26 @@ class _Stub(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    seen = {}  # path -> requests received
+
     def _answer(self):
+        n = _Stub.seen[self.path] = _Stub.seen.get(self.path, 0) + 1
+        if self.path.startswith("/short") or (self.path.startswith("/flaky") and n == 1):
+            # Content-Length promises 256 bytes; 64 come, then the connection closes (a replica
+            # killed mid-reply). /flaky does it once, then answers whole.
+            self.send_response(200)
+            self.send_header("Content-Length", "256")
+            self.end_headers()
+            self.wfile.write(b"y" * 64)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if self.path.startswith("/flaky"):
+            self.send_response(200)
+            self.send_header("Content-Length", "256")
+            self.end_headers()
+            self.wfile.write(b"z" * 256)
+            return
         if self.path.startswith("/cut"):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -217,10 +236,32 @@ def test_server_errors_and_cut_transfers(stub, use_requests):
     with pytest.raises(errors.ServerError) as e:
         c.list_contexts()
     assert e.value.status == 502 and "Bad Gateway" in e.value.message
+    assert c._t.resent == 2, "a gateway error is sent again twice, then raised"
     c.set_svc_url(stub + "/cut")
     with pytest.raises(errors.ConnectionError) as e:
         c.getSpec(1)
     assert "broke off" in str(e.value)
+
+
+@pytest.mark.parametrize("use_requests", [True, False])
+def test_cut_replies_are_sent_again(stub, use_requests):
+    """A reply shorter than its Content-Length is a cut transfer, not a short body (Debian's
+    urllib3 1.26 hands it back without an error); a read cut once comes whole on the resend;
+    one cut every time raises after Transport.resends."""
+    from specmill._http import Transport
+    t = Transport(stub, use_requests=use_requests)
+    key = "/flaky-%s" % use_requests
+    r = t.request("GET", key)
+    assert bytes(r.content) == b"z" * 256 and _Stub.seen[key] == 2 and t.resent == 1
+    key = "/short-%s" % use_requests
+    with pytest.raises(errors.ConnectionError) as e:
+        t.request("GET", key)
+    assert "64 of 256 bytes" in str(e.value) or "broke off" in str(e.value)
+    assert _Stub.seen[key] == 1 + t.resends and t.resends == 2
+    t0 = Transport("http://127.0.0.1:1", use_requests=use_requests, resends=0)
+    with pytest.raises(errors.ConnectionError):
+        t0.request("GET", "/contexts")
+    assert t0.resent == 0
 
 
 def test_standard_library_transport_gets_the_same_arrays(server):

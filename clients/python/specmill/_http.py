@@ -1,5 +1,6 @@
 """HTTP for the client: one request per call, JSON bodies, the X-DL-AuthToken header, errors
-mapped to the client's exceptions, and streamed downloads with a progress bar.
+mapped to the client's exceptions, streamed downloads with a progress bar, and reads sent
+again when a connection fails or a reply is cut short (Transport.resends).
 
 `requests` is used when it is installed (a keep-alive session); otherwise the standard
 library's urllib does the same job, so numpy stays the package's only hard dependency.
@@ -96,15 +97,32 @@ class Reply:
             raise errors.ServerError("the service's reply is not JSON: %s" % self.text[:200], status=self.status) from e
 
 
-class Transport:
-    """One service URL and how to reach it. `token`: the default X-DL-AuthToken."""
+class _Resendable(errors.ConnectionError):
+    """A request that may be sent again: the connection was refused or reset, or the reply was
+    cut short (a replica that died mid-reply, which a load balancer cannot retry once the
+    headers have reached us). Not a timeout: a slow reply would be slow again."""
 
-    def __init__(self, url, token=None, timeout=600.0, use_requests=None):
+
+# Gateway replies of a load balancer whose upstream failed (nginx: no live upstream, or the
+# upstream broke before its headers); the service itself never sends these.
+_GATEWAY = (502, 504)
+
+
+class Transport:
+    """One service URL and how to reach it. `token`: the default X-DL-AuthToken.
+
+    `resends`: how many times a read (every route the client calls) is sent again when its
+    connection was refused or reset or its reply cut short, after 0.2 s, 0.4 s, ...: behind
+    replicas (docs/deploy.md) a killed replica then costs a user no reply. `resent` counts them."""
+
+    def __init__(self, url, token=None, timeout=600.0, use_requests=None, resends=2):
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.use_requests = (_requests is not None) if use_requests is None else (use_requests and _requests is not None)
         self._session = None
+        self.resends = resends
+        self.resent = 0
 
     def _headers(self, token, json_body):
         h = {"User-Agent": "specmill-python-client"}
@@ -125,9 +143,22 @@ class Transport:
         data = json.dumps(body, default=_json_default).encode() if body is not None else None
         headers = self._headers(token, body)
         timeout = self.timeout if timeout is None else timeout
-        if self.use_requests:
-            return self._via_requests(method, full, params, data, headers, timeout, progress)
-        return self._via_urllib(method, full, params, data, headers, timeout, progress)
+        send = self._via_requests if self.use_requests else self._via_urllib
+        for attempt in range(self.resends + 1):
+            try:
+                reply = send(method, full, params, data, headers, timeout, progress)
+            except _Resendable:
+                if attempt == self.resends:
+                    raise
+            else:
+                if reply.status not in _GATEWAY:
+                    return reply
+                if attempt == self.resends:
+                    raise _error_from_body(reply.status, reply.content, reply.headers.get("content-type", ""))
+            self.resent += 1
+            if progress is not None:
+                progress.done = 0
+            time.sleep(0.2 * 2 ** attempt)
 
     # --- requests ---------------------------------------------------------------------------
     def _via_requests(self, method, full, params, data, headers, timeout, progress):
@@ -138,6 +169,8 @@ class Transport:
                                       timeout=timeout, stream=True)
         except _requests.Timeout as e:
             raise errors.ConnectionError("no reply from %s within %s s" % (full, timeout)) from e
+        except _requests.ConnectionError as e:
+            raise _Resendable("cannot reach the service at %s: %s" % (full, _reason(e))) from e
         except _requests.RequestException as e:
             raise errors.ConnectionError("cannot reach the service at %s: %s" % (full, _reason(e))) from e
         with r:
@@ -150,9 +183,12 @@ class Transport:
                     content += chunk
                     if progress is not None:
                         progress.update(len(chunk))
+            except _requests.Timeout as e:
+                raise errors.ConnectionError("no data from %s within %s s" % (full, timeout), status=r.status_code) from e
             except _requests.RequestException as e:
-                raise errors.ConnectionError("the transfer from %s broke off: %s" % (full, _reason(e)), status=r.status_code) from e
-        if r.status_code >= 400:
+                raise _Resendable("the transfer from %s broke off: %s" % (full, _reason(e)), status=r.status_code) from e
+        _check_length(full, r.status_code, headers_out, content)
+        if r.status_code >= 400 and r.status_code not in _GATEWAY:
             raise _error_from_body(r.status_code, content, headers_out.get("content-type", ""))
         return Reply(r.status_code, headers_out, content)
 
@@ -165,9 +201,13 @@ class Transport:
             resp = urllib.request.urlopen(req, timeout=timeout)
         except urllib.error.HTTPError as e:
             body = e.read()
+            if e.code in _GATEWAY:
+                return Reply(e.code, {k.lower(): v for k, v in e.headers.items()}, bytearray(body))
             raise _error_from_body(e.code, body, e.headers.get("Content-Type", "")) from None
         except (urllib.error.URLError, OSError) as e:
-            raise errors.ConnectionError("cannot reach the service at %s: %s" % (full, getattr(e, "reason", e))) from e
+            reason = getattr(e, "reason", e)
+            kind = errors.ConnectionError if isinstance(reason, TimeoutError) or "timed out" in str(reason) else _Resendable
+            raise kind("cannot reach the service at %s: %s" % (full, reason)) from e
         with resp:
             headers_out = {k.lower(): v for k, v in resp.headers.items()}
             if progress is not None and headers_out.get("content-length", "").isdigit():
@@ -181,8 +221,11 @@ class Transport:
                     content += chunk
                     if progress is not None:
                         progress.update(len(chunk))
+            except TimeoutError as e:
+                raise errors.ConnectionError("no data from %s within %s s" % (full, timeout), status=resp.status) from e
             except (OSError, http.client.HTTPException) as e:  # IncompleteRead: the stream was cut short
-                raise errors.ConnectionError("the transfer from %s broke off: %r" % (full, e), status=resp.status) from e
+                raise _Resendable("the transfer from %s broke off: %r" % (full, e), status=resp.status) from e
+        _check_length(full, resp.status, headers_out, content)
         return Reply(resp.status, headers_out, content)
 
     def __del__(self):
@@ -195,6 +238,14 @@ class Transport:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _check_length(full, status, headers, content):
+    """A reply shorter than its Content-Length was cut (Debian's urllib3 1.26 hands the short
+    body back without an error). With a Content-Encoding the length is of the encoded bytes."""
+    length = headers.get("content-length", "")
+    if length.isdigit() and "content-encoding" not in headers and int(length) != len(content):
+        raise _Resendable("the transfer from %s broke off: %d of %s bytes" % (full, len(content), length), status=status)
 
 
 def _reason(e):
