@@ -154,7 +154,11 @@ void resample_device(const lattice_batch& in, const wavelength_grid& grid, int32
 void resample_range_device(const lattice_batch& in, const wavelength_grid& grid, int64_t first, int64_t count,
                            int32_t mask_bits, const resampled_batch& out, cuda_stream_view stream) {
   const resample_pixel_op op = detail::make_resample_op(in, grid, first, count, mask_bits, out);
-  for_each_index(backend::cuda, in.n_spectra * size_t(op.n_out), detail::resample_index_op{op}, stream);
+#if defined(SPECMILL_WITH_CUDA)
+  detail::resample_device_tabled(op, stream);  // cuda_error without a device (n > 0)
+#else
+  for_each_index(backend::cuda, in.n_spectra * size_t(op.n_out), detail::resample_index_op{op}, stream);  // throws
+#endif
 }
 
 }  // namespace specmill

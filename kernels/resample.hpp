@@ -244,6 +244,9 @@ resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_gri
 // The same for grid pixels [first, first + count) (count < 0: to the grid's end).
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid, int64_t first,
                                    int64_t count, int32_t mask_bits, const resampled_batch& out);
+// The device form (device pointers in `op`): the edge tables built on the device in
+// stream-ordered scratch, then the pixels, both queued on `stream` (resample.cu; CUDA builds).
+void resample_device_tabled(const resample_pixel_op& op, cuda_stream_view stream);
 }  // namespace detail
 
 }  // namespace specmill

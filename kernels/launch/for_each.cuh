@@ -11,8 +11,8 @@
 
 namespace specmill::detail {
 
-// 256 threads: 8 resident blocks fill a Hopper multiprocessor (2,048 threads), and every
-// kernel of the project is memory- or FP64-bound, not register-bound.
+// 256 threads: 8 resident blocks fill a Hopper multiprocessor (2,048 threads) where an op needs
+// at most 32 registers a thread; heavier ops fit fewer blocks (for_each_blocks asks).
 inline constexpr int for_each_block_threads = 256;
 
 // Blocks for a grid-stride kernel: the blocks the work wants, capped at `per_sm` blocks per
@@ -25,11 +25,6 @@ inline int grid_blocks(size_t wanted, int per_sm) {
   return int(std::max<size_t>(1, std::min<size_t>(wanted, size_t(sms) * size_t(per_sm))));
 }
 
-// One thread per index for n indices: one full wave of 256-thread blocks at most.
-inline int for_each_blocks(size_t n) {
-  return grid_blocks((n + for_each_block_threads - 1) / for_each_block_threads, 8);
-}
-
 // No __restrict__ and no shared memory: an op may work in place, and each index is independent.
 template <class Op>
 __global__ void for_each_index_kernel(size_t n, Op op) {
@@ -37,12 +32,31 @@ __global__ void for_each_index_kernel(size_t n, Op op) {
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) op(i);
 }
 
+// Blocks of `kernel` (block_threads threads, no dynamic shared memory) that fit on one
+// multiprocessor at once: its registers decide (8 for a light op; 3 for resample's 70 registers
+// a thread, read by ncu on an H200).
+template <class Kernel>
+int resident_blocks_per_sm(Kernel kernel, int block_threads) {
+  int per_sm = 0;
+  SPECMILL_CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_threads, 0));
+  return std::max(per_sm, 1);
+}
+
+// One thread per index for n indices: one wave of the blocks that can be resident at once, and
+// no more. A fixed 8 blocks per multiprocessor gave resample (3 resident) 2.67 waves, the last a
+// third full: ncu put that tail at up to a third of its time.
+template <class Op>
+int for_each_blocks(size_t n) {
+  static const int per_sm = resident_blocks_per_sm(for_each_index_kernel<Op>, for_each_block_threads);
+  return grid_blocks((n + for_each_block_threads - 1) / for_each_block_threads, per_sm);
+}
+
 template <class Op>
 void for_each_index_cuda(size_t n, const Op& op, cuda_stream_view stream) {
   if (n == 0) return;
   // The functor travels as a kernel parameter (constant memory: a table in it is a broadcast).
   static_assert(sizeof(Op) <= 4096, "for_each_index: functor too large for a kernel parameter");
-  for_each_index_kernel<Op><<<for_each_blocks(n), for_each_block_threads, 0,
+  for_each_index_kernel<Op><<<for_each_blocks<Op>(n), for_each_block_threads, 0,
                               static_cast<cudaStream_t>(stream.handle())>>>(n, op);
   SPECMILL_CUDA_CHECK_LAUNCH();
 }
