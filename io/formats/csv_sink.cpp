@@ -32,7 +32,13 @@ class csv_sink final : public table_sink {
     }
     for (size_t k = 0; k < s_.columns.size(); ++k)
       head += (k == 0 && s_.layout == table_layout::table ? "" : ",") + s_.columns[k].name;
-    for (const auto& c : s_.meta.columns) head += "," + c.name;
+    // A catalog column the line already has (specobjid, first on every line) is not repeated.
+    for (size_t k = 0; k < s_.meta.columns.size(); ++k) {
+      const std::string& name = s_.meta.columns[k].name;
+      const bool repeated = s_.layout != table_layout::table && name == "specobjid";
+      if (!repeated) head += "," + name;
+      meta_shown_.push_back(!repeated);
+    }
     out_.write(head + "\n");
     watch_schema(s_);
   }
@@ -105,6 +111,7 @@ class csv_sink final : public table_sink {
   std::string meta_text(const char* record) const {
     std::string t;
     for (size_t k = 0; k < s_.meta.columns.size(); ++k) {
+      if (!meta_shown_[k]) continue;
       const char* p = record + s_.meta.offset(k);
       t += ',';
       auto put = [&](auto v) {
@@ -140,6 +147,7 @@ class csv_sink final : public table_sink {
   table_schema s_;
   byte_output out_;
   std::string text_;
+  std::vector<bool> meta_shown_;  // per meta column: written (not already on the line)
 };
 
 }  // namespace

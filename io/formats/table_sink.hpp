@@ -33,7 +33,8 @@
 //         `meta_units`, {"column": "unit"} as JSON text in uint8
 //   hdf5  group `meta`, a 1-D dataset per column, each with a string attribute `units`
 //   fits  binary table CATALOG after SPECTRA, row for row (TUNITn where a column has a unit)
-//   csv   the columns after the pixel columns on every line of the spectrum
+//   csv   the columns after the pixel columns on every line of the spectrum (specobjid, first
+//         on the line already, not repeated)
 //   npy   none (invalid_argument)
 // FITS and HDF5 are written by their libraries into a staged file (io/formats/byte_output.hpp)
 // that becomes the output, or is copied into a stream, at finish(); npz spools members whose

@@ -123,6 +123,7 @@ def test_csv_meta_yes_appends_columns_and_auto_does_not(specmill, shared, tmp_pa
     assert len(plain) == len(lines)
     head = plain[0].split(",")
     assert "z" not in head
+    assert lines[0].split(",").count("specobjid") == 1  # the line's own, not repeated
     rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
     # The pixel part of each line is the line without meta.
     n_pixel_cols = len(head)

@@ -186,12 +186,12 @@ TEST(MetaSink, CsvColumnsOnEveryLineOfTheSpectrum) {
   std::istringstream in(text);
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "specobjid,pixel,flux,and_mask,specobjid,plate,ra,class");
+  EXPECT_EQ(line, "specobjid,pixel,flux,and_mask,plate,ra,class");  // specobjid is not repeated
   size_t lines = 0;
   for (size_t i : m.found_rows) {
     for (int64_t p = m.d.schema.offsets[i]; p < m.d.schema.offsets[i + 1]; ++p, ++lines) {
       ASSERT_TRUE(std::getline(in, line));
-      std::string tail = "," + std::to_string(m.d.schema.specobjid[i]) + "," + std::to_string(meta_case::plate(i)) + ",";
+      std::string tail = "," + std::to_string(meta_case::plate(i)) + ",";
       std::string num;
       formats_detail::append_number(num, meta_case::ra(i));
       tail += num + "," + (i == 3 ? std::string("\"QSO,\"\"x\"\"\"") : meta_case::klass(i));
