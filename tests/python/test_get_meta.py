@@ -162,3 +162,34 @@ def test_meta_no_is_byte_identical_and_npy_refuses_yes(specmill, shared, tmp_pat
     p = specmill("get", "--store", store, "--ids", ids, "--meta", "yes", "--out", tmp_path / "m.npy", check=False)
     assert p.returncode != 0 and "npy" in p.stderr
     assert not (tmp_path / "m.npy").exists()
+
+
+def test_desi_store_gets_desi_columns(specmill, tmp_path):
+    """A DESI store's rows carry the DESI names of its catalog's columns, equal to the zpix
+    catalog it was ingested with (z and fluxes as the catalog holds them: float32)."""
+    specmill("sample", "--survey", "desi", "--out", tmp_path / "s", "--count", "40", "--seed", "9", "--fields", "1",
+             "--repeat-fraction", "0.1")
+    zpix = tmp_path / "s" / "zpix-sample.fits"
+    specmill("ingest", "--store", tmp_path / "st", "--catalog", zpix, tmp_path / "s" / "healpix")
+    ids = specmill("query", "--store", tmp_path / "st", "--context", "desi_dr1", "--constraint", "1", "--limit", "6").stdout.split()
+    ids.insert(1, "1")  # unknown
+    (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
+    specmill("get", "--store", tmp_path / "st", "--context", "desi_dr1", "--ids", tmp_path / "ids.txt",
+             "--out", tmp_path / "d.h5")
+    with h5py.File(tmp_path / "d.h5", "r") as h:
+        m = {n: h["meta"][n][()] for n in h["meta"]}
+        assert h["meta/flux_r"].attrs["units"] in (b"nanomaggy", "nanomaggy")
+        assert m["specobjid"].tolist() == h["specobjid"][()][h["found"][()].astype(bool)].tolist()
+    assert "mjd" not in m and "fiberid" not in m and "class" not in m
+    assert len(m["targetid"]) == 6
+    with fits.open(zpix) as f:
+        t = f[1].data
+        for i in range(6):
+            sel = ((t["TARGETID"] == m["targetid"][i]) & (t["SURVEY"] == m["survey"][i].decode())
+                   & (t["PROGRAM"] == m["program"][i].decode()))
+            row = t[sel][0]
+            assert np.float32(row["Z"]) == np.float32(m["z"][i])
+            assert np.float32(row["FLUX_R"]) == np.float32(m["flux_r"][i])
+            assert int(row["HEALPIX"]) == int(m["healpix"][i])
+            assert str(row["SPECTYPE"]).strip() == m["spectype"][i].decode()
+            assert float(row["TARGET_RA"]) == float(m["ra"][i])
