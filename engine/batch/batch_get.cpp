@@ -5,7 +5,6 @@
 
 #include <optional>
 
-#include "core/desi_coadd.hpp"
 #include "core/error.hpp"
 #include "engine/get/get_meta.hpp"
 #include "engine/batch/batch_job.hpp"
@@ -92,7 +91,7 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
   if (comm.rank() == 0) {
     table_schema schema = ragged_schema(opts, resolved);
     if (opts.meta) {
-      meta.emplace(st.catalog(), opts.context, same_grid(st.grid(), desi_native_grid) ? meta_columns::desi : meta_columns::sdss);
+      meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
       schema.meta = meta->schema();
     }
     sink = begin_table(opts.format, std::move(schema), output_target(opts.out, opts.sink));

@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "core/error.hpp"
-#include "core/desi_coadd.hpp"
 #include "engine/get/get_dense.hpp"
 #include "engine/get/get_meta.hpp"
 #include "engine/pipeline/batch_reader.hpp"
@@ -47,7 +46,7 @@ void write_ragged(const get_options& opts, store& st, const std::vector<resolved
   batch_reader reader(st, ids, std::max<int64_t>(1, int64_t(opts.window_bytes / (4 * n_cols))));
   std::optional<meta_reader> meta;
   if (opts.meta)
-    meta.emplace(st.catalog(), opts.context, same_grid(st.grid(), desi_native_grid) ? meta_columns::desi : meta_columns::sdss);
+    meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
   auto sink = begin_table(opts.format, ragged_schema(opts, ids, meta ? &*meta : nullptr), output_target(opts.out, opts.sink));
   int64_t most = 0;
   for (const auto& w : reader.windows()) most = std::max(most, w.pixels());

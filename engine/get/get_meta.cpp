@@ -3,6 +3,7 @@
 #include <cstring>
 #include <variant>
 
+#include "core/desi_coadd.hpp"
 #include "core/error.hpp"
 
 namespace specmill {
@@ -87,6 +88,10 @@ bool wants_meta(meta_mode mode, output_format format, bool dense) {
       return true;
   }
   return false;
+}
+
+meta_columns meta_columns_of(const native_grid& grid) {
+  return same_grid(grid, desi_native_grid) ? meta_columns::desi : meta_columns::sdss;
 }
 
 meta_schema get_meta_schema(meta_columns which) {

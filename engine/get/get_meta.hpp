@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/native_grid.hpp"
 #include "engine/pipeline/id_list.hpp"
 #include "io/catalog/catalog_reader.hpp"
 #include "io/formats/table_sink.hpp"
@@ -30,6 +31,8 @@ meta_mode parse_meta_mode(std::string_view text);  // auto, yes or no; invalid_a
 bool wants_meta(meta_mode mode, output_format format, bool dense);
 
 enum class meta_columns { sdss, desi };
+// A store on DESI's native grid (linear:0.8) holds DESI rows; any other, SDSS rows.
+meta_columns meta_columns_of(const native_grid& grid);
 meta_schema get_meta_schema(meta_columns which);
 
 // Packs the records of a window's found IDs (has_pixels), in list order.
