@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/mask_bits.hpp"
+#include "engine/get/get_meta.hpp"
 
 namespace specmill::cli {
 
@@ -36,6 +37,10 @@ void add_get_options(CLI::App& sub, get_args& a) {
       ->capture_default_str();
   sub.add_option("--device", a.device, "auto, cpu or cuda (auto: cuda when a GPU is present)")
       ->capture_default_str();
+  sub.add_option("--meta", a.meta,
+                 "auto, yes or no: carry each spectrum's catalog row (ID, ra, dec, z, class, plate, mjd, fiberid, "
+                 "...) with its pixels; auto: yes for npz, hdf5 and fits, no for csv (stored form only)")
+      ->capture_default_str();
   sub.add_option("--out,-o", a.opts.out, "Output file ('-': stdout, for npy and csv)")->required();
 }
 
@@ -57,6 +62,7 @@ void finish_get_args(get_args& a) {
     a.format = ext.empty() ? "npz" : ext.substr(1);
   }
   a.opts.format = parse_get_format(a.format);
+  a.opts.meta = wants_meta(parse_meta_mode(a.meta), a.opts.format, dense);
   a.opts.progress = spdlog::get_level() <= spdlog::level::info;
 }
 

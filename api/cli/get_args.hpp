@@ -19,6 +19,7 @@ struct get_args {
   std::string redshifts;
   std::string mask_bits = "0";
   std::string device = "auto";
+  std::string meta = "auto";
 };
 
 void add_get_options(CLI::App& sub, get_args& a);

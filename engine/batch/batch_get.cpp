@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include <optional>
+
 #include "core/error.hpp"
+#include "engine/get/get_meta.hpp"
 #include "engine/batch/batch_job.hpp"
 #include "engine/pipeline/batch_reader.hpp"
 #include "engine/pipeline/progress.hpp"
@@ -83,7 +86,16 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
   const auto starts = chunk_starts(resolved, 4 * n_cols, opts.window_bytes);
   const size_t n_chunks = starts.size() - 1, ranks = size_t(comm.size());
   std::unique_ptr<table_sink> sink;
-  if (comm.rank() == 0) sink = begin_table(opts.format, ragged_schema(opts, resolved), output_target(opts.out, opts.sink));
+  // Rank 0 writes, so rank 0 reads the catalog rows (get --meta), chunk by chunk like `get`.
+  std::optional<meta_reader> meta;
+  if (comm.rank() == 0) {
+    table_schema schema = ragged_schema(opts, resolved);
+    if (opts.meta) {
+      meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
+      schema.meta = meta->schema();
+    }
+    sink = begin_table(opts.format, std::move(schema), output_target(opts.out, opts.sink));
+  }
   progress_meter meter("get", resolved.size(), comm.rank() == 0 && opts.progress && opts.out != "-" && !opts.sink);
   for (size_t round = 0; round * ranks < n_chunks; ++round) {
     // This rank's chunk of the round: its columns one after another.
@@ -111,7 +123,7 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
       const size_t col_bytes = parts[r].size() / n_cols;
       std::vector<const void*> ptrs(n_cols);
       for (size_t k = 0; k < n_cols; ++k) ptrs[k] = parts[r].data() + k * col_bytes;
-      sink->append({first, count, ptrs});
+      sink->append({first, count, ptrs, meta ? meta->read(resolved, first, first + count) : meta_window{}});
       meter.update(first + count);
     }
   }

@@ -29,7 +29,7 @@ class table_dense_sink final : public dense_sink {
  public:
   explicit table_dense_sink(std::unique_ptr<table_sink> sink) : sink_(std::move(sink)) {}
   void write(size_t row0, size_t nrows, std::span<const void* const> cols) override {
-    sink_->append({row0, nrows, cols});
+    sink_->append({row0, nrows, cols, {}});
   }
   void close() override { sink_->finish(); }
 

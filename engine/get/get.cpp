@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "core/error.hpp"
 #include "engine/get/get_dense.hpp"
+#include "engine/get/get_meta.hpp"
 #include "engine/pipeline/batch_reader.hpp"
 #include "engine/pipeline/progress.hpp"
 #include "engine/store/store.hpp"
@@ -16,8 +18,9 @@ namespace {
 
 // The stored form: one row per list item with its own pixels, the item's keys for the formats
 // that carry them (FITS), and the context.
-table_schema ragged_schema(const get_options& opts, const std::vector<resolved_id>& ids) {
+table_schema ragged_schema(const get_options& opts, const std::vector<resolved_id>& ids, const meta_reader* meta) {
   table_schema s;
+  if (meta) s.meta = meta->schema();
   s.layout = table_layout::ragged;
   for (column c : opts.columns)
     s.columns.push_back({std::string(column_names[int(c)]), column_is_int(c) ? npy_dtype::i4 : npy_dtype::f4, ""});
@@ -41,7 +44,10 @@ table_schema ragged_schema(const get_options& opts, const std::vector<resolved_i
 void write_ragged(const get_options& opts, store& st, const std::vector<resolved_id>& ids, progress_meter& meter) {
   const size_t n_cols = opts.columns.size();
   batch_reader reader(st, ids, std::max<int64_t>(1, int64_t(opts.window_bytes / (4 * n_cols))));
-  auto sink = begin_table(opts.format, ragged_schema(opts, ids), output_target(opts.out, opts.sink));
+  std::optional<meta_reader> meta;
+  if (opts.meta)
+    meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
+  auto sink = begin_table(opts.format, ragged_schema(opts, ids, meta ? &*meta : nullptr), output_target(opts.out, opts.sink));
   int64_t most = 0;
   for (const auto& w : reader.windows()) most = std::max(most, w.pixels());
   std::vector<std::unique_ptr<uint8_t[]>> bufs(n_cols);
@@ -52,7 +58,9 @@ void write_ragged(const get_options& opts, store& st, const std::vector<resolved
   }
   for (const auto& w : reader.windows()) {
     for (size_t k = 0; k < n_cols; ++k) reader.read(w, opts.columns[k], bufs[k].get());
-    sink->append({w.first, w.last - w.first, ptrs});
+    // The catalog rows of the window's found spectra, read window by window like the pixels.
+    const meta_window rows = meta ? meta->read(ids, w.first, w.last) : meta_window{};
+    sink->append({w.first, w.last - w.first, ptrs, rows});
     meter.update(w.last);
   }
   sink->finish();
@@ -117,6 +125,8 @@ prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, 
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
   if (p.dense()) sum.width = check_dense(opts, p.ids, p.st->grid());
+  SPECMILL_EXPECTS(!opts.meta || (!p.dense() && !opts.spec_file && opts.format != get_format::npy),
+                   "catalog rows (meta) go with the stored form in npz, hdf5, fits or csv");
   return p;
 }
 

@@ -9,6 +9,7 @@
 //         the columns as variable-length arrays
 //   csv   one line per pixel: specobjid, pixel, then the columns
 //   hdf5  the npz arrays as HDF5 datasets
+// With meta, each also carries the catalog row of every found spectrum (engine/get/get_meta.hpp).
 // With align, cutout or resample the result is dense instead (engine/get/dense_output.hpp, the
 // "dense" layout): every column a 2-D array [n_spectra, n_pixels] on one wavelength grid.
 // docs/cli.md documents the layouts.
@@ -50,6 +51,9 @@ struct get_options {
   // for that (io/formats/table_sink.hpp).
   std::function<void(const char*, size_t)> sink;
   bool progress = true;
+  // The stored form in npz, hdf5, fits or csv: each found spectrum's catalog row goes with it
+  // (engine/get/get_meta.hpp; wants_meta turns --meta auto|yes|no into this).
+  bool meta = false;
 
   // Dense forms. align: the list's span (list_span). cutout: align, then keep [lo, hi].
   bool align = false;

@@ -470,6 +470,16 @@ void fits_file::write_column(int colnum, int64_t row, std::span<const uint64_t> 
   static_assert(sizeof(unsigned long long) == sizeof(uint64_t));
   write_values(TULONGLONG, colnum, row, v.size(), v.data());
 }
+void fits_file::write_column(int colnum, int64_t row, std::span<const int64_t> v) {
+  static_assert(sizeof(long long) == sizeof(int64_t));
+  write_values(TLONGLONG, colnum, row, v.size(), v.data());
+}
+void fits_file::write_column(int colnum, int64_t row, std::span<const std::string> v) {
+  // TSTRING takes an array of char*; CFITSIO only reads through them.
+  std::vector<char*> p(v.size());
+  for (size_t i = 0; i < v.size(); ++i) p[i] = const_cast<char*>(v[i].c_str());
+  write_values(TSTRING, colnum, row, v.size(), p.data());
+}
 void fits_file::write_logical_column(int colnum, int64_t row, std::span<const uint8_t> v) {
   write_values(TLOGICAL, colnum, row, v.size(), v.data());
 }

@@ -121,6 +121,9 @@ class fits_file {
   void write_column(int colnum, int64_t row, std::span<const double> values);
   void write_column(int colnum, int64_t row, std::span<const int32_t> values);
   void write_column(int colnum, int64_t row, std::span<const uint64_t> values);  // a declare_unsigned64 column
+  void write_column(int colnum, int64_t row, std::span<const int64_t> values);
+  // A character column (TFORM nA), one string a row; CFITSIO pads each with blanks.
+  void write_column(int colnum, int64_t row, std::span<const std::string> values);
   void write_logical_column(int colnum, int64_t row, std::span<const uint8_t> values);  // TFORM L: 0 or 1
 
   // Closes now and throws fits_error if CFITSIO fails (e.g. flushing a written file).

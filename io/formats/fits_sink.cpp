@@ -3,6 +3,8 @@
 // that finish() renames into place, or copies into a stream: FITS's one spooling path.
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <memory>
 
 #include "core/error.hpp"
 #include "io/fits/fits_file.hpp"
@@ -52,6 +54,10 @@ class fits_sink final : public table_sink {
       case table_layout::dense: begin_dense(); break;
       case table_layout::table: begin_table(); break;
     }
+    watch_schema(s_);
+    // Catalog records wait in a spool for the CATALOG table, written after SPECTRA is complete
+    // (a second table written alongside would move with every growth of SPECTRA's heap).
+    if (!s_.meta.empty()) meta_spool_ = std::make_unique<spool_file>(staged_.path().parent_path());
     for (const auto& item : s_.metadata) {
       if (item.header_key.empty()) continue;
       std::visit([&](const auto& v) { file_.write_key(item.header_key.c_str(), v, item.comment.c_str()); }, item.value);
@@ -65,6 +71,7 @@ class fits_sink final : public table_sink {
       file_.write_column(1, 1, std::span<const double>(s_.loglam));
       file_.write_column(2, 1, std::span<const double>(s_.wavelength));
     }
+    if (meta_spool_) write_catalog();
     file_.close();
     staged_.commit();
   }
@@ -90,6 +97,7 @@ class fits_sink final : public table_sink {
   }
 
   void append_ragged(const table_window& w) override {
+    if (meta_spool_) meta_spool_->append(w.meta.records, w.meta.rows * s_.meta.record_bytes());
     const int64_t base = s_.offsets[w.row0];
     for (size_t i = w.row0; i < w.row0 + w.nrows; ++i) {
       if (!s_.found[i]) continue;
@@ -103,6 +111,62 @@ class fits_sink final : public table_sink {
       const size_t first = size_t(s_.offsets[i] - base);
       for (size_t k = 0; k < s_.columns.size(); ++k)
         write_elements(int(6 + k), fits_row_, s_.columns[k].type, w.columns[k], first, size_t(npix));
+    }
+  }
+
+  // Table CATALOG: row i is the catalog row of SPECTRA's row i. Column names upper-cased like
+  // the other tables', units as TUNITn; the spooled records go in a few MiB at a time.
+  void write_catalog() {
+    const meta_schema& m = s_.meta;
+    std::vector<column> cols;
+    for (const auto& c : m.columns) {
+      std::string form;
+      switch (c.type) {
+        case meta_type::i4: form = "1J"; break;
+        case meta_type::i8:
+        case meta_type::u8: form = "1K"; break;
+        case meta_type::f8: form = "1D"; break;
+        case meta_type::text: form = std::to_string(c.width) + "A"; break;
+      }
+      cols.push_back({upper(c.name), form, c.unit});
+    }
+    const size_t rec = m.record_bytes();
+    file_.create_table("CATALOG", cols, int64_t(meta_spool_->size() / rec));
+    for (size_t k = 0; k < m.columns.size(); ++k)
+      if (m.columns[k].type == meta_type::u8) file_.declare_unsigned64(int(k + 1), "unsigned 64-bit");
+    std::string pending;  // records cut by a chunk boundary wait here for their rest
+    int64_t row = 1;
+    meta_spool_->replay([&](const char* data, size_t n) {
+      pending.append(data, n);
+      const size_t whole = pending.size() / rec;
+      write_records(pending.data(), whole, row);
+      row += int64_t(whole);
+      pending.erase(0, whole * rec);
+    });
+  }
+
+  void write_records(const char* records, size_t n, int64_t row) {
+    const meta_schema& m = s_.meta;
+    const size_t rec = m.record_bytes();
+    for (size_t k = 0; k < m.columns.size(); ++k) {
+      const char* p = records + m.offset(k);
+      auto gather = [&](auto v) {
+        std::vector<decltype(v)> col(n);
+        for (size_t r = 0; r < n; ++r) std::memcpy(&col[r], p + r * rec, sizeof v);
+        file_.write_column(int(k + 1), row, std::span<const decltype(v)>(col));
+      };
+      switch (m.columns[k].type) {
+        case meta_type::i4: gather(int32_t{}); break;
+        case meta_type::i8: gather(int64_t{}); break;
+        case meta_type::u8: gather(uint64_t{}); break;
+        case meta_type::f8: gather(double{}); break;
+        case meta_type::text: {
+          std::vector<std::string> col(n);
+          for (size_t r = 0; r < n; ++r) col[r].assign(p + r * rec, strnlen(p + r * rec, m.columns[k].width));
+          file_.write_column(int(k + 1), row, std::span<const std::string>(col));
+          break;
+        }
+      }
     }
   }
 
@@ -159,6 +223,7 @@ class fits_sink final : public table_sink {
   staged_file staged_;
   fits_file file_;
   int64_t fits_row_ = 0;  // ragged: the last row written (rows without pixels have none)
+  std::unique_ptr<spool_file> meta_spool_;  // the catalog records, until finish()
 };
 
 }  // namespace

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 // Counts elements against the shape as they are appended.
 struct element_budget {
-  npy_dtype dtype{};
+  size_t itemsize = 0;
   uint64_t expected = 0;
   uint64_t written = 0;
 
@@ -28,7 +28,7 @@ struct element_budget {
                          " elements overruns the shape (" + std::to_string(expected - written) +
                          " left)");
     written += n_elements;
-    return n_elements * npy_itemsize(dtype);
+    return n_elements * itemsize;
   }
   void check_complete(const char* who) const {
     SPECMILL_EXPECTS(written == expected, std::string(who) + ": " + std::to_string(written) +
@@ -161,7 +161,7 @@ struct npy_writer::impl {
 npy_writer::npy_writer(output_target target, npy_dtype dtype, std::vector<uint64_t> shape)
     : impl_(std::make_unique<impl>()) {
   const std::string header = npy_header(dtype, shape);
-  impl_->budget = {dtype, npy_element_count(dtype, shape), 0};
+  impl_->budget = {npy_itemsize(dtype), npy_element_count(dtype, shape), 0};
   impl_->out = std::make_unique<byte_output>(std::move(target));
   impl_->out->write(header);
 }
@@ -324,21 +324,25 @@ struct npz_writer::impl {
   bool to_file() const { return out->seekable(); }
 
   size_t declare(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape) {
+    const uint64_t count = npy_element_count(dtype, shape);
+    return declare(name, npy_header(dtype, shape), npy_itemsize(dtype), count);
+  }
+
+  size_t declare(std::string_view name, std::string header, size_t itemsize, uint64_t count) {
     SPECMILL_EXPECTS(!closed, "npz_writer: array declared after close");
     SPECMILL_EXPECTS(!name.empty() && name.size() < 0xFFFF - 4, "npz_writer: bad member name");
     std::string file_name(name);
     file_name += ".npy";
     SPECMILL_EXPECTS(!names.contains(file_name), "npz_writer: duplicate member '" + file_name + "'");
     member m;
-    m.header = npy_header(dtype, shape);
-    const uint64_t count = npy_element_count(dtype, shape);
+    m.header = std::move(header);
     m.zip.name = std::move(file_name);
-    m.zip.size = m.header.size() + count * npy_itemsize(dtype);
+    m.zip.size = m.header.size() + count * itemsize;
     m.zip.zip64 = m.zip.size >= u32_max;
     m.zip.flags = to_file() ? 0 : flag_data_descriptor;
     for (unsigned char ch : m.zip.name)
       if (ch >= 0x80) m.zip.flags |= flag_utf8_name;
-    m.budget = {dtype, count, 0};
+    m.budget = {itemsize, count, 0};
     m.crc = crc_update(crc32_z(0, nullptr, 0), m.header.data(), m.header.size());
     names.insert(m.zip.name);
     if (to_file()) {
@@ -444,6 +448,12 @@ npz_writer& npz_writer::operator=(npz_writer&&) noexcept = default;
 
 size_t npz_writer::declare_array(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape) {
   return impl_->declare(name, dtype, std::move(shape));
+}
+
+size_t npz_writer::declare_records(std::string_view name, std::string_view descr, size_t record_bytes, uint64_t rows) {
+  SPECMILL_EXPECTS(record_bytes > 0 && rows <= UINT64_MAX / record_bytes, "npz_writer: bad record array size");
+  const uint64_t shape[] = {rows};
+  return impl_->declare(name, npy_header(descr, shape), record_bytes, rows);
 }
 
 void npz_writer::append_to(size_t member, const void* data, size_t n_elements) {

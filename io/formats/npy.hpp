@@ -123,6 +123,10 @@ class npz_writer {
   // Interleaved filling: returns the member's number for append_to().
   size_t declare_array(std::string_view name, npy_dtype dtype, std::vector<uint64_t> shape);
   void append_to(size_t member, const void* data, size_t n_elements);
+  // A 1-D structured array of `rows` records of `record_bytes` each, dtype `descr` as
+  // npy_header takes it (the caller keeps descr and record_bytes consistent); append_to counts
+  // records.
+  size_t declare_records(std::string_view name, std::string_view descr, size_t record_bytes, uint64_t rows);
 
   // Writes the central directory (and the zip64 end records when needed) and closes.
   void close();

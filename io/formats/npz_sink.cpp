@@ -1,6 +1,8 @@
 // npz: one member per column, then the layout's index arrays (io/formats/table_sink.hpp).
 // Every member is declared when the sink begins, so a file is filled in place and a stream
 // spools only the columns whose turn has not come (npz_writer).
+#include <optional>
+
 #include "core/error.hpp"
 #include "io/formats/npy.hpp"
 #include "io/formats/sink_detail.hpp"
@@ -15,12 +17,14 @@ class npz_sink final : public table_sink {
   npz_sink(table_schema s, output_target target)
       : table_sink(s.layout, s.rows(), s.columns.size()),
         s_(std::move(s)), z_(std::move(target)) {
+    watch_schema(s_);
     for (const auto& c : s_.columns) members_.push_back(z_.declare_array(c.name, c.type, column_shape()));
     switch (s_.layout) {
       case table_layout::ragged:
         write<int64_t>("offsets", s_.offsets);
         write<uint64_t>("specobjid", s_.specobjid);
         write_bool("found", s_.found);
+        if (!s_.meta.empty()) declare_meta();
         break;
       case table_layout::dense:
         write<double>("loglam", s_.loglam);
@@ -45,6 +49,7 @@ class npz_sink final : public table_sink {
   void append_rows(const table_window& w) {
     const uint64_t n = s_.elements(w.row0, w.nrows);
     for (size_t k = 0; k < members_.size(); ++k) z_.append_to(members_[k], w.columns[k], size_t(n));
+    if (meta_member_) z_.append_to(*meta_member_, w.meta.records, w.meta.rows);
   }
 
   void finish() override {
@@ -61,6 +66,16 @@ class npz_sink final : public table_sink {
     }
     return {};
   }
+  // The catalog records of the found rows as one structured array (read without pickle: numpy
+  // parses the descr), then the units as JSON bytes, like the table layout's metadata.
+  void declare_meta() {
+    uint64_t found = 0;
+    for (uint8_t f : s_.found) found += f ? 1 : 0;
+    meta_member_ = z_.declare_records("meta", s_.meta.numpy_descr(), s_.meta.record_bytes(), found);
+    const std::string units = s_.meta.units_json();
+    write<uint8_t>("meta_units", std::span(reinterpret_cast<const uint8_t*>(units.data()), units.size()));
+  }
+
   template <class T>
   void write(std::string_view name, std::span<const T> data) {
     const size_t m = z_.declare_array(name, npy_dtype_of<T>(), {data.size()});
@@ -74,6 +89,7 @@ class npz_sink final : public table_sink {
   table_schema s_;
   npz_writer z_;
   std::vector<size_t> members_;
+  std::optional<size_t> meta_member_;
 };
 
 }  // namespace

@@ -24,6 +24,12 @@ uint64_t table_schema::elements(size_t row0, size_t nrows) const {
   return 0;
 }
 
+size_t table_schema::found_rows(size_t row0, size_t nrows) const {
+  size_t n = 0;
+  for (size_t i = row0; i < row0 + nrows; ++i) n += found[i] ? 1 : 0;
+  return n;
+}
+
 namespace {
 
 void check_schema(const table_schema& s) {
@@ -46,6 +52,14 @@ void check_schema(const table_schema& s) {
     SPECMILL_EXPECTS(s.width >= 0 && s.loglam.size() == size_t(s.width) && s.wavelength.size() == size_t(s.width),
                      "table_schema: the grid needs loglam and wavelength for each of the width pixels");
   }
+  SPECMILL_EXPECTS(s.meta.empty() || s.layout == table_layout::ragged,
+                   "table_schema: catalog rows (meta) go with the ragged layout only");
+  for (size_t k = 0; k < s.meta.columns.size(); ++k) {
+    const auto& c = s.meta.columns[k];
+    SPECMILL_EXPECTS(c.type != meta_type::text || c.width > 0, "table_schema: text column '" + c.name + "' of width 0");
+    for (size_t j = 0; j < k; ++j)
+      SPECMILL_EXPECTS(c.name != s.meta.columns[j].name, "table_schema: meta column '" + c.name + "' twice");
+  }
   for (size_t k = 0; k < s.columns.size(); ++k)
     for (size_t j = 0; j < k; ++j)
       SPECMILL_EXPECTS(s.columns[k].name != s.columns[j].name, "table_schema: column '" + s.columns[k].name + "' twice");
@@ -57,7 +71,9 @@ std::unique_ptr<table_sink> begin_table(output_format f, table_schema schema, ou
   check_schema(schema);
   switch (f) {
     case output_format::npz: return begin_npz(std::move(schema), std::move(target));
-    case output_format::npy: return begin_npy(std::move(schema), std::move(target));
+    case output_format::npy:
+      SPECMILL_EXPECTS(schema.meta.empty(), "npy output cannot carry catalog rows (--meta): use npz, hdf5, fits or csv");
+      return begin_npy(std::move(schema), std::move(target));
     case output_format::csv: return begin_csv(std::move(schema), std::move(target));
     case output_format::fits: return begin_fits(std::move(schema), std::move(target));
     case output_format::hdf5: return begin_hdf5(std::move(schema), std::move(target));
@@ -71,6 +87,9 @@ void table_sink::take(const table_window& w) {
                        ") out of order (next row " + std::to_string(next_) + " of " + std::to_string(rows_) + ")");
   SPECMILL_EXPECTS(w.columns.size() == columns_, "output window with " + std::to_string(w.columns.size()) +
                                                      " columns, the table has " + std::to_string(columns_));
+  SPECMILL_EXPECTS(!schema_ || schema_->meta.empty() || w.meta.rows == schema_->found_rows(w.row0, w.nrows),
+                   "output window of rows [" + std::to_string(w.row0) + ", " + std::to_string(w.row0 + w.nrows) +
+                       ") with " + std::to_string(w.meta.rows) + " catalog rows for its found rows");
   next_ += w.nrows;
 }
 

@@ -27,6 +27,15 @@
 //         WAVELENGTH). table: one binary table `extname`. Metadata items with a header_key
 //         become keywords of the first table.
 //   hdf5  the npz arrays as datasets (1-D or 2-D), metadata items as root attributes.
+// Catalog rows (ragged only, schema.meta not empty; io/formats/meta_table.hpp): one record per
+// found row, in row order, arriving with each window (table_window::meta):
+//   npz   member `meta`, a structured array (a field per column, text as |S<width>), and
+//         `meta_units`, {"column": "unit"} as JSON text in uint8
+//   hdf5  group `meta`, a 1-D dataset per column, each with a string attribute `units`
+//   fits  binary table CATALOG after SPECTRA, row for row (TUNITn where a column has a unit)
+//   csv   the columns after the pixel columns on every line of the spectrum (specobjid, first
+//         on the line already, not repeated)
+//   npy   none (invalid_argument)
 // FITS and HDF5 are written by their libraries into a staged file (io/formats/byte_output.hpp)
 // that becomes the output, or is copied into a stream, at finish(); npz spools members whose
 // turn has not come when writing to a stream. A sink destroyed before finish() leaves no file.
@@ -40,6 +49,7 @@
 #include <vector>
 
 #include "io/formats/byte_output.hpp"
+#include "io/formats/meta_table.hpp"
 #include "io/formats/npy.hpp"
 
 namespace specmill {
@@ -81,8 +91,12 @@ struct table_schema {
   bool one_dimensional = false;  // npy: a single row written with shape (width,)
   // table
   uint64_t n_rows = 0;
+  // ragged: the catalog columns carried with each found row; empty: none
+  meta_schema meta;
 
   uint64_t rows() const { return layout == table_layout::table ? n_rows : specobjid.size(); }
+  // Rows with found set in [row0, row0 + nrows): the meta records of those rows.
+  size_t found_rows(size_t row0, size_t nrows) const;
   // Elements of each column in rows [row0, row0 + nrows).
   uint64_t elements(size_t row0, size_t nrows) const;
 };
@@ -92,6 +106,7 @@ struct table_schema {
 struct table_window {
   size_t row0 = 0, nrows = 0;
   std::span<const void* const> columns;
+  meta_window meta;  // schema.meta not empty: the records of the window's found rows
 };
 
 class table_sink {
@@ -118,12 +133,16 @@ class table_sink {
   virtual void append_table(const table_window& w) = 0;
   // invalid_argument unless every row has been appended.
   void check_complete() const;
+  // The sink's own copy of the schema, for take()'s check that each window brings one catalog
+  // record per found row (sinks that carry meta call it in their constructor).
+  void watch_schema(const table_schema& s) { schema_ = &s; }
 
  private:
   void take(const table_window& w);  // the row-order and column-count checks
   table_layout layout_;
   uint64_t rows_, next_ = 0;
   size_t columns_;
+  const table_schema* schema_ = nullptr;
 };
 
 // Checks the schema against the format (invalid_argument), creates the output and returns the

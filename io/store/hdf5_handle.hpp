@@ -56,6 +56,7 @@ using dataspace = handle<H5Sclose>;
 using datatype = handle<H5Tclose>;
 using plist = handle<H5Pclose>;
 using attribute = handle<H5Aclose>;
+using group = handle<H5Gclose>;
 
 // Stops HDF5 printing its error stack to stderr. The setting is per thread in a thread-safe
 // HDF5 build (Debian's is), so every entry point of the store calls this; it is cheap.

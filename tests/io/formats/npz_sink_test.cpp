@@ -123,8 +123,8 @@ TEST(NpzSink, WindowsOutOfOrderOrIncompleteAreInvalid) {
   const table_data d = dense_case();
   auto sink = begin_table(output_format::npz, d.schema, output_target(dir / "x.npz"));
   std::vector<const void*> ptrs{d.columns[0].data(), d.columns[1].data(), d.columns[2].data()};
-  EXPECT_THROW(sink->append({1, 1, ptrs}), invalid_argument);  // row 0 comes first
-  sink->append({0, 1, ptrs});
+  EXPECT_THROW(sink->append({1, 1, ptrs, {}}), invalid_argument);  // row 0 comes first
+  sink->append({0, 1, ptrs, {}});
   EXPECT_THROW(sink->finish(), invalid_argument);  // rows 1 and 2 never came
   sink.reset();
   expect_only(dir.path(), {});
