@@ -17,11 +17,13 @@
 #include "engine/pipeline/progress.hpp"
 #include "engine/store/store.hpp"
 
-namespace fs = std::filesystem;
-
 namespace specmill {
 
-using namespace ingest_steps;
+using ingest_steps::block_packer;
+using ingest_steps::prepare_store;
+using ingest_steps::read_item;
+using ingest_steps::stamp_of;
+using ingest_steps::work_item;
 
 ingest_summary ingest(const ingest_options& opts) {
   SPECMILL_EXPECTS(!opts.inputs.empty() || opts.catalog, "nothing to ingest: give input files or --catalog");

@@ -10,8 +10,9 @@
 #                                     column but the `created` times), the same block contents
 #                                     (h5dump of every block), verify --deep clean, and `get` of every ID and `query`
 #                                     equal byte for byte
-#   batch_ingest_test.sh abort HOW    rank 1 of 2 made to fail (throw, or kill: SIGKILL) after the
-#                                     first round: the job ends within 20 s, non-zero; the store it
+#   batch_ingest_test.sh abort HOW [RANK]
+#                                     rank RANK (default 1; 0: the writer itself) of 2 made to fail
+#                                     (throw, or kill: SIGKILL) after the first round: the job ends within 20 s, non-zero; the store it
 #                                     leaves verifies; a plain `specmill ingest` resumes it and the
 #                                     spectra then equal the reference's
 #   batch_ingest_test.sh desi         DESI coadds: refused with a message (exit 2) at -np 2, stored
@@ -93,11 +94,12 @@ equal)
   exit $failed
   ;;
 abort)
-  how=$2 st="$dir/abort-$2" log="$dir/abort-$2.log"
+  how=$2 rank=${3:-1}
+  st="$dir/abort-$how-$rank" log="$dir/abort-$how-$rank.log"
   rm -rf "$st"
   start=$SECONDS rc=0
   # Block size 8: blocks are committed within the first round, before the failure.
-  SPECMILL_BATCH_TEST_FAIL="1:$how" timeout 60 "${mpiexec[@]}" -np 2 "$bin" batch ingest \
+  SPECMILL_BATCH_TEST_FAIL="$rank:$how" timeout 60 "${mpiexec[@]}" -np 2 "$bin" batch ingest \
     --store "$st" --block-size 8 "$dir/in" < /dev/null > "$log" 2>&1 || rc=$?
   took=$((SECONDS - start))
   cat "$log"
@@ -105,9 +107,9 @@ abort)
   [ "$rc" != 124 ] || { echo "abort: the job hung (killed by timeout after 60 s)"; exit 1; }
   [ "$took" -le 20 ] || { echo "abort: the job took $took s to end"; exit 1; }
   if [ "$how" = throw ]; then
-    grep -q "rank 1 of 2 failed, ending the job: SPECMILL_BATCH_TEST_FAIL" "$log" || { echo "abort: no rank/reason line"; exit 1; }
+    grep -q "rank $rank of 2 failed, ending the job: SPECMILL_BATCH_TEST_FAIL" "$log" || { echo "abort: no rank/reason line"; exit 1; }
   else
-    grep -q "rank 1 .*signal 9" "$log" || { echo "abort: mpirun did not name the killed rank"; exit 1; }
+    grep -q "rank $rank .*signal 9" "$log" || { echo "abort: mpirun did not name the killed rank"; exit 1; }
   fi
   # What the job left is a valid store (a kill may land before the store exists: nothing then).
   if [ -e "$st/catalog.sqlite" ]; then
@@ -115,13 +117,13 @@ abort)
   fi
   # A plain ingest resumes it; the spectra and their catalog rows then equal the reference's
   # (block boundaries may differ: the resumed run starts a new block).
-  "$bin" -q ingest --store "$st" --block-size 8 "$dir/in" > "$dir/abort-$how.resume"
-  cat "$dir/abort-$how.resume"
-  observe "$st" "$dir/abort-$how.obs"
+  "$bin" -q ingest --store "$st" --block-size 8 "$dir/in" > "$dir/abort-$how-$rank.resume"
+  cat "$dir/abort-$how-$rank.resume"
+  observe "$st" "$dir/abort-$how-$rank.obs"
   for f in query.csv ids.txt all.npz; do
-    cmp "$dir/serial.obs/$f" "$dir/abort-$how.obs/$f" || { echo "abort: $f differs after resuming"; exit 1; }
+    cmp "$dir/serial.obs/$f" "$dir/abort-$how-$rank.obs/$f" || { echo "abort: $f differs after resuming"; exit 1; }
   done
-  echo "abort ($how): ended in $took s with exit $rc; the store verified and a plain ingest completed it"
+  echo "abort ($how, rank $rank): ended in $took s with exit $rc; the store verified and a plain ingest completed it"
   ;;
 desi)
   rm -rf "$dir/desi" && mkdir -p "$dir/desi"
