@@ -10,11 +10,13 @@
 #include "api/cli/command.hpp"
 #include "api/cli/get_args.hpp"
 #include "api/cli/image_args.hpp"
+#include "api/cli/ingest_args.hpp"
 #include "api/cli/photometry_args.hpp"
 #include "api/cli/stack_args.hpp"
 #include "core/error.hpp"
 #include "engine/batch/batch_get.hpp"
 #include "engine/batch/batch_image.hpp"
+#include "engine/batch/batch_ingest.hpp"
 #include "engine/batch/batch_job.hpp"
 #include "engine/batch/batch_photometry.hpp"
 #include "engine/batch/batch_stack.hpp"
@@ -110,14 +112,40 @@ void add_get(CLI::App& batch) {
   });
 }
 
+void add_ingest(CLI::App& batch) {
+  auto* sub = batch.add_subcommand(
+      "ingest", "SDSS `ingest` over the ranks: every rank decodes files, rank 0 writes the store a single ingest writes");
+  auto a = std::make_shared<specmill::cli::ingest_args>();
+  specmill::cli::add_ingest_options(*sub, *a);
+  sub->callback([a] {
+    int refused = 0;  // report_ingest's exit 1 (nothing ingested, --strict), raised after MPI ends
+    run_job([&](const communicator& comm) {
+      specmill::cli::finish_ingest_args(*a);
+      // Reads the store only: nothing to share among ranks.
+      if (a->check_stale)
+        throw specmill::invalid_argument("--check-stale is not distributed: run `specmill ingest --check-stale`");
+      if (comm.rank() != 0) a->opts.progress = false;
+      const auto s = specmill::run_batch_ingest(comm, a->opts);
+      if (comm.rank() != 0) return;
+      try {
+        specmill::cli::report_ingest(*a, s);
+      } catch (const CLI::RuntimeError& e) {
+        refused = e.get_exit_code();  // not a failed rank: the store is complete, so no MPI_Abort
+      }
+    });
+    if (refused) throw CLI::RuntimeError(refused);
+  });
+}
+
 const bool registered = specmill::cli::add_command(
-    {"batch", "Run stack, photometry, image or get over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
+    {"batch", "Run stack, photometry, image, get or ingest over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
      [](CLI::App& sub) {
        sub.require_subcommand(1);
        add_stack(sub);
        add_photometry(sub);
        add_image(sub);
        add_get(sub);
+       add_ingest(sub);
      }});
 
 }  // namespace

@@ -10,6 +10,8 @@
 // pixels go into a new block and the row moves to them in that block's commit, so a kill at
 // any moment leaves the old spectrum or the new one, never neither. (The old pixels stay in
 // their block, unreferenced from this context.) check_stale reports without changing anything.
+// The decode and write steps are engine/ingest/ingest_steps.hpp, shared with `specmill batch
+// ingest` (engine/batch/batch_ingest.hpp), which runs the decode step on every MPI rank.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
