@@ -15,24 +15,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 files=$(find "$inputs" -name 'spec-*.fits' | wc -l)
 
-best() {  # best wall seconds of $reps runs of "$@" into a fresh $work/store
-  local b=
-  for _ in $(seq "$reps"); do
-    rm -rf "$work/store"
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$@" < /dev/null > /dev/null 2>&1
-    t1=$(date +%s.%N)
-    b=$(echo "$t0 $t1 ${b:-inf}" | awk '{d = $2 - $1; print ($3 == "inf" || d < $3) ? d : $3}')
-  done
-  echo "$b"
-}
-
-cpu() {  # "sum max" CPU seconds over the ranks (or the one process) of one run of "$@"
-  rm -rf "$work/store" "$work/cpu.log"
-  "$@" < /dev/null > /dev/null 2>&1
-  awk '{v = $1 + $2; s += v; if (v > m) m = v} END {printf "%.2f %.2f", s, m}' "$work/cpu.log"
-}
+before_run() { rm -rf "$work/store"; }  # each run ingests into a fresh store
+# shellcheck source=bench/engine/batch/timing.sh
+. "$(dirname "$0")/timing.sh"
 
 rows() { sqlite3 -readonly "$work/store/catalog.sqlite" "SELECT * FROM specobjall ORDER BY context, specobjid"; }
 

@@ -20,24 +20,8 @@ mpiexec=(${MPIEXEC:-mpirun} --allow-run-as-root --oversubscribe --bind-to none)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-best() {  # best wall seconds of $reps runs of "$@"
-  local b=
-  for _ in $(seq "$reps"); do
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$@" < /dev/null > /dev/null 2>&1
-    t1=$(date +%s.%N)
-    b=$(echo "$t0 $t1 ${b:-inf}" | awk '{d = $2 - $1; print ($3 == "inf" || d < $3) ? d : $3}')
-  done
-  echo "$b"
-}
-
-cpu() {  # "sum max" CPU seconds over the ranks (or the one process) of one run of "$@"
-  local log="$work/cpu.log"
-  rm -f "$log"
-  "$@" < /dev/null > /dev/null 2>&1
-  awk '{v = $1 + $2; s += v; if (v > m) m = v} END {printf "%.2f %.2f", s, m}' "$log"
-}
+# shellcheck source=bench/engine/batch/timing.sh
+. "$(dirname "$0")/timing.sh"
 
 echo "| command | ranks | seconds (best of $reps) | speed-up | CPU s, all ranks | CPU s, busiest rank | note |"
 echo "|---|---|---|---|---|---|---|"
