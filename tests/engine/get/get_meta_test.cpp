@@ -15,6 +15,7 @@
 
 #include "common/format_readers.hpp"
 #include "core/error.hpp"
+#include "engine/get/get_store_fixture.hpp"
 #include "engine/store_fixture.hpp"
 #include "io/fits/fits_native.hpp"
 
@@ -26,41 +27,13 @@ namespace {
 
 constexpr const char* context = "sdss_dr16";
 
-class MetaStore {
- public:
-  static const fs::path& path() { return instance().store_; }
-
- private:
-  MetaStore() { ts::ingest_into(store_, ts::write_sample_files(dir_.path() / "sample", 24, 11, 0.4), 8); }
-  static const MetaStore& instance() {
-    static const MetaStore s;
-    return s;
-  }
-  test::temp_dir dir_;
-  fs::path store_ = dir_.path() / "store";
-};
-
-// Every stored spectrum shuffled, an unknown ID third, a duplicate at the end.
-std::vector<uint64_t> list_ids() {
-  store st(MetaStore::path(), store::access::read);
-  std::vector<uint64_t> ids;
-  st.catalog().for_each_located(context, [&](const catalog_entry& e) { ids.push_back(e.meta.specobjid); });
-  std::sort(ids.begin(), ids.end());
-  std::shuffle(ids.begin(), ids.end(), std::mt19937(7));
-  ids.insert(ids.begin() + 2, 12345);
-  ids.push_back(ids[5]);
-  return ids;
-}
-
-std::vector<spectrum_id> as_list(const std::vector<uint64_t>& ids) {
-  std::vector<spectrum_id> out;
-  for (uint64_t id : ids) out.push_back(parse_spectrum_id(std::to_string(id)));
-  return out;
-}
+using test_support::get_store;
+std::vector<uint64_t> list_ids() { return test_support::get_list_ids(); }
+std::vector<spectrum_id> as_list(const std::vector<uint64_t>& ids) { return test_support::as_id_list(ids); }
 
 // The catalog rows of the found IDs, in list order.
 std::vector<spec_meta> expected_rows(const std::vector<uint64_t>& ids) {
-  store st(MetaStore::path(), store::access::read);
+  store st(get_store::path(), store::access::read);
   std::vector<spec_meta> out;
   for (uint64_t id : ids)
     if (const auto e = st.catalog().lookup(context, id); e && e->location) out.push_back(e->meta);
@@ -69,7 +42,7 @@ std::vector<spec_meta> expected_rows(const std::vector<uint64_t>& ids) {
 
 get_options options(get_format f, const fs::path& out, bool meta) {
   get_options o;
-  o.store = MetaStore::path();
+  o.store = get_store::path();
   o.format = f;
   o.out = out;
   o.progress = false;

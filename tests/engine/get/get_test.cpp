@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "engine/ingest/ingest.hpp"
 #include "engine/sample/sample_data.hpp"
+#include "engine/get/get_store_fixture.hpp"
 #include "engine/store_fixture.hpp"
 #include "io/fits/sdss_spec_reader.hpp"
 
@@ -29,44 +30,13 @@ namespace {
 
 constexpr const char* context = "sdss_dr16";
 
-// One store for the whole test program, made on first use.
-class GetStore {
- public:
-  static const fs::path& path() { return instance().store_; }
-
- private:
-  GetStore() {
-    test_support::ingest_into(store_, test_support::write_sample_files(dir_.path() / "sample", 24, 11, 0.4), 8);
-  }
-  static const GetStore& instance() {
-    static const GetStore s;
-    return s;
-  }
-  test::temp_dir dir_;
-  fs::path store_ = dir_.path() / "store";
-};
-
-// The list: every stored spectrum shuffled, an unknown ID third and a duplicate at the end.
-std::vector<uint64_t> list_ids() {
-  store st(GetStore::path(), store::access::read);
-  std::vector<uint64_t> ids;
-  st.catalog().for_each_located(context, [&](const catalog_entry& e) { ids.push_back(e.meta.specobjid); });
-  std::sort(ids.begin(), ids.end());
-  std::shuffle(ids.begin(), ids.end(), std::mt19937(4));
-  ids.insert(ids.begin() + 2, 12345);
-  ids.push_back(ids[5]);
-  return ids;
-}
-
-std::vector<spectrum_id> as_list(const std::vector<uint64_t>& ids) {
-  std::vector<spectrum_id> out;
-  for (uint64_t id : ids) out.push_back(parse_spectrum_id(std::to_string(id)));
-  return out;
-}
+using test_support::get_store;
+std::vector<uint64_t> list_ids() { return test_support::get_list_ids(); }
+std::vector<spectrum_id> as_list(const std::vector<uint64_t>& ids) { return test_support::as_id_list(ids); }
 
 // The stored spectra of the list (nullopt: unknown).
 std::vector<std::optional<coadd>> stored(const std::vector<uint64_t>& ids) {
-  store st(GetStore::path(), store::access::read);
+  store st(get_store::path(), store::access::read);
   std::vector<std::optional<coadd>> out;
   for (uint64_t id : ids) {
     const auto e = st.catalog().lookup(context, id);
@@ -101,7 +71,7 @@ std::string name_of(column c) { return std::string(column_names[int(c)]); }
 
 get_options options(get_format f, const fs::path& out) {
   get_options o;
-  o.store = GetStore::path();
+  o.store = get_store::path();
   o.format = f;
   o.out = out;
   o.progress = false;
@@ -291,7 +261,7 @@ TEST(Get, AlignedEveryFormatPlacesTheStoredPixels) {
   test::temp_dir dir;
   const auto ids = list_ids();
   const auto spectra = stored(ids);
-  const list_span_result span = get_list_span(GetStore::path(), context, as_list(ids));
+  const list_span_result span = get_list_span(get_store::path(), context, as_list(ids));
   const size_t width = size_t(span.span.width), rows = ids.size();
   // Expected: each spectrum at its lattice offset, zeros around it and for the unknown ID.
   std::map<std::string, std::string> want;
