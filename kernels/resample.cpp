@@ -20,36 +20,14 @@ namespace {
 // amortise scheduling, small enough that one long spectrum still spreads over every core.
 constexpr int64_t grain_pixels = 1024;
 
-// The edges resample_pixel_op would otherwise compute with exp() for every pixel, computed once:
-// the same expressions, so the TBB path gives what the on-the-spot path gives (tested).
-struct resample_edge_tables {
-  std::vector<double> target, target_log10, lattice, one_plus_z;
-
-  explicit resample_edge_tables(const resample_pixel_op& op)
-      : target(size_t(op.n_out) + 1), target_log10(target.size()), lattice(op.in.width + 1) {
-    tbb::parallel_for(int64_t(0), op.n_out + 1, [&](int64_t k) {
-      target[size_t(k)] = op.grid.lower_edge_angstrom(op.first + k);
-      target_log10[size_t(k)] = op.grid.lower_edge_log10(op.first + k);
-    });
-    for (size_t j = 0; j < lattice.size(); ++j) lattice[j] = op.input_edge(int64_t(j), 0.0, 1.0);
-    if (op.in.log10_1pz) {
-      one_plus_z.resize(op.in.n_spectra);
-      for (size_t r = 0; r < one_plus_z.size(); ++r)
-        one_plus_z[r] = detail::finite(op.in.log10_1pz[r]) ? op.row_one_plus_z(r, op.in.log10_1pz[r]) : 0.0;
-    }
-  }
-  resample_pixel_op attach(resample_pixel_op op) const {
-    op.target_edges = target.data();
-    op.target_edges_log10 = target_log10.data();
-    op.lattice_edges = lattice.data();
-    op.one_plus_z = one_plus_z.empty() ? nullptr : one_plus_z.data();
-    return op;
-  }
-};
-
 void resample_cpu(const resample_pixel_op& untabled) {
-  const resample_edge_tables tables(untabled);
-  const resample_pixel_op op = tables.attach(untabled);
+  // The edges once (detail::resample_edge_table_op), then every pixel reads them.
+  std::vector<double> tables;
+  detail::resample_edge_table_op fill{untabled, nullptr};
+  tables.resize(fill.size());
+  fill.tables = tables.data();
+  for_each_index_host(fill.indices(), fill, size_t(grain_pixels));
+  const resample_pixel_op op = fill.attach();
   using range = tbb::blocked_range2d<size_t, int64_t>;
   tbb::parallel_for(range(0, op.in.n_spectra, 1, 0, op.n_out, grain_pixels), [&op](const range& r) {
     for (size_t row = r.rows().begin(); row != r.rows().end(); ++row)

@@ -237,6 +237,49 @@ struct resample_index_op {
   }
 };
 
+// The edge tables of one call, laid end to end in one array: what resample_pixel_op would
+// otherwise compute with exp() for every pixel, each entry by the same expression it uses. Index
+// i fills one entry: target edges [0, n_out], their log10 [0, n_out], the observed lattice edges
+// [0, width], then 1+z per row (rest frame only). Both backends run it (TBB over host vectors,
+// the device into stream-ordered scratch), so their tables cannot drift apart.
+struct resample_edge_table_op {
+  resample_pixel_op op;  // without tables
+  double* tables;
+
+  SPECMILL_HOST_DEVICE size_t n_target() const { return size_t(op.n_out) + 1; }
+  SPECMILL_HOST_DEVICE size_t n_lattice() const { return op.in.width + 1; }
+  SPECMILL_HOST_DEVICE size_t n_rows() const { return op.in.log10_1pz ? op.in.n_spectra : 0; }
+  SPECMILL_HOST_DEVICE size_t size() const { return 2 * n_target() + n_lattice() + n_rows(); }
+
+  SPECMILL_HOST_DEVICE void operator()(size_t i) const {
+    if (i < n_target()) {
+      tables[i] = op.grid.lower_edge_angstrom(op.first + int64_t(i));
+      tables[n_target() + i] = op.grid.lower_edge_log10(op.first + int64_t(i));
+      return;
+    }
+    i -= n_target();
+    if (i < n_lattice()) {
+      tables[2 * n_target() + i] = op.input_edge(int64_t(i), 0.0, 1.0);
+      return;
+    }
+    i -= n_lattice();
+    const double shift = op.in.log10_1pz[i];
+    tables[2 * n_target() + n_lattice() + i] = detail::finite(shift) ? op.row_one_plus_z(i, shift) : 0.0;
+  }
+  // Indices to run: the target entries fill both of their tables at once.
+  SPECMILL_HOST_DEVICE size_t indices() const { return n_target() + n_lattice() + n_rows(); }
+
+  // `op` reading the filled tables.
+  resample_pixel_op attach() const {
+    resample_pixel_op tabled = op;
+    tabled.target_edges = tables;
+    tabled.target_edges_log10 = tables + n_target();
+    tabled.lattice_edges = tables + 2 * n_target();
+    tabled.one_plus_z = n_rows() ? tables + 2 * n_target() + n_lattice() : nullptr;
+    return tabled;
+  }
+};
+
 // Validates the arguments (host-side, shared by both backends) and builds the functor, without
 // edge tables (every edge from exp() on the spot, as on the device).
 resample_pixel_op make_resample_op(const lattice_batch& in, const wavelength_grid& grid,
