@@ -68,19 +68,12 @@ constexpr size_t grain_spectra = 4;
 
 void photometry_cpu(const photometry_input& in, const band_table_view& bands, const photometry_params& params,
                     band_flux* out) {
-  const photometry_pixel_op op{in.flux,        in.ivar,           params.and_mask_bits ? in.and_mask : nullptr,
-                               params.and_mask_bits, bands.flux_weight, bands.norm_weight};
   const size_t nb = bands.n_bands;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, in.n_spectra, grain_spectra), [&](const tbb::blocked_range<size_t>& r) {
     for (size_t i = r.begin(); i != r.end(); ++i) {
-      for (size_t k = 0; k < nb; ++k) {
-        const band_overlap o = overlap_of(in, i, bands, k);
-        // One chain of double adds in pixel order. Eight interleaved partial sums were tried
-        // (bench/RESULTS.md): no gain measurable on this machine, so the simple order stays.
-        photometry_sums s;
-        for (int64_t j = 0; j < o.count; ++j) s += op(o.pixel + j, o.weight + j);
-        out[i * nb + k] = finish_band(s, bands.norm_total[k], params);
-      }
+      const int64_t p0 = in.offsets[i];
+      photometry_spectrum_cpu(in.flux + p0, in.ivar + p0, in.and_mask ? in.and_mask + p0 : nullptr, in.end_of(i) - p0,
+                              in.lattice_start[i], bands, params, out + i * nb);
     }
   });
 }
@@ -179,6 +172,23 @@ band_tables::band_tables(const std::vector<band_weights>& bands) {
 
 band_table_view band_tables::view() const {
   return {size(), offsets_.data(), lattice_start_.data(), flux_weight_.data(), norm_weight_.data(), norm_total_.data()};
+}
+
+void photometry_spectrum_cpu(const float* flux, const float* ivar, const int32_t* and_mask, int64_t npix,
+                             int32_t lattice_start, const band_table_view& bands, const photometry_params& params,
+                             band_flux* out) {
+  const int64_t begin = 0;
+  const photometry_input one{1, &begin, &lattice_start, flux, ivar, and_mask, &npix};
+  const photometry_pixel_op op{flux, ivar, params.and_mask_bits ? and_mask : nullptr, params.and_mask_bits,
+                               bands.flux_weight, bands.norm_weight};
+  for (size_t k = 0; k < bands.n_bands; ++k) {
+    const band_overlap o = overlap_of(one, 0, bands, k);
+    // One chain of double adds in pixel order. Eight interleaved partial sums were tried
+    // (bench/RESULTS.md): no gain measurable on this machine, so the simple order stays.
+    photometry_sums s;
+    for (int64_t j = 0; j < o.count; ++j) s += op(o.pixel + j, o.weight + j);
+    out[k] = finish_band(s, bands.norm_total[k], params);
+  }
 }
 
 void synthetic_photometry(backend b, const photometry_input& in, const band_tables& bands,

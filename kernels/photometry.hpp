@@ -225,6 +225,15 @@ SPECMILL_HOST_DEVICE inline band_flux finish_band(const photometry_sums& s, doub
 void synthetic_photometry(backend b, const photometry_input& in, const band_tables& bands,
                           const photometry_params& params, band_flux* out);
 
+// One spectrum, on the calling thread: out[k] for band k, each band summed in pixel order. The
+// CPU backend above runs exactly this per spectrum, so the results are the same bits. For callers
+// that hold each spectrum's pixels in place (engine/photometry reads them straight from the
+// block files' mappings, with no window copy). and_mask may be null when params.and_mask_bits == 0;
+// npix 0 gives every band "not covered".
+void photometry_spectrum_cpu(const float* flux, const float* ivar, const int32_t* and_mask, int64_t npix,
+                             int32_t lattice_start, const band_table_view& bands, const photometry_params& params,
+                             band_flux* out);
+
 // Device-resident form: every pointer in `in`, `bands` and `out` is device memory; `in.offsets`
 // is read on the device only. Queued on `stream`; returns without waiting.
 void synthetic_photometry_device(const photometry_input& in, const band_table_view& bands,

@@ -91,12 +91,49 @@ lattice_window whole_spectra_window(std::span<const resolved_id> ids, const nati
 
 }  // namespace
 
+namespace {
+
+// At most this many spectra per list window of the CPU path: only their results are held (the
+// pixels are read in place), so it bounds nothing but the sink's batch.
+constexpr size_t cpu_window_items = 4096;
+
+// The CPU path: every spectrum straight from its block file's mapping (aligned_reader::
+// for_each_stored), none copied into an aligned window first. The window copy and its buffers
+// were a fifth of the CLI's time and most of its memory (bench/RESULTS.md, issue 16). The sums
+// are photometry_spectrum_cpu's, which the window form runs per row too: the same bits.
+// Windows hold max_window_pixels / span width spectra, as the device path's do (1 to 4096).
+void photometry_in_place(store& st, std::span<const resolved_id> ids, const lattice_window& span,
+                         const band_tables& bands, const photometry_params& params, int64_t max_window_pixels,
+                         const photometry_sink& sink) {
+  const size_t width = std::max<size_t>(1, size_t(span.width)), nb = bands.size();
+  const size_t rows = std::clamp<size_t>(size_t(std::max<int64_t>(0, max_window_pixels)) / width, 1, cpu_window_items);
+  aligned_reader reader(st, ids, span, backend::cpu, rows * width * 4);
+  std::vector<column> columns{column::flux, column::ivar};
+  if (params.and_mask_bits) columns.push_back(column::and_mask);
+  const band_table_view view = bands.view();
+  std::vector<band_flux> results;
+  for (const aligned_reader::window& w : reader.windows()) {
+    results.assign(w.rows() * nb, band_flux{});
+    for (size_t i = w.first; i < w.last; ++i)  // no pixels: "not covered" in every band
+      if (!ids[i].has_pixels()) photometry_spectrum_cpu(nullptr, nullptr, nullptr, 0, 0, view, params, &results[(i - w.first) * nb]);
+    reader.for_each_stored(w, columns, [&](size_t i, const aligned_reader::stored_row& r) {
+      photometry_spectrum_cpu(static_cast<const float*>(r.data[0]), static_cast<const float*>(r.data[1]),
+                              params.and_mask_bits ? static_cast<const int32_t*>(r.data[2]) : nullptr, r.npix,
+                              r.lattice_start, view, params, &results[(i - w.first) * nb]);
+    });
+    sink(w, results);
+  }
+}
+
+}  // namespace
+
 void photometry_windows(store& st, std::span<const resolved_id> ids, const band_tables& bands, backend device,
                         const photometry_params& params, int64_t max_window_pixels, const photometry_sink& sink) {
   // The window pipeline over the list's span: each spectrum lands whole in its row (the
   // padding around it is never read: photometry_input's `ends`), so the sums run over exactly
   // the stored pixels, in the same order, as they always did.
   const lattice_window span = whole_spectra_window(ids, st.grid());
+  if (device == backend::cpu) return photometry_in_place(st, ids, span, bands, params, max_window_pixels, sink);
   // Two slots (one read while the other is consumed), each half the window budget: the same
   // memory as one window of max_window_pixels.
   aligned_reader reader(st, ids, span, backend::cpu, size_t(std::max<int64_t>(2, max_window_pixels)) * 2);

@@ -36,8 +36,8 @@ const block_reader& aligned_reader::open_block(int64_t block_id) {
   return *it->second;
 }
 
-void aligned_reader::read(const window& w, column c, void* dst) {
-  SPECMILL_EXPECTS(w.first <= w.last && w.last <= ids_.size(), "aligned_reader::read: window out of range");
+std::vector<aligned_reader::item> aligned_reader::plan(const window& w) {
+  SPECMILL_EXPECTS(w.first <= w.last && w.last <= ids_.size(), "aligned_reader: window out of range");
   std::vector<item> items;
   items.reserve(w.rows());
   for (size_t i = w.first; i < w.last; ++i)
@@ -46,20 +46,65 @@ void aligned_reader::read(const window& w, column c, void* dst) {
   std::sort(items.begin(), items.end(), [](const item& a, const item& b) {
     return a.block_id != b.block_id ? a.block_id < b.block_id : a.row < b.row;
   });
-  std::vector<int64_t> used;
   for (const item& it : items) {
-    if (used.empty() || used.back() != it.block_id) used.push_back(it.block_id);
     const block_reader& b = open_block(it.block_id);
     SPECMILL_DATA_CHECK(size_t(it.row) < b.n_spectra(),
                         "catalog row " + std::to_string(it.row) + " beyond block " + std::to_string(it.block_id));
   }
+  return items;
+}
+
+void aligned_reader::close_unused_blocks(const std::vector<item>& items) {
+  if (blocks_.size() <= max_open_blocks) return;
+  std::vector<int64_t> used;
+  for (const item& it : items)
+    if (used.empty() || used.back() != it.block_id) used.push_back(it.block_id);
+  std::erase_if(blocks_, [&](const auto& kv) { return !std::binary_search(used.begin(), used.end(), kv.first); });
+}
+
+void aligned_reader::read(const window& w, column c, void* dst) {
+  const std::vector<item> items = plan(w);
   auto* out = static_cast<char*>(dst);
   if (backend_ == backend::cuda)
     read_cuda(items, w, c, out);
   else
     read_cpu(items, w, c, out);
-  if (blocks_.size() > max_open_blocks)
-    std::erase_if(blocks_, [&](const auto& kv) { return !std::binary_search(used.begin(), used.end(), kv.first); });
+  close_unused_blocks(items);
+}
+
+void aligned_reader::for_each_stored(const window& w, std::span<const column> columns,
+                                     const std::function<void(size_t, const stored_row&)>& fn) {
+  constexpr size_t max_columns = sizeof(stored_row::data) / sizeof(stored_row::data[0]);
+  SPECMILL_EXPECTS(columns.size() <= max_columns, "aligned_reader::for_each_stored: at most 4 columns");
+  for (column c : columns) SPECMILL_EXPECTS(c != column::loglam, "aligned_reader::for_each_stored: loglam is not stored in place");
+  const std::vector<item> items = plan(w);
+  std::mutex hdf5_mutex;  // chunked blocks read through HDF5, which wants one caller per reader
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
+    std::vector<uint32_t> copies[max_columns];  // this task's rows of blocks that are not mapped
+    for (size_t k = range.begin(); k != range.end(); ++k) {
+      const item& it = items[k];
+      const auto& loc = *ids_[it.index].entry->location;
+      const block_reader& b = *blocks_.find(it.block_id)->second;
+      const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
+      stored_row row;
+      row.lattice_start = loc.lattice_start;
+      row.npix = loc.npix;
+      for (size_t j = 0; j < columns.size(); ++j) {
+        row.data[j] = b.mapped_row_span(columns[j], size_t(it.row), pix0, npix);
+        if (row.data[j]) continue;
+        copies[j].resize(npix);
+        if (b.direct(columns[j])) {
+          b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data());
+        } else {
+          std::lock_guard lock(hdf5_mutex);
+          b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data());
+        }
+        row.data[j] = copies[j].data();
+      }
+      fn(it.index, row);
+    }
+  });
+  close_unused_blocks(items);
 }
 
 // Each row: zero the padding, pread the overlap into place. Rows without pixels stay zero.

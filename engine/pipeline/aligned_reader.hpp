@@ -8,6 +8,7 @@
 // go through HDF5 one row at a time). Rows are read in parallel on TBB threads; the padding is
 // zeroed. Memory: the caller's output buffer for one list window, plus open block readers.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -41,6 +42,20 @@ class aligned_reader {
   // column::loglam gives each spectrum's own stored loglam where it has pixels (0 elsewhere).
   void read(const window& w, column c, void* dst);
 
+  // A window's stored spectra read in place, for kernels that take one spectrum at a time:
+  // fn(index in the list, row) for every item that has pixels, on TBB threads in no fixed
+  // order. row.data[k] holds the spectrum's own npix values of columns[k] (float, int32 for the
+  // masks): a pointer into its block file's read-only mapping where the column is stored
+  // contiguous (no copy at all), else a copy in the calling task (chunked blocks, through HDF5
+  // one caller at a time). Valid during the call only. CPU only; at most 4 columns, no loglam.
+  struct stored_row {
+    int32_t lattice_start = 0;
+    int64_t npix = 0;
+    const void* data[4] = {};
+  };
+  void for_each_stored(const window& w, std::span<const column> columns,
+                       const std::function<void(size_t, const stored_row&)>& fn);
+
  private:
   struct item {
     int64_t block_id;
@@ -48,6 +63,10 @@ class aligned_reader {
     size_t index;  // in the list
   };
   const block_reader& open_block(int64_t block_id);
+  // The window's items with pixels, sorted by (block, row), their blocks opened and checked.
+  std::vector<item> plan(const window& w);
+  // Past max_open_blocks, closes the blocks `items` did not use.
+  void close_unused_blocks(const std::vector<item>& items);
   void read_cpu(const std::vector<item>& items, const window& w, column c, char* dst);
   void read_cuda(const std::vector<item>& items, const window& w, column c, char* dst);
 

@@ -9,8 +9,26 @@ constexpr const char* fields =
 
 }  // namespace
 
+sqlite_catalog_locator::read_transaction::read_transaction(sqlite_db& d) : db(d) { db.exec("SAVEPOINT locator"); }
+
+sqlite_catalog_locator::read_transaction::~read_transaction() {
+  // Nothing was written in it, so releasing loses nothing. Should RELEASE fail (none is known
+  // to for a read-only savepoint), rolling back to it first still ends it: an open snapshot
+  // must not outlive the locator (a service thread keeps its connection, and would go on
+  // reading the catalog as it was).
+  try {
+    db.exec("RELEASE locator");
+  } catch (...) {
+    try {
+      db.exec("ROLLBACK TO locator; RELEASE locator");
+    } catch (...) {
+    }
+  }
+}
+
 sqlite_catalog_locator::sqlite_catalog_locator(catalog_db& cat, std::string context)
-    : context_(std::move(context)),
+    : transaction_(cat.db()),
+      context_(std::move(context)),
       by_id_(cat.db(), std::string(fields) + "WHERE context = ?1 AND specobjid = ?2"),
       by_pmf_(cat.db(), std::string(fields) +
                             "WHERE context = ?1 AND plate = ?2 AND mjd = ?3 AND fiberid = ?4 "

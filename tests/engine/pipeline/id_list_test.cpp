@@ -1,10 +1,17 @@
 #include "engine/pipeline/id_list.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <sstream>
 
+#include "common/store_setup.hpp"
+#include "common/temp_dir.hpp"
+#include "core/default_context.hpp"
 #include "core/error.hpp"
+#include "engine/store/store.hpp"
+#include "io/catalog/catalog_db.hpp"
 
 using namespace specmill;
 
@@ -57,4 +64,40 @@ TEST(IdList, SkipsBlankAndCommentLines) {
   ASSERT_EQ(ids.size(), 2u);
   EXPECT_TRUE(ids[0].specobjid);
   EXPECT_EQ(ids[1].fiberid, 13);
+}
+
+// resolve_ids looks IDs up through one locator, which holds one SQLite read transaction (a
+// savepoint) for its life and no longer: a store kept open, as each service thread keeps its
+// own, sees what an ingest committed after an earlier resolve, and no transaction stays open.
+TEST(ResolveIds, OneReadTransactionThatEndsWithTheCall) {
+  using namespace specmill;
+  test_support::temp_dir tmp;
+  const auto root = tmp.path() / "store";
+  test_support::ingest_into(root, test_support::write_sample_files(tmp.path() / "a", 6, 21), 16);
+  store st(root, store::access::read);
+  sqlite3* db = st.sqlite_catalog().db().get();
+  const auto all_ids = [&] {
+    std::vector<spectrum_id> ids;
+    store fresh(root, store::access::read);
+    fresh.catalog().for_each_located(std::string(default_context), [&](const catalog_entry& e) {
+      spectrum_id id;
+      id.specobjid = e.meta.specobjid;
+      id.text = std::to_string(e.meta.specobjid);
+      ids.push_back(id);
+    });
+    return ids;
+  };
+  const auto found = [](const std::vector<resolved_id>& r) {
+    return size_t(std::count_if(r.begin(), r.end(), [](const resolved_id& x) { return x.has_pixels(); }));
+  };
+  auto first = all_ids();
+  ASSERT_EQ(first.size(), 6u);
+  EXPECT_EQ(found(resolve_ids(st.catalog(), std::string(default_context), first)), 6u);
+  EXPECT_NE(sqlite3_get_autocommit(db), 0) << "a transaction outlived resolve_ids";
+
+  test_support::ingest_into(root, test_support::write_sample_files(tmp.path() / "b", 4, 22), 16);
+  auto both = all_ids();
+  ASSERT_EQ(both.size(), 10u);
+  EXPECT_EQ(found(resolve_ids(st.catalog(), std::string(default_context), both)), 10u);
+  EXPECT_NE(sqlite3_get_autocommit(db), 0);
 }
