@@ -16,6 +16,10 @@
 # Environment: SPECMILL_BIN (default build/bin/specmill), COUNT, SEED, KILLS_PER_STORE,
 # BLOCK_SIZE (default 16: many commit points), PYTHON (default: the first of python3 and
 # /usr/bin/python3 that has numpy and h5py).
+# RANKS=N (N >= 1): the killed and the resuming runs are the MPI ingest, `mpirun -np N specmill
+# batch ingest` (a build with MPI), killed as a node failure or `scancel` kills a job: SIGKILL
+# to mpirun and every rank at once (its session: OpenMPI gives each rank a process group). The reference stays the one-process
+# ingest, so the check is also "parallel ingest, killed and resumed, equals serial ingest".
 # Prints one summary line; exits 1 on the first broken invariant.
 set -euo pipefail
 
@@ -45,7 +49,17 @@ if [ "$(find "$sample" -name 'spec-*.fits' 2>/dev/null | wc -l)" -ne "$COUNT" ];
   "$BIN" --quiet sample --out "$sample" --count "$COUNT" --seed "$SEED" >/dev/null
 fi
 
+RANKS=${RANKS:-0}
+MPIRUN=(mpirun --allow-run-as-root --oversubscribe -np "$RANKS")
 ingest() { "$BIN" --quiet ingest --store "$1" --block-size "$BLOCK" "$sample"; }
+# The run that is killed, and the one that resumes after the kills.
+run_ingest() {
+  if [ "$RANKS" -gt 0 ]; then
+    "${MPIRUN[@]}" "$BIN" --quiet batch ingest --store "$1" --block-size "$BLOCK" "$sample"
+  else
+    ingest "$1"
+  fi
+}
 
 # The reference: one uninterrupted run.
 ref="$WORK/ref"
@@ -61,6 +75,14 @@ assert len(ids) == int(sys.argv[3]), f"reference stored {len(ids)} spectra, expe
 open(sys.argv[2], "w").write("".join(f"{i}\n" for i in ids))
 PY
 "$BIN" --quiet get --store "$ref" --ids "$WORK/ids.txt" --format npz --out "$WORK/ref.npz"
+# With RANKS the kill window is the MPI run's own duration (its start-up included).
+if [ "$RANKS" -gt 0 ]; then
+  rm -rf "$WORK/mpi-timing"
+  t0=$(now_ms)
+  run_ingest "$WORK/mpi-timing" >/dev/null
+  T=$(( $(now_ms) - t0 ))
+  rm -rf "$WORK/mpi-timing"
+fi
 
 # Checks a completed store against the reference; prints "lost duplicated differing".
 check_store() {
@@ -105,15 +127,28 @@ while [ "$kills" -lt "$N" ]; do
   k=0 had_kill=0
   while [ "$k" -lt "$KILLS_PER_STORE" ] && [ "$kills" -lt "$N" ]; do
     delay=$(( RANDOM % (T + 1) ))
-    # Started directly, not through a function: $! must be specmill itself, not a subshell.
-    "$BIN" --quiet ingest --store "$s" --block-size "$BLOCK" "$sample" >/dev/null 2>&1 &
+    # Started directly, not through a function: $! must be specmill (or mpirun) itself, not a
+    # subshell. With RANKS, setsid makes mpirun a session leader (the script has no job control,
+    # so setsid execs in place: $! is mpirun), and the kill goes to its whole session.
+    if [ "$RANKS" -gt 0 ]; then
+      setsid "${MPIRUN[@]}" "$BIN" --quiet batch ingest --store "$s" --block-size "$BLOCK" "$sample" >"$WORK/killed.log" 2>&1 &
+    else
+      "$BIN" --quiet ingest --store "$s" --block-size "$BLOCK" "$sample" >/dev/null 2>&1 &
+    fi
     pid=$!
     sleep_ms "$delay"
-    kill -9 "$pid" 2>/dev/null || true
+    if [ "$RANKS" -gt 0 ]; then pkill -9 -s "$pid" 2>/dev/null || true; else kill -9 "$pid" 2>/dev/null || true; fi
     set +e
     { wait "$pid"; } 2>/dev/null  # without bash's "Killed" line
     rc=$?
     set -e
+    # No rank may outlive the kill (one that did would go on writing beside the resuming run);
+    # zombies (exited, not yet reaped) do not count.
+    if [ "$RANKS" -gt 0 ]; then
+      alive() { ps -o stat= -s "$pid" 2>/dev/null | grep -qv '^Z'; }
+      for _ in $(seq 100); do alive || break; sleep 0.05; done
+      ! alive || die "processes of the killed job (session $pid) still run: $(ps -o pid=,stat=,args= -s "$pid")"
+    fi
     # 137 = killed by SIGKILL. (kill succeeds on an exited, unreaped process too: the status
     # tells a kill from a run that had already finished.)
     if [ "$rc" -eq 137 ]; then
@@ -122,7 +157,7 @@ while [ "$kills" -lt "$N" ]; do
       finished_early=$((finished_early + 1))
       break
     else
-      die "an ingest into $s exited $rc before its kill"
+      die "an ingest into $s exited $rc before its kill: $(tail -5 "$WORK/killed.log" 2>/dev/null)"
     fi
     set +e
     out=$("$BIN" verify --store "$s" 2>&1)
@@ -141,7 +176,7 @@ while [ "$kills" -lt "$N" ]; do
       die "after kill $kills (${delay} ms): verify exited $rc: $out"
     fi
   done
-  out=$(ingest "$s") || die "resuming $s: $out"
+  out=$(run_ingest "$s") || die "resuming $s: $out"
   case "$out" in *" 0 failed"*) ;; *) die "resuming $s: $out" ;; esac
   resumed=$((resumed + had_kill))
   read -r l d x < <(check_store "$s") || die "checking $s"
@@ -151,6 +186,7 @@ while [ "$kills" -lt "$N" ]; do
   rm -rf "$s" "$s.npz"
 done
 
+[ "$RANKS" -gt 0 ] && echo "kill-ingest: the killed and resuming runs were mpirun -np $RANKS specmill batch ingest"
 echo "kill-ingest: $kills kills over $trials stores of $COUNT spectra (kill window 0-${T} ms, the one-shot" \
      "ingest time); after a kill verify found no store yet $no_store times and a valid store $valid_after_kill" \
      "times (with 0 / some / all spectra stored: $at_zero / $partial / $at_full); $resumed stores completed by" \
