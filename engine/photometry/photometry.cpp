@@ -89,10 +89,6 @@ lattice_window whole_spectra_window(std::span<const resolved_id> ids, const nati
   return lattice_window{0, 0, grid};
 }
 
-}  // namespace
-
-namespace {
-
 // At most this many spectra per list window of the CPU path: only their results are held (the
 // pixels are read in place), so it bounds nothing but the sink's batch.
 constexpr size_t cpu_window_items = 4096;

@@ -2,9 +2,9 @@
 // `photometry`: synthetic AB photometry of a list of stored spectra through any set of filters,
 // as CSV, one line per (spectrum, band) in request order:
 //   specobjid,band,nanomaggies,nanomaggies_err,mag,mag_err,flag
-// The list is read a bounded window at a time (engine/pipeline/window_pipeline: on cuda each
-// window goes to the device once and only the band fluxes come back), so memory does not grow
-// with its length. kernels/photometry.hpp and docs/photometry.md give the conventions.
+// The list is read a bounded window at a time, so memory does not grow with its length: on cpu
+// each spectrum is summed in place in its block file's mapping; on cuda each window goes to the
+// device once (engine/pipeline/window_pipeline) and only the band fluxes come back. kernels/photometry.hpp and docs/photometry.md give the conventions.
 #include <filesystem>
 #include <functional>
 #include <span>
