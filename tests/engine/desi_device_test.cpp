@@ -10,9 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
+#include "common/format_readers.hpp"
 #include "common/temp_dir.hpp"
 #include "core/default_context.hpp"
 #include "core/desi_coadd.hpp"
@@ -150,11 +149,10 @@ TEST_F(DesiDevice, DecamPhotometryMatchesTheCpu) {
 }
 
 std::vector<float> npy_floats(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  const size_t header = 10 + size_t(uint8_t(bytes[8])) + 256 * size_t(uint8_t(bytes[9]));
-  std::vector<float> v((bytes.size() - header) / 4);
-  std::memcpy(v.data(), bytes.data() + header, v.size() * 4);
+  const test_support::npy_array a = test_support::parse_npy(test_support::read_bytes(p));
+  EXPECT_EQ(a.descr, "'<f4'") << p;
+  std::vector<float> v(a.data.size() / 4);
+  std::memcpy(v.data(), a.data.data(), v.size() * 4);
   return v;
 }
 
