@@ -175,6 +175,26 @@ def test_verify_deep_and_idempotent_reingest(desi):
     assert run("verify", "--store", desi / "full", "--deep").returncode == 0
 
 
+def test_verify_deep_finds_a_changed_camera_pixel(desi, tmp_path):
+    """A stored camera value changed in place (same shape): verify --deep re-merges and reports
+    the row; plain verify (shapes only) still passes."""
+    import shutil
+    import h5py
+    store = tmp_path / "copy"
+    shutil.copytree(desi / "full", store)
+    block = sorted((store / "blocks").glob("blk-*.h5"))[0]
+    with h5py.File(block, "r+") as f:
+        ivar = f["extra/camera_r/ivar"]
+        row = ivar[0]
+        p = int(np.argmax(row > 0)) + 300  # a pixel r alone covers (past the b/r overlap)
+        row[p] = row[p] * 2 + 1
+        ivar[0] = row
+    p = run("verify", "--store", store, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = run("verify", "--store", store, "--deep", check=False)
+    assert p.returncode != 0 and "differ from the merge of its stored cameras" in p.stdout + p.stderr, p.stdout
+
+
 def test_sdss_inputs_refuse_the_options(tmp_path):
     p = run("ingest", "--store", tmp_path / "st", "--with-resolution", SHARED / "spectra", check=False)
     assert p.returncode != 0 and "DESI coadds only" in p.stderr, p.stderr
