@@ -271,7 +271,9 @@ class desi_ingester {
     if (!opts_.with_cameras) return x;
     for (const desi_camera_data& k : w.cameras) {
       const size_t n = k.npix();
-      auto row = [&](const auto& v, size_t width) { return std::vector(v.begin() + long(i * width), v.begin() + long((i + 1) * width)); };
+      auto row = [&](const auto& v, size_t width) {
+        return std::vector(v.begin() + long(i * width), v.begin() + long((i + 1) * width));
+      };
       camera_arrays c;
       c.name = k.name;
       c.lattice_start = k.lattice_start;
@@ -367,7 +369,7 @@ bool is_desi_ingest(const ingest_options& opts) {
 
 size_t desi_extras_block_spectra(size_t requested, bool with_cameras, bool with_resolution) {
   if (!with_cameras && !with_resolution) return requested;
-  const size_t budget = requested * extras_bytes_per_spectrum(false, false);
+  const size_t budget = default_block_spectra * extras_bytes_per_spectrum(false, false);
   size_t n = std::max<size_t>(1, budget / extras_bytes_per_spectrum(with_cameras, with_resolution));
   if (n >= window_targets) n -= n % window_targets;
   return std::min(n, requested);
