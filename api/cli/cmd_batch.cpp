@@ -105,6 +105,8 @@ void add_get(CLI::App& batch) {
   sub->callback([a] {
     run_job([&](const communicator& comm) {
       specmill::cli::finish_get_args(*a);
+      if (a->opts.camera || a->opts.with_resolution)
+        throw specmill::invalid_argument("--camera and --with-resolution are not distributed: run `specmill get`");
       if (comm.rank() != 0) a->opts.progress = false;
       const auto s = specmill::run_batch_get(comm, a->opts, specmill::broadcast_id_list(comm, a->ids));
       if (comm.rank() == 0) specmill::cli::report_get(*a, s);

@@ -41,6 +41,12 @@ void add_get_options(CLI::App& sub, get_args& a) {
                  "auto, yes or no: carry each spectrum's catalog row (ID, ra, dec, z, class, plate, mjd, fiberid, "
                  "...) with its pixels; auto: yes for npz, hdf5 and fits, no for csv (stored form only)")
       ->capture_default_str();
+  sub.add_option("--camera", a.camera,
+                 "DESI, a store ingested with --with-cameras: b, r or z, that camera's arrays exactly as in the coadd "
+                 "file (wavelength, flux, ivar, mask) instead of the merged brz spectrum");
+  sub.add_flag("--with-resolution", a.opts.with_resolution,
+               "DESI, a store ingested with --with-resolution: add member `resolution` [n, 11, pixels] (the brz "
+               "resolution diagonals, or the camera's with --camera); npz only");
   sub.add_option("--out,-o", a.opts.out, "Output file ('-': stdout, for npy and csv)")->required();
 }
 
@@ -54,6 +60,8 @@ void finish_get_args(get_args& a) {
   if (!a.redshifts.empty()) a.opts.redshifts = specmill::load_redshift_list(a.redshifts);
   // Names (NOPLUG, BRIGHTSKY, ...), mask values (decimal or 0x hex), default, none: engine/mask_bits.
   a.opts.mask_bits = int32_t(specmill::parse_mask_bits(a.mask_bits));
+  if (!a.camera.empty()) a.opts.camera = parse_camera(a.camera);
+  SPECMILL_EXPECTS(!a.opts.camera || a.columns.empty(), "--camera writes the camera's flux, ivar and mask; give no --columns");
   const bool dense = a.opts.align || a.opts.cutout || a.opts.resample;
   a.opts.columns = a.columns.empty() ? (dense ? default_dense_columns : parse_columns("all")) : parse_columns(a.columns);
   a.opts.device = choose_backend(a.device);
@@ -62,14 +70,17 @@ void finish_get_args(get_args& a) {
     a.format = ext.empty() ? "npz" : ext.substr(1);
   }
   a.opts.format = parse_get_format(a.format);
-  a.opts.meta = wants_meta(parse_meta_mode(a.meta), a.opts.format, dense);
+  a.opts.meta = wants_meta(parse_meta_mode(a.meta), a.opts.format, dense || a.opts.camera);
   a.opts.progress = spdlog::get_level() <= spdlog::level::info;
 }
 
 void report_get(const get_args& a, const get_summary& s) {
   const bool dense = a.opts.align || a.opts.cutout || a.opts.resample;
   for (const auto& m : s.missing) spdlog::warn("not found: {}", m);
-  if (dense)
+  if (a.opts.camera)
+    spdlog::info("get: {} of {} spectra, camera {} ({} pixels a row{}) written to {}", s.found, s.requested,
+                 a.opts.camera, s.width, a.opts.with_resolution ? ", with resolution" : "", a.opts.out.string());
+  else if (dense)
     spdlog::info("get: {} of {} spectra on {} pixels a row written to {}", s.found, s.requested, s.width,
                  a.opts.out.string());
   else

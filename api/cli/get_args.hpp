@@ -20,6 +20,7 @@ struct get_args {
   std::string mask_bits = "0";
   std::string device = "auto";
   std::string meta = "auto";
+  std::string camera;  // DESI: b, r or z
 };
 
 void add_get_options(CLI::App& sub, get_args& a);

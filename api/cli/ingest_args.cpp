@@ -17,6 +17,12 @@ void add_ingest_options(CLI::App& sub, ingest_args& a) {
       ->check(CLI::ExistingFile);
   sub.add_option("--jobs,-j", a.opts.jobs, "Reader threads (0: all cores)")->capture_default_str();
   sub.add_option("--block-size", a.opts.block_spectra, "Spectra per HDF5 block")->capture_default_str();
+  sub.add_flag("--with-cameras", a.opts.with_cameras,
+               "DESI only: also store each target's b, r and z camera spectra (flux, ivar, mask) exactly as in the "
+               "coadd file (get --camera)");
+  sub.add_flag("--with-resolution", a.opts.with_resolution,
+               "DESI only: also store the resolution diagonals (11 x 7781, merged across cameras as desispec does; "
+               "each camera's own too with --with-cameras) (get --with-resolution)");
   sub.add_flag("--strict", a.strict, "Exit non-zero when any file fails");
   sub.add_flag("--check-stale", a.check_stale,
                "Report the context's ingested files that changed (size, mtime, then content digest) or are "

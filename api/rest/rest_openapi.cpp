@@ -62,6 +62,8 @@ json openapi_document() {
        param("w0", "number", "Aligned window start, log10 Angstrom (with align only)"),
        param("w1", "number", "Aligned window end, log10 Angstrom (with align only)"),
        param("resample", "string", "log:START,STOP,STEP or lin:START,STOP,STEP"), param("rest_frame", "boolean", "With resample"),
+       param("camera", "string", "DESI, stores ingested with --with-cameras: b|r|z, that camera's stored flux, ivar, mask and wavelength"),
+       param("with_resolution", "boolean", "DESI, stores ingested with --with-resolution: add `resolution` [n, 11, pixels] (npz only)"),
        ctx, prof},
       "application/octet-stream", true);
   paths["/query"]["post"] = op(

@@ -108,6 +108,9 @@ get_options get_request(call& c, const context_config& ctx) {
   if (given(p, "w0")) r.w0 = p.number("w0", NAN);
   if (given(p, "w1")) r.w1 = p.number("w1", NAN);
   apply_getspec_request(o, r, c.store_of(ctx).grid());
+  // DESI extras (engine/get/get_extras.hpp): checked against the store by prepare_get.
+  if (given(p, "camera")) o.camera = parse_camera(*p.text("camera"));
+  o.with_resolution = p.flag("with_resolution", false);
   return o;
 }
 
@@ -121,10 +124,15 @@ void add_spec_routes(service& svc) {
     get_options o = get_request(c, ctx);
     auto prepared = std::make_shared<prepared_get>(prepare_get(o, c.id_list(ctx), &c.store_of(ctx)));
     const auto values = c.params.text_or("values", "all");
-    answer_one_unaligned(*prepared, values == "all" || values == "None");
+    const bool extras = o.camera || o.with_resolution;
+    if (!extras) answer_one_unaligned(*prepared, values == "all" || values == "None");  // extras keep their shape
     const auto& s = prepared->summary;
-    const uint64_t bytes = prepared->dense() ? uint64_t(s.width) * s.requested * 4 * o.columns.size()
-                                             : uint64_t(s.pixels) * 4 * o.columns.size();
+    const uint64_t diagonals = o.with_resolution ? uint64_t(prepared->extras.diagonals) : 0;
+    const uint64_t bytes =
+        o.camera ? uint64_t(s.width) * s.requested * 4 * (3 + diagonals)
+        : prepared->dense() ? uint64_t(s.width) * s.requested * 4 * o.columns.size()
+                            : uint64_t(s.pixels) * 4 * o.columns.size() +
+                                  uint64_t(prepared->extras.width) * s.requested * 4 * diagonals;
     if (bytes > c.svc.config().limits.max_response_bytes)
       throw too_large("the response would hold about " + std::to_string(bytes >> 20) + " MiB, over the limit of " +
                       std::to_string(c.svc.config().limits.max_response_bytes >> 20) + " MiB");

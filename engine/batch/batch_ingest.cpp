@@ -105,6 +105,9 @@ ingest_summary run_batch_ingest(const communicator& comm, const ingest_options& 
                      "`specmill ingest` (one process) for them");
     return ingest(opts);  // one rank: the plain DESI ingest, its own default context included
   }
+  if (root)
+    SPECMILL_EXPECTS(!opts.with_cameras && !opts.with_resolution,
+                     "--with-cameras and --with-resolution apply to DESI coadds only; these inputs are SDSS spec files");
   ingest_summary sum;
   std::optional<rank0_state> r0;
   if (root) r0.emplace(opts, sum, opts.progress && !opts.inputs.empty() ? input_files::count(opts.inputs) : 0);

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "engine/get/get_dense.hpp"
+#include "engine/get/get_extras.hpp"
 #include "engine/get/get_meta.hpp"
 #include "engine/pipeline/batch_reader.hpp"
 #include "engine/pipeline/progress.hpp"
@@ -41,13 +42,20 @@ table_schema ragged_schema(const get_options& opts, const std::vector<resolved_i
 // Every requested column of each list window, handed to the format's sink. A window holds
 // window_bytes of pixels over all its columns together, in buffers allocated once (not zeroed:
 // each read fills what the window uses).
-void write_ragged(const get_options& opts, store& st, const std::vector<resolved_id>& ids, progress_meter& meter) {
+// With resolution, each window also carries its rows' diagonals (member `resolution`).
+void write_ragged(const get_options& opts, const extras_plan& plan, store& st, const std::vector<resolved_id>& ids,
+                  progress_meter& meter) {
   const size_t n_cols = opts.columns.size();
-  batch_reader reader(st, ids, std::max<int64_t>(1, int64_t(opts.window_bytes / (4 * n_cols))));
+  const size_t diagonals = opts.with_resolution ? size_t(plan.diagonals) : 0;
+  batch_reader reader(st, ids, std::max<int64_t>(1, int64_t(opts.window_bytes / (4 * (n_cols + diagonals)))));
   std::optional<meta_reader> meta;
   if (opts.meta)
     meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
-  auto sink = begin_table(opts.format, ragged_schema(opts, ids, meta ? &*meta : nullptr), output_target(opts.out, opts.sink));
+  table_schema schema = ragged_schema(opts, ids, meta ? &*meta : nullptr);
+  if (diagonals) schema.row_arrays = {{"resolution", npy_dtype::f4, {uint64_t(diagonals), uint64_t(plan.width)}}};
+  auto sink = begin_table(opts.format, std::move(schema), output_target(opts.out, opts.sink));
+  std::vector<float> resolution;
+  const void* row_arrays[1] = {nullptr};
   int64_t most = 0;
   for (const auto& w : reader.windows()) most = std::max(most, w.pixels());
   std::vector<std::unique_ptr<uint8_t[]>> bufs(n_cols);
@@ -60,7 +68,12 @@ void write_ragged(const get_options& opts, store& st, const std::vector<resolved
     for (size_t k = 0; k < n_cols; ++k) reader.read(w, opts.columns[k], bufs[k].get());
     // The catalog rows of the window's found spectra, read window by window like the pixels.
     const meta_window rows = meta ? meta->read(ids, w.first, w.last) : meta_window{};
-    sink->append({w.first, w.last - w.first, ptrs, rows});
+    if (diagonals) {
+      resolution.resize((w.last - w.first) * diagonals * size_t(plan.width));
+      read_resolution_rows(st, ids, plan, w.first, w.last, resolution.data());
+      row_arrays[0] = resolution.data();
+    }
+    sink->append({w.first, w.last - w.first, ptrs, rows, std::span<const void* const>(row_arrays, diagonals ? 1 : 0)});
     meter.update(w.last);
   }
   sink->finish();
@@ -124,7 +137,9 @@ prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, 
   if (sum.found == 0)
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context
                                   : std::string("empty ID list"));
+  p.extras = check_extras(opts, *p.st, p.ids);  // before check_dense: names the conflicting option
   if (p.dense()) sum.width = check_dense(opts, p.ids, p.st->grid());
+  if (opts.camera) sum.width = p.extras.width;
   SPECMILL_EXPECTS(!opts.meta || (!p.dense() && !opts.spec_file && opts.format != get_format::npy),
                    "catalog rows (meta) go with the stored form in npz, hdf5, fits or csv");
   return p;
@@ -145,12 +160,17 @@ get_summary run_get(prepared_get& p) {
   }
   progress_meter meter("get", resolved.size(), opts.progress && opts.out != "-" && !opts.sink);
   if (opts.checkpoint) meter.set_checkpoint(opts.checkpoint);
+  if (opts.camera) {
+    write_camera(opts, p.extras, st, resolved, meter);
+    meter.finish(resolved.size());
+    return sum;
+  }
   if (p.dense()) {
     write_dense(opts, st, resolved, sum, meter);
     meter.finish(resolved.size());
     return sum;
   }
-  write_ragged(opts, st, resolved, meter);
+  write_ragged(opts, p.extras, st, resolved, meter);
   meter.finish(resolved.size());
   return sum;
 }

@@ -34,6 +34,7 @@ namespace specmill {
 using get_format = output_format;  // npz, npy, fits, csv, hdf5
 get_format parse_get_format(std::string_view text);   // invalid_argument for others
 std::vector<column> parse_columns(std::string_view list);  // "flux,ivar" or "all"
+char parse_camera(std::string_view text);  // "b", "r", "z" (invalid_argument for others)
 
 // The columns of the dense forms unless the caller chooses (loglam is replaced there by the
 // 1-D loglam/wavelength arrays of the grid).
@@ -76,6 +77,14 @@ struct get_options {
   // the table layout; a cutout trims its COADD rows.
   bool squeeze_single = false;
   bool spec_file = false;
+
+  // DESI stores ingested with --with-cameras / --with-resolution (engine/get/get_extras.hpp).
+  // camera 'b', 'r' or 'z' (0: none): that camera's stored arrays instead of the brz columns, a
+  // dense [n, camera pixels] result (flux, ivar, mask; wavelength the file's). with_resolution:
+  // member `resolution` [n, diagonals, pixels] of the brz spectra (of the camera with camera),
+  // npz only. Both exclude align, cutout, window and resample.
+  char camera = 0;
+  bool with_resolution = false;
   // Called between windows; throws to cancel the job. The REST service checks its request
   // budget and the client here.
   std::function<void()> checkpoint;
@@ -96,12 +105,21 @@ get_summary get_spectra(const get_options& opts, std::vector<spectrum_id> ids);
 // starts (the REST service): prepare_get resolves the IDs and checks every option (throws
 // invalid_argument / not_found), run_get then writes. `st`: an open store to use (else one is
 // opened from opts.store); it must outlive the prepared_get.
+// What a camera or resolution request writes, fixed by prepare_get from the stored blocks.
+struct extras_plan {
+  int32_t diagonals = 0;           // with_resolution: diagonals of every found spectrum
+  int64_t width = 0;               // pixels of every found spectrum (the camera's with camera)
+  int32_t lattice_start = 0;       // camera: its lattice start
+  std::vector<double> wavelength;  // camera: its wavelength array as stored
+};
+
 struct prepared_get {
   get_options opts;
   store* st = nullptr;
   std::unique_ptr<store> own;
   std::vector<resolved_id> ids;
   get_summary summary;  // requested, found, missing, pixels, width
+  extras_plan extras;   // opts.camera or opts.with_resolution
   bool dense() const { return opts.align || opts.cutout || opts.window || opts.resample; }
 };
 prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, store* st = nullptr);

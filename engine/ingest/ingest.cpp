@@ -34,6 +34,9 @@ ingest_summary ingest(const ingest_options& opts) {
     if (desi.context == default_context) desi.context = std::string(default_desi_context);
     return ingest_desi(desi);
   }
+  SPECMILL_EXPECTS(!opts.with_cameras && !opts.with_resolution,
+                   "--with-cameras and --with-resolution apply to DESI coadds only; these inputs are SDSS spec files "
+                   "(which hold neither)");
   const auto t0 = std::chrono::steady_clock::now();
   ingest_summary sum;
 

@@ -33,6 +33,12 @@ struct ingest_options {
   size_t block_spectra = default_block_spectra;
   block_layout layout;
   bool progress = true;
+  // DESI coadds only (invalid_argument for SDSS input): store each target's b, r and z camera
+  // spectra as in the file, and/or its resolution diagonals (brz merged; each camera's too with
+  // with_cameras), in the block's optional group `extra` (docs/store-format.md). Blocks then
+  // hold fewer spectra (desi_extras_block_spectra).
+  bool with_cameras = false;
+  bool with_resolution = false;
   size_t max_reported_failures = 1000;           // failures kept in the summary (all are logged)
 };
 

@@ -16,6 +16,7 @@
 #include "io/catalog/catalog_tables.hpp"
 #include "io/fits/desi_coadd_reader.hpp"
 #include "kernels/camera_merge.hpp"
+#include "kernels/resolution_merge.hpp"
 
 namespace fs = std::filesystem;
 
@@ -90,11 +91,30 @@ class targets_table {
   catalog_table_writer writer_;
 };
 
+// Builder bytes of one target: its 7 brz columns, plus the extras asked for (the cameras' flux,
+// ivar and mask; the resolution of brz and, with cameras, of each camera).
+size_t extras_bytes_per_spectrum(bool with_cameras, bool with_resolution) {
+  size_t camera_pixels = 0;
+  for (const auto& c : desi_cameras) camera_pixels += size_t(c.npix);
+  const size_t diagonals = size_t(desi_resolution_diagonals);
+  size_t bytes = 7 * size_t(desi_brz_npix) * 4;
+  if (with_cameras) bytes += camera_pixels * 12;
+  if (with_resolution) bytes += diagonals * size_t(desi_brz_npix) * 4;
+  if (with_cameras && with_resolution) bytes += diagonals * camera_pixels * 4;
+  return bytes;
+}
+
 class desi_ingester {
  public:
   desi_ingester(const ingest_options& opts, ingest_summary& sum)
       : opts_(opts), sum_(sum), st_(opts.store, store::access::write), cat_(st_.sqlite_catalog()),
-        next_block_(cat_.max_block_id() + 1) {}
+        next_block_(cat_.max_block_id() + 1),
+        block_spectra_(desi_extras_block_spectra(opts.block_spectra, opts.with_cameras, opts.with_resolution)) {
+    if (block_spectra_ != opts.block_spectra)
+      spdlog::info("ingest: {} spectra a block (with{}{}: about {} KB a spectrum)", block_spectra_,
+                   opts.with_cameras ? " cameras" : "", opts.with_resolution ? " resolution" : "",
+                   extras_bytes_per_spectrum(opts.with_cameras, opts.with_resolution) >> 10);
+  }
 
   void run() {
     sum_.orphans_removed = st_.remove_orphans();
@@ -161,7 +181,8 @@ class desi_ingester {
     try {
       desi_coadd_reader reader(path);
       for (size_t first = 0; first < reader.n_targets(); first += window_targets) {
-        const desi_coadd_file w = reader.read(first, std::min(window_targets, reader.n_targets() - first));
+        const desi_coadd_file w =
+            reader.read(first, std::min(window_targets, reader.n_targets() - first), opts_.with_resolution);
         add_window(w);
       }
       marks_.push_back({key, size, mtime, reader.n_targets() ? uint64_t(reader.targets()[0].targetid) : 0});
@@ -183,6 +204,7 @@ class desi_ingester {
     std::vector<float> flux(n * npix), ivar(n * npix);
     std::vector<uint32_t> mask(n * npix);
     camera_merge(backend::cpu, cams, 3, n, desi_brz_start, desi_brz_npix, flux.data(), ivar.data(), mask.data());
+    const std::vector<float> resolution = opts_.with_resolution ? merged_resolution(w) : std::vector<float>{};
     for (size_t i = 0; i < n; ++i) {
       const desi_target& t = w.targets[i];
       bool primary = false;
@@ -218,10 +240,51 @@ class desi_ingester {
       }
       table_->insert(k, t, w.survey, w.program, w.healpix, z ? *z : desi_redshift{0, 0, 0, "", "", 0, primary},
                      primary);
+      spectrum_extras x = extras_of(w, i, resolution);
+      if (!builder_.accepts(x)) flush();  // a file whose cameras differ starts a block of its own
       rows_.push_back(s.meta);
-      builder_.add(std::move(s));
-      if (builder_.size() >= opts_.block_spectra) flush();
+      builder_.add(std::move(s), std::move(x));
+      if (builder_.size() >= block_spectra_) flush();
     }
+  }
+
+  // brz resolution of every target of the window, [n][11][7781] (kernels/resolution_merge).
+  static std::vector<float> merged_resolution(const desi_coadd_file& w) {
+    const size_t n = w.n_targets(), per = size_t(desi_resolution_diagonals) * size_t(desi_brz_npix);
+    camera_resolution cams[3];
+    for (size_t c = 0; c < 3; ++c) {
+      const auto& k = w.cameras[c];
+      cams[c] = {k.resolution.data(), k.ivar.data(), k.mask.data(), k.lattice_start, int64_t(k.npix())};
+    }
+    std::vector<float> out(n * per);
+    resolution_merge(backend::cpu, cams, 3, desi_resolution_diagonals, n, desi_brz_start, desi_brz_npix, out.data());
+    return out;
+  }
+
+  // What target i of the window carries beside its brz columns.
+  spectrum_extras extras_of(const desi_coadd_file& w, size_t i, const std::vector<float>& resolution) const {
+    spectrum_extras x;
+    if (opts_.with_resolution) {
+      const size_t per = size_t(desi_resolution_diagonals) * size_t(desi_brz_npix);
+      x.resolution.assign(resolution.begin() + long(i * per), resolution.begin() + long((i + 1) * per));
+    }
+    if (!opts_.with_cameras) return x;
+    for (const desi_camera_data& k : w.cameras) {
+      const size_t n = k.npix();
+      auto row = [&](const auto& v, size_t width) {
+        return std::vector(v.begin() + long(i * width), v.begin() + long((i + 1) * width));
+      };
+      camera_arrays c;
+      c.name = k.name;
+      c.lattice_start = k.lattice_start;
+      c.wavelength = k.wavelength;
+      c.flux = row(k.flux, n);
+      c.ivar = row(k.ivar, n);
+      c.mask = row(k.mask, n);
+      if (opts_.with_resolution) c.resolution = row(k.resolution, n * size_t(desi_resolution_diagonals));
+      x.cameras.push_back(std::move(c));
+    }
+    return x;
   }
 
   // Writes the block, then commits its rows and the file marks in one transaction: a block on
@@ -277,6 +340,7 @@ class desi_ingester {
   store st_;
   catalog_db& cat_;
   int64_t next_block_;
+  size_t block_spectra_;
   block_builder builder_{desi_native_grid};
   std::vector<spec_meta> rows_;
   std::vector<file_mark> marks_;
@@ -301,6 +365,14 @@ bool is_desi_ingest(const ingest_options& opts) {
   input_files files(opts.inputs);
   const auto first = files.next();
   return first && is_desi_coadd(*first);
+}
+
+size_t desi_extras_block_spectra(size_t requested, bool with_cameras, bool with_resolution) {
+  if (!with_cameras && !with_resolution) return requested;
+  const size_t budget = default_block_spectra * extras_bytes_per_spectrum(false, false);
+  size_t n = std::max<size_t>(1, budget / extras_bytes_per_spectrum(with_cameras, with_resolution));
+  if (n >= window_targets) n -= n % window_targets;
+  return std::min(n, requested);
 }
 
 ingest_summary ingest_desi(const ingest_options& opts) {

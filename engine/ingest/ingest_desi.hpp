@@ -25,6 +25,12 @@ namespace specmill {
 // True when the first input file (or, with no inputs, the --catalog) is DESI's.
 bool is_desi_ingest(const ingest_options& opts);
 
+// Spectra per block when extras are stored: as many as fit the builder memory of a plain DESI
+// block of default_block_spectra (7 columns x 7781 pixels x 4 bytes each, ~223 MB), rounded down
+// to a multiple of 64 (the read window), at least 1 and at most `requested` (--block-size): 384
+// with resolution, 704 with cameras, 192 with both. `requested` without extras.
+size_t desi_extras_block_spectra(size_t requested, bool with_cameras, bool with_resolution);
+
 ingest_summary ingest_desi(const ingest_options& opts);
 
 }  // namespace specmill

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "engine/store/store.hpp"
+#include "engine/store/verify_extras.hpp"
 
 namespace fs = std::filesystem;
 
@@ -64,7 +65,10 @@ verify_report verify_store(const fs::path& root, bool deep) {
       if (int64_t(reader.n_spectra()) != b.n_spectra) problem(b.path + ": " + std::to_string(reader.n_spectra()) + " spectra, catalog says " + std::to_string(b.n_spectra));
       rep.spectra += reader.n_spectra();
       block_rows[b.block_id] = reader.rows();
-      if (deep) check_padding(reader, b.path, rep);
+      if (deep) {
+        check_padding(reader, b.path, rep);
+        check_block_extras(reader, b.path, rep.problems, max_problems);
+      }
     } catch (const error& e) {
       problem(b.path + ": cannot read: " + e.what());
     }

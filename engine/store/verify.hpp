@@ -3,7 +3,10 @@
 // every block in the catalog exists and opens, its size and ID agree; every catalog row with a
 // location points at a block row holding the same SPECOBJID, plate, mjd, fiber, lattice start
 // and pixel count; no block file is unreferenced. `deep` also reads every block's pixels and
-// checks that each row is zero outside its coverage (what `align` relies on).
+// checks that each row is zero outside its coverage (what `align` relies on), and where a block
+// stores camera spectra (ingest --with-cameras), that each row's brz columns (and resolution)
+// equal the merge of its stored cameras (engine/store/verify_extras.hpp). The optional arrays'
+// shapes are checked whenever a block opens, deep or not.
 #include <filesystem>
 #include <string>
 #include <vector>

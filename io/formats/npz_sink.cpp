@@ -19,6 +19,11 @@ class npz_sink final : public table_sink {
         s_(std::move(s)), z_(std::move(target)) {
     watch_schema(s_);
     for (const auto& c : s_.columns) members_.push_back(z_.declare_array(c.name, c.type, column_shape()));
+    for (const auto& a : s_.row_arrays) {
+      std::vector<uint64_t> shape{s_.rows()};
+      shape.insert(shape.end(), a.shape.begin(), a.shape.end());
+      row_members_.push_back(z_.declare_array(a.name, a.type, std::move(shape)));
+    }
     switch (s_.layout) {
       case table_layout::ragged:
         write<int64_t>("offsets", s_.offsets);
@@ -49,6 +54,9 @@ class npz_sink final : public table_sink {
   void append_rows(const table_window& w) {
     const uint64_t n = s_.elements(w.row0, w.nrows);
     for (size_t k = 0; k < members_.size(); ++k) z_.append_to(members_[k], w.columns[k], size_t(n));
+    SPECMILL_EXPECTS(w.row_arrays.size() == row_members_.size(), "npz: window without its per-row arrays");
+    for (size_t k = 0; k < row_members_.size(); ++k)
+      z_.append_to(row_members_[k], w.row_arrays[k], size_t(w.nrows * s_.row_arrays[k].row_elements()));
     if (meta_member_) z_.append_to(*meta_member_, w.meta.records, w.meta.rows);
   }
 
@@ -89,6 +97,7 @@ class npz_sink final : public table_sink {
   table_schema s_;
   npz_writer z_;
   std::vector<size_t> members_;
+  std::vector<size_t> row_members_;  // schema.row_arrays, in order
   std::optional<size_t> meta_member_;
 };
 

@@ -69,6 +69,9 @@ void check_schema(const table_schema& s) {
 
 std::unique_ptr<table_sink> begin_table(output_format f, table_schema schema, output_target target) {
   check_schema(schema);
+  SPECMILL_EXPECTS(schema.row_arrays.empty() || (f == output_format::npz && schema.layout != table_layout::table),
+                   "per-spectrum arrays (" + (schema.row_arrays.empty() ? std::string() : schema.row_arrays[0].name) +
+                       ") are written to npz only, not " + std::string(to_string(f)) + ": use --format npz");
   switch (f) {
     case output_format::npz: return begin_npz(std::move(schema), std::move(target));
     case output_format::npy:

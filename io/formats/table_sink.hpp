@@ -36,6 +36,9 @@
 //   csv   the columns after the pixel columns on every line of the spectrum (specobjid, first
 //         on the line already, not repeated)
 //   npy   none (invalid_argument)
+// Row arrays (schema.row_arrays, npz only; other formats refuse them): per row a fixed-shape
+// array, member `name` of shape [rows, shape...] after the columns (get --with-resolution: the
+// resolution diagonals [rows, 11, pixels]).
 // FITS and HDF5 are written by their libraries into a staged file (io/formats/byte_output.hpp)
 // that becomes the output, or is copied into a stream, at finish(); npz spools members whose
 // turn has not come when writing to a stream. A sink destroyed before finish() leaves no file.
@@ -73,6 +76,18 @@ struct meta_item {
   std::string comment;                               // FITS keyword comment
 };
 
+// A per-row array of fixed shape (npz only).
+struct row_array_spec {
+  std::string name;
+  npy_dtype type = npy_dtype::f4;
+  std::vector<uint64_t> shape;  // of one row
+  uint64_t row_elements() const {
+    uint64_t n = 1;
+    for (uint64_t d : shape) n *= d;
+    return n;
+  }
+};
+
 struct table_schema {
   table_layout layout = table_layout::ragged;
   std::vector<column_spec> columns;
@@ -93,6 +108,8 @@ struct table_schema {
   uint64_t n_rows = 0;
   // ragged: the catalog columns carried with each found row; empty: none
   meta_schema meta;
+  // ragged and dense, npz only: per-row arrays, each [rows, shape...]
+  std::vector<row_array_spec> row_arrays;
 
   uint64_t rows() const { return layout == table_layout::table ? n_rows : specobjid.size(); }
   // Rows with found set in [row0, row0 + nrows): the meta records of those rows.
@@ -107,6 +124,7 @@ struct table_window {
   size_t row0 = 0, nrows = 0;
   std::span<const void* const> columns;
   meta_window meta;  // schema.meta not empty: the records of the window's found rows
+  std::span<const void* const> row_arrays;  // schema.row_arrays: nrows x row_elements() values each
 };
 
 class table_sink {

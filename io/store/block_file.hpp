@@ -4,6 +4,7 @@
 // The format is specified in docs/store-format.md; this header is its only reader and writer.
 // It does not include hdf5.h: HDF5's handles live in the .cpp files (io/store/block_hdf5.hpp).
 #include "core/spectrum.hpp"
+#include "io/store/block_extras.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -73,6 +74,13 @@ class block_builder {
   // when loglam_exact is set but loglam is not the lattice (loglam may be empty then).
   void add(const sdss_spectrum& s);
   void add(sdss_spectrum&& s);  // moves the column vectors, no copy
+  // With optional arrays (group `extra`): invalid_argument unless accepts(x) and the resolution
+  // holds a whole number of diagonals of the row's npix (each camera's of its npix).
+  void add(sdss_spectrum&& s, spectrum_extras&& x);
+  // True when a row with these extras can join the block: it is empty, or x carries the same
+  // kinds of arrays as the rows already held (same diagonals, cameras, starts, widths and
+  // wavelengths). A caller with differing rows writes the block first.
+  bool accepts(const spectrum_extras& x) const;
 
   size_t size() const { return rows_.size(); }
   size_t pixel_bytes() const;  // bytes of pixel data held (vector capacities)
@@ -87,7 +95,10 @@ class block_builder {
   native_grid grid_;
   std::vector<block_row_meta> rows_;
   std::vector<coadd> data_;
+  std::vector<spectrum_extras> extras_;  // one per row, or empty when no row has any
 };
+
+struct block_extra_datasets;  // the open datasets of group `extra` (io/store/block_hdf5.hpp)
 
 // Read-only view of one block file. Opening reads the attributes and `meta` and checks the
 // shapes (data_error on a foreign or damaged file, hdf5_error when HDF5 cannot read it).
@@ -140,6 +151,19 @@ class block_reader {
   // in it: read_row_span then.
   const void* mapped_row_span(column c, size_t row, size_t pix0, size_t npix) const;
 
+  // The optional group `extra` (io/store/block_extras.hpp), checked at open (data_error when
+  // its shapes disagree with the block). resolution_diagonals(): 0 when the block stores no
+  // resolution of its rows. cameras(): the stored camera spectra, empty when none.
+  int32_t resolution_diagonals() const;
+  const std::vector<block_camera>& cameras() const;
+  const block_camera* camera(char name) const;  // null when not stored
+  // The row's resolution on its own pixels, [diagonals][npix] (invalid_argument when none is
+  // stored). Not thread-safe, like read().
+  std::vector<float> read_resolution(size_t row) const;
+  // One camera of a row exactly as ingested (invalid_argument when not stored; the camera's
+  // resolution only with with_resolution, and then invalid_argument when it is not stored).
+  camera_arrays read_camera(size_t row, char name, bool with_resolution = false) const;
+
  private:
   struct hdf5_handles;  // the HDF5 file and its column datasets (io/store/block_reader.cpp)
   // file_space and the result of dataset_of are HDF5 ids (hid_t, a 64-bit integer).
@@ -159,6 +183,7 @@ class block_reader {
   int32_t lattice_start_ = 0;
   size_t n_pixels_ = 0;
   native_grid grid_ = sdss_native_grid;
+  std::shared_ptr<const block_extra_datasets> extras_;  // null: no group `extra`
 };
 
 }  // namespace specmill

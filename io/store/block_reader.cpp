@@ -201,6 +201,7 @@ block_reader::block_reader(const std::filesystem::path& path, size_t chunk_cache
       map_bytes_ = size_t(size);
     }
   }
+  extras_ = detail::open_block_extras(f, rows_.size(), n_pixels_, where);
   const bool any_inexact = std::any_of(rows_.begin(), rows_.end(), [](const auto& r) { return !r.loglam_exact; });
   if (any_inexact || h5::check(H5Lexists(f, "loglam", H5P_DEFAULT), "H5Lexists") > 0) {
     const int c = int(column::loglam);

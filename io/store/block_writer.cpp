@@ -177,6 +177,7 @@ block_builder::block_builder(const native_grid& grid) : grid_(grid) {
 
 void block_builder::add(const sdss_spectrum& s) {
   check_spectrum(s, grid_);
+  SPECMILL_EXPECTS(extras_.empty(), "block_builder: the block's rows carry extra arrays; add this one with its own");
   const coadd& c = s.data;
   coadd kept;
   kept.lattice_start = c.lattice_start;
@@ -196,13 +197,35 @@ void block_builder::add(const sdss_spectrum& s) {
 
 void block_builder::add(sdss_spectrum&& s) {
   check_spectrum(s, grid_);
+  SPECMILL_EXPECTS(extras_.empty(), "block_builder: the block's rows carry extra arrays; add this one with its own");
   rows_.push_back(row_meta(s));
   data_.push_back(std::move(s.data));
   if (data_.back().loglam_exact) data_.back().loglam = {};
 }
 
+void block_builder::add(sdss_spectrum&& s, spectrum_extras&& x) {
+  if (x.empty() && extras_.empty()) return add(std::move(s));
+  check_spectrum(s, grid_);
+  detail::check_extras(s, x);
+  SPECMILL_EXPECTS(accepts(x), "block_builder: spectrum " + std::to_string(s.meta.specobjid) +
+                                   " carries other extra arrays than the block's rows");
+  if (!rows_.empty() && !x.resolution.empty()) {
+    const size_t diagonals = extras_.front().resolution.size() / size_t(rows_.front().npix);
+    SPECMILL_EXPECTS(x.resolution.size() == diagonals * s.data.npix(), "block_builder: resolution diagonals differ");
+  }
+  rows_.push_back(row_meta(s));
+  data_.push_back(std::move(s.data));
+  if (data_.back().loglam_exact) data_.back().loglam = {};
+  extras_.push_back(std::move(x));
+}
+
 size_t block_builder::pixel_bytes() const {
   size_t n = 0;
+  for (const spectrum_extras& x : extras_) {
+    n += bytes_of(x.resolution);
+    for (const camera_arrays& c : x.cameras)
+      n += bytes_of(c.wavelength) + bytes_of(c.flux) + bytes_of(c.ivar) + bytes_of(c.mask) + bytes_of(c.resolution);
+  }
   for (const coadd& c : data_) {
     n += bytes_of(c.flux) + bytes_of(c.loglam) + bytes_of(c.ivar) + bytes_of(c.wdisp) +
          bytes_of(c.sky) + bytes_of(c.model) + bytes_of(c.and_mask) + bytes_of(c.or_mask);
@@ -213,6 +236,7 @@ size_t block_builder::pixel_bytes() const {
 void block_builder::clear() {
   rows_.clear();
   data_.clear();
+  extras_.clear();
 }
 
 void block_builder::write(const std::filesystem::path& path, int64_t block_id,
@@ -277,6 +301,7 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
       write_column("loglam", false, &coadd::loglam);
     }
     padded = {};
+    detail::write_block_extras(root, rows_, extras_, g.lattice_start, g.n_pixels);
 
     std::vector<detail::meta_record> meta(n);
     for (size_t r = 0; r < n; ++r) {

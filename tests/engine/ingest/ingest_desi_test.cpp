@@ -161,5 +161,51 @@ TEST(ingest_desi, default_context_and_sdss_store_refuses_desi) {
   }
 }
 
+// Blocks with extras hold as many spectra as a plain 1024-spectrum DESI block's memory allows, and
+// never more than --block-size; a small sample split by a block size of 2 keeps its cameras
+// and resolution row for row across blocks.
+TEST(ingest_desi, extras_block_sizes) {
+  EXPECT_EQ(desi_extras_block_spectra(1024, false, false), 1024u);
+  EXPECT_EQ(desi_extras_block_spectra(1024, false, true), 384u);
+  EXPECT_EQ(desi_extras_block_spectra(1024, true, false), 704u);
+  EXPECT_EQ(desi_extras_block_spectra(1024, true, true), 192u);
+  EXPECT_EQ(desi_extras_block_spectra(16, true, true), 16u);
+
+  temp_dir dir;
+  desi_sample_options so;
+  so.out = dir / "desi";
+  so.count = 5;
+  so.repeat_fraction = 0;
+  write_desi_sample(so);
+  ingest_options o;
+  o.store = dir / "store";
+  o.inputs = {(so.out / "healpix").string()};
+  o.progress = false;
+  o.block_spectra = 2;
+  o.with_cameras = o.with_resolution = true;
+  const ingest_summary sum = ingest(o);
+  ASSERT_EQ(sum.ingested, 5u);
+  EXPECT_EQ(sum.blocks, 3u);
+  store st(o.store, store::access::read);
+  for (const auto& b : st.catalog().blocks()) {
+    const block_reader& r = st.block(b.block_id);
+    EXPECT_EQ(r.resolution_diagonals(), desi_resolution_diagonals);
+    ASSERT_EQ(r.cameras().size(), 3u);
+    for (size_t c = 0; c < 3; ++c) {
+      EXPECT_EQ(r.cameras()[c].name, desi_cameras[c].name);
+      EXPECT_EQ(r.cameras()[c].lattice_start, desi_cameras[c].lattice_start);
+      EXPECT_EQ(r.cameras()[c].npix, size_t(desi_cameras[c].npix));
+      EXPECT_EQ(r.cameras()[c].resolution_diagonals, desi_resolution_diagonals);
+    }
+  }
+  // SDSS inputs refuse the options
+  ingest_options sdss;
+  sdss.store = dir / "sdss_store";
+  sdss.inputs = {(fs::path(SPECMILL_SHARED_DATA) / "spectra" / "spec-6717-56397-0534.fits").string()};
+  sdss.progress = false;
+  sdss.with_resolution = true;
+  EXPECT_THROW(ingest(sdss), invalid_argument);
+}
+
 }  // namespace
 }  // namespace specmill
