@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,24 +105,24 @@ class remote_block_sink final : public ingest_steps::block_sink {
 };
 
 // Every rank's write step: its lane's open block, built from the spectra it decoded as rank 0's
-// instructions say, written straight into the store (write to .tmp, fsync, rename, fsync the
-// folder: durable before rank 0 commits its rows). Repaired copies the packer may still accept
-// at the end of the run are held here until then.
+// instructions say, and the blocks closed, written straight into the store (to .tmp, fsync,
+// rename, fsync the folder: durable before rank 0 commits their rows). A round's blocks are
+// written on a writer thread while the rank decodes the next round (one writer: HDF5 is not
+// used from two threads at once), as the single ingest overlaps its writes. Repaired copies the
+// packer may still accept at the end of the run are held here until then.
 class lane_writer {
  public:
   lane_writer(const ingest_options& opts, int lane) : opts_(opts), lane_(lane) {}
 
-  // `round`: this rank's share of the round, its first item numbered `first_serial`.
-  std::vector<ingest_steps::written_block> run(std::span<const block_op> ops, std::span<work_item> share,
-                                               int64_t first_serial) {
-    std::vector<ingest_steps::written_block> written;
+  // This rank's instructions: spectra into the open block (from `share`, this rank's part of
+  // the round, its first item numbered `first_serial`, or from the held copies), and the blocks
+  // closed queued for writing.
+  void place(std::span<const block_op> ops, std::span<work_item> share, int64_t first_serial) {
     for (const auto& op : ops) {
       if (op.lane != lane_) continue;
       if (op.kind == block_op::write) {
-        const auto path = opts_.store / store::block_relative_path(op.value);
-        builder_.write(path, op.value, opts_.layout);
+        queued_.emplace_back(std::make_shared<block_builder>(std::move(builder_)), op.value);
         builder_ = block_builder(ingest_steps::ingest_grid);
-        written.push_back(ingest_steps::written_block_of(path, op.value));
         continue;
       }
       work_item* item = nullptr;
@@ -142,13 +144,48 @@ class lane_writer {
       if (item.spectrum && item.spectrum->data.nonfinite_pixels > 0 && item.block_error.empty())
         held_.emplace(first_serial + int64_t(i), std::move(item));
     }
-    return written;
+  }
+
+  // The queued blocks onto the writer thread (after take_written: one batch in flight).
+  void start_writing() {
+    SPECMILL_EXPECTS(!writing_.valid(), "batch ingest: a rank's previous writes were not collected");
+    if (queued_.empty()) return;
+    writing_ = std::async(std::launch::async, [this, jobs = std::exchange(queued_, {})] { return write(jobs); });
+  }
+  // The queued blocks written on this thread.
+  void write_now() {
+    wait_writing();
+    for (auto& b : write(std::exchange(queued_, {}))) done_.push_back(std::move(b));
+  }
+  void wait_writing() {
+    if (!writing_.valid()) return;
+    for (auto& b : writing_.get()) done_.push_back(std::move(b));  // rethrows a failed write
+  }
+  // The blocks written since the last call (waits for the writer thread).
+  std::vector<ingest_steps::written_block> take_written() {
+    wait_writing();
+    return std::exchange(done_, {});
   }
 
  private:
+  using job = std::pair<std::shared_ptr<block_builder>, int64_t>;
+
+  std::vector<ingest_steps::written_block> write(const std::vector<job>& jobs) const {
+    std::vector<ingest_steps::written_block> out;
+    for (const auto& [builder, block_id] : jobs) {
+      const auto path = opts_.store / store::block_relative_path(block_id);
+      builder->write(path, block_id, opts_.layout);
+      out.push_back(ingest_steps::written_block_of(path, block_id));
+    }
+    return out;
+  }
+
   const ingest_options& opts_;
   int lane_;
   block_builder builder_{ingest_steps::ingest_grid};
+  std::vector<job> queued_;
+  std::future<std::vector<ingest_steps::written_block>> writing_;
+  std::vector<ingest_steps::written_block> done_;
   std::unordered_map<int64_t, work_item> held_;
 };
 
@@ -177,30 +214,44 @@ struct rank0_state {
         meter("ingest", total, opts.progress) {}
 };
 
-// The step after the decisions, on every rank: rank 0's instructions out, each rank packs and
-// writes its blocks, the written blocks back to rank 0, which commits them in block order.
+// The step after the decisions, on every rank: rank 0's instructions out, each rank places its
+// spectra and starts writing the blocks closed this round, the blocks written in the round
+// before go back to rank 0, which commits them in block order. `last`: the end of the run, all
+// written and committed now.
 void write_blocks(const communicator& comm, std::optional<rank0_state>& r0, lane_writer& lanes,
-                  std::span<work_item> share, int64_t first_serial, bool test_hook) {
+                  std::span<work_item> share, int64_t first_serial, bool last, bool test_hook) {
   std::vector<block_op> ops;
   if (r0) ops = r0->sink.take_ops();
   if (comm.size() > 1) comm.broadcast_values(ops);
-  const auto written = lanes.run(ops, share, first_serial);
-  // Mid-job, with blocks of this round written and not yet committed (orphans), earlier rounds'
-  // committed: a kill here leaves both.
-  if (test_hook) batch_test_hook(comm, "ingest");
+  lanes.place(ops, share, first_serial);
+  std::vector<ingest_steps::written_block> written = lanes.take_written();
+  if (last) {
+    lanes.write_now();
+    for (auto& b : lanes.take_written()) written.push_back(std::move(b));
+    if (test_hook) batch_test_hook(comm, "ingest");  // written, not committed
+  } else {
+    lanes.start_writing();
+  }
   if (!r0) {
     comm.gather(encode_written(written));
-    return;
+  } else {
+    std::vector<ingest_steps::written_block> blocks = written;
+    if (comm.size() > 1) {
+      blocks.clear();
+      for (const auto& part : comm.gather(encode_written(written)))
+        for (auto& b : decode_written(part)) blocks.push_back(std::move(b));
+    }
+    std::sort(blocks.begin(), blocks.end(),
+              [](const auto& a, const auto& b) { return a.record.block_id < b.record.block_id; });
+    r0->packer.commit(blocks);
   }
-  std::vector<ingest_steps::written_block> blocks = written;
-  if (comm.size() > 1) {
-    blocks.clear();
-    for (const auto& part : comm.gather(encode_written(written)))
-      for (auto& b : decode_written(part)) blocks.push_back(std::move(b));
+  // Mid-job: the earlier rounds' blocks committed (the barrier waits for rank 0's commit), this
+  // round's written and not committed. A failure here leaves both kinds in the store.
+  if (test_hook && !last) {
+    comm.barrier();
+    lanes.wait_writing();
+    batch_test_hook(comm, "ingest");
   }
-  std::sort(blocks.begin(), blocks.end(),
-            [](const auto& a, const auto& b) { return a.record.block_id < b.record.block_id; });
-  r0->packer.commit(blocks);
 }
 
 }  // namespace
@@ -264,13 +315,13 @@ ingest_summary run_batch_ingest(const communicator& comm, const ingest_options& 
         r0->meter.update(sum.files + r0->source.fast_skipped());
       }
     }
-    write_blocks(comm, r0, lanes, mine, round_serial + int64_t(first), round_no == 1);
+    write_blocks(comm, r0, lanes, mine, round_serial + int64_t(first), false, round_no == 1);
     round_serial += int64_t(round.size());
   }
   // The end, on every rank: the deferred copies and every lane's last block (the test hook's
   // moment when there was one round only).
   if (root) r0->packer.close_all();
-  write_blocks(comm, r0, lanes, {}, round_serial, rounds == 1);
+  write_blocks(comm, r0, lanes, {}, round_serial, true, rounds == 1);
   if (!root) return sum;
   r0->packer.commit_rest();
   r0->packer.report_duplicates();
