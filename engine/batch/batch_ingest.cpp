@@ -21,6 +21,7 @@
 #include "engine/ingest/input_files.hpp"
 #include "engine/pipeline/progress.hpp"
 #include "engine/store/store.hpp"
+#include "io/store/block_check.hpp"
 #include "io/store/block_file.hpp"
 
 namespace specmill {
@@ -64,8 +65,8 @@ class round_source {
 };
 
 // The decode step on this rank's share, on its threads (the single process's stage 2), and the
-// block's check of each decoded spectrum (block_builder::add's, on a copy): rank 0 decides
-// without the pixels, so a spectrum the block would refuse is flagged here.
+// block's check of each decoded spectrum (block_builder::add's): rank 0 decides without the
+// pixels, so a spectrum the block would refuse is flagged here.
 void decode(std::span<work_item> items, unsigned jobs) {
   auto body = [&] {
     tbb::parallel_for(size_t(0), items.size(), [&](size_t i) {
@@ -73,8 +74,7 @@ void decode(std::span<work_item> items, unsigned jobs) {
       ingest_steps::read_item(item);
       if (!item.spectrum) return;
       try {
-        block_builder probe(ingest_steps::ingest_grid);
-        probe.add(*item.spectrum);
+        check_block_spectrum(*item.spectrum, ingest_steps::ingest_grid);
       } catch (const error& e) {
         item.block_error = e.what();
       }
