@@ -12,13 +12,15 @@
 // metadata, not its pixels. Rank 0's packer (engine/ingest/ingest_steps) takes them in input
 // order, deduplicates, and places each accepted spectrum in the open block of the rank that holds
 // its pixels (one lane a rank), numbering a block when it is full; it sends every rank those
-// placements, each rank packs and writes its blocks (fsynced, renamed into place), sends back
-// what it wrote, and rank 0 commits each block's catalog rows only then. So a job ended at any
+// placements, each rank packs its blocks and writes them (fsynced, renamed into place) on a
+// writer thread during the next round, sends back what it wrote, and rank 0 commits each
+// block's catalog rows only then. So a job ended at any
 // moment leaves committed blocks and, at worst, block files no row points at, which verify notes
 // and the next ingest removes (the single ingest's crash safety).
 // Memory: every rank its share of a round (files_per_rank decoded spectra), its open block (up
-// to --block-size spectra, as one ingest) and the repaired copies it decoded that wait for the
-// end of the run; rank 0 in addition the round's metadata and the catalog work.
+// to --block-size spectra, as one ingest), the blocks its writer thread is writing and the
+// repaired copies it decoded that wait for the end of the run; rank 0 in addition the round's
+// metadata and the catalog work.
 //
 // DESI coadds (many spectra a file, engine/ingest/ingest_desi) are not distributed: with more
 // than one rank, invalid_argument; with one, the plain ingest runs.
