@@ -7,7 +7,8 @@
 #   batch_mpi_test.sh span NP          `batch span` under mpirun -np NP prints what `specmill span`
 #                                      prints, for lists of one and several blocks, unknown and
 #                                      repeated IDs, a list where only one rank's share is found,
-#                                      and one with nothing found (the same error and exit code)
+#                                      and one with nothing found (the same error and exit code);
+#                                      an unknown context ends the job with span's exit code
 #   batch_mpi_test.sh abort HOW        one rank of 4 made to fail mid-job (HOW: throw, or kill:
 #                                      SIGKILL): the job must end within 20 s, non-zero, naming
 #                                      the rank, and leave no output
@@ -126,7 +127,16 @@ LISTS
   cmp -s "$out/real.json" "$out/sample.json" && { echo "span: real and sample spans are equal"; failed=1; }
   [ ! -s "$out/none.json" ] && grep -q "none of the 2 IDs has pixel data" "$out/none.errlines" \
     || { echo "span: the empty list printed a span or no error"; failed=1; }
-  echo "span: $count lists the same at -np $np"
+  # An unknown context fails every rank before any collective: the job ends (MPI_Abort at
+  # -np > 1) with the single process's exit code and reason.
+  rc_ref=0 rc=0
+  "$bin" -q span --store "$dir/real-store" --context nope --ids "$dir/real-ids.txt" 2> "$out/context.ref.err" || rc_ref=$?
+  timeout 60 "${runner[@]}" "$bin" -q batch span --store "$dir/real-store" --context nope --ids "$dir/real-ids.txt" \
+    < /dev/null > "$out/context.json" 2> "$out/context.err" || rc=$?
+  reason=$(sed -n 's/^error: //p' "$out/context.ref.err" | head -1)
+  { [ "$rc_ref" = 2 ] && [ "$rc" = 2 ] && [ -n "$reason" ] && grep -qF "$reason" "$out/context.err" && [ ! -s "$out/context.json" ]; } \
+    || { echo "DIFFERENT: span with an unknown context at -np $np (exit $rc, one process $rc_ref)"; cat "$out/context.err"; failed=1; }
+  echo "span: $count lists the same at -np $np, and the unknown context's exit and reason"
   exit $failed
   ;;
 *)
