@@ -5,6 +5,7 @@
 // its rank and the reason, then aborts every rank (MPI_Abort), so no rank is left waiting.
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <functional>
 
 #include "api/cli/command.hpp"
@@ -12,6 +13,7 @@
 #include "api/cli/image_args.hpp"
 #include "api/cli/ingest_args.hpp"
 #include "api/cli/photometry_args.hpp"
+#include "api/cli/span_args.hpp"
 #include "api/cli/stack_args.hpp"
 #include "core/error.hpp"
 #include "engine/batch/batch_get.hpp"
@@ -19,6 +21,7 @@
 #include "engine/batch/batch_ingest.hpp"
 #include "engine/batch/batch_job.hpp"
 #include "engine/batch/batch_photometry.hpp"
+#include "engine/batch/batch_span.hpp"
 #include "engine/batch/batch_stack.hpp"
 
 namespace {
@@ -114,9 +117,29 @@ void add_get(CLI::App& batch) {
   });
 }
 
+void add_span(CLI::App& batch) {
+  auto* sub = batch.add_subcommand("span", "`span` over the ranks: the same options, the same JSON out");
+  auto a = std::make_shared<specmill::cli::span_args>();
+  specmill::cli::add_span_options(*sub, *a);
+  sub->callback([a] {
+    // A list none of whose IDs has pixels is an answer every rank agrees on, not a failed rank:
+    // raised on rank 0 once MPI has ended, as `specmill span` raises it (exit 3), no MPI_Abort.
+    std::exception_ptr none_found;
+    run_job([&](const communicator& comm) {
+      const auto r = specmill::run_batch_span(comm, a->store, a->context, specmill::broadcast_id_list(comm, a->ids));
+      if (comm.rank() != 0) return;
+      if (r.found == 0)
+        none_found = std::make_exception_ptr(specmill::batch_span_none_found(r.requested));
+      else
+        specmill::cli::print_span(r);
+    });
+    if (none_found) std::rethrow_exception(none_found);
+  });
+}
+
 void add_ingest(CLI::App& batch) {
   auto* sub = batch.add_subcommand(
-      "ingest", "SDSS `ingest` over the ranks: every rank decodes files, rank 0 writes the store a single ingest writes");
+      "ingest", "SDSS `ingest` over the ranks: every rank decodes files and writes its own blocks, rank 0 commits the catalog");
   auto a = std::make_shared<specmill::cli::ingest_args>();
   specmill::cli::add_ingest_options(*sub, *a);
   sub->callback([a] {
@@ -140,13 +163,14 @@ void add_ingest(CLI::App& batch) {
 }
 
 const bool registered = specmill::cli::add_command(
-    {"batch", "Run stack, photometry, image, get or ingest over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
+    {"batch", "Run stack, photometry, image, get, span or ingest over the ranks of an MPI job (mpirun -np N specmill batch <command> ...)",
      [](CLI::App& sub) {
        sub.require_subcommand(1);
        add_stack(sub);
        add_photometry(sub);
        add_image(sub);
        add_get(sub);
+       add_span(sub);
        add_ingest(sub);
      }});
 

@@ -122,26 +122,6 @@ spec_meta get_meta(wire_reader& r) {
   return m;
 }
 
-void put_coadd(wire_writer& w, const coadd& c) {
-  w.put(c.lattice_start);
-  w.put(uint8_t(c.loglam_exact));
-  w.put(c.nonfinite_pixels);
-  for (const auto* v : {&c.flux, &c.loglam, &c.ivar, &c.wdisp, &c.sky, &c.model}) w.put_vector(*v);
-  w.put_vector(c.and_mask);
-  w.put_vector(c.or_mask);
-}
-
-coadd get_coadd(wire_reader& r) {
-  coadd c;
-  c.lattice_start = r.get<int32_t>();
-  c.loglam_exact = r.get<uint8_t>() != 0;
-  c.nonfinite_pixels = r.get<int32_t>();
-  for (auto* v : {&c.flux, &c.loglam, &c.ivar, &c.wdisp, &c.sky, &c.model}) *v = r.get_vector<float>();
-  c.and_mask = r.get_vector<int32_t>();
-  c.or_mask = r.get_vector<int32_t>();
-  return c;
-}
-
 }  // namespace
 
 std::vector<std::byte> encode_round(std::span<const work_item> items) {
@@ -197,10 +177,11 @@ std::vector<std::byte> encode_results(std::span<const work_item> items) {
     w.put(it.digest);
     w.put(uint8_t(it.touched));
     w.put_string(it.error);
+    w.put_string(it.block_error);
     w.put(uint8_t(it.spectrum.has_value()));
     if (!it.spectrum) continue;
     put_meta(w, it.spectrum->meta);
-    put_coadd(w, it.spectrum->data);
+    w.put(it.spectrum->data.nonfinite_pixels);
   }
   return w.take();
 }
@@ -214,14 +195,47 @@ void decode_results(std::span<const std::byte> bytes, std::span<work_item> items
     it.digest = r.get<uint64_t>();
     it.touched = r.get<uint8_t>() != 0;
     it.error = r.get_string();
+    it.block_error = r.get_string();
     it.spectrum.reset();
     if (!r.get<uint8_t>()) continue;
     sdss_spectrum s;
     s.meta = get_meta(r);
-    s.data = get_coadd(r);
+    s.data.nonfinite_pixels = r.get<int32_t>();
     it.spectrum = std::move(s);
   }
   SPECMILL_EXPECTS(r.done(), "batch ingest: trailing bytes in a results message", data_error);
+}
+
+std::vector<std::byte> encode_written(std::span<const ingest_steps::written_block> blocks) {
+  wire_writer w;
+  w.put(uint64_t(blocks.size()));
+  for (const auto& b : blocks) {
+    w.put(b.record.block_id);
+    w.put(b.record.n_spectra);
+    w.put(b.record.lattice_start);
+    w.put(b.record.n_pixels);
+    w.put(b.record.bytes);
+    w.put_vector(b.rows);
+  }
+  return w.take();
+}
+
+std::vector<ingest_steps::written_block> decode_written(std::span<const std::byte> bytes) {
+  wire_reader r(bytes);
+  const auto n = r.get<uint64_t>();
+  SPECMILL_EXPECTS(n <= bytes.size(), "batch ingest: malformed written-blocks message", data_error);
+  std::vector<ingest_steps::written_block> out(n);
+  for (auto& b : out) {
+    b.record.block_id = r.get<int64_t>();
+    b.record.path = store::block_relative_path(b.record.block_id);  // a function of the id
+    b.record.n_spectra = r.get<int64_t>();
+    b.record.lattice_start = r.get<int32_t>();
+    b.record.n_pixels = r.get<int64_t>();
+    b.record.bytes = r.get<int64_t>();
+    b.rows = r.get_vector<block_row_meta>();
+  }
+  SPECMILL_EXPECTS(r.done(), "batch ingest: trailing bytes in a written-blocks message", data_error);
+  return out;
 }
 
 }  // namespace specmill

@@ -74,7 +74,10 @@ ingest_summary ingest(const ingest_options& opts) {
                     ++fast_skipped;
                     continue;
                   }
-                  auto* item = new work_item{std::move(*path), std::move(stamp), std::move(record), std::nullopt, {}};
+                  auto* item = new work_item;
+                  item->path = std::move(*path);
+                  item->stamp = std::move(stamp);
+                  item->record = std::move(record);
                   return item;
                 }
               }) &

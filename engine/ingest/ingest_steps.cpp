@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -77,11 +78,62 @@ void prepare_store(store& st, const ingest_options& opts, ingest_summary& sum) {
   if (opts.catalog) sum.catalog_rows = load_catalog(st.sqlite_catalog(), opts.context, *opts.catalog);
 }
 
-// The serial, in-order end of the pipeline: deduplicates, packs blocks, writes and commits.
+namespace {
+
+// The one-process ingest's write step: one lane, its block packed here and written on a writer
+// thread while the next is packed (the HDF5 write and its fsync take about as long as reading
+// the block's files). At most one block is in flight.
+class local_block_sink final : public block_sink {
+ public:
+  local_block_sink(store& st, const ingest_options& opts) : store_(st), opts_(opts) {}
+  ~local_block_sink() override {
+    if (writing_.valid()) writing_.wait();  // an exception unwinding the packer: let the writer end
+  }
+
+  void add(work_item& item) override { builder_.add(std::move(*item.spectrum)); }  // checks before it takes
+
+  std::vector<written_block> close(int, int64_t block_id) override {
+    std::vector<written_block> done = drain();
+    const fs::path path = store_.block_path(block_id);
+    auto builder = std::make_shared<block_builder>(std::move(builder_));
+    builder_ = block_builder(ingest_grid);
+    const block_layout layout = opts_.layout;
+    writing_ = std::async(std::launch::async, [builder, path, block_id, layout] {
+      builder->write(path, block_id, layout);
+      return written_block_of(path, block_id);
+    });
+    return done;
+  }
+
+  std::vector<written_block> drain() override {
+    std::vector<written_block> done;
+    if (writing_.valid()) done.push_back(writing_.get());  // rethrows the writer's error
+    return done;
+  }
+
+ private:
+  store& store_;
+  const ingest_options& opts_;
+  block_builder builder_{ingest_grid};
+  std::future<written_block> writing_;
+};
+
+}  // namespace
+
+written_block written_block_of(const fs::path& path, int64_t block_id) {
+  const block_reader written(path);  // cheap: attributes and the meta table
+  return written_block{block_record{block_id, store::block_relative_path(block_id), int64_t(written.n_spectra()),
+                                    written.lattice_start(), int64_t(written.n_pixels()), int64_t(fs::file_size(path))},
+                       written.rows()};
+}
+
+// The serial, in-order end of the pipeline: deduplicates, chooses blocks, commits.
 class block_packer::impl {
  public:
-  impl(store& st, const ingest_options& opts, ingest_summary& sum)
-      : store_(st), cat_(st.sqlite_catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1) {}
+  impl(store& st, const ingest_options& opts, ingest_summary& sum, block_sink* sink)
+      : cat_(st.sqlite_catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1),
+        own_sink_(sink ? nullptr : std::make_unique<local_block_sink>(st, opts)),
+        sink_(sink ? *sink : *own_sink_) {}
 
   void take(work_item& item) {
     ++sum_.files;
@@ -124,32 +176,19 @@ class block_packer::impl {
     accept(item);
   }
 
-  // Hands the block being packed to the writer thread, after committing the previous one: the
-  // HDF5 write and its fsync (about as long as reading the block's files) overlap the reading
-  // and packing of the next block. Catalog work stays on this thread: one SQLite connection.
-  void flush() {
-    finish_write();
-    if (builder_.size() == 0) return;
+  // Closes the lane's open block: numbered now, its rows kept until the sink reports it written.
+  // Catalog work stays on this thread: one SQLite connection.
+  void flush(int lane) {
+    auto open = open_rows_.find(lane);
+    if (open == open_rows_.end() || open->second.empty()) return;
     const int64_t block_id = next_block_++;
-    const fs::path path = store_.block_path(block_id);
-    auto builder = std::make_shared<block_builder>(std::move(builder_));
-    builder_ = block_builder(ingest_grid);
-    writing_rows_ = std::move(rows_);
-    rows_.clear();
-    const block_layout layout = opts_.layout;
-    writing_ = std::async(std::launch::async, [builder, path, block_id, layout] {
-      builder->write(path, block_id, layout);
-      const block_reader written(path);  // cheap: attributes and the meta table
-      return written_block{block_record{block_id, store::block_relative_path(block_id),
-                                        int64_t(written.n_spectra()), written.lattice_start(),
-                                        int64_t(written.n_pixels()), int64_t(fs::file_size(path))},
-                           written.rows()};
-    });
+    closed_rows_.emplace(block_id, std::move(open->second));
+    open_rows_.erase(open);
+    commit(sink_.close(lane, block_id));
   }
 
-  // The end: repaired copies no clean copy replaced, the last partial block, then whatever is
-  // still pending; last, the names of the copies kept for each duplicate reported.
-  void finish() {
+  // The end: repaired copies no clean copy replaced, then every lane's partial block.
+  void close_all() {
     for (uint64_t id : deferred_order_) {  // an ID can be listed twice (a copy replaced)
       if (const auto d = deferred_.find(id); d != deferred_.end()) {
         accept(d->second);
@@ -158,12 +197,30 @@ class block_packer::impl {
     }
     deferred_.clear();
     deferred_order_.clear();
-    flush();
-    finish_write();
+    std::vector<int> lanes;
+    for (const auto& [lane, rows] : open_rows_) lanes.push_back(lane);
+    for (int lane : lanes) flush(lane);
+  }
+
+  void finish() {
+    close_all();
+    commit(sink_.drain());
+    commit_rest();
+  }
+
+  // Whatever is still pending once every block is committed: links and file marks.
+  void commit_rest() {
+    SPECMILL_DATA_CHECK(closed_rows_.empty(), "ingest: a closed block was never reported written");
     if (linked_.empty() && marks_.empty()) return;
     auto tx = cat_.transaction();
     commit_pending();
     tx.commit();
+  }
+
+  // Each block's rows (and the pending links and file marks) in one transaction, once the block
+  // is durable. Before this commit the block is an orphan a re-run removes.
+  void commit(const std::vector<written_block>& blocks) {
+    for (const auto& w : blocks) commit_block(w);
   }
 
   // After finish(): every copy is on record in ingested_files, the kept one and the skipped.
@@ -226,14 +283,15 @@ class block_packer::impl {
     }
     spec_meta meta = s.meta;
     try {
-      builder_.add(std::move(s));  // checks before it takes anything
-    } catch (const error& e) {     // a spectrum the block cannot hold is this file's failure
+      sink_.add(item);         // checks before it takes anything
+    } catch (const error& e) {  // a spectrum the block cannot hold is this file's failure
       seen_.erase(id);
       fail(item.path.string(), e.what());
       return;
     }
-    rows_.push_back({std::move(meta), item.stamp, item.digest, replaces});
-    if (builder_.size() >= opts_.block_spectra) flush();
+    auto& rows = open_rows_[item.lane];
+    rows.push_back({std::move(meta), item.stamp, item.digest, replaces});
+    if (rows.size() >= opts_.block_spectra) flush(item.lane);
   }
 
   // The file is marked ingested (a re-run need not read it again) under the ID it duplicates.
@@ -247,21 +305,17 @@ class block_packer::impl {
     }
   }
 
-  struct written_block {
-    block_record record;
-    std::vector<block_row_meta> rows;
-  };
-
-  // Waits for the block on the writer thread, then commits its rows (and the pending links and
-  // file marks) in one transaction. Before this commit the block is an orphan a re-run removes.
-  void finish_write() {
-    if (!writing_.valid()) return;
-    const written_block w = writing_.get();  // rethrows the writer's error
-    SPECMILL_DATA_CHECK(w.rows.size() == writing_rows_.size(), "block row count mismatch after write");
+  void commit_block(const written_block& w) {
+    const auto closed = closed_rows_.find(w.record.block_id);
+    SPECMILL_DATA_CHECK(closed != closed_rows_.end(), "ingest: block " + std::to_string(w.record.block_id) +
+                                                          " reported written was not closed, or twice");
+    const std::vector<pending_row> rows = std::move(closed->second);
+    closed_rows_.erase(closed);
+    SPECMILL_DATA_CHECK(w.rows.size() == rows.size(), "block row count mismatch after write");
     auto tx = cat_.transaction();
     cat_.insert_block(w.record);
-    for (size_t r = 0; r < writing_rows_.size(); ++r) {
-      const auto& row = writing_rows_[r];
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const auto& row = rows[r];
       SPECMILL_DATA_CHECK(w.rows[r].specobjid == row.meta.specobjid, "block row order mismatch");
       const spectrum_location loc{w.record.block_id, int32_t(r), w.rows[r].lattice_start, w.rows[r].npix};
       if (row.replaces) {
@@ -278,7 +332,6 @@ class block_packer::impl {
     tx.commit();
     ++sum_.blocks;
     spdlog::debug("block {}: {} spectra, {} pixels wide", w.record.block_id, w.rows.size(), w.record.n_pixels);
-    writing_rows_.clear();
   }
 
   void commit_pending() {
@@ -289,15 +342,14 @@ class block_packer::impl {
     marks_.clear();
   }
 
-  store& store_;
   catalog_db& cat_;
   const ingest_options& opts_;
   ingest_summary& sum_;
   int64_t next_block_;
-  block_builder builder_{ingest_grid};
-  std::vector<pending_row> rows_;          // rows of the block being packed
-  std::future<written_block> writing_;     // the block on the writer thread
-  std::vector<pending_row> writing_rows_;  // its rows, committed when it is written
+  std::unique_ptr<block_sink> own_sink_;  // the one-process ingest's (first constructor)
+  block_sink& sink_;
+  std::map<int, std::vector<pending_row>> open_rows_;          // each lane's open block's rows
+  std::map<int64_t, std::vector<pending_row>> closed_rows_;    // closed blocks not yet committed
   std::vector<linked_row> linked_;
   std::vector<file_mark> marks_;
   std::unordered_set<uint64_t> seen_;      // IDs accepted in this run
@@ -309,10 +361,15 @@ class block_packer::impl {
 
 
 block_packer::block_packer(store& st, const ingest_options& opts, ingest_summary& sum)
-    : impl_(std::make_unique<impl>(st, opts, sum)) {}
+    : impl_(std::make_unique<impl>(st, opts, sum, nullptr)) {}
+block_packer::block_packer(store& st, const ingest_options& opts, ingest_summary& sum, block_sink& sink)
+    : impl_(std::make_unique<impl>(st, opts, sum, &sink)) {}
 block_packer::~block_packer() = default;
 void block_packer::take(work_item& item) { impl_->take(item); }
 void block_packer::finish() { impl_->finish(); }
+void block_packer::close_all() { impl_->close_all(); }
+void block_packer::commit(const std::vector<written_block>& blocks) { impl_->commit(blocks); }
+void block_packer::commit_rest() { impl_->commit_rest(); }
 void block_packer::report_duplicates() { impl_->report_duplicates(); }
 
 }  // namespace specmill::ingest_steps

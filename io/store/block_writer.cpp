@@ -1,5 +1,6 @@
 // block_builder: collects spectra and writes one block file atomically.
 #include "io/store/block_file.hpp"
+#include "io/store/block_check.hpp"
 #include "io/store/block_hdf5.hpp"
 
 #include <fcntl.h>
@@ -174,6 +175,8 @@ h5::dataset create_column(hid_t file, const char* name, hid_t file_type, hid_t m
 block_builder::block_builder(const native_grid& grid) : grid_(grid) {
   SPECMILL_EXPECTS(grid.is_lattice(), "block_builder: blocks hold lattice grids only, not " + to_string(grid));
 }
+
+void check_block_spectrum(const sdss_spectrum& s, const native_grid& grid) { check_spectrum(s, grid); }
 
 void block_builder::add(const sdss_spectrum& s) {
   check_spectrum(s, grid_);

@@ -5,16 +5,21 @@
 #                                     a corrupt and a truncated file, a second copy of a real file)
 #                                     and the serial reference store with its observables
 #   batch_ingest_test.sh equal NP     batch ingest of the same inputs under mpirun -np NP (0: the
-#                                     plain binary, one rank) must make the same store: the same
-#                                     summary and failure lines, the same catalog rows (every
-#                                     column but the `created` times), the same block contents
-#                                     (h5dump of every block), verify --deep clean, and `get` of every ID and `query`
-#                                     equal byte for byte
+#                                     plain binary, one rank) must store the same content: the same
+#                                     summary and failure lines (but the count of blocks: each rank
+#                                     writes its own), the same catalog rows but where they point
+#                                     (block id and row) and the `created` times, a blocks table
+#                                     that holds every stored spectrum once, verify --deep clean,
+#                                     and `get` of every ID and `query` equal byte for byte. With
+#                                     one rank the blocks are the serial ingest's (h5dump of each).
 #   batch_ingest_test.sh abort HOW [RANK]
-#                                     rank RANK (default 1; 0: the writer itself) of 2 made to fail
-#                                     (throw, or kill: SIGKILL) after the first round: the job ends within 20 s, non-zero; the store it
-#                                     leaves verifies; a plain `specmill ingest` resumes it and the
-#                                     spectra then equal the reference's
+#                                     rank RANK (default 1; 0: the one that commits) of 2 made to
+#                                     fail (throw, or kill: SIGKILL) in the second round, when it
+#                                     has written its blocks and before rank 0 commits them: the
+#                                     job ends within 20 s, non-zero; the store it leaves verifies,
+#                                     with committed blocks and uncommitted ones (orphans); a plain
+#                                     `specmill ingest` removes those, resumes, and the spectra
+#                                     then equal the reference's
 #   batch_ingest_test.sh desi         DESI coadds: refused with a message (exit 2) at -np 2, stored
 #                                     by the plain DESI ingest with one rank
 # Environment: SPECMILL_BIN, SPECMILL_SHARED_DATA, BATCH_TEST_DIR (work folder), MPIEXEC.
@@ -25,17 +30,31 @@ dir=${BATCH_TEST_DIR:?}/ingest
 mpiexec=(${MPIEXEC:-mpirun} --allow-run-as-root --oversubscribe)
 block=32  # several blocks, and a block boundary inside each round
 
-# Everything a store shows, in $2/: the catalog's tables (less the creation times), the block
-# files' bytes, verify --deep, every spectrum through get, the catalog through query.
+# The specobjall columns but where a row points (block_id, block_row): the content of a row.
+content_columns="context, specobjid, plate, mjd, fiberid, run2d, ra, dec, plug_ra, plug_dec, z, z_err, zwarning,
+  class, subclass, sn_median_all, specprimary, spectroflux_u, spectroflux_g, spectroflux_r, spectroflux_i,
+  spectroflux_z, wavemin, wavemax, programname, objtype, thing_id, lattice_start, npix, healpix"
+
+# Everything a store shows, in $2/: the catalog's tables (less the creation times; specobjall
+# less the block locations in catalog.txt, with them in layout.txt), the block files' contents,
+# verify --deep, every spectrum through get, the catalog through query.
 observe() { # STORE OUTDIR
   local st=$1 o=$2
   rm -rf "$o" && mkdir -p "$o"
   for q in "SELECT name, description FROM contexts ORDER BY name" \
-           "SELECT block_id, path, n_spectra, lattice_start, n_pixels, bytes FROM blocks ORDER BY block_id" \
-           "SELECT * FROM specobjall ORDER BY context, specobjid" \
+           "SELECT $content_columns FROM specobjall ORDER BY context, specobjid" \
            "SELECT * FROM ingested_files ORDER BY context, path"; do
     sqlite3 -readonly "$st/catalog.sqlite" "$q"
   done > "$o/catalog.txt"
+  for q in "SELECT block_id, path, n_spectra, lattice_start, n_pixels, bytes FROM blocks ORDER BY block_id" \
+           "SELECT context, specobjid, block_id, block_row FROM specobjall ORDER BY context, specobjid"; do
+    sqlite3 -readonly "$st/catalog.sqlite" "$q"
+  done > "$o/layout.txt"
+  # Every block row holds one stored spectrum, each (block, row) pointed at once: the blocks'
+  # spectra add up to the rows with pixels, no two rows share a location.
+  sqlite3 -readonly "$st/catalog.sqlite" "SELECT (SELECT COALESCE(SUM(n_spectra), 0) FROM blocks),
+    (SELECT COUNT(DISTINCT block_id || '/' || block_row) FROM specobjall WHERE block_id IS NOT NULL),
+    (SELECT COUNT(*) FROM blocks)" > "$o/counts.txt"
   # Block contents, not bytes: HDF5 stamps each object with its creation time, so two serial
   # ingests of the same files already differ in a few bytes a block. h5dump shows every
   # dataset's values and every attribute (its first line names the file).
@@ -67,7 +86,11 @@ setup)
   summary_of "$dir/serial.out" > "$dir/serial.summary"
   grep -q " 2 failed;" "$dir/serial.out" || { echo "setup: expected 2 failed files"; exit 1; }
   grep -q "^duplicate: " "$dir/serial.out" || { echo "setup: expected a duplicate"; exit 1; }
+
   observe "$dir/serial" "$dir/serial.obs"
+  # Every stored spectrum in exactly one block row (the check the batch stores must pass too).
+  IFS='|' read -r in_blocks located nblocks < "$dir/serial.obs/counts.txt"
+  [ "$in_blocks" = "$located" ] || { echo "setup: $in_blocks spectra in blocks, $located located rows"; exit 1; }
   n=$(wc -l < "$dir/serial.obs/ids.txt")
   [ "$n" -ge 310 ] || { echo "setup: only $n spectra stored"; exit 1; }
   echo "setup: reference store with $n spectra, $(wc -l < "$dir/serial.obs/blocks.txt") blocks"
@@ -81,11 +104,25 @@ equal)
   cat "$st.out"
   failed=0
   summary_of "$st.out" > "$st.summary"
-  diff "$dir/serial.summary" "$st.summary" || { echo "DIFFERENT: summary at -np $np"; failed=1; }
   observe "$st" "$st.obs"
-  for f in catalog.txt blocks.txt verify.txt query.csv ids.txt all.npz; do
+  # The summary but the count of blocks (each rank fills its own); that count is the blocks table's.
+  IFS='|' read -r in_blocks located nblocks < "$st.obs/counts.txt"
+  grep -q "; $nblocks blocks written" "$st.out" || { echo "DIFFERENT: the summary does not count the $nblocks blocks stored at -np $np"; failed=1; }
+  diff <(sed -E 's/; [0-9]+ blocks written/; N blocks written/' "$dir/serial.summary") \
+       <(sed -E 's/; [0-9]+ blocks written/; N blocks written/' "$st.summary") || { echo "DIFFERENT: summary at -np $np"; failed=1; }
+  [ "$in_blocks" = "$located" ] || { echo "DIFFERENT: $in_blocks spectra in blocks, $located located rows at -np $np"; failed=1; }
+  # verify.txt names the count of blocks: compared with it replaced.
+  for f in catalog.txt query.csv ids.txt all.npz; do
     cmp "$dir/serial.obs/$f" "$st.obs/$f" || { echo "DIFFERENT: $f at -np $np"; failed=1; }
   done
+  diff <(sed -E 's/[0-9]+ blocks/N blocks/' "$dir/serial.obs/verify.txt") <(sed -E 's/[0-9]+ blocks/N blocks/' "$st.obs/verify.txt") \
+    || { echo "DIFFERENT: verify at -np $np"; failed=1; }
+  # One rank fills one lane in the serial order: the serial layout, block for block.
+  if [ "$np" -le 1 ]; then
+    for f in layout.txt blocks.txt; do
+      cmp "$dir/serial.obs/$f" "$st.obs/$f" || { echo "DIFFERENT: $f at -np $np (one rank)"; failed=1; }
+    done
+  fi
   # A second batch run changes nothing: every file is on record.
   "${runner[@]}" "$bin" -q batch ingest --store "$st" --block-size $block "$dir/in" < /dev/null > "$st.again"
   { grep -q " 0 ingested, " "$st.again" && grep -q " 0 blocks written" "$st.again"; } \
@@ -114,13 +151,24 @@ abort)
   # What the job left is a valid store (a kill may land before the store exists: nothing then).
   if [ -e "$st/catalog.sqlite" ]; then
     "$bin" -q verify --store "$st" --deep || { echo "abort: the store left behind does not verify"; exit 1; }
+    # Ended between the ranks' writes and rank 0's commit: committed blocks and orphans both.
+    committed=$(sqlite3 -readonly "$st/catalog.sqlite" "SELECT COUNT(*) FROM blocks")
+    files=$(find "$st/blocks" -name 'blk-*.h5' | wc -l)
+    echo "abort: the job left $committed committed blocks and $((files - committed)) uncommitted"
+    [ "$committed" -gt 0 ] || { echo "abort: no block was committed before the failure"; exit 1; }
+    [ "$files" -gt "$committed" ] || { echo "abort: no uncommitted block was left to resume past"; exit 1; }
+  else
+    echo "abort: the job left no store"; exit 1
   fi
   # A plain ingest resumes it; the spectra and their catalog rows then equal the reference's
   # (block boundaries may differ: the resumed run starts a new block).
   "$bin" -q ingest --store "$st" --block-size 8 "$dir/in" > "$dir/abort-$how-$rank.resume"
   cat "$dir/abort-$how-$rank.resume"
   observe "$st" "$dir/abort-$how-$rank.obs"
-  for f in query.csv ids.txt all.npz; do
+  left=$(find "$st/blocks" -name 'blk-*.h5' | wc -l)
+  [ "$left" = "$(sqlite3 -readonly "$st/catalog.sqlite" "SELECT COUNT(*) FROM blocks")" ] \
+    || { echo "abort: block files the catalog does not know remain after resuming"; exit 1; }
+  for f in catalog.txt query.csv ids.txt all.npz; do
     cmp "$dir/serial.obs/$f" "$dir/abort-$how-$rank.obs/$f" || { echo "abort: $f differs after resuming"; exit 1; }
   done
   echo "abort ($how, rank $rank): ended in $took s with exit $rc; the store verified and a plain ingest completed it"

@@ -4,6 +4,11 @@
 #   batch_mpi_test.sh equal NP GROUP   every case of GROUP (batch_cases.sh) under mpirun -np NP
 #                                      (NP 0: the plain binary, no mpirun: one rank): the output
 #                                      must equal the reference byte for byte
+#   batch_mpi_test.sh span NP          `batch span` under mpirun -np NP prints what `specmill span`
+#                                      prints, for lists of one and several blocks, unknown and
+#                                      repeated IDs, a list where only one rank's share is found,
+#                                      and one with nothing found (the same error and exit code);
+#                                      an unknown context ends the job with span's exit code
 #   batch_mpi_test.sh abort HOW        one rank of 4 made to fail mid-job (HOW: throw, or kill:
 #                                      SIGKILL): the job must end within 20 s, non-zero, naming
 #                                      the rank, and leave no output
@@ -86,8 +91,56 @@ abort)
   fi
   echo "abort ($how): ended in $took s with exit $rc"
   ;;
+span)
+  np=$2 out="$dir/span-np$2" failed=0 count=0
+  mkdir -p "$out"
+  runner=("${mpiexec[@]}" -np "$np")
+  [ "$np" != 0 ] || runner=()
+  # Three unknown IDs before one sample ID: at -np 4 only the last rank's share is found.
+  { echo "1234,55555,1"; echo "1234,55555,2"; echo "1234,55555,3"; head -1 "$dir/sample-ids.txt"; } > "$out/last-only.txt"
+  { echo "1234,55555,1"; echo "1234,55555,2"; } > "$out/none.txt"
+  # name store list
+  while read -r name st ids; do
+    rc_ref=0 rc=0
+    "$bin" -q span --store "$(store_of "$st")" --ids "$ids" > "$out/$name.ref" 2> "$out/$name.ref.err" || rc_ref=$?
+    "${runner[@]}" "$bin" -q batch span --store "$(store_of "$st")" --ids "$ids" < /dev/null \
+      > "$out/$name.json" 2> "$out/$name.err" || rc=$?
+    # The error lines as one process words them (the ranks' logs carry a "[rank r/N] " prefix;
+    # mpirun adds its own note on the exit code, not ours to compare).
+    grep '^error: ' "$out/$name.ref.err" > "$out/$name.ref.errlines" || true
+    sed -E 's/\[rank [0-9]+\/[0-9]+\] //' "$out/$name.err" | { grep '^error: ' || true; } > "$out/$name.errlines"
+    if [ "$rc" = "$rc_ref" ] && cmp "$out/$name.ref" "$out/$name.json" && cmp "$out/$name.ref.errlines" "$out/$name.errlines"; then
+      count=$((count + 1))
+    else
+      echo "DIFFERENT: span $name at -np $np (exit $rc, one process $rc_ref)"; cat "$out/$name.err"; failed=1
+    fi
+  done <<LISTS
+real REAL $dir/real-ids.txt
+sample SAMPLE $dir/sample-ids.txt
+mixed MIXED $dir/mixed-ids.txt
+last_only SAMPLE $out/last-only.txt
+none REAL $out/none.txt
+LISTS
+  # The cases must not be trivially alike: a found span, and the error of the empty one.
+  grep -q '"found":600}' "$out/sample.json" || { echo "span: the sample list's span does not count 600 found"; failed=1; }
+  grep -q '"found":1}' "$out/last_only.json" || { echo "span: the last-only list does not count 1 found"; failed=1; }
+  cmp -s "$out/real.json" "$out/sample.json" && { echo "span: real and sample spans are equal"; failed=1; }
+  [ ! -s "$out/none.json" ] && grep -q "none of the 2 IDs has pixel data" "$out/none.errlines" \
+    || { echo "span: the empty list printed a span or no error"; failed=1; }
+  # An unknown context fails every rank before any collective: the job ends (MPI_Abort at
+  # -np > 1) with the single process's exit code and reason.
+  rc_ref=0 rc=0
+  "$bin" -q span --store "$dir/real-store" --context nope --ids "$dir/real-ids.txt" 2> "$out/context.ref.err" || rc_ref=$?
+  timeout 60 "${runner[@]}" "$bin" -q batch span --store "$dir/real-store" --context nope --ids "$dir/real-ids.txt" \
+    < /dev/null > "$out/context.json" 2> "$out/context.err" || rc=$?
+  reason=$(sed -n 's/^error: //p' "$out/context.ref.err" | head -1)
+  { [ "$rc_ref" = 2 ] && [ "$rc" = 2 ] && [ -n "$reason" ] && grep -qF "$reason" "$out/context.err" && [ ! -s "$out/context.json" ]; } \
+    || { echo "DIFFERENT: span with an unknown context at -np $np (exit $rc, one process $rc_ref)"; cat "$out/context.err"; failed=1; }
+  echo "span: $count lists the same at -np $np, and the unknown context's exit and reason"
+  exit $failed
+  ;;
 *)
-  echo "usage: $0 setup | equal NP GROUP | abort throw|kill" >&2
+  echo "usage: $0 setup | equal NP GROUP | span NP | abort throw|kill" >&2
   exit 2
   ;;
 esac

@@ -1,5 +1,6 @@
 // Tests io/block_file.*: round trips, rectangles, validation and atomic writes of block files.
 #include "io/store/block_file.hpp"
+#include "io/store/block_check.hpp"
 #include "io/store/hdf5_handle.hpp"
 
 #include <gtest/gtest.h>
@@ -325,6 +326,27 @@ TEST_F(block_file_test, BuilderMovesAndCountsMemory) {
   b.clear();
   EXPECT_EQ(b.size(), 0u);
   EXPECT_THROW(b.write(p, 3), invalid_argument);
+}
+
+// The check batch ingest runs where a spectrum is decoded refuses what add refuses, in the same
+// words, and passes what add takes.
+TEST_F(block_file_test, CheckAloneRefusesWhatAddRefuses) {
+  std::mt19937 rng(4);
+  auto bad = make_spectrum(rng, 1, 36000, 10);
+  bad.data.ivar.pop_back();
+  auto empty = make_spectrum(rng, 1, 36000, 0);
+  auto lying = make_spectrum(rng, 1, 36000, 10, false);
+  lying.data.loglam_exact = true;
+  for (const auto* s : {&bad, &empty, &lying}) {
+    std::string by_add, by_check;
+    block_builder b;
+    try { b.add(*s); } catch (const error& e) { by_add = e.what(); }
+    try { check_block_spectrum(*s, sdss_native_grid); } catch (const error& e) { by_check = e.what(); }
+    EXPECT_FALSE(by_add.empty());
+    EXPECT_EQ(by_check, by_add);
+    EXPECT_EQ(b.size(), 0u);
+  }
+  EXPECT_NO_THROW(check_block_spectrum(make_spectrum(rng, 2, 36000, 10), sdss_native_grid));
 }
 
 TEST_F(block_file_test, InvalidArgumentsThrow) {
