@@ -20,6 +20,7 @@
 # batch ingest` (a build with MPI), killed as a node failure or `scancel` kills a job: SIGKILL
 # to mpirun and every rank at once (its session: OpenMPI gives each rank a process group). The reference stays the one-process
 # ingest, so the check is also "parallel ingest, killed and resumed, equals serial ingest".
+# MPIEXEC: the launcher (default mpirun).
 # Prints one summary line; exits 1 on the first broken invariant.
 set -euo pipefail
 
@@ -50,7 +51,7 @@ if [ "$(find "$sample" -name 'spec-*.fits' 2>/dev/null | wc -l)" -ne "$COUNT" ];
 fi
 
 RANKS=${RANKS:-0}
-MPIRUN=(mpirun --allow-run-as-root --oversubscribe -np "$RANKS")
+MPIRUN=("${MPIEXEC:-mpirun}" --allow-run-as-root --oversubscribe -np "$RANKS")
 ingest() { "$BIN" --quiet ingest --store "$1" --block-size "$BLOCK" "$sample"; }
 # The run that is killed, and the one that resumes after the kills.
 run_ingest() {
@@ -176,7 +177,7 @@ while [ "$kills" -lt "$N" ]; do
       die "after kill $kills (${delay} ms): verify exited $rc: $out"
     fi
   done
-  out=$(run_ingest "$s") || die "resuming $s: $out"
+  out=$(run_ingest "$s" 2>&1) || die "resuming $s: $out"
   case "$out" in *" 0 failed"*) ;; *) die "resuming $s: $out" ;; esac
   resumed=$((resumed + had_kill))
   read -r l d x < <(check_store "$s") || die "checking $s"
