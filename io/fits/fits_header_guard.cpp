@@ -32,6 +32,16 @@ std::string_view trim(std::string_view s) {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+// The card's keyword as CFITSIO reads it: the name field (columns 1-8) up to its first blank or
+// '='. A fuzz input wrote "TTYPE2 =====...": the name field "TTYPE2 =" is not a keyword by the
+// standard, but CFITSIO 4.2 takes "TTYPE2" from it, finds '=' in column 9 and parses the rest as
+// the column's name (and overflowed copying it). Leading blanks are skipped (stricter).
+std::string_view keyword_of(std::string_view card) {
+  std::string_view name = card.substr(0, 8);
+  name.remove_prefix(std::min(name.size(), name.find_first_not_of(' ')));
+  return name.substr(0, name.find_first_of(" ="));
+}
+
 // The value as CFITSIO's ffpsvc hands it to ffgtbp: a quoted string up to its closing quote
 // ('' is an escaped quote), else the text up to a '/' comment, trimmed. Raw bytes, NULs and
 // all: a length measured here is never shorter than the C string CFITSIO copies. The value
@@ -80,7 +90,7 @@ std::optional<std::string_view> column_keyword(std::string_view name) {
 }
 
 void check_card(std::string_view card, int hdu, int64_t card_number, const std::filesystem::path& name) {
-  const std::string_view keyword = trim(card.substr(0, 8));
+  const std::string_view keyword = keyword_of(card);
   const auto prefix = column_keyword(keyword);
   if (!prefix) return;
   const std::string_view value = card_value(card);
@@ -153,7 +163,7 @@ void check_fits_header_cards(const fits_byte_reader& read, const std::filesystem
       offset += record;
       for (int c = 0; c < int(got) / card_bytes && !ended; ++c, ++card_number) {
         const std::string_view card(reinterpret_cast<const char*>(block.data()) + c * card_bytes, card_bytes);
-        const std::string_view keyword = trim(card.substr(0, 8));
+        const std::string_view keyword = keyword_of(card);
         if (keyword == "END") {
           ended = true;
           break;

@@ -81,6 +81,19 @@ TEST(fits_header_guard, unquoted_ttype_of_70_characters_is_refused) {
   expect_refused(with_card(real, "TTYPE1  ", "TTYPE1  = " + std::string(70, 'x')), "70-character TTYPE");
 }
 
+// The DESI fuzz target's input of 2026-12-04: "TTYPE2 =" fills the name field and '=' follows in
+// column 9. The name field is not a keyword by the standard, but CFITSIO reads TTYPE2 from it and
+// overflowed a buffer copying the 71-character unquoted value (strcpy in ffgtbp); the guard
+// reads the name as CFITSIO does. A quoted, short value in that form still passes.
+TEST(fits_header_guard, a_name_field_holding_an_equals_sign_is_read_as_cfitsio_reads_it) {
+  const std::string real = read_all(test::real_spectrum("3655-55240-0002"));
+  expect_refused(with_card(real, "TTYPE1  ", "TTYPE1 =" + std::string(71, '=') + " ="), "TTYPE1 = in the name field");
+  expect_refused(with_card(real, "TTYPE1  ", "TTYPE1= =" + std::string(71, 'x')), "TTYPE1= in the name field");
+  const std::string fine = with_card(real, "TTYPE1  ", "TTYPE1 == 'FLUX'");
+  EXPECT_NO_THROW(check_fits_header_cards(std::span(reinterpret_cast<const unsigned char*>(fine.data()), fine.size()),
+                                          "fine.fits"));
+}
+
 // The second fuzz input: the bad card sits in a header record the file ends inside. CFITSIO
 // parses the whole cards it got before it reports the short file, so the guard checks them too.
 TEST(fits_header_guard, a_bad_card_in_a_cut_record_is_refused) {
