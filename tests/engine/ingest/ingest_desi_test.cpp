@@ -51,6 +51,21 @@ void reference_pixel(const desi_coadd_file& f, size_t t, double lambda, double& 
   mask = w > 0 ? 0 : bits;
 }
 
+// `count` targets, none repeated, written under dir/desi; the options of an ingest of them into
+// dir/store (no catalog file: the coadds' own FIBERMAP rows).
+ingest_options small_desi_ingest(const temp_dir& dir, size_t count) {
+  desi_sample_options so;
+  so.out = dir / "desi";
+  so.count = count;
+  so.repeat_fraction = 0;
+  write_desi_sample(so);
+  ingest_options o;
+  o.store = dir / "store";
+  o.inputs = {(so.out / "healpix").string()};
+  o.progress = false;
+  return o;
+}
+
 TEST(ingest_desi, stored_brz_equals_float64_merge_and_keys_follow_zcat_primary) {
   temp_dir dir;
   desi_sample_options so;
@@ -131,15 +146,7 @@ TEST(ingest_desi, stored_brz_equals_float64_merge_and_keys_follow_zcat_primary) 
 
 TEST(ingest_desi, default_context_and_sdss_store_refuses_desi) {
   temp_dir dir;
-  desi_sample_options so;
-  so.out = dir / "desi";
-  so.count = 3;
-  so.repeat_fraction = 0;
-  write_desi_sample(so);
-  ingest_options o;
-  o.store = dir / "store";
-  o.inputs = {(so.out / "healpix").string()};
-  o.progress = false;
+  ingest_options o = small_desi_ingest(dir, 3);
   EXPECT_EQ(ingest(o).ingested, 3u);  // into desi_dr1, the DESI default context
   store st(o.store, store::access::read);
   EXPECT_TRUE(st.catalog().has_context("desi_dr1"));
@@ -172,15 +179,7 @@ TEST(ingest_desi, extras_block_sizes) {
   EXPECT_EQ(desi_extras_block_spectra(16, true, true), 16u);
 
   temp_dir dir;
-  desi_sample_options so;
-  so.out = dir / "desi";
-  so.count = 5;
-  so.repeat_fraction = 0;
-  write_desi_sample(so);
-  ingest_options o;
-  o.store = dir / "store";
-  o.inputs = {(so.out / "healpix").string()};
-  o.progress = false;
+  ingest_options o = small_desi_ingest(dir, 5);
   o.block_spectra = 2;
   o.with_cameras = o.with_resolution = true;
   const ingest_summary sum = ingest(o);
