@@ -18,8 +18,9 @@
 # /usr/bin/python3 that has numpy and h5py).
 # RANKS=N (N >= 1): the killed and the resuming runs are the MPI ingest, `mpirun -np N specmill
 # batch ingest` (a build with MPI), killed as a node failure or `scancel` kills a job: SIGKILL
-# to mpirun and every rank at once (its session: OpenMPI gives each rank a process group). The reference stays the one-process
-# ingest, so the check is also "parallel ingest, killed and resumed, equals serial ingest".
+# to mpirun and every rank at once (its session: Open MPI gives each rank a process group of its
+# own). The reference stays the one-process ingest, so the check is also "parallel ingest,
+# killed and resumed, equals serial ingest". The kill window is then the MPI run's duration.
 # MPIEXEC: the launcher (default mpirun).
 # Prints one summary line; exits 1 on the first broken invariant.
 set -euo pipefail
