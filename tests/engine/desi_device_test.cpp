@@ -56,7 +56,7 @@ class DesiDeviceStore : public ::testing::Environment {
 };
 const auto* const env = ::testing::AddGlobalTestEnvironment(new DesiDeviceStore);
 
-class DesiDevice : public ::testing::Test {
+class DesiCuda : public ::testing::Test {
  protected:
   void SetUp() override {
     if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
@@ -85,7 +85,7 @@ void expect_close(const std::vector<float>& cpu, const std::vector<float>& cuda,
   EXPECT_EQ(bad, 0u) << what;
 }
 
-TEST_F(DesiDevice, StacksOnTheLinearGridMatchTheCpu) {
+TEST_F(DesiCuda, StacksOnTheLinearGridMatchTheCpu) {
   store st(DesiDeviceStore::path(), store::access::read);
   const auto ids = all_ids(st);
   ASSERT_GE(ids.size(), 40u);
@@ -123,7 +123,7 @@ TEST_F(DesiDevice, StacksOnTheLinearGridMatchTheCpu) {
   }
 }
 
-TEST_F(DesiDevice, DecamPhotometryMatchesTheCpu) {
+TEST_F(DesiCuda, DecamPhotometryMatchesTheCpu) {
   store st(DesiDeviceStore::path(), store::access::read);
   const auto ids = all_ids(st);
   const band_tables bands = photometry_bands("decam2014-g,decam2014-r,decam2014-z", st.grid());
@@ -156,7 +156,7 @@ std::vector<float> npy_floats(const fs::path& p) {
   return v;
 }
 
-TEST_F(DesiDevice, ResampleAndRestFrameMatchTheCpu) {
+TEST_F(DesiCuda, ResampleAndRestFrameMatchTheCpu) {
   store st(DesiDeviceStore::path(), store::access::read);
   std::vector<spectrum_id> request;
   for (const auto& r : all_ids(st)) request.push_back(r.id);

@@ -184,8 +184,9 @@ TEST_P(Calibrate, RejectsBadArguments) {
   EXPECT_THROW(run(b, band_tables(nine), std::vector<double>(9, 1.0)), invalid_argument);
 }
 
+// "Cpu"/"Cuda": gpu-check and the CTest label select device tests by the case-sensitive "Cuda".
 INSTANTIATE_TEST_SUITE_P(Backends, Calibrate, ::testing::Values(backend::cpu, backend::cuda),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         [](const auto& info) { return std::string(info.param == backend::cpu ? "Cpu" : "Cuda"); });
 
 }  // namespace
 }  // namespace specmill
