@@ -20,6 +20,30 @@ namespace {
 // amortise scheduling, small enough that one long spectrum still spreads over every core.
 constexpr int64_t grain_pixels = 1024;
 
+// Rest-frame input edges (lattice edge / (1+z), a division each) computed once per row and run
+// of target pixels instead of once or twice per target pixel that reads them; an edge outside
+// the run is computed on the spot. The same expression either way: the same bits.
+struct cached_edges {
+  resample_pixel_op::computed_edges on_the_spot;
+  const double* run;  // run[j - lo] == on_the_spot(j) for j in [lo, hi]
+  int64_t lo, hi;
+  double operator()(int64_t j) const { return j >= lo && j <= hi ? run[j - lo] : on_the_spot(j); }
+};
+
+// The edges target columns [k0, k1) of a row read: from the pixel under edge k0 to the one past
+// the pixel under edge k1 (pixel() clamps the same way), or none where those are not finite.
+cached_edges edges_of_columns(const resample_pixel_op& op, double shift, double scale, int64_t k0, int64_t k1,
+                              std::vector<double>& run) {
+  const resample_pixel_op::computed_edges on_the_spot{&op, shift, scale};
+  const double u0 = op.input_pixel_under(k0, shift, scale), u1 = op.input_pixel_under(k1, shift, scale);
+  const double width = double(op.in.width);
+  if (!(u0 <= u1) || !(u1 >= 0) || !(u0 <= width)) return {on_the_spot, nullptr, 0, -1};  // NaN, or off the row
+  const auto lo = int64_t(u0 < 0 ? 0 : u0), hi = int64_t(u1 + 1 > width ? width : u1 + 1);
+  run.resize(size_t(hi - lo + 1));
+  for (int64_t j = lo; j <= hi; ++j) run[size_t(j - lo)] = on_the_spot(j);
+  return {on_the_spot, run.data(), lo, hi};
+}
+
 void resample_cpu(const resample_pixel_op& untabled) {
   // The edges once (detail::resample_edge_table_op), then every pixel reads them.
   std::vector<double> tables;
@@ -30,8 +54,17 @@ void resample_cpu(const resample_pixel_op& untabled) {
   const resample_pixel_op op = fill.attach();
   using range = tbb::blocked_range2d<size_t, int64_t>;
   tbb::parallel_for(range(0, op.in.n_spectra, 1, 0, op.n_out, grain_pixels), [&op](const range& r) {
-    for (size_t row = r.rows().begin(); row != r.rows().end(); ++row)
-      for (int64_t k = r.cols().begin(); k != r.cols().end(); ++k) op(row, k);
+    std::vector<double> run;
+    for (size_t row = r.rows().begin(); row != r.rows().end(); ++row) {
+      const double shift = op.row_shift(row), scale = op.row_scale(row, shift);
+      const resample_pixel_op::computed_edges on_the_spot{&op, shift, scale};
+      if (scale == 1.0) {  // the lattice edge table as it is: nothing to compute per edge
+        for (int64_t k = r.cols().begin(); k != r.cols().end(); ++k) op.pixel(row, k, shift, scale, on_the_spot);
+        continue;
+      }
+      const cached_edges edges = edges_of_columns(op, shift, scale, r.cols().begin(), r.cols().end(), run);
+      for (int64_t k = r.cols().begin(); k != r.cols().end(); ++k) op.pixel(row, k, shift, scale, edges);
+    }
   });
 }
 

@@ -148,13 +148,34 @@ struct resample_pixel_op {
     return floor((target_edge_log10(k) + shift) * in.grid.inv_step + base);
   }
 
+  // The row's log10(1+z) (0 in the observed frame) and its 1+z (1 where the shift is not finite:
+  // such a row is not placed, see pixel()).
+  SPECMILL_HOST_DEVICE double row_shift(size_t row) const { return in.log10_1pz ? in.log10_1pz[row] : 0.0; }
+  SPECMILL_HOST_DEVICE double row_scale(size_t row, double shift) const {
+    return detail::finite(shift) ? row_one_plus_z(row, shift) : 1.0;
+  }
+
   SPECMILL_HOST_DEVICE void operator()(size_t row, int64_t k) const {
-    const double shift = in.log10_1pz ? in.log10_1pz[row] : 0.0;
-    double covered = 0, flux_sum = 0, var_sum = 0, scale = 1;
+    const double shift = row_shift(row), scale = row_scale(row, shift);
+    pixel(row, k, shift, scale, computed_edges{this, shift, scale});
+  }
+
+  // Input edges for pixel(): input_edge on the spot, or (the CPU loop) from a run of them
+  // computed once for many target pixels. Both give input_edge's bits: one expression.
+  struct computed_edges {
+    const resample_pixel_op* op;
+    double shift, scale;
+    SPECMILL_HOST_DEVICE double operator()(int64_t j) const { return op->input_edge(j, shift, scale); }
+  };
+
+  // Target pixel k of `row` given the row's shift and scale (row_shift, row_scale), reading input
+  // edge j as edge(j) == input_edge(j, shift, scale).
+  template <class EdgeOf>
+  SPECMILL_HOST_DEVICE void pixel(size_t row, int64_t k, double shift, double scale, const EdgeOf& edge) const {
+    double covered = 0, flux_sum = 0, var_sum = 0;
     int32_t mask = 0;
     const double lo = target_edge(k), hi = target_edge(k + 1);
     if (detail::finite(shift)) {
-      scale = row_one_plus_z(row, shift);
       // Input pixel j spans lattice coordinate u in [j - 1/2, j + 1/2), u = observed loglam /
       // step - L (log10 lattice) or observed Angstrom / step - L (linear lattice), so
       // floor(u + 1/2) is the pixel under an edge. Clamped in double first.
@@ -169,9 +190,9 @@ struct resample_pixel_op {
         const int32_t* m = in.and_mask ? in.and_mask + row_offset : nullptr;
         const double sliver = resample_sliver * hi;
         // Off-by-one j0/j1 from rounding at an edge only add or drop a sliver-sized overlap.
-        double a = input_edge(int64_t(j0), shift, scale);
+        double a = edge(int64_t(j0));
         for (int64_t j = int64_t(j0); j <= int64_t(j1); ++j) {
-          const double b = input_edge(j + 1, shift, scale);
+          const double b = edge(j + 1);
           const double o = detail::min_d(b, hi) - detail::max_d(a, lo);
           a = b;
           if (!(o > sliver)) continue;
