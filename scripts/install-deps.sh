@@ -11,7 +11,7 @@ packages=(
   libcfitsio-dev libhdf5-dev hdf5-tools libtbb-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev libcairo2-dev zlib1g-dev
+  libpng-dev libcairo2-dev zlib1g-dev libdeflate-dev
   fonts-dejavu-core
   libhealpix-cxx-dev libcpp-httplib-dev
   python3 python3-numpy python3-astropy python3-h5py python3-pytest python3-requests

