@@ -28,6 +28,7 @@
 #include "kernels/launch/backend.hpp"
 #include "core/wavelength_grid.hpp"
 #include "core/default_context.hpp"
+#include "engine/pipeline/window_size.hpp"
 
 namespace specmill {
 
@@ -69,7 +70,7 @@ struct get_options {
   std::vector<double> redshifts;
   int32_t mask_bits = 0;
   backend device = backend::cpu;
-  size_t window_bytes = size_t(64) << 20;  // one column of one list window (stored and dense forms)
+  size_t window_bytes = default_window_bytes;  // one column of one list window (stored and dense forms)
 
   // What the original service sent for one spectrum (the REST front sets these):
   // squeeze_single: npy of a one-ID dense result as a 1-D array (n_pixels,), not (1, n_pixels).

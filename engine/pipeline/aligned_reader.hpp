@@ -19,6 +19,7 @@
 #include "engine/store/store.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/memory/device_buffer.hpp"
+#include "engine/pipeline/window_size.hpp"
 
 namespace specmill {
 
@@ -31,7 +32,7 @@ class aligned_reader {
 
   // max_window_bytes bounds one column of one list window (rows * width * 4 bytes).
   aligned_reader(store& st, std::span<const resolved_id> ids, lattice_window grid, backend b,
-                 size_t max_window_bytes = size_t(64) << 20);
+                 size_t max_window_bytes = default_window_bytes);
   ~aligned_reader();
 
   const lattice_window& grid() const { return grid_; }

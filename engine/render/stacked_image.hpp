@@ -32,6 +32,7 @@
 #include "kernels/image_scale.hpp"
 #include "kernels/zscale.hpp"
 #include "core/default_context.hpp"
+#include "engine/pipeline/window_size.hpp"
 
 namespace specmill {
 
@@ -70,7 +71,7 @@ struct stacked_image_options {
                                            // pixels (left alone when that median is not > 0)
   backend device = backend::cpu;
   int png_compression = 6;
-  size_t window_bytes = size_t(64) << 20;  // one column of one list window while reading
+  size_t window_bytes = default_window_bytes;  // one column of one list window while reading
   uint64_t max_image_pixels = uint64_t(1) << 28;
   bool progress = false;
   // Called between windows; throws to cancel the job (the REST service's request budget).

@@ -31,6 +31,7 @@
 #include "kernels/stack.hpp"
 #include "core/wavelength_grid.hpp"
 #include "core/default_context.hpp"
+#include "engine/pipeline/window_size.hpp"
 
 namespace specmill {
 
@@ -64,7 +65,7 @@ struct stack_options {
   // Called between windows; throws to cancel the job (the REST service's request budget).
   std::function<void()> checkpoint;
   size_t memory_bytes = size_t(1) << 30;   // median/clipped: a tile's values (host or device)
-  size_t window_bytes = size_t(64) << 20;  // one column of one list window
+  size_t window_bytes = default_window_bytes;  // one column of one list window
 };
 
 // invalid_argument for a bad combination or value (sigma, iterations, both normalisations,
