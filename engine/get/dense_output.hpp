@@ -43,6 +43,10 @@ class dense_sink {
   // Rows [row0, row0+nrows); cols[k] points at nrows * width 4-byte elements of column k.
   // Windows arrive in order, each once.
   virtual void write(size_t row0, size_t nrows, std::span<const void* const> cols) = 0;
+  // Column passes instead (table_sink::column_passes: an npz to a stream): all of column 0 in
+  // row order, then column 1, ...; `col` points at nrows * width elements of that column.
+  virtual bool column_passes() const = 0;
+  virtual void write_column(size_t column, size_t row0, size_t nrows, const void* col) = 0;
   virtual void close() = 0;
 };
 

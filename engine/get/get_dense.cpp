@@ -179,9 +179,22 @@ void write_dense(const get_options& opts, store& st, const std::vector<resolved_
   auto sink = make_dense_sink(opts.format, opts.out, layout_for(opts, cols, ids, grid), opts.sink);
   // The aligned window is itself the result: held on the host (the reader aligns on the chosen
   // backend), handed to the sink as is.
-  window_pipeline pipe(reader, cols, backend::cpu, aligned_columns(reader, cols));
-  pipe.run([&](const aligned_reader::window& w, staged_window& slot) { sink->write(w.first, w.rows(), host_columns(slot)); },
-           [&](size_t done) { meter.update(done); });
+  if (!sink->column_passes()) {
+    window_pipeline pipe(reader, cols, backend::cpu, aligned_columns(reader, cols));
+    pipe.run([&](const aligned_reader::window& w, staged_window& slot) { sink->write(w.first, w.rows(), host_columns(slot)); },
+             [&](size_t done) { meter.update(done); });
+  } else {
+    // An npz streamed (the REST reply): the list once per column, each column straight to the
+    // wire after the one before (windows of every column would spool all but the first).
+    window_slots slots;
+    const size_t n = ids.size();
+    for (size_t k = 0; k < cols.size(); ++k) {
+      const std::vector<column> one{cols[k]};
+      window_pipeline pipe(reader, one, backend::cpu, aligned_columns(reader, one), &slots);
+      pipe.run([&](const aligned_reader::window& w, staged_window& slot) { sink->write_column(k, w.first, w.rows(), slot.host(0)); },
+               [&](size_t done) { meter.update((k * n + done) / cols.size()); });
+    }
+  }
   sink->close();
 }
 

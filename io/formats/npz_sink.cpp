@@ -16,7 +16,7 @@ class npz_sink final : public table_sink {
  public:
   npz_sink(table_schema s, output_target target)
       : table_sink(s.layout, s.rows(), s.columns.size()),
-        s_(std::move(s)), z_(std::move(target)) {
+        s_(std::move(s)), sequential_(target.is_stream() || target.is_stdout()), z_(std::move(target)) {
     watch_schema(s_);
     for (const auto& c : s_.columns) members_.push_back(z_.declare_array(c.name, c.type, column_shape()));
     for (const auto& a : s_.row_arrays) {
@@ -60,6 +60,15 @@ class npz_sink final : public table_sink {
     if (meta_member_) z_.append_to(*meta_member_, w.meta.records, w.meta.rows);
   }
 
+  // On a stream every column but the current one would wait in a spool; passes need none. Not
+  // with per-row arrays or catalog records, which arrive with every column's windows.
+  bool column_passes() const override {
+    return sequential_ && s_.columns.size() > 1 && s_.row_arrays.empty() && s_.meta.empty();
+  }
+  void append_column_rows(size_t column, const table_window& w) override {
+    z_.append_to(members_[column], w.columns[0], size_t(s_.elements(w.row0, w.nrows)));
+  }
+
   void finish() override {
     check_complete();
     z_.close();
@@ -95,6 +104,7 @@ class npz_sink final : public table_sink {
   }
 
   table_schema s_;
+  bool sequential_;  // a stream or standard output: members go out one after another
   npz_writer z_;
   std::vector<size_t> members_;
   std::vector<size_t> row_members_;  // schema.row_arrays, in order

@@ -85,6 +85,8 @@ std::unique_ptr<table_sink> begin_table(output_format f, table_schema schema, ou
 }
 
 void table_sink::take(const table_window& w) {
+  SPECMILL_EXPECTS(fill_ != fill::passes, "output windows of every column after column passes began");
+  fill_ = fill::windows;
   SPECMILL_EXPECTS(w.row0 == next_ && w.nrows <= rows_ - next_,
                    "output window of rows [" + std::to_string(w.row0) + ", " + std::to_string(w.row0 + w.nrows) +
                        ") out of order (next row " + std::to_string(next_) + " of " + std::to_string(rows_) + ")");
@@ -96,9 +98,35 @@ void table_sink::take(const table_window& w) {
   next_ += w.nrows;
 }
 
+void table_sink::append_column(size_t column, const table_window& w) {
+  SPECMILL_EXPECTS(column_passes(), "this output takes windows of every column, not column passes");
+  SPECMILL_EXPECTS(fill_ != fill::windows, "a column pass after output windows of every column");
+  fill_ = fill::passes;
+  if (column == pass_ + 1 && next_ == rows_) {  // the previous column is complete: the next one starts
+    pass_ = column;
+    next_ = 0;
+  }
+  SPECMILL_EXPECTS(column == pass_ && column < columns_,
+                   "column pass " + std::to_string(column) + " out of order (column " + std::to_string(pass_) + " of " +
+                       std::to_string(columns_) + " at row " + std::to_string(next_) + ")");
+  SPECMILL_EXPECTS(w.row0 == next_ && w.nrows <= rows_ - next_,
+                   "column " + std::to_string(column) + ": rows [" + std::to_string(w.row0) + ", " +
+                       std::to_string(w.row0 + w.nrows) + ") out of order (next row " + std::to_string(next_) + ")");
+  SPECMILL_EXPECTS(w.columns.size() == 1 && w.row_arrays.empty() && w.meta.rows == 0,
+                   "a column pass window holds its one column alone");
+  append_column_rows(column, w);
+  next_ += w.nrows;
+}
+
+void table_sink::append_column_rows(size_t, const table_window&) {
+  throw invalid_argument("this output takes windows of every column, not column passes");
+}
+
 void table_sink::check_complete() const {
-  SPECMILL_EXPECTS(next_ == rows_,
-                   "output finished after " + std::to_string(next_) + " of " + std::to_string(rows_) + " rows");
+  SPECMILL_EXPECTS(next_ == rows_ && (fill_ != fill::passes || rows_ == 0 || pass_ + 1 == columns_),
+                   "output finished after " + std::to_string(next_) + " of " + std::to_string(rows_) + " rows" +
+                       (fill_ == fill::passes ? " of column " + std::to_string(pass_) + " of " + std::to_string(columns_)
+                                              : std::string()));
 }
 
 }  // namespace specmill

@@ -144,11 +144,23 @@ class table_sink {
   // check_complete() first.
   virtual void finish() = 0;
 
+  // Column passes, the other way to fill a sink: all of column 0 a window at a time in row
+  // order, then all of column 1, and so on, each window's `columns` holding that one column
+  // (no meta, no row arrays). What an npz to a stream asks for (column_passes() true): there
+  // each column follows the one before it on the wire, where windows of every column would
+  // make it spool all but the first (the engine reads the list once per column instead: from
+  // the page cache, cheaper than writing and reading back the spool). A sink is filled one way
+  // or the other; invalid_argument for a column out of order or a sink that cannot.
+  virtual bool column_passes() const { return false; }
+  void append_column(size_t column, const table_window& w);
+
  protected:
   table_sink(table_layout layout, uint64_t rows, size_t columns) : layout_(layout), rows_(rows), columns_(columns) {}
   virtual void append_ragged(const table_window& w) = 0;
   virtual void append_dense(const table_window& w) = 0;
   virtual void append_table(const table_window& w) = 0;
+  // Rows of one column in a pass (column_passes() sinks override it).
+  virtual void append_column_rows(size_t column, const table_window& w);
   // invalid_argument unless every row has been appended.
   void check_complete() const;
   // The sink's own copy of the schema, for take()'s check that each window brings one catalog
@@ -160,6 +172,8 @@ class table_sink {
   table_layout layout_;
   uint64_t rows_, next_ = 0;
   size_t columns_;
+  enum class fill { unknown, windows, passes } fill_ = fill::unknown;
+  size_t pass_ = 0;  // column passes: the column being filled
   const table_schema* schema_ = nullptr;
 };
 

@@ -130,5 +130,63 @@ TEST(NpzSink, WindowsOutOfOrderOrIncompleteAreInvalid) {
   expect_only(dir.path(), {});
 }
 
+// Column passes (the REST reply's npz): all of column 0, then column 1, ... The stream's bytes
+// are exactly those of windows of every column (which spool all but the first column), in any
+// window sizes; a file, another format or a single column asks for no passes.
+std::string stream_by_passes(const table_data& d, std::vector<size_t> window_rows) {
+  std::string bytes;
+  auto sink = begin_table(output_format::npz, d.schema,
+                          output_target("(test stream)", [&](const char* p, size_t n) { bytes.append(p, n); }));
+  EXPECT_TRUE(sink->column_passes());
+  const table_schema& s = d.schema;
+  for (size_t k = 0; k < d.columns.size(); ++k) {
+    size_t row = 0, w = 0;
+    while (row < s.rows()) {
+      const size_t n = std::min<size_t>(window_rows[std::min(w++, window_rows.size() - 1)], s.rows() - row);
+      const void* const one[] = {d.columns[k].data() + s.elements(0, row) * npy_itemsize(s.columns[k].type)};
+      sink->append_column(k, {row, n, one, {}});
+      row += n;
+    }
+  }
+  sink->finish();
+  return bytes;
+}
+
+TEST(NpzSink, ColumnPassesGiveTheStreamsBytes) {
+  for (const table_data& d : {dense_case(), dense_case(5, 3), ragged_case(), dense_case(0)}) {
+    const std::string windows = write_stream(output_format::npz, d);
+    EXPECT_EQ(stream_by_passes(d, {1}), windows);
+    EXPECT_EQ(stream_by_passes(d, {2, 3}), windows);
+    EXPECT_FALSE(windows.empty());
+  }
+}
+
+TEST(NpzSink, ColumnPassesOnlyWhereTheyAvoidASpool) {
+  temp_dir dir;
+  const table_data d = dense_case();
+  EXPECT_FALSE(begin_table(output_format::npz, d.schema, output_target(dir / "x.npz"))->column_passes());
+  const auto stream = [](const char*, size_t) {};
+  for (output_format f : {output_format::npy, output_format::csv, output_format::fits, output_format::hdf5})
+    EXPECT_FALSE(begin_table(f, d.schema, output_target("(s)", stream))->column_passes()) << to_string(f);
+  table_data one = d;
+  one.schema.columns.resize(1);
+  one.columns.resize(1);
+  EXPECT_FALSE(begin_table(output_format::npz, one.schema, output_target("(s)", stream))->column_passes());
+  // A file sink refuses passes; a stream sink refuses columns out of order and mixing the ways.
+  auto file = begin_table(output_format::npz, d.schema, output_target(dir / "y.npz"));
+  const void* const col0[] = {d.columns[0].data()};
+  EXPECT_THROW(file->append_column(0, {0, 1, col0, {}}), invalid_argument);
+  auto s = begin_table(output_format::npz, d.schema, output_target("(s)", stream));
+  const void* const col1[] = {d.columns[1].data()};
+  EXPECT_THROW(s->append_column(1, {0, 1, col1, {}}), invalid_argument);  // column 0 comes first
+  s->append_column(0, {0, 1, col0, {}});
+  EXPECT_THROW(s->append_column(1, {0, 1, col1, {}}), invalid_argument);  // column 0 is not complete
+  std::vector<const void*> all{d.columns[0].data(), d.columns[1].data(), d.columns[2].data()};
+  EXPECT_THROW(s->append({1, 1, all, {}}), invalid_argument);  // windows of every column after passes
+  const void* const rest0[] = {d.columns[0].data() + npy_itemsize(d.schema.columns[0].type) * d.schema.elements(0, 1)};
+  s->append_column(0, {1, 2, rest0, {}});
+  EXPECT_THROW(s->finish(), invalid_argument);  // columns 1 and 2 never came
+}
+
 }  // namespace
 }  // namespace specmill::test
