@@ -64,6 +64,21 @@ void write_ragged(const get_options& opts, const extras_plan& plan, store& st, c
     bufs[k] = std::make_unique_for_overwrite<uint8_t[]>(size_t(most) * 4 + 4);
     ptrs[k] = bufs[k].get();
   }
+  if (sink->column_passes()) {
+    // An npz streamed (the REST reply), no catalog rows or resolution: each column over the
+    // whole list in turn, straight to the wire (every column a window would spool all but the
+    // first). The reads are the same: the reader reads a column at a time either way.
+    const size_t n = ids.size();
+    for (size_t k = 0; k < n_cols; ++k) {
+      for (const auto& w : reader.windows()) {
+        reader.read(w, opts.columns[k], bufs[0].get());
+        sink->append_column(k, {w.first, w.last - w.first, std::span<const void* const>(ptrs.data(), 1), {}});
+        meter.update((k * n + w.last) / n_cols);
+      }
+    }
+    sink->finish();
+    return;
+  }
   for (const auto& w : reader.windows()) {
     for (size_t k = 0; k < n_cols; ++k) reader.read(w, opts.columns[k], bufs[k].get());
     // The catalog rows of the window's found spectra, read window by window like the pixels.
