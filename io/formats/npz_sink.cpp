@@ -1,6 +1,7 @@
 // npz: one member per column, then the layout's index arrays (io/formats/table_sink.hpp).
-// Every member is declared when the sink begins, so a file is filled in place and a stream
-// spools only the columns whose turn has not come (npz_writer).
+// Every member is declared when the sink begins, so a file is filled in place. A stream takes
+// column passes (no spool) where the schema allows, else spools the columns whose turn has not
+// come (npz_writer).
 #include <optional>
 
 #include "core/error.hpp"

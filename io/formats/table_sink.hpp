@@ -40,8 +40,9 @@
 // array, member `name` of shape [rows, shape...] after the columns (get --with-resolution: the
 // resolution diagonals [rows, 11, pixels]).
 // FITS and HDF5 are written by their libraries into a staged file (io/formats/byte_output.hpp)
-// that becomes the output, or is copied into a stream, at finish(); npz spools members whose
-// turn has not come when writing to a stream. A sink destroyed before finish() leaves no file.
+// that becomes the output, or is copied into a stream, at finish(); npz to a stream takes column
+// passes where it can (column_passes below) and otherwise spools members whose turn has not
+// come. A sink destroyed before finish() leaves no file.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
