@@ -173,9 +173,14 @@ catalog_entry read_entry(const sqlite_stmt& st) {
   return e;
 }
 
+// Without the FROM clause: the plate-mjd-fiber lookup names its index there (pmf_lookup_sql).
+const std::string& select_entry_columns_sql() {
+  static const std::string sql = "SELECT context, " + column_list() + ", block_id, block_row, lattice_start, npix ";
+  return sql;
+}
+
 const std::string& select_entry_sql() {
-  static const std::string sql =
-      "SELECT context, " + column_list() + ", block_id, block_row, lattice_start, npix FROM specobjall ";
+  static const std::string sql = select_entry_columns_sql() + "FROM specobjall ";
   return sql;
 }
 
@@ -509,9 +514,7 @@ std::optional<catalog_entry> catalog_db::lookup(std::string_view context, uint64
 
 std::optional<catalog_entry> catalog_db::lookup(std::string_view context, int32_t plate, int32_t mjd,
                                                 int32_t fiberid) {
-  static const std::string sql = select_entry_sql() +
-                                 "WHERE context = ?1 AND plate = ?2 AND mjd = ?3 AND fiberid = ?4 "
-                                 "ORDER BY specprimary DESC, block_id IS NULL, specobjid DESC LIMIT 1";
+  static const std::string sql = select_entry_columns_sql() + pmf_lookup_sql;
   auto& st = stmt(s_lookup_pmf, sql);
   st.bind(1, context).bind(2, plate).bind(3, mjd).bind(4, fiberid);
   std::optional<catalog_entry> e;

@@ -3,9 +3,7 @@
 namespace specmill {
 namespace {
 
-constexpr const char* fields =
-    "SELECT specobjid, plate, mjd, fiberid, z, specprimary, block_id, block_row, lattice_start, npix "
-    "FROM specobjall ";
+constexpr const char* columns = "SELECT specobjid, plate, mjd, fiberid, z, specprimary, block_id, block_row, lattice_start, npix ";
 
 }  // namespace
 
@@ -29,10 +27,8 @@ sqlite_catalog_locator::read_transaction::~read_transaction() {
 sqlite_catalog_locator::sqlite_catalog_locator(catalog_db& cat, std::string context)
     : transaction_(cat.db()),
       context_(std::move(context)),
-      by_id_(cat.db(), std::string(fields) + "WHERE context = ?1 AND specobjid = ?2"),
-      by_pmf_(cat.db(), std::string(fields) +
-                            "WHERE context = ?1 AND plate = ?2 AND mjd = ?3 AND fiberid = ?4 "
-                            "ORDER BY specprimary DESC, block_id IS NULL, specobjid DESC LIMIT 1"),
+      by_id_(cat.db(), std::string(columns) + "FROM specobjall WHERE context = ?1 AND specobjid = ?2"),
+      by_pmf_(cat.db(), std::string(columns) + pmf_lookup_sql),
       expand_(cat.db(),
               "SELECT specobjid FROM specobjall WHERE context = ?1 AND plate = ?2 AND (?3 IS NULL OR mjd = ?3) "
               "AND fiberid BETWEEN ?4 AND ?5 AND block_id IS NOT NULL ORDER BY mjd, fiberid, specobjid") {}

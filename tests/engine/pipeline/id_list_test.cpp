@@ -101,3 +101,41 @@ TEST(ResolveIds, OneReadTransactionThatEndsWithTheCall) {
   EXPECT_EQ(found(resolve_ids(st.catalog(), std::string(default_context), both)), 10u);
   EXPECT_NE(sqlite3_get_autocommit(db), 0);
 }
+
+// A plate-mjd-fiber ID is found through specobjall_pmf (SQLite's plan, as EXPLAIN QUERY PLAN
+// prints it), not by searching the primary key on the context alone: that plan read every row of
+// the context for each ID. Both readers of the lookup (the locator and catalog_db::lookup) take
+// their FROM/WHERE from pmf_lookup_sql; the answers are checked against the same sample.
+TEST(ResolveIds, PlateMjdFiberLookupsSearchTheirIndex) {
+  using namespace specmill;
+  test_support::temp_dir tmp;
+  const auto root = tmp.path() / "store";
+  test_support::ingest_into(root, test_support::write_sample_files(tmp.path() / "a", 6, 21), 16);
+  store st(root, store::access::read);
+  sqlite_stmt plan(st.sqlite_catalog().db(), std::string("EXPLAIN QUERY PLAN SELECT specobjid ") + pmf_lookup_sql);
+  plan.bind(1, std::string_view(default_context)).bind(2, 1).bind(3, 2).bind(4, 3);
+  std::string steps;
+  while (plan.step()) steps += plan.text(3) + "\n";
+  EXPECT_NE(steps.find("USING INDEX specobjall_pmf (context=? AND plate=? AND mjd=? AND fiberid=?)"), std::string::npos)
+      << steps;
+  EXPECT_EQ(steps.find("PRIMARY KEY"), std::string::npos) << steps;
+
+  std::vector<spectrum_id> ids;
+  st.catalog().for_each_located(std::string(default_context), [&](const catalog_entry& e) {
+    spectrum_id id;
+    id.plate = e.meta.plate, id.mjd = e.meta.mjd, id.fiberid = e.meta.fiberid;
+    id.text = std::to_string(e.meta.plate);
+    ids.push_back(id);
+    const auto direct = st.catalog().lookup(std::string(default_context), e.meta.plate, e.meta.mjd, e.meta.fiberid);
+    ASSERT_TRUE(direct.has_value());
+    EXPECT_EQ(direct->meta.specobjid, e.meta.specobjid);
+  });
+  ASSERT_EQ(ids.size(), 6u);
+  const auto expected = ids;
+  const auto r = resolve_ids(st.catalog(), std::string(default_context), ids);
+  for (size_t i = 0; i < r.size(); ++i) {
+    ASSERT_TRUE(r[i].has_pixels());
+    EXPECT_EQ(r[i].entry->meta.plate, expected[i].plate);
+    EXPECT_EQ(r[i].entry->meta.fiberid, expected[i].fiberid);
+  }
+}
