@@ -93,12 +93,7 @@ void aligned_reader::for_each_stored(const window& w, std::span<const column> co
         row.data[j] = b.mapped_row_span(columns[j], size_t(it.row), pix0, npix);
         if (row.data[j]) continue;
         copies[j].resize(npix);
-        if (b.direct(columns[j])) {
-          b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data());
-        } else {
-          std::lock_guard lock(hdf5_mutex);
-          b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data());
-        }
+        b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data(), hdf5_mutex);
         row.data[j] = copies[j].data();
       }
       fn(it.index, row);
@@ -126,12 +121,7 @@ void aligned_reader::read_cpu(const std::vector<item>& items, const window& w, c
       zero_row_padding(s, width, row);  // the kernel's placement: the span is pread into place
       if (s.size() == 0) continue;
       const size_t pix0 = size_t(loc.lattice_start - b.lattice_start() + s.src_begin);
-      if (b.direct(c)) {
-        b.read_row_span(c, size_t(it.row), pix0, size_t(s.size()), row + s.dst_begin * 4);
-      } else {
-        std::lock_guard lock(hdf5_mutex);
-        b.read_row_span(c, size_t(it.row), pix0, size_t(s.size()), row + s.dst_begin * 4);
-      }
+      b.read_row_span(c, size_t(it.row), pix0, size_t(s.size()), row + s.dst_begin * 4, hdf5_mutex);
     }
   });
 }
@@ -165,12 +155,7 @@ void aligned_reader::read_cuda(const std::vector<item>& items, const window& w, 
       const block_reader& b = *blocks_.find(it.block_id)->second;
       const size_t pix0 = size_t(loc.lattice_start - b.lattice_start() + spans[r].src_begin);
       char* to = staging.data<char>() + offsets[r] * 4;
-      if (b.direct(c)) {
-        b.read_row_span(c, size_t(it.row), pix0, size_t(spans[r].size()), to);
-      } else {
-        std::lock_guard lock(hdf5_mutex);
-        b.read_row_span(c, size_t(it.row), pix0, size_t(spans[r].size()), to);
-      }
+      b.read_row_span(c, size_t(it.row), pix0, size_t(spans[r].size()), to, hdf5_mutex);
     }
   });
   align_rows(backend::cuda, ragged_rows{w.rows(), offsets.data(), starts.data()}, staging.data(), grid_.start,

@@ -59,13 +59,13 @@ void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const 
         if (!flux || !ivar || (mask_bits && !mask)) {  // not mapped: through the group's buffers
           g.flux.resize(npix);
           g.ivar.resize(npix);
-          read_span(b, column::flux, row, pix0, npix, g.flux.data(), hdf5);
-          read_span(b, column::ivar, row, pix0, npix, g.ivar.data(), hdf5);
+          b.read_row_span(column::flux, row, pix0, npix, g.flux.data(), hdf5);
+          b.read_row_span(column::ivar, row, pix0, npix, g.ivar.data(), hdf5);
           flux = g.flux.data();
           ivar = g.ivar.data();
           if (mask_bits) {
             g.mask.resize(npix);
-            read_span(b, column::and_mask, row, pix0, npix, g.mask.data(), hdf5);
+            b.read_row_span(column::and_mask, row, pix0, npix, g.mask.data(), hdf5);
             mask = g.mask.data();
           }
         }

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <vector>
 
@@ -48,16 +47,6 @@ inline void sorted_window_items(std::span<const resolved_id> ids, size_t first, 
   std::sort(items.begin(), items.end(), [](const stack_item& x, const stack_item& y) {
     return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
   });
-}
-
-inline void read_span(const block_reader& b, column c, size_t row, size_t pix0, size_t npix, void* dst,
-                      std::mutex& hdf5) {
-  if (b.direct(c)) {
-    b.read_row_span(c, row, pix0, npix, dst);  // a memcpy from the mapped file, thread-safe
-  } else {
-    std::lock_guard lock(hdf5);  // chunked blocks go through HDF5: one caller at a time
-    b.read_row_span(c, row, pix0, npix, dst);
-  }
 }
 
 }  // namespace specmill::detail

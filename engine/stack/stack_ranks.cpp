@@ -68,11 +68,11 @@ std::vector<group_state> sum_groups(store& st, std::span<const resolved_id> ids,
         const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
         g.flux.resize(npix);
         g.ivar.resize(npix);
-        read_span(b, column::flux, size_t(it.row), pix0, npix, g.flux.data(), hdf5);
-        read_span(b, column::ivar, size_t(it.row), pix0, npix, g.ivar.data(), hdf5);
+        b.read_row_span(column::flux, size_t(it.row), pix0, npix, g.flux.data(), hdf5);
+        b.read_row_span(column::ivar, size_t(it.row), pix0, npix, g.ivar.data(), hdf5);
         if (mask_bits) {
           g.mask.resize(npix);
-          read_span(b, column::and_mask, size_t(it.row), pix0, npix, g.mask.data(), hdf5);
+          b.read_row_span(column::and_mask, size_t(it.row), pix0, npix, g.mask.data(), hdf5);
         }
         const stack_window w{1, npix, g.flux.data(), g.ivar.data(), mask_bits ? g.mask.data() : nullptr, mask_bits,
                              row_scale + it.index};
