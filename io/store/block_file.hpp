@@ -165,6 +165,9 @@ class block_reader {
   // The row's resolution on its own pixels, [diagonals][npix] (invalid_argument when none is
   // stored). Not thread-safe, like read().
   std::vector<float> read_resolution(size_t row) const;
+  // The same straight into dst, which must hold exactly [diagonals][npix] (invalid_argument
+  // otherwise).
+  void read_resolution(size_t row, std::span<float> dst) const;
   // One camera of a row exactly as ingested (invalid_argument when not stored; the camera's
   // resolution only with with_resolution, and then invalid_argument when it is not stored).
   camera_arrays read_camera(size_t row, char name, bool with_resolution = false) const;
