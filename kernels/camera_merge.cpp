@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/camera_checks.hpp"
 #include "kernels/launch/device.hpp"
 #include "kernels/launch/for_each.hpp"
 
@@ -15,13 +16,9 @@ constexpr size_t grain_pixels = 8 * 1024;
 
 camera_merge_op make_op(const camera_images* cameras, int n_cameras, int64_t out_start, int64_t out_npix,
                         float* flux, float* ivar, uint32_t* mask) {
-  SPECMILL_EXPECTS(n_cameras >= 0 && n_cameras <= camera_merge_max_cameras, "camera_merge takes at most 3 cameras");
-  SPECMILL_EXPECTS(out_npix >= 0, "camera_merge: negative output width");
+  detail::check_cameras("camera_merge", cameras, n_cameras, camera_merge_max_cameras, out_npix);
   camera_merge_op op;
-  for (int c = 0; c < n_cameras; ++c) {
-    SPECMILL_EXPECTS(cameras[c].npix >= 0, "camera_merge: negative camera width");
-    op.cam[c] = cameras[c];
-  }
+  for (int c = 0; c < n_cameras; ++c) op.cam[c] = cameras[c];
   op.n_cameras = n_cameras;
   op.out_start = out_start;
   op.out_npix = out_npix;

@@ -3,21 +3,17 @@
 #include "kernels/resolution_merge.hpp"
 
 #include "core/error.hpp"
+#include "kernels/camera_checks.hpp"
 #include "kernels/launch/for_each.hpp"
 
 namespace specmill {
 
 void resolution_merge(backend b, const camera_resolution* cameras, int n_cameras, int diagonals, size_t n_spectra,
                       int64_t out_start, int64_t out_npix, float* out, cuda_stream_view stream) {
-  SPECMILL_EXPECTS(n_cameras >= 0 && n_cameras <= resolution_merge_max_cameras,
-                   "resolution_merge takes at most 3 cameras");
+  detail::check_cameras("resolution_merge", cameras, n_cameras, resolution_merge_max_cameras, out_npix);
   SPECMILL_EXPECTS(diagonals >= 1, "resolution_merge: at least one diagonal");
-  SPECMILL_EXPECTS(out_npix >= 0, "resolution_merge: negative output width");
   resolution_merge_op op;
-  for (int c = 0; c < n_cameras; ++c) {
-    SPECMILL_EXPECTS(cameras[c].npix >= 0, "resolution_merge: negative camera width");
-    op.cam[c] = cameras[c];
-  }
+  for (int c = 0; c < n_cameras; ++c) op.cam[c] = cameras[c];
   op.n_cameras = n_cameras;
   op.diagonals = diagonals;
   op.out_start = out_start;

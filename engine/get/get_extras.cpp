@@ -93,16 +93,32 @@ extras_plan check_extras(const get_options& opts, store& st, const std::vector<r
 void read_resolution_rows(store& st, const std::vector<resolved_id>& ids, const extras_plan& plan, size_t first,
                           size_t last, float* dst) {
   const size_t per = size_t(plan.diagonals) * size_t(plan.width);
+  // Found rows in (block, row, index) order, as aligned_reader plans them: each block is taken
+  // from the store's small cache once per window, its rows read in file order.
+  struct item {
+    int64_t block_id;
+    int32_t row;
+    size_t index;
+  };
+  std::vector<item> items;
   for (size_t i = first; i < last; ++i) {
-    float* out = dst + (i - first) * per;
-    if (!ids[i].has_pixels()) {
-      std::fill_n(out, per, 0.f);
-      continue;
-    }
-    const spectrum_location& loc = *ids[i].entry->location;
-    const std::vector<float> r = st.block(loc.block_id).read_resolution(size_t(loc.row));
-    SPECMILL_DATA_CHECK(r.size() == per, "stored resolution of " + ids[i].id.text + " changed shape");
-    std::copy(r.begin(), r.end(), out);
+    if (ids[i].has_pixels())
+      items.push_back({ids[i].entry->location->block_id, ids[i].entry->location->row, i});
+    else
+      std::fill_n(dst + (i - first) * per, per, 0.f);
+  }
+  std::sort(items.begin(), items.end(), [](const item& x, const item& y) {
+    return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
+  });
+  for (const item& it : items) {
+    const block_reader& b = st.block(it.block_id);
+    const size_t row = size_t(it.row);
+    // The shape checked here, before the read, for the message check_extras' callers know;
+    // read_resolution refuses a block without resolution or a row beyond it.
+    const bool stored = b.resolution_diagonals() > 0 && row < b.n_spectra();
+    SPECMILL_DATA_CHECK(!stored || size_t(b.resolution_diagonals()) * size_t(b.rows()[row].npix) == per,
+                        "stored resolution of " + ids[it.index].id.text + " changed shape");
+    b.read_resolution(row, std::span<float>(dst + (it.index - first) * per, per));
   }
 }
 

@@ -12,16 +12,9 @@
 #include "kernels/memory/device_buffer.hpp"
 
 namespace specmill {
-namespace {
-
-// Open block readers kept between list windows; past this, those the window did not use close.
-constexpr size_t max_open_blocks = 64;
-
-}  // namespace
-
 aligned_reader::aligned_reader(store& st, std::span<const resolved_id> ids, lattice_window grid, backend b,
                                size_t max_window_bytes)
-    : store_(st), ids_(ids), grid_(grid), backend_(b) {
+    : ids_(ids), grid_(grid), backend_(b), rows_(st, ids) {
   SPECMILL_EXPECTS(grid.width >= 0, "aligned_reader: negative width");
   const size_t row_bytes = std::max<size_t>(1, size_t(grid.width) * 4);
   const size_t rows_per_window = std::max<size_t>(1, max_window_bytes / row_bytes);
@@ -30,120 +23,68 @@ aligned_reader::aligned_reader(store& st, std::span<const resolved_id> ids, latt
 
 aligned_reader::~aligned_reader() = default;
 
-const block_reader& aligned_reader::open_block(int64_t block_id) {
-  auto it = blocks_.find(block_id);
-  if (it == blocks_.end()) it = blocks_.emplace(block_id, std::make_unique<block_reader>(store_.block_path(block_id))).first;
-  return *it->second;
-}
-
-std::vector<aligned_reader::item> aligned_reader::plan(const window& w) {
+std::vector<stored_item> aligned_reader::plan(const window& w) {
   SPECMILL_EXPECTS(w.first <= w.last && w.last <= ids_.size(), "aligned_reader: window out of range");
-  std::vector<item> items;
+  std::vector<stored_item> items;
   items.reserve(w.rows());
-  for (size_t i = w.first; i < w.last; ++i)
-    if (ids_[i].has_pixels()) items.push_back({ids_[i].entry->location->block_id, ids_[i].entry->location->row, i});
-  // The plan: blocks in id order, rows in file order, each block's rows read once.
-  std::sort(items.begin(), items.end(), [](const item& a, const item& b) {
-    return a.block_id != b.block_id ? a.block_id < b.block_id : a.row < b.row;
-  });
-  for (const item& it : items) {
-    const block_reader& b = open_block(it.block_id);
-    SPECMILL_DATA_CHECK(size_t(it.row) < b.n_spectra(),
-                        "catalog row " + std::to_string(it.row) + " beyond block " + std::to_string(it.block_id));
-  }
+  rows_.sorted_items(w.first, w.last, [](size_t) { return true; }, items);
+  rows_.open(items);
   return items;
 }
 
-void aligned_reader::close_unused_blocks(const std::vector<item>& items) {
-  if (blocks_.size() <= max_open_blocks) return;
-  std::vector<int64_t> used;
-  for (const item& it : items)
-    if (used.empty() || used.back() != it.block_id) used.push_back(it.block_id);
-  std::erase_if(blocks_, [&](const auto& kv) { return !std::binary_search(used.begin(), used.end(), kv.first); });
-}
-
 void aligned_reader::read(const window& w, column c, void* dst) {
-  const std::vector<item> items = plan(w);
+  const std::vector<stored_item> items = plan(w);
   auto* out = static_cast<char*>(dst);
   if (backend_ == backend::cuda)
     read_cuda(items, w, c, out);
   else
     read_cpu(items, w, c, out);
-  close_unused_blocks(items);
+  rows_.close_unused(items);
 }
 
 void aligned_reader::for_each_stored(const window& w, std::span<const column> columns,
                                      const std::function<void(size_t, const stored_row&)>& fn) {
-  constexpr size_t max_columns = sizeof(stored_row::data) / sizeof(stored_row::data[0]);
-  SPECMILL_EXPECTS(columns.size() <= max_columns, "aligned_reader::for_each_stored: at most 4 columns");
-  for (column c : columns) SPECMILL_EXPECTS(c != column::loglam, "aligned_reader::for_each_stored: loglam is not stored in place");
-  const std::vector<item> items = plan(w);
-  std::mutex hdf5_mutex;  // chunked blocks read through HDF5, which wants one caller per reader
+  stored_rows::check_columns(columns, "aligned_reader::for_each_stored");
+  const std::vector<stored_item> items = plan(w);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
-    std::vector<uint32_t> copies[max_columns];  // this task's rows of blocks that are not mapped
-    for (size_t k = range.begin(); k != range.end(); ++k) {
-      const item& it = items[k];
-      const auto& loc = *ids_[it.index].entry->location;
-      const block_reader& b = *blocks_.find(it.block_id)->second;
-      const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
-      stored_row row;
-      row.lattice_start = loc.lattice_start;
-      row.npix = loc.npix;
-      for (size_t j = 0; j < columns.size(); ++j) {
-        row.data[j] = b.mapped_row_span(columns[j], size_t(it.row), pix0, npix);
-        if (row.data[j]) continue;
-        copies[j].resize(npix);
-        if (b.direct(columns[j])) {
-          b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data());
-        } else {
-          std::lock_guard lock(hdf5_mutex);
-          b.read_row_span(columns[j], size_t(it.row), pix0, npix, copies[j].data());
-        }
-        row.data[j] = copies[j].data();
-      }
-      fn(it.index, row);
-    }
+    stored_row_buffers copies;  // this task's rows of blocks that are not mapped
+    for (size_t k = range.begin(); k != range.end(); ++k) fn(items[k].index, rows_.row(items[k], columns, copies));
   });
-  close_unused_blocks(items);
+  rows_.close_unused(items);
 }
 
 // Each row: zero the padding, pread the overlap into place. Rows without pixels stay zero.
-void aligned_reader::read_cpu(const std::vector<item>& items, const window& w, column c, char* dst) {
+void aligned_reader::read_cpu(const std::vector<stored_item>& items, const window& w, column c, char* dst) {
   const size_t width = size_t(grid_.width), row_bytes = width * 4;
   std::vector<uint8_t> has(w.rows(), 0);
-  for (const item& it : items) has[it.index - w.first] = 1;
+  for (const stored_item& it : items) has[it.index - w.first] = 1;
   for (size_t r = 0; r < w.rows(); ++r)
     if (!has[r]) std::memset(dst + r * row_bytes, 0, row_bytes);
   const align_span_op op{grid_.start, grid_.width};
   std::mutex hdf5_mutex;  // chunked blocks read through HDF5, which wants one caller per reader
   tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
     for (size_t k = range.begin(); k != range.end(); ++k) {
-      const item& it = items[k];
+      const stored_item& it = items[k];
       const auto& loc = *ids_[it.index].entry->location;
-      const block_reader& b = *blocks_.find(it.block_id)->second;
+      const block_reader& b = rows_.block(it.block_id);
       const align_span s = op(loc.lattice_start, loc.npix);
       char* row = dst + (it.index - w.first) * row_bytes;
       zero_row_padding(s, width, row);  // the kernel's placement: the span is pread into place
       if (s.size() == 0) continue;
       const size_t pix0 = size_t(loc.lattice_start - b.lattice_start() + s.src_begin);
-      if (b.direct(c)) {
-        b.read_row_span(c, size_t(it.row), pix0, size_t(s.size()), row + s.dst_begin * 4);
-      } else {
-        std::lock_guard lock(hdf5_mutex);
-        b.read_row_span(c, size_t(it.row), pix0, size_t(s.size()), row + s.dst_begin * 4);
-      }
+      b.read_row_span(c, size_t(it.row), pix0, size_t(s.size()), row + s.dst_begin * 4, hdf5_mutex);
     }
   });
 }
 
 // The device path: each spectrum's overlap is read (as above, in parallel) into pinned ragged
 // staging, which goes to the device, is aligned there by align_rows_device and comes back.
-void aligned_reader::read_cuda(const std::vector<item>& items, const window& w, column c, char* dst) {
+void aligned_reader::read_cuda(const std::vector<stored_item>& items, const window& w, column c, char* dst) {
   const align_span_op op{grid_.start, grid_.width};
   std::vector<int64_t> offsets(w.rows() + 1, 0);
   std::vector<int32_t> starts(w.rows(), grid_.start);
   std::vector<align_span> spans(w.rows());
-  for (const item& it : items) {
+  for (const stored_item& it : items) {
     const auto& loc = *ids_[it.index].entry->location;
     spans[it.index - w.first] = op(loc.lattice_start, loc.npix);
   }
@@ -158,19 +99,14 @@ void aligned_reader::read_cuda(const std::vector<item>& items, const window& w, 
   std::mutex hdf5_mutex;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
     for (size_t k = range.begin(); k != range.end(); ++k) {
-      const item& it = items[k];
+      const stored_item& it = items[k];
       const size_t r = it.index - w.first;
       if (spans[r].size() == 0) continue;
       const auto& loc = *ids_[it.index].entry->location;
-      const block_reader& b = *blocks_.find(it.block_id)->second;
+      const block_reader& b = rows_.block(it.block_id);
       const size_t pix0 = size_t(loc.lattice_start - b.lattice_start() + spans[r].src_begin);
       char* to = staging.data<char>() + offsets[r] * 4;
-      if (b.direct(c)) {
-        b.read_row_span(c, size_t(it.row), pix0, size_t(spans[r].size()), to);
-      } else {
-        std::lock_guard lock(hdf5_mutex);
-        b.read_row_span(c, size_t(it.row), pix0, size_t(spans[r].size()), to);
-      }
+      b.read_row_span(c, size_t(it.row), pix0, size_t(spans[r].size()), to, hdf5_mutex);
     }
   });
   align_rows(backend::cuda, ragged_rows{w.rows(), offsets.data(), starts.data()}, staging.data(), grid_.start,

@@ -9,13 +9,12 @@
 // zeroed. Memory: the caller's output buffer for one list window, plus open block readers.
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
 #include <span>
 #include <vector>
 
 #include "engine/pipeline/id_list.hpp"
 #include "engine/pipeline/lattice_window.hpp"
+#include "engine/pipeline/stored_rows.hpp"
 #include "engine/store/store.hpp"
 #include "kernels/launch/backend.hpp"
 #include "kernels/memory/device_buffer.hpp"
@@ -49,34 +48,21 @@ class aligned_reader {
   // masks): a pointer into its block file's read-only mapping where the column is stored
   // contiguous (no copy at all), else a copy in the calling task (chunked blocks, through HDF5
   // one caller at a time). Valid during the call only. CPU only; at most 4 columns, no loglam.
-  struct stored_row {
-    int32_t lattice_start = 0;
-    int64_t npix = 0;
-    const void* data[4] = {};
-  };
+  using stored_row = specmill::stored_row;  // engine/pipeline/stored_rows.hpp
   void for_each_stored(const window& w, std::span<const column> columns,
                        const std::function<void(size_t, const stored_row&)>& fn);
 
  private:
-  struct item {
-    int64_t block_id;
-    int32_t row;
-    size_t index;  // in the list
-  };
-  const block_reader& open_block(int64_t block_id);
-  // The window's items with pixels, sorted by (block, row), their blocks opened and checked.
-  std::vector<item> plan(const window& w);
-  // Past max_open_blocks, closes the blocks `items` did not use.
-  void close_unused_blocks(const std::vector<item>& items);
-  void read_cpu(const std::vector<item>& items, const window& w, column c, char* dst);
-  void read_cuda(const std::vector<item>& items, const window& w, column c, char* dst);
+  // The window's items with pixels, sorted by (block, row, index), their blocks opened and checked.
+  std::vector<stored_item> plan(const window& w);
+  void read_cpu(const std::vector<stored_item>& items, const window& w, column c, char* dst);
+  void read_cuda(const std::vector<stored_item>& items, const window& w, column c, char* dst);
 
-  store& store_;
   std::span<const resolved_id> ids_;
   lattice_window grid_;
   backend backend_;
   std::vector<window> windows_;
-  std::map<int64_t, std::unique_ptr<block_reader>> blocks_;
+  stored_rows rows_;  // the open blocks
   pinned_host_buffer staging_;  // read_cuda's ragged staging, reused between reads
 };
 

@@ -7,9 +7,6 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <map>
-#include <memory>
-#include <mutex>
 
 #include "core/error.hpp"
 #include "engine/stack/stack_frame.hpp"
@@ -28,54 +25,17 @@ void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const 
     g.b.assign(width, 0.0);
     g.n.assign(width, 0);
   }
-  std::map<int64_t, std::unique_ptr<block_reader>> blocks;
-  std::mutex hdf5;
-  std::vector<stack_item> items;
+  stored_rows rows(st, ids);
+  std::vector<stored_item> items;
   for (size_t first = 0; first < ids.size(); first += window_items) {
     const size_t last = std::min(ids.size(), first + window_items);
-    sorted_window_items(ids, first, last, row_scale, items);
-    std::vector<int64_t> used;
-    for (const stack_item& it : items) {
-      if (!used.empty() && used.back() == it.block_id) continue;
-      used.push_back(it.block_id);
-      auto b = blocks.find(it.block_id);
-      if (b == blocks.end()) b = blocks.emplace(it.block_id, std::make_unique<block_reader>(st.block_path(it.block_id))).first;
-    }
-    for (const stack_item& it : items)
-      SPECMILL_DATA_CHECK(size_t(it.row) < blocks.at(it.block_id)->n_spectra(),
-                          "catalog row " + std::to_string(it.row) + " beyond block " + std::to_string(it.block_id));
+    sorted_window_items(rows, first, last, row_scale, items);
+    rows.open(items);
     tbb::parallel_for(size_t(0), n_groups, [&](size_t k) {
-      group_state& g = groups[k];
-      for (size_t t = items.size() * k / n_groups; t < items.size() * (k + 1) / n_groups; ++t) {
-        const stack_item& it = items[t];
-        const auto& loc = *ids[it.index].entry->location;
-        const block_reader& b = *blocks.find(it.block_id)->second;
-        const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
-        const size_t row = size_t(it.row);
-        const auto* flux = static_cast<const float*>(b.mapped_row_span(column::flux, row, pix0, npix));
-        const auto* ivar = static_cast<const float*>(b.mapped_row_span(column::ivar, row, pix0, npix));
-        const auto* mask =
-            mask_bits ? static_cast<const int32_t*>(b.mapped_row_span(column::and_mask, row, pix0, npix)) : nullptr;
-        if (!flux || !ivar || (mask_bits && !mask)) {  // not mapped: through the group's buffers
-          g.flux.resize(npix);
-          g.ivar.resize(npix);
-          read_span(b, column::flux, row, pix0, npix, g.flux.data(), hdf5);
-          read_span(b, column::ivar, row, pix0, npix, g.ivar.data(), hdf5);
-          flux = g.flux.data();
-          ivar = g.ivar.data();
-          if (mask_bits) {
-            g.mask.resize(npix);
-            read_span(b, column::and_mask, row, pix0, npix, g.mask.data(), hdf5);
-            mask = g.mask.data();
-          }
-        }
-        const stack_window w{1, npix, flux, ivar, mask, mask_bits, row_scale + it.index};
-        const size_t at = size_t(loc.lattice_start - span.start);  // the span holds every listed spectrum
-        accumulate_cpu_serial(w, weighted, g.a.data() + at, g.b.data() + at, g.n.data() + at);
-      }
+      const size_t t0 = items.size() * k / n_groups, t1 = items.size() * (k + 1) / n_groups;
+      sum_items(rows, std::span(items).subspan(t0, t1 - t0), span, weighted, mask_bits, row_scale, groups[k]);
     });
-    if (blocks.size() > max_open_blocks)
-      std::erase_if(blocks, [&](const auto& kv) { return std::find(used.begin(), used.end(), kv.first) == used.end(); });
+    rows.close_unused(items);
     progress(last);
   }
   for (size_t c = 0; c < width; ++c) {

@@ -3,15 +3,15 @@
 // (stack_direct.cpp, one process) and the batch ranks (stack_ranks.cpp): both must cut the
 // list into the same windows, sort each window the same way and split it into the same groups,
 // or a batch mean stops being bit-identical to the single-process one.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <vector>
 
 #include "engine/pipeline/id_list.hpp"
-#include "io/store/block_file.hpp"
+#include "engine/pipeline/lattice_window.hpp"
+#include "engine/pipeline/stored_rows.hpp"
+#include "kernels/stack.hpp"
 
 namespace specmill::detail {
 
@@ -21,42 +21,36 @@ inline constexpr size_t window_items = 4096;
 // its own arrays and the groups added in order at the end: the result does not depend on the
 // thread count or the scheduling (16 x 24 bytes a pixel: ~2 MB at SDSS widths).
 inline constexpr size_t n_groups = 16;
-// Open block readers kept between windows; past this, those the window did not use close.
-inline constexpr size_t max_open_blocks = 64;
-
-struct stack_item {
-  int64_t block_id;
-  int32_t row;
-  size_t index;  // in the list
-};
-
 struct group_state {
   std::vector<double> a, b;  // weighted: sum ivar, sum ivar f; mean: sum f, sum 1/ivar
   std::vector<long long> n;
-  std::vector<float> flux, ivar;  // one spectrum's stored pixels
-  std::vector<int32_t> mask;
+  stored_row_buffers copies;  // one spectrum's pixels where they cannot be read in place
 };
 
 // The window [first, last) of the list as items to sum (stored, with a positive scale), in
 // (block, row, index) order.
-inline void sorted_window_items(std::span<const resolved_id> ids, size_t first, size_t last, const double* row_scale,
-                                std::vector<stack_item>& items) {
-  items.clear();
-  for (size_t i = first; i < last; ++i)
-    if (ids[i].has_pixels() && row_scale[i] > 0)
-      items.push_back({ids[i].entry->location->block_id, ids[i].entry->location->row, i});
-  std::sort(items.begin(), items.end(), [](const stack_item& x, const stack_item& y) {
-    return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
-  });
+inline void sorted_window_items(const stored_rows& rows, size_t first, size_t last, const double* row_scale,
+                                std::vector<stored_item>& items) {
+  rows.sorted_items(first, last, [row_scale](size_t i) { return row_scale[i] > 0; }, items);
 }
 
-inline void read_span(const block_reader& b, column c, size_t row, size_t pix0, size_t npix, void* dst,
-                      std::mutex& hdf5) {
-  if (b.direct(c)) {
-    b.read_row_span(c, row, pix0, npix, dst);  // a memcpy from the mapped file, thread-safe
-  } else {
-    std::lock_guard lock(hdf5);  // chunked blocks go through HDF5: one caller at a time
-    b.read_row_span(c, row, pix0, npix, dst);
+// Adds the items [t0, t1) of a window, in order, to one group's sums: each spectrum's stored
+// flux, ivar (and and_mask with mask_bits) in place from its block.
+inline void sum_items(const stored_rows& rows, std::span<const stored_item> items, const lattice_window& span,
+                      bool weighted, uint32_t mask_bits, const double* row_scale, group_state& g) {
+  static constexpr column columns[3] = {column::flux, column::ivar, column::and_mask};
+  const std::span<const column> read(columns, mask_bits ? 3 : 2);
+  for (const stored_item& it : items) {
+    const stored_row r = rows.row(it, read, g.copies);
+    const stack_window w{1,
+                         size_t(r.npix),
+                         static_cast<const float*>(r.data[0]),
+                         static_cast<const float*>(r.data[1]),
+                         mask_bits ? static_cast<const int32_t*>(r.data[2]) : nullptr,
+                         mask_bits,
+                         row_scale + it.index};
+    const size_t at = size_t(r.lattice_start - span.start);  // the span holds every listed spectrum
+    accumulate_cpu_serial(w, weighted, g.a.data() + at, g.b.data() + at, g.n.data() + at);
   }
 }
 

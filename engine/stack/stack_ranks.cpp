@@ -7,9 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <memory>
-#include <mutex>
 
 #include "core/error.hpp"
 #include "engine/stack/stack_groups.hpp"
@@ -40,48 +37,20 @@ std::vector<group_state> sum_groups(store& st, std::span<const resolved_id> ids,
     g.b.assign(width, 0.0);
     g.n.assign(width, 0);
   }
-  std::map<int64_t, std::unique_ptr<block_reader>> blocks;
-  std::mutex hdf5;
-  std::vector<stack_item> items;
+  stored_rows rows(st, ids);
+  std::vector<stored_item> items;
   for (size_t first = 0; first < ids.size(); first += window_items) {
     const size_t last = std::min(ids.size(), first + window_items);
-    sorted_window_items(ids, first, last, row_scale, items);
+    sorted_window_items(rows, first, last, row_scale, items);
     // This rank's items of the window: its groups are one run of the sorted items.
     const size_t t0 = items.size() * g0 / n_groups, t1 = items.size() * g1 / n_groups;
-    std::vector<int64_t> used;
-    for (size_t t = t0; t < t1; ++t) {
-      const stack_item& it = items[t];
-      if (!used.empty() && used.back() == it.block_id) continue;
-      used.push_back(it.block_id);
-      if (!blocks.count(it.block_id)) blocks.emplace(it.block_id, std::make_unique<block_reader>(st.block_path(it.block_id)));
-    }
-    for (size_t t = t0; t < t1; ++t)
-      SPECMILL_DATA_CHECK(size_t(items[t].row) < blocks.at(items[t].block_id)->n_spectra(),
-                          "catalog row " + std::to_string(items[t].row) + " beyond block " +
-                              std::to_string(items[t].block_id));
+    const std::span<const stored_item> mine = std::span(items).subspan(t0, t1 - t0);
+    rows.open(mine);
     tbb::parallel_for(g0, g1, [&](size_t k) {
-      group_state& g = groups[k - g0];
-      for (size_t t = items.size() * k / n_groups; t < items.size() * (k + 1) / n_groups; ++t) {
-        const stack_item& it = items[t];
-        const auto& loc = *ids[it.index].entry->location;
-        const block_reader& b = *blocks.find(it.block_id)->second;
-        const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
-        g.flux.resize(npix);
-        g.ivar.resize(npix);
-        read_span(b, column::flux, size_t(it.row), pix0, npix, g.flux.data(), hdf5);
-        read_span(b, column::ivar, size_t(it.row), pix0, npix, g.ivar.data(), hdf5);
-        if (mask_bits) {
-          g.mask.resize(npix);
-          read_span(b, column::and_mask, size_t(it.row), pix0, npix, g.mask.data(), hdf5);
-        }
-        const stack_window w{1, npix, g.flux.data(), g.ivar.data(), mask_bits ? g.mask.data() : nullptr, mask_bits,
-                             row_scale + it.index};
-        const size_t at = size_t(loc.lattice_start - span.start);
-        accumulate_cpu_serial(w, weighted, g.a.data() + at, g.b.data() + at, g.n.data() + at);
-      }
+      const size_t k0 = items.size() * k / n_groups, k1 = items.size() * (k + 1) / n_groups;
+      sum_items(rows, std::span(items).subspan(k0, k1 - k0), span, weighted, mask_bits, row_scale, groups[k - g0]);
     });
-    if (blocks.size() > max_open_blocks)
-      std::erase_if(blocks, [&](const auto& kv) { return std::find(used.begin(), used.end(), kv.first) == used.end(); });
+    rows.close_unused(mine);
     progress(last);
   }
   return groups;

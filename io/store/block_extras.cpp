@@ -242,15 +242,24 @@ const block_camera* block_reader::camera(char name) const {
 }
 
 std::vector<float> block_reader::read_resolution(size_t row) const {
+  SPECMILL_EXPECTS(resolution_diagonals() > 0, "block " + path_.string() + " stores no resolution");
+  SPECMILL_EXPECTS(row < n_spectra(), "block_reader::read_resolution: row out of range");
+  std::vector<float> out(size_t(resolution_diagonals()) * size_t(rows_[row].npix));
+  read_resolution(row, out);
+  return out;
+}
+
+void block_reader::read_resolution(size_t row, std::span<float> dst) const {
   h5::silence_errors();
   SPECMILL_EXPECTS(resolution_diagonals() > 0, "block " + path_.string() + " stores no resolution");
   SPECMILL_EXPECTS(row < n_spectra(), "block_reader::read_resolution: row out of range");
   const block_row_meta& r = rows_[row];
   const hsize_t d = hsize_t(resolution_diagonals());
-  std::vector<float> out(d * size_t(r.npix));
+  SPECMILL_EXPECTS(dst.size() == d * size_t(r.npix), "block_reader::read_resolution: the destination holds " +
+                                                         std::to_string(dst.size()) + " values, the row's resolution " +
+                                                         std::to_string(d * size_t(r.npix)));
   transfer(extras_->resolution.get(), H5T_NATIVE_FLOAT, {row, 0, hsize_t(r.lattice_start - lattice_start_)},
-           {1, d, hsize_t(r.npix)}, out.data(), false, "extra/resolution (" + path_.string() + ")");
-  return out;
+           {1, d, hsize_t(r.npix)}, dst.data(), false, "extra/resolution (" + path_.string() + ")");
 }
 
 camera_arrays block_reader::read_camera(size_t row, char name, bool with_resolution) const {

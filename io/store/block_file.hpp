@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -145,6 +146,10 @@ class block_reader {
   // direct(c) this is one memcpy from the mapped file (or one pread) and is THREAD-SAFE (any number of threads
   // on one reader); otherwise it is read() and carries read()'s thread restrictions.
   void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst) const;
+  // The same, THREAD-SAFE for every column: direct(c) spans are read as above, without a lock;
+  // the rest go through HDF5 holding `hdf5`, which every thread reading any block through HDF5
+  // at the same time must share (HDF5 takes one caller at a time).
+  void read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst, std::mutex& hdf5) const;
   // The same span read in place: a pointer into the read-only mapping of the file (valid while
   // the reader lives; thread-safe), so a caller that only reads the values needs no copy. Null
   // when the column is not direct(c), the file is not mapped, or the data is not 4-byte aligned
@@ -160,6 +165,9 @@ class block_reader {
   // The row's resolution on its own pixels, [diagonals][npix] (invalid_argument when none is
   // stored). Not thread-safe, like read().
   std::vector<float> read_resolution(size_t row) const;
+  // The same straight into dst, which must hold exactly [diagonals][npix] (invalid_argument
+  // otherwise).
+  void read_resolution(size_t row, std::span<float> dst) const;
   // One camera of a row exactly as ingested (invalid_argument when not stored; the camera's
   // resolution only with with_resolution, and then invalid_argument when it is not stored).
   camera_arrays read_camera(size_t row, char name, bool with_resolution = false) const;

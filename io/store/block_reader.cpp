@@ -313,6 +313,15 @@ void block_reader::read_row_span(column c, size_t row, size_t pix0, size_t npix,
   }
 }
 
+void block_reader::read_row_span(column c, size_t row, size_t pix0, size_t npix, void* dst, std::mutex& hdf5) const {
+  if (direct(c)) {
+    read_row_span(c, row, pix0, npix, dst);  // a memcpy from the mapping (or a pread): no HDF5
+    return;
+  }
+  std::lock_guard lock(hdf5);
+  read_row_span(c, row, pix0, npix, dst);
+}
+
 const void* block_reader::mapped_row_span(column c, size_t row, size_t pix0, size_t npix) const {
   SPECMILL_EXPECTS(int(c) >= 0 && int(c) < n_columns, "block_reader::mapped_row_span: bad column");
   if (!direct(c) || !map_) return nullptr;

@@ -16,6 +16,7 @@
 #include "engine/get/get.hpp"
 #include "engine/ingest/ingest.hpp"
 #include "engine/sample/sample_data.hpp"
+#include "engine/stack/stack.hpp"
 #include "kernels/launch/device.hpp"
 #include "engine/store_fixture.hpp"
 
@@ -167,6 +168,29 @@ TEST_P(AlignedReader, ForEachStoredGivesEachSpectrumsOwnPixels) {
   const std::vector<column> loglam{column::loglam};
   EXPECT_THROW(reader.for_each_stored(reader.windows()[0], loglam, [](size_t, const aligned_reader::stored_row&) {}),
                specmill::invalid_argument);
+}
+
+// The mean stacks read their rows through the same stored_rows as for_each_stored: in place
+// from contiguous blocks, copied from chunked ones. Both give the same bits (and the masks).
+TEST(StoredRows, MeanStacksSameOnContiguousAndChunkedBlocks) {
+  for (const stack_method m : {stack_method::weighted_mean, stack_method::mean}) {
+    for (const uint32_t mask_bits : {0u, 0xffffffffu}) {
+      stack_options o;
+      o.method = m;
+      o.mask_bits = mask_bits;
+      o.progress = false;
+      std::vector<stack_result> r;
+      for (bool contiguous : {true, false}) {
+        store st(AlignedStores::store_path(contiguous), store::access::read);
+        r.push_back(compute_stack(o, st, shuffled_ids(st, 5)));
+      }
+      ASSERT_EQ(r[0].flux.size(), r[1].flux.size());
+      ASSERT_GT(r[0].flux.size(), 0u);
+      EXPECT_EQ(std::memcmp(r[0].flux.data(), r[1].flux.data(), r[0].flux.size() * 4), 0);
+      EXPECT_EQ(std::memcmp(r[0].ivar.data(), r[1].ivar.data(), r[0].ivar.size() * 4), 0);
+      EXPECT_EQ(r[0].n, r[1].n);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AlignedReader,

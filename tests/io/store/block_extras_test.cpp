@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "common/temp_dir.hpp"
@@ -79,6 +80,11 @@ TEST(BlockExtras, RoundTripBitExact) {
   ASSERT_EQ(rd.cameras().size(), 2u);
   for (size_t r = 0; r < rows.size(); ++r) {
     EXPECT_EQ(rd.read_resolution(r), want[r].resolution) << r;
+    std::vector<float> into(want[r].resolution.size() + 1, -1.f);  // the in-place form: the same values
+    rd.read_resolution(r, std::span<float>(into.data(), into.size() - 1));
+    EXPECT_TRUE(std::equal(want[r].resolution.begin(), want[r].resolution.end(), into.begin())) << r;
+    EXPECT_EQ(into.back(), -1.f) << r << ": nothing written past the row";
+    EXPECT_THROW(rd.read_resolution(r, std::span<float>(into)), invalid_argument) << r;
     for (const auto& c : want[r].cameras) {
       const camera_arrays got = rd.read_camera(r, c.name, true);
       EXPECT_EQ(got.lattice_start, c.lattice_start);
@@ -102,6 +108,8 @@ TEST(BlockExtras, AbsentMeansNone) {
   EXPECT_EQ(rd.resolution_diagonals(), 0);
   EXPECT_TRUE(rd.cameras().empty());
   EXPECT_THROW(rd.read_resolution(0), invalid_argument);
+  std::vector<float> into(20);
+  EXPECT_THROW(rd.read_resolution(0, into), invalid_argument);
 }
 
 TEST(BlockExtras, MixedRowsRefused) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
 
 namespace specmill {
@@ -229,6 +230,7 @@ TEST_F(block_file_test, RowSpansMatchReadOnEveryLayout) {
     block_reader r(write_block(specs, layout, 11));
     const bool want_direct = layout.contiguous && layout.deflate == 0;
     const size_t P = r.n_pixels();
+    std::mutex hdf5;
     for (int c = 0; c < n_columns; ++c) {
       SCOPED_TRACE(std::string(column_names[c]) + " layout " + std::to_string(layout.chunk_rows) + "x" +
                    std::to_string(layout.chunk_pixels) + (want_direct ? " direct" : " hdf5"));
@@ -239,12 +241,18 @@ TEST_F(block_file_test, RowSpansMatchReadOnEveryLayout) {
           r.read(column(c), row, 1, pix0, npix, want.data());
           r.read_row_span(column(c), row, pix0, npix, got.data());
           EXPECT_EQ(got, want) << "row " << row << " pix " << pix0 << "+" << npix;
+          std::vector<uint32_t> locked(npix + 1, 0xdeadbeef);  // the thread-safe form: the same bits
+          r.read_row_span(column(c), row, pix0, npix, locked.data(), hdf5);
+          EXPECT_EQ(locked, want) << "row " << row << " pix " << pix0 << "+" << npix << " (locked)";
         }
       }
     }
     uint32_t sink;
     EXPECT_THROW(r.read_row_span(column::flux, r.n_spectra(), 0, 1, &sink), invalid_argument);
     EXPECT_THROW(r.read_row_span(column::flux, 0, P, 1, &sink), invalid_argument);
+    EXPECT_THROW(r.read_row_span(column::flux, 0, P, 1, &sink, hdf5), invalid_argument);
+    EXPECT_TRUE(hdf5.try_lock()) << "the lock is released, also after a throw";
+    hdf5.unlock();
   }
 }
 
