@@ -29,12 +29,12 @@ class table_dense_sink final : public dense_sink {
  public:
   explicit table_dense_sink(std::unique_ptr<table_sink> sink) : sink_(std::move(sink)) {}
   void write(size_t row0, size_t nrows, std::span<const void* const> cols) override {
-    sink_->append({row0, nrows, cols, {}});
+    sink_->append({row0, nrows, cols, {}, {}});
   }
   bool column_passes() const override { return sink_->column_passes(); }
   void write_column(size_t column, size_t row0, size_t nrows, const void* col) override {
     const void* const one[] = {col};
-    sink_->append_column(column, {row0, nrows, one, {}});
+    sink_->append_column(column, {row0, nrows, one, {}, {}});
   }
   void close() override { sink_->finish(); }
 

@@ -72,7 +72,7 @@ void write_ragged(const get_options& opts, const extras_plan& plan, store& st, c
     for (size_t k = 0; k < n_cols; ++k) {
       for (const auto& w : reader.windows()) {
         reader.read(w, opts.columns[k], bufs[0].get());
-        sink->append_column(k, {w.first, w.last - w.first, std::span<const void* const>(ptrs.data(), 1), {}});
+        sink->append_column(k, {w.first, w.last - w.first, std::span<const void* const>(ptrs.data(), 1), {}, {}});
         meter.update((k * n + w.last) / n_cols);
       }
     }
