@@ -66,14 +66,20 @@ TEST(IdList, SkipsBlankAndCommentLines) {
   EXPECT_EQ(ids[1].fiberid, 13);
 }
 
+// Six sample spectra ingested into <tmp>/store, blocks of 16: the store the ResolveIds tests read.
+static std::filesystem::path six_spectrum_store(const test_support::temp_dir& tmp) {
+  const auto root = tmp.path() / "store";
+  test_support::ingest_into(root, test_support::write_sample_files(tmp.path() / "a", 6, 21), 16);
+  return root;
+}
+
 // resolve_ids looks IDs up through one locator, which holds one SQLite read transaction (a
 // savepoint) for its life and no longer: a store kept open, as each service thread keeps its
 // own, sees what an ingest committed after an earlier resolve, and no transaction stays open.
 TEST(ResolveIds, OneReadTransactionThatEndsWithTheCall) {
   using namespace specmill;
   test_support::temp_dir tmp;
-  const auto root = tmp.path() / "store";
-  test_support::ingest_into(root, test_support::write_sample_files(tmp.path() / "a", 6, 21), 16);
+  const auto root = six_spectrum_store(tmp);
   store st(root, store::access::read);
   sqlite3* db = st.sqlite_catalog().db().get();
   const auto all_ids = [&] {
@@ -109,8 +115,7 @@ TEST(ResolveIds, OneReadTransactionThatEndsWithTheCall) {
 TEST(ResolveIds, PlateMjdFiberLookupsSearchTheirIndex) {
   using namespace specmill;
   test_support::temp_dir tmp;
-  const auto root = tmp.path() / "store";
-  test_support::ingest_into(root, test_support::write_sample_files(tmp.path() / "a", 6, 21), 16);
+  const auto root = six_spectrum_store(tmp);
   store st(root, store::access::read);
   sqlite_stmt plan(st.sqlite_catalog().db(), std::string("EXPLAIN QUERY PLAN SELECT specobjid ") + pmf_lookup_sql);
   plan.bind(1, std::string_view(default_context)).bind(2, 1).bind(3, 2).bind(4, 3);
