@@ -92,12 +92,7 @@ inline std::filesystem::path bench_desi_store() {
 // Every stored target once, shuffled.
 inline std::vector<resolved_id> desi_request(store& st) {
   std::vector<resolved_id> ids;
-  st.sqlite_catalog().for_each_located(desi_context, [&](const catalog_entry& e) {
-    spectrum_id id;
-    id.specobjid = e.meta.specobjid;
-    id.text = std::to_string(e.meta.specobjid);
-    ids.push_back({id, e});
-  });
+  st.sqlite_catalog().for_each_located(desi_context, [&](const catalog_entry& e) { ids.push_back(resolved_id::from_entry(e)); });
   std::shuffle(ids.begin(), ids.end(), std::mt19937(7));
   return ids;
 }

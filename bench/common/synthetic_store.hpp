@@ -81,11 +81,7 @@ inline fs::path bench_store() {
 // The request: n IDs over the stored spectra (each drawn n / stored times), shuffled.
 inline std::vector<resolved_id> request(store& st, size_t n) {
   std::vector<resolved_id> all;
-  st.catalog().for_each_located(default_context, [&](const catalog_entry& e) {
-    spectrum_id id;
-    id.specobjid = e.meta.specobjid;
-    all.push_back({id, e});
-  });
+  st.catalog().for_each_located(default_context, [&](const catalog_entry& e) { all.push_back(resolved_id::from_entry(e)); });
   std::vector<resolved_id> ids;
   while (ids.size() < n) ids.insert(ids.end(), all.begin(), all.begin() + long(std::min(all.size(), n - ids.size())));
   std::shuffle(ids.begin(), ids.end(), std::mt19937(7));

@@ -18,7 +18,7 @@ namespace {
 
 // The stored form's schema, as engine/get/get.cpp's ragged_schema makes it (tests/mpi compares
 // the outputs byte for byte, so the two cannot drift apart unseen).
-table_schema ragged_schema(const get_options& opts, const std::vector<resolved_id>& ids) {
+table_schema ragged_schema(const get_options& opts, const resolved_list& ids) {
   table_schema s;
   s.layout = table_layout::ragged;
   for (column c : opts.columns)
@@ -27,23 +27,23 @@ table_schema ragged_schema(const get_options& opts, const std::vector<resolved_i
   s.offsets.assign(ids.size() + 1, 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     const bool has = ids[i].has_pixels();
-    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].entry->location->npix : 0);
+    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].npix() : 0);
     s.specobjid.push_back(ids[i].specobjid());
     s.found.push_back(has);
-    s.plate.push_back(has ? ids[i].entry->meta.plate : 0);
-    s.mjd.push_back(has ? ids[i].entry->meta.mjd : 0);
-    s.fiberid.push_back(has ? ids[i].entry->meta.fiberid : 0);
+    s.plate.push_back(has ? ids[i].plate() : 0);
+    s.mjd.push_back(has ? ids[i].mjd() : 0);
+    s.fiberid.push_back(has ? ids[i].fiberid() : 0);
   }
   return s;
 }
 
 // Chunk boundaries: consecutive items whose pixels (4 bytes a column) fit the byte budget; an
 // item larger than the budget is a chunk of its own. The same on every rank.
-std::vector<size_t> chunk_starts(const std::vector<resolved_id>& ids, size_t bytes_per_pixel, size_t budget) {
+std::vector<size_t> chunk_starts(const resolved_list& ids, size_t bytes_per_pixel, size_t budget) {
   std::vector<size_t> starts{0};
   size_t bytes = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const size_t b = ids[i].has_pixels() ? size_t(ids[i].entry->location->npix) * bytes_per_pixel : 0;
+    const size_t b = ids[i].has_pixels() ? size_t(ids[i].npix()) * bytes_per_pixel : 0;
     if (bytes > 0 && bytes + b > budget) {
       starts.push_back(i);
       bytes = 0;
@@ -72,9 +72,9 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
   for (const auto& r : resolved) {
     if (r.has_pixels()) {
       ++sum.found;
-      sum.pixels += r.entry->location->npix;
+      sum.pixels += r.npix();
     } else {
-      sum.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+      sum.missing.push_back(resolved.missing_text(r));
     }
   }
   if (sum.found == 0)
@@ -104,7 +104,7 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
     if (chunk < n_chunks) {
       const std::span<const resolved_id> items(resolved.data() + starts[chunk], starts[chunk + 1] - starts[chunk]);
       int64_t pixels = 0;
-      for (const auto& r : items) pixels += r.has_pixels() ? r.entry->location->npix : 0;
+      for (const auto& r : items) pixels += r.has_pixels() ? r.npix() : 0;
       batch_reader reader(st, items, std::max<int64_t>(1, pixels));
       mine.resize(size_t(pixels) * 4 * n_cols);
       size_t at = 0;

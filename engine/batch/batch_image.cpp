@@ -43,7 +43,7 @@ stacked_image_summary run_batch_image(const communicator& comm, const stacked_im
     if (r.has_pixels())
       ++s.found;
     else
-      s.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+      s.missing.push_back(resolved.missing_text(r));
   }
   if (s.found == 0) throw not_found(n == 0 ? std::string("empty ID list") : "none of the " + std::to_string(n) + " IDs has pixels in the store");
   batch_test_hook(comm, "image");
@@ -56,10 +56,10 @@ stacked_image_summary run_batch_image(const communicator& comm, const stacked_im
   const auto [b0, b1] = rank_block(bins, comm.rank(), comm.size());
   const size_t i0 = size_t(rows.first_item(b0)), i1 = size_t(rows.first_item(b1));
   // The other ranks' IDs become rows without pixels (masked, never read).
-  std::vector<resolved_id> share = resolved;
+  resolved_list share = resolved;
   bool any = false;
   for (size_t i = 0; i < n; ++i) {
-    if (i < i0 || i >= i1) share[i].entry.reset();
+    if (i < i0 || i >= i1) share.hide(i);
     any = any || share[i].has_pixels();
   }
   float_image img;
@@ -77,11 +77,11 @@ stacked_image_summary run_batch_image(const communicator& comm, const stacked_im
   // Rank 0's image has the full size when rank 0 holds a bin with pixels; otherwise one spectrum
   // read gives the geometry (every row is overwritten below).
   if (!any) {
-    std::vector<resolved_id> one = resolved;
+    resolved_list one = resolved;
     bool kept = false;
-    for (auto& r : one) {
-      if (r.has_pixels() && !kept) kept = true;
-      else r.entry.reset();
+    for (size_t i = 0; i < n; ++i) {
+      if (one[i].has_pixels() && !kept) kept = true;
+      else one.hide(i);
     }
     img = read_stacked_image(st, one, mine);
   }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "core/error.hpp"
 
@@ -36,76 +37,24 @@ std::vector<spectrum_id> broadcast_id_list(const communicator& comm, const std::
   return ids;
 }
 
-namespace {
+// The entries travel as they are (resolved_id: 32 trivially copyable bytes); the texts of those
+// without pixels are taken again from the list every rank holds.
+static_assert(std::is_trivially_copyable_v<resolved_id>);
 
-// One resolved entry on the wire (the ID itself travels as its line, already on every rank).
-struct wire_entry {
-  uint64_t specobjid = 0;
-  int64_t block_id = 0;
-  int32_t plate = 0, mjd = 0, fiberid = 0, specprimary = 0;
-  int32_t row = 0, lattice_start = 0, npix = 0;
-  float z = 0;
-  uint8_t has_entry = 0, has_location = 0;
-};
-
-wire_entry to_wire(const resolved_id& r) {
-  wire_entry w;
-  if (!r.entry) return w;
-  const auto& m = r.entry->meta;
-  w.has_entry = 1;
-  w.specobjid = m.specobjid;
-  w.plate = m.plate;
-  w.mjd = m.mjd;
-  w.fiberid = m.fiberid;
-  w.specprimary = m.specprimary;
-  w.z = m.z;
-  if (const auto& loc = r.entry->location) {
-    w.has_location = 1;
-    w.block_id = loc->block_id;
-    w.row = loc->row;
-    w.lattice_start = loc->lattice_start;
-    w.npix = loc->npix;
-  }
-  return w;
-}
-
-std::optional<catalog_entry> from_wire(const wire_entry& w) {
-  if (!w.has_entry) return std::nullopt;
-  catalog_entry e;
-  e.meta.specobjid = w.specobjid;
-  e.meta.plate = w.plate;
-  e.meta.mjd = w.mjd;
-  e.meta.fiberid = w.fiberid;
-  e.meta.specprimary = w.specprimary;
-  e.meta.z = w.z;
-  if (w.has_location) e.location = spectrum_location{w.block_id, w.row, w.lattice_start, w.npix};
-  return e;
-}
-
-}  // namespace
-
-std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_reader& cat, const std::string& context,
-                                           std::vector<spectrum_id> ids) {
+resolved_list resolve_ids_ranks(const communicator& comm, catalog_reader& cat, const std::string& context,
+                                std::vector<spectrum_id> ids) {
   const size_t n = ids.size();
   const auto [first, last] = rank_block(n, comm.rank(), comm.size());
-  const auto mine = resolve_ids(cat, context, std::vector<spectrum_id>(ids.begin() + std::ptrdiff_t(first),
-                                                                         ids.begin() + std::ptrdiff_t(last)));
-  std::vector<wire_entry> wire;
-  wire.reserve(mine.size());
-  for (const auto& r : mine) wire.push_back(to_wire(r));
-  std::vector<wire_entry> all;
-  if (comm.size() == 1) {
-    all = std::move(wire);
-  } else {
-    for (auto& part : comm.gather_values(std::span<const wire_entry>(wire))) all.insert(all.end(), part.begin(), part.end());
-    comm.broadcast_values(all);
-  }
+  const auto mine = resolve_ids(cat, context, std::span<const spectrum_id>(ids).subspan(first, last - first));
+  if (comm.size() == 1) return mine;
+  std::vector<resolved_id> all;
+  all.reserve(n);
+  for (auto& part : comm.gather_values(mine.span())) all.insert(all.end(), part.begin(), part.end());
+  comm.broadcast_values(all);
   SPECMILL_EXPECTS(all.size() == n, "batch: the ranks' resolved IDs do not cover the list", data_error);
-  std::vector<resolved_id> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    out[i].entry = from_wire(all[i]);
-    out[i].id = std::move(ids[i]);
-  }
+  resolved_list out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.add(all[i], ids[i].text);
   return out;
 }
 

@@ -21,10 +21,10 @@ std::vector<spectrum_id> broadcast_id_list(const communicator& comm, const std::
 // resolve_ids (engine/pipeline/id_list.hpp) shared among the ranks: each resolves its block of
 // the list against the catalog and every rank receives every entry, so the catalog lookups
 // (the one serial part of a batch job otherwise, ~0.25 ms of CPU an ID for plate-mjd-fiber lines) are
-// divided too. The result equals resolve_ids's on every rank: the entries carry what the bulk
-// paths use (SPECOBJID, plate, mjd, fiberid, z, specprimary, location), as resolve_ids's do.
-std::vector<resolved_id> resolve_ids_ranks(const communicator& comm, catalog_reader& cat, const std::string& context,
-                                           std::vector<spectrum_id> ids);
+// divided too. The result equals resolve_ids's on every rank (the same 32-byte entries, the same
+// texts for the entries without pixels).
+resolved_list resolve_ids_ranks(const communicator& comm, catalog_reader& cat, const std::string& context,
+                                std::vector<spectrum_id> ids);
 
 // One GPU per rank: unless the launcher already chose (CUDA_VISIBLE_DEVICES set, as Slurm does
 // with --gpus-per-task), makes GPU (node_rank % GPUs on the node) the only one this rank sees.

@@ -27,7 +27,7 @@ chunk_result photometry_chunk(store& st, const photometry_options& opts, const b
   if (ids.empty()) return c;
   const auto resolved = resolve_ids(st.catalog(), opts.context, std::move(ids));
   for (const auto& r : resolved)
-    if (!r.has_pixels()) c.missing += r.id.text + (r.entry ? " (catalog row without pixel data)" : "") + '\n';
+    if (!r.has_pixels()) c.missing += resolved.missing_text(r) + '\n';
   photometry_windows(st, resolved, bands, opts.device, opts.params, opts.max_window_pixels,
                      [&](const aligned_reader::window& w, std::span<const band_flux> results) {
                        for (size_t i = w.first; i < w.last; ++i) {

@@ -30,7 +30,7 @@ list_span_result run_batch_span(const communicator& comm, const std::filesystem:
   std::array<int64_t, 3> part{std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(), 0};
   for (const auto& r : mine) {
     if (!r.has_pixels()) continue;
-    const auto& loc = *r.entry->location;
+    const spectrum_location loc = r.location();
     part[0] = std::min<int64_t>(part[0], loc.lattice_start);
     part[1] = std::max<int64_t>(part[1], int64_t(loc.lattice_start) + loc.npix);
     ++part[2];

@@ -80,13 +80,13 @@ calibrate_summary run_calibrate(const calibrate_options& opts, std::vector<spect
   std::vector<resolved_id> found;
   for (const auto& r : resolved) {
     if (r.has_pixels()) found.push_back(r);
-    else sum.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+    else sum.missing.push_back(resolved.missing_text(r));
   }
   sum.found = found.size();
   if (found.empty()) throw not_found("none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context);
 
   int64_t total = 0;
-  for (const auto& r : found) total += r.entry->location->npix;
+  for (const auto& r : found) total += r.npix();
   const uint64_t n = found.size(), nb = bands.size();
   npz_writer npz(opts.out);
   const size_t m_flux = npz.declare_array("flux", npy_dtype::f4, {uint64_t(total)});
@@ -116,8 +116,8 @@ calibrate_summary run_calibrate(const calibrate_options& opts, std::vector<spect
     std::vector<double> target(k * nb, NAN), target_err(k * nb, NAN);
     for (size_t i = 0; i < k; ++i) {
       const auto& r = found[w.first + i];
-      starts[i] = r.entry->location->lattice_start;
-      sids[i] = r.entry->meta.specobjid;
+      starts[i] = r.lattice_start();
+      sids[i] = r.specobjid();
       std::optional<catalog_entry> row;
       for (size_t b = 0; b < nb; ++b) {
         if (!given.empty()) {

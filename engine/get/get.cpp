@@ -19,7 +19,7 @@ namespace {
 
 // The stored form: one row per list item with its own pixels, the item's keys for the formats
 // that carry them (FITS), and the context.
-table_schema ragged_schema(const get_options& opts, const std::vector<resolved_id>& ids, const meta_reader* meta) {
+table_schema ragged_schema(const get_options& opts, const resolved_list& ids, const meta_reader* meta) {
   table_schema s;
   if (meta) s.meta = meta->schema();
   s.layout = table_layout::ragged;
@@ -29,12 +29,12 @@ table_schema ragged_schema(const get_options& opts, const std::vector<resolved_i
   s.offsets.assign(ids.size() + 1, 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     const bool has = ids[i].has_pixels();
-    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].entry->location->npix : 0);
+    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].npix() : 0);
     s.specobjid.push_back(ids[i].specobjid());
     s.found.push_back(has);
-    s.plate.push_back(has ? ids[i].entry->meta.plate : 0);
-    s.mjd.push_back(has ? ids[i].entry->meta.mjd : 0);
-    s.fiberid.push_back(has ? ids[i].entry->meta.fiberid : 0);
+    s.plate.push_back(has ? ids[i].plate() : 0);
+    s.mjd.push_back(has ? ids[i].mjd() : 0);
+    s.fiberid.push_back(has ? ids[i].fiberid() : 0);
   }
   return s;
 }
@@ -43,7 +43,7 @@ table_schema ragged_schema(const get_options& opts, const std::vector<resolved_i
 // window_bytes of pixels over all its columns together, in buffers allocated once (not zeroed:
 // each read fills what the window uses).
 // With resolution, each window also carries its rows' diagonals (member `resolution`).
-void write_ragged(const get_options& opts, const extras_plan& plan, store& st, const std::vector<resolved_id>& ids,
+void write_ragged(const get_options& opts, const extras_plan& plan, store& st, const resolved_list& ids,
                   progress_meter& meter) {
   const size_t n_cols = opts.columns.size();
   const size_t diagonals = opts.with_resolution ? size_t(plan.diagonals) : 0;
@@ -144,9 +144,9 @@ prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, 
   for (const auto& r : p.ids) {
     if (r.has_pixels()) {
       ++sum.found;
-      sum.pixels += r.entry->location->npix;
+      sum.pixels += r.npix();
     } else {
-      sum.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+      sum.missing.push_back(p.ids.missing_text(r));
     }
   }
   if (sum.found == 0)

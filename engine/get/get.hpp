@@ -118,7 +118,7 @@ struct prepared_get {
   get_options opts;
   store* st = nullptr;
   std::unique_ptr<store> own;
-  std::vector<resolved_id> ids;
+  resolved_list ids;
   get_summary summary;  // requested, found, missing, pixels, width
   extras_plan extras;   // opts.camera or opts.with_resolution
   bool dense() const { return opts.align || opts.cutout || opts.window || opts.resample; }

@@ -26,7 +26,7 @@ std::vector<column> dense_columns(const std::vector<column>& requested, get_form
   return cols;
 }
 
-dense_layout layout_for(const get_options& opts, const std::vector<column>& cols, const std::vector<resolved_id>& ids,
+dense_layout layout_for(const get_options& opts, const std::vector<column>& cols, const resolved_list& ids,
                         const lattice_window& grid) {
   dense_layout l;
   for (column c : cols) {
@@ -84,14 +84,14 @@ std::vector<column> resampled_columns(const get_options& opts) {
   return outs;
 }
 
-lattice_window aligned_grid(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& native) {
+lattice_window aligned_grid(const get_options& opts, const resolved_list& ids, const native_grid& native) {
   const lattice_window grid = opts.window ? *opts.window : opts.cutout ? cutout_window(*opts.cutout, native) : list_span(ids, native);
   SPECMILL_EXPECTS(grid.width > 0 && grid.width <= 1'000'000, "the wavelength window holds " +
                                                                  std::to_string(grid.width) + " pixels (1 to 1,000,000)");
   return grid;
 }
 
-void write_resampled(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
+void write_resampled(const get_options& opts, store& st, const resolved_list& ids, get_summary& sum,
                      progress_meter& meter) {
   const wavelength_grid& grid = *opts.resample;
   const std::vector<column> outs = resampled_columns(opts);
@@ -156,7 +156,7 @@ void write_resampled(const get_options& opts, store& st, const std::vector<resol
 
 }  // namespace
 
-int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& native) {
+int64_t check_dense(const get_options& opts, const resolved_list& ids, const native_grid& native) {
   if (opts.resample) {
     resampled_columns(opts);
     if (opts.rest_frame) rest_frame_shifts(opts.redshifts, ids);
@@ -166,7 +166,7 @@ int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids
   return aligned_grid(opts, ids, native).width;
 }
 
-void write_dense(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
+void write_dense(const get_options& opts, store& st, const resolved_list& ids, get_summary& sum,
                  progress_meter& meter) {
   if (opts.resample) {
     write_resampled(opts, st, ids, sum, meter);

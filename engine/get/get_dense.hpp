@@ -11,10 +11,10 @@ namespace specmill {
 
 // Checks every dense option against the list (columns, window or grid, redshifts) without
 // reading pixels; returns the output width. invalid_argument / not_found.
-int64_t check_dense(const get_options& opts, const std::vector<resolved_id>& ids, const native_grid& grid);
+int64_t check_dense(const get_options& opts, const resolved_list& ids, const native_grid& grid);
 
 // Fills sum.width. IDs without pixels give rows of zeros (found = false).
-void write_dense(const get_options& opts, store& st, const std::vector<resolved_id>& ids, get_summary& sum,
+void write_dense(const get_options& opts, store& st, const resolved_list& ids, get_summary& sum,
                  progress_meter& meter);
 
 }  // namespace specmill

@@ -33,7 +33,7 @@ char parse_camera(std::string_view text) {
   return text[0];
 }
 
-extras_plan check_extras(const get_options& opts, store& st, const std::vector<resolved_id>& ids) {
+extras_plan check_extras(const get_options& opts, store& st, const resolved_list& ids) {
   extras_plan plan;
   if (!opts.camera && !opts.with_resolution) return plan;
   const bool dense = opts.align || opts.cutout || opts.window || opts.resample;
@@ -50,7 +50,7 @@ extras_plan check_extras(const get_options& opts, store& st, const std::vector<r
   bool first = true;
   for (const auto& id : ids) {
     if (!id.has_pixels()) continue;
-    const spectrum_location& loc = *id.entry->location;
+    const spectrum_location loc = id.location();
     // A camera's shape is the block's; the brz resolution's width is each spectrum's own.
     if (!seen.insert(loc.block_id).second && opts.camera) continue;
     const block_reader& b = st.block(loc.block_id);
@@ -58,10 +58,10 @@ extras_plan check_extras(const get_options& opts, store& st, const std::vector<r
     int64_t width = loc.npix;
     if (opts.camera) {
       const block_camera* cam = b.camera(opts.camera);
-      SPECMILL_EXPECTS(cam != nullptr, "no camera " + camera_text(opts.camera) + " spectra are stored for " + id.id.text +
+      SPECMILL_EXPECTS(cam != nullptr, "no camera " + camera_text(opts.camera) + " spectra are stored for " + id.name() +
                                            ingest_hint(true, false));
       SPECMILL_EXPECTS(!opts.with_resolution || cam->resolution_diagonals > 0,
-                       "no camera " + camera_text(opts.camera) + " resolution is stored for " + id.id.text +
+                       "no camera " + camera_text(opts.camera) + " resolution is stored for " + id.name() +
                            ingest_hint(true, true));
       diagonals = cam->resolution_diagonals;
       width = int64_t(cam->npix);
@@ -70,11 +70,11 @@ extras_plan check_extras(const get_options& opts, store& st, const std::vector<r
         plan.wavelength = cam->wavelength;
       }
       SPECMILL_EXPECTS(cam->wavelength == plan.wavelength,
-                       "camera " + camera_text(opts.camera) + " of " + id.id.text +
+                       "camera " + camera_text(opts.camera) + " of " + id.name() +
                            " has other wavelengths than the list's first spectrum: ask for them separately");
     } else {
       SPECMILL_EXPECTS(b.resolution_diagonals() > 0,
-                       "no resolution is stored for " + id.id.text + ingest_hint(false, true));
+                       "no resolution is stored for " + id.name() + ingest_hint(false, true));
       diagonals = b.resolution_diagonals();
     }
     if (first) {
@@ -83,14 +83,14 @@ extras_plan check_extras(const get_options& opts, store& st, const std::vector<r
       first = false;
     }
     SPECMILL_EXPECTS(width == plan.width && (!opts.with_resolution || diagonals == plan.diagonals),
-                     id.id.text + " has " + std::to_string(width) + " pixels x " + std::to_string(diagonals) +
+                     id.name() + " has " + std::to_string(width) + " pixels x " + std::to_string(diagonals) +
                          " diagonals, the list's first spectrum " + std::to_string(plan.width) + " x " +
                          std::to_string(plan.diagonals) + ": one resolution array needs one shape");
   }
   return plan;
 }
 
-void read_resolution_rows(store& st, const std::vector<resolved_id>& ids, const extras_plan& plan, size_t first,
+void read_resolution_rows(store& st, const resolved_list& ids, const extras_plan& plan, size_t first,
                           size_t last, float* dst) {
   const size_t per = size_t(plan.diagonals) * size_t(plan.width);
   // Found rows in (block, row, index) order, as aligned_reader plans them: each block is taken
@@ -103,7 +103,7 @@ void read_resolution_rows(store& st, const std::vector<resolved_id>& ids, const 
   std::vector<item> items;
   for (size_t i = first; i < last; ++i) {
     if (ids[i].has_pixels())
-      items.push_back({ids[i].entry->location->block_id, ids[i].entry->location->row, i});
+      items.push_back({ids[i].block_id(), ids[i].location().row, i});
     else
       std::fill_n(dst + (i - first) * per, per, 0.f);
   }
@@ -117,12 +117,12 @@ void read_resolution_rows(store& st, const std::vector<resolved_id>& ids, const 
     // read_resolution refuses a block without resolution or a row beyond it.
     const bool stored = b.resolution_diagonals() > 0 && row < b.n_spectra();
     SPECMILL_DATA_CHECK(!stored || size_t(b.resolution_diagonals()) * size_t(b.rows()[row].npix) == per,
-                        "stored resolution of " + ids[it.index].id.text + " changed shape");
+                        "stored resolution of " + ids[it.index].name() + " changed shape");
     b.read_resolution(row, std::span<float>(dst + (it.index - first) * per, per));
   }
 }
 
-void write_camera(const get_options& opts, const extras_plan& plan, store& st, const std::vector<resolved_id>& ids,
+void write_camera(const get_options& opts, const extras_plan& plan, store& st, const resolved_list& ids,
                   progress_meter& meter) {
   const size_t width = size_t(plan.width), n = ids.size();
   const size_t diagonals = size_t(plan.diagonals);
@@ -157,9 +157,9 @@ void write_camera(const get_options& opts, const extras_plan& plan, store& st, c
         if (opts.with_resolution) std::fill_n(&res[k * diagonals * width], diagonals * width, 0.f);
         continue;
       }
-      const spectrum_location& loc = *ids[i].entry->location;
+      const spectrum_location loc = ids[i].location();
       const camera_arrays c = st.block(loc.block_id).read_camera(size_t(loc.row), opts.camera, opts.with_resolution);
-      SPECMILL_DATA_CHECK(c.npix() == width, "stored camera of " + ids[i].id.text + " changed shape");
+      SPECMILL_DATA_CHECK(c.npix() == width, "stored camera of " + ids[i].name() + " changed shape");
       std::copy(c.flux.begin(), c.flux.end(), &flux[k * width]);
       std::copy(c.ivar.begin(), c.ivar.end(), &ivar[k * width]);
       std::memcpy(&mask[k * width], c.mask.data(), width * 4);  // the file's 32 bits as int32

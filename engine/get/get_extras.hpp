@@ -18,14 +18,14 @@ namespace specmill {
 // Checks a camera / resolution request against the options and against every block the found
 // IDs lie in (invalid_argument naming the ingest option when a block lacks the arrays, or when
 // their shapes differ between the IDs); the plan of what will be written.
-extras_plan check_extras(const get_options& opts, store& st, const std::vector<resolved_id>& ids);
+extras_plan check_extras(const get_options& opts, store& st, const resolved_list& ids);
 
 // --camera (with or without --with-resolution).
-void write_camera(const get_options& opts, const extras_plan& plan, store& st, const std::vector<resolved_id>& ids,
+void write_camera(const get_options& opts, const extras_plan& plan, store& st, const resolved_list& ids,
                   progress_meter& meter);
 
 // The brz resolution of items [first, last) of the list into dst ([last-first][diagonals][width]).
-void read_resolution_rows(store& st, const std::vector<resolved_id>& ids, const extras_plan& plan, size_t first,
+void read_resolution_rows(store& st, const resolved_list& ids, const extras_plan& plan, size_t first,
                           size_t last, float* dst);
 
 }  // namespace specmill

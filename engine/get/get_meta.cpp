@@ -103,7 +103,7 @@ meta_schema get_meta_schema(meta_columns which) {
 meta_reader::meta_reader(catalog_reader& catalog, std::string context, meta_columns which)
     : catalog_(catalog), context_(std::move(context)), which_(which), schema_(get_meta_schema(which)) {}
 
-meta_window meta_reader::read(const std::vector<resolved_id>& ids, size_t first, size_t last) {
+meta_window meta_reader::read(std::span<const resolved_id> ids, size_t first, size_t last) {
   const auto& fields = fields_of(which_);
   const size_t rec = schema_.record_bytes();
   records_.clear();

@@ -11,6 +11,7 @@
 //         zwarn, spectype, subtype, zcat_primary, flux_g, flux_r, flux_z (nanomaggies): the
 //         DESI names of the catalog's SDSS-named columns (docs/desi.md); the SDSS columns a DESI
 //         catalog fills with nothing (mjd, fiberid, sn_median_all) are absent.
+#include <span>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,7 +44,7 @@ class meta_reader {
   // The records of ids[first, last) that have pixels; valid until the next call. A catalog
   // row that vanished since the IDs were resolved, or a text value wider than its column, is
   // data_error (never a truncated or invented value).
-  meta_window read(const std::vector<resolved_id>& ids, size_t first, size_t last);
+  meta_window read(std::span<const resolved_id> ids, size_t first, size_t last);
 
  private:
   catalog_reader& catalog_;

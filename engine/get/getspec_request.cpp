@@ -61,7 +61,7 @@ void answer_one_unaligned(prepared_get& pg, bool every_column) {
   o.squeeze_single = true;
 }
 
-lattice_window getspec_span(const std::vector<resolved_id>& ids, const native_grid& native,
+lattice_window getspec_span(const resolved_list& ids, const native_grid& native,
                             const std::optional<wavelength_range>& cutout) {
   lattice_window span = list_span(ids, native);
   if (cutout) span = intersect(span, cutout_window(*cutout, native));

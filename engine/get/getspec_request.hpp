@@ -42,7 +42,7 @@ void apply_getspec_request(get_options& o, const getspec_request& r, const nativ
 void answer_one_unaligned(prepared_get& pg, bool every_column);
 
 // /listSpan: the list's common lattice window (what align uses), narrowed by a cutout.
-lattice_window getspec_span(const std::vector<resolved_id>& ids, const native_grid& native,
+lattice_window getspec_span(const resolved_list& ids, const native_grid& native,
                             const std::optional<wavelength_range>& cutout);
 
 }  // namespace specmill

@@ -33,7 +33,7 @@ void write_stored_spec_file(store& st, const std::string& context, const resolve
                             const std::optional<wavelength_range>& cutout, const output_target& out) {
   // The resolved entry carries only what the bulk paths need; the file gets the whole row.
   auto entry = st.catalog().lookup(context, id.specobjid());
-  if (!entry || !entry->location) throw not_found("no stored pixels for " + id.id.text + " in context " + context);
+  if (!entry || !entry->location) throw not_found("no stored pixels for " + id.name() + " in context " + context);
   sdss_spectrum s;
   s.meta = entry->meta;
   s.data = st.block(entry->location->block_id).read_spectrum(size_t(entry->location->row));

@@ -157,7 +157,7 @@ void photometry_windows(store& st, std::span<const resolved_id> ids, const band_
       offsets[i] = ends[i] = int64_t(i * width);
       starts[i] = 0;  // an item without pixels: an empty row, "not covered" in every band
       if (!r.has_pixels()) continue;
-      const auto& loc = *r.entry->location;
+      const spectrum_location loc = r.location();
       offsets[i] += loc.lattice_start - span.start;
       ends[i] = offsets[i] + loc.npix;
       starts[i] = loc.lattice_start;
@@ -199,7 +199,7 @@ photometry_summary run_photometry(const photometry_options& opts, std::vector<sp
     if (r.has_pixels())
       ++sum.found;
     else
-      sum.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+      sum.missing.push_back(resolved.missing_text(r));
   }
   if (sum.found == 0)
     throw not_found(sum.requested ? "none of the " + std::to_string(sum.requested) + " IDs is in context " + opts.context

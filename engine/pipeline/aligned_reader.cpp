@@ -65,7 +65,7 @@ void aligned_reader::read_cpu(const std::vector<stored_item>& items, const windo
   tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 4), [&](const tbb::blocked_range<size_t>& range) {
     for (size_t k = range.begin(); k != range.end(); ++k) {
       const stored_item& it = items[k];
-      const auto& loc = *ids_[it.index].entry->location;
+      const spectrum_location loc = ids_[it.index].location();
       const block_reader& b = rows_.block(it.block_id);
       const align_span s = op(loc.lattice_start, loc.npix);
       char* row = dst + (it.index - w.first) * row_bytes;
@@ -85,7 +85,7 @@ void aligned_reader::read_cuda(const std::vector<stored_item>& items, const wind
   std::vector<int32_t> starts(w.rows(), grid_.start);
   std::vector<align_span> spans(w.rows());
   for (const stored_item& it : items) {
-    const auto& loc = *ids_[it.index].entry->location;
+    const spectrum_location loc = ids_[it.index].location();
     spans[it.index - w.first] = op(loc.lattice_start, loc.npix);
   }
   for (size_t r = 0; r < w.rows(); ++r) {
@@ -102,7 +102,7 @@ void aligned_reader::read_cuda(const std::vector<stored_item>& items, const wind
       const stored_item& it = items[k];
       const size_t r = it.index - w.first;
       if (spans[r].size() == 0) continue;
-      const auto& loc = *ids_[it.index].entry->location;
+      const spectrum_location loc = ids_[it.index].location();
       const block_reader& b = rows_.block(it.block_id);
       const size_t pix0 = size_t(loc.lattice_start - b.lattice_start() + spans[r].src_begin);
       char* to = staging.data<char>() + offsets[r] * 4;

@@ -13,7 +13,7 @@ batch_reader::batch_reader(store& st, std::span<const resolved_id> ids, int64_t 
   window w;
   w.offsets.push_back(0);
   for (size_t i = 0; i < ids.size(); ++i) {
-    const int64_t n = ids[i].has_pixels() ? ids[i].entry->location->npix : 0;
+    const int64_t n = ids[i].has_pixels() ? ids[i].npix() : 0;
     if (w.last > w.first && w.offsets.back() + n > max_window_pixels) {
       windows_.push_back(std::move(w));
       w = window{};
@@ -31,7 +31,7 @@ void batch_reader::read(const window& w, column c, void* dst) {
   // block_id -> items of this window stored in it
   std::map<int64_t, std::vector<size_t>> by_block;
   for (size_t i = w.first; i < w.last; ++i)
-    if (ids_[i].has_pixels()) by_block[ids_[i].entry->location->block_id].push_back(i);
+    if (ids_[i].has_pixels()) by_block[ids_[i].block_id()].push_back(i);
 
   auto* out = static_cast<uint8_t*>(dst);
   std::vector<uint32_t> rows;
@@ -40,7 +40,7 @@ void batch_reader::read(const window& w, column c, void* dst) {
     rows.clear();
     int32_t lo = INT32_MAX, hi = INT32_MIN;
     for (size_t i : items) {
-      const auto& loc = *ids_[i].entry->location;
+      const spectrum_location loc = ids_[i].location();
       SPECMILL_DATA_CHECK(size_t(loc.row) < block.n_spectra(),
                           "catalog row " + std::to_string(loc.row) + " beyond block " + std::to_string(block_id));
       rows.push_back(uint32_t(loc.row));
@@ -54,7 +54,7 @@ void batch_reader::read(const window& w, column c, void* dst) {
     staging_.resize(rows.size() * width * elem);
     block.read_rows(c, rows, pix0, width, staging_.data());
     for (size_t i : items) {
-      const auto& loc = *ids_[i].entry->location;
+      const spectrum_location loc = ids_[i].location();
       const size_t r = size_t(std::lower_bound(rows.begin(), rows.end(), uint32_t(loc.row)) - rows.begin());
       const uint8_t* src = staging_.data() + (r * width + size_t(loc.lattice_start - lo)) * elem;
       std::memcpy(out + size_t(w.offsets[i - w.first]) * elem, src, size_t(loc.npix) * elem);

@@ -53,7 +53,8 @@ spectrum_id parse_spectrum_id(std::string_view line) {
     const auto tid = parse_specobjid(parts[0]);
     SPECMILL_EXPECTS(tid.has_value() && *tid < (uint64_t(1) << 63) && name(parts[1]) && name(parts[2]),
                      "malformed targetid,survey,program: '" + id.text + "'");
-    id.desi = spectrum_id::desi_spectrum{int64_t(*tid), std::string(parts[1]), std::string(parts[2])};
+    id.desi = std::make_shared<const spectrum_id::desi_spectrum>(
+        spectrum_id::desi_spectrum{int64_t(*tid), std::string(parts[1]), std::string(parts[2])});
     return id;
   }
   if (parts.size() == 3) {
@@ -125,28 +126,31 @@ std::vector<double> load_redshift_list(const std::string& path) {
   return z;
 }
 
-std::vector<resolved_id> resolve_ids(catalog_reader& cat, const std::string& context, std::vector<spectrum_id> ids) {
-  std::vector<resolved_id> out;
+resolved_list resolve_ids(catalog_reader& cat, const std::string& context, std::span<const spectrum_id> ids) {
+  resolved_list out;
   out.reserve(ids.size());
   const auto locate = cat.locator(context);
-  for (auto& id : ids) {
-    resolved_id r;
+  for (const auto& id : ids) {
+    std::optional<catalog_entry> entry;
     if (id.desi) {
       // The secondary key names exactly this survey/program; else the TARGETID's own key, if
       // the spectrum stored under it is this survey/program's (run2d, programname: docs/desi.md).
       const auto& d = *id.desi;
-      r.entry = locate->find(desi_secondary_key(d.targetid, d.survey, d.program));
-      if (!r.entry) {
+      entry = locate->find(desi_secondary_key(d.targetid, d.survey, d.program));
+      if (!entry) {
         const auto e = cat.lookup(context, uint64_t(d.targetid));
-        if (e && e->meta.run2d == d.survey && e->meta.programname == d.program) r.entry = locate->find(uint64_t(d.targetid));
+        if (e && e->meta.run2d == d.survey && e->meta.programname == d.program) entry = locate->find(uint64_t(d.targetid));
       }
     } else {
-      r.entry = id.specobjid ? locate->find(*id.specobjid) : locate->find(id.plate, id.mjd, id.fiberid);
+      entry = id.specobjid ? locate->find(*id.specobjid) : locate->find(id.plate, id.mjd, id.fiberid);
     }
-    r.id = std::move(id);
-    out.push_back(std::move(r));
+    out.add(entry ? &*entry : nullptr, id.specobjid.value_or(0), id.text);
   }
   return out;
+}
+
+resolved_list resolve_ids(catalog_reader& cat, const std::string& context, std::vector<spectrum_id> ids) {
+  return resolve_ids(cat, context, std::span<const spectrum_id>(ids));
 }
 
 }  // namespace specmill

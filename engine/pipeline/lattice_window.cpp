@@ -27,7 +27,7 @@ lattice_window list_span(std::span<const resolved_id> ids, const native_grid& gr
   int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
   for (const auto& r : ids) {
     if (!r.has_pixels()) continue;
-    const auto& loc = *r.entry->location;
+    const spectrum_location loc = r.location();
     lo = std::min(lo, loc.lattice_start);
     hi = std::max(hi, loc.lattice_start + loc.npix);
   }

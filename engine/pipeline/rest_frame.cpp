@@ -15,7 +15,7 @@ std::vector<double> rest_frame_shifts(std::span<const double> redshifts, std::sp
                        std::to_string(ids.size()) + " IDs (one z a line, in ID order)");
   std::vector<double> shift(ids.size(), nan_d);
   for (size_t i = 0; i < ids.size(); ++i) {
-    const double z = !redshifts.empty() ? redshifts[i] : ids[i].entry ? double(ids[i].entry->meta.z) : nan_d;
+    const double z = !redshifts.empty() ? redshifts[i] : ids[i].found() ? double(ids[i].z()) : nan_d;
     if (std::isfinite(z) && z > -1) shift[i] = std::log10(1.0 + z);
   }
   return shift;

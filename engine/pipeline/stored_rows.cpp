@@ -36,7 +36,7 @@ void stored_rows::check_columns(std::span<const column> columns, const char* who
 }
 
 stored_row stored_rows::row(const stored_item& it, std::span<const column> columns, stored_row_buffers& copies) const {
-  const spectrum_location& loc = *ids_[it.index].entry->location;
+  const spectrum_location loc = ids_[it.index].location();
   const block_reader& b = *blocks_.find(it.block_id)->second;  // open(): every item's block is open
   const size_t npix = size_t(loc.npix), pix0 = size_t(loc.lattice_start - b.lattice_start());
   stored_row r;

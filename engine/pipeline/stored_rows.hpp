@@ -53,7 +53,7 @@ class stored_rows {
   void sorted_items(size_t first, size_t last, Keep keep, std::vector<stored_item>& items) const {
     items.clear();
     for (size_t i = first; i < last; ++i)
-      if (ids_[i].has_pixels() && keep(i)) items.push_back({ids_[i].entry->location->block_id, ids_[i].entry->location->row, i});
+      if (ids_[i].has_pixels() && keep(i)) items.push_back({ids_[i].block_id(), ids_[i].location().row, i});
     std::sort(items.begin(), items.end(), [](const stored_item& x, const stored_item& y) {
       return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
     });

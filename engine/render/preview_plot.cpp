@@ -287,13 +287,13 @@ rendered_plot render_preview(const spectrum_plot_data& d, const plot_options& o)
 }
 
 spectrum_plot_data load_plot_data(store& st, const std::string& context, const spectrum_id& id) {
-  std::vector<resolved_id> r = resolve_ids(st.catalog(), context, {id});
-  if (r.empty() || !r[0].entry) throw not_found("ID " + id.text + " is not in context " + context);
+  const resolved_list r = resolve_ids(st.catalog(), context, std::span<const spectrum_id>(&id, 1));
+  if (r.empty() || !r[0].found()) throw not_found("ID " + id.text + " is not in context " + context);
   if (!r[0].has_pixels()) throw not_found("ID " + id.text + " has a catalog row but no pixel data in the store");
-  const spectrum_location loc = *r[0].entry->location;
+  const spectrum_location loc = r[0].location();
   // resolve_ids carries lean metadata; the title wants the catalog row's class.
-  const auto full = st.catalog().lookup(context, r[0].entry->meta.specobjid);
-  const spec_meta& meta = full ? full->meta : r[0].entry->meta;
+  const auto full = st.catalog().lookup(context, r[0].specobjid());
+  const spec_meta meta = full ? full->meta : r[0].keys();
   const block_reader& b = st.block(loc.block_id);
   return plot_data(b.read_spectrum(size_t(loc.row)), meta, b.grid());
 }

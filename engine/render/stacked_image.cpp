@@ -241,20 +241,20 @@ namespace {
 
 struct opened_request {
   store st;
-  std::vector<resolved_id> ids;
+  resolved_list ids;
   opened_request(const stacked_image_options& o, std::vector<spectrum_id> list) : st(o.store, store::access::read) {
     SPECMILL_EXPECTS(st.catalog().has_context(o.context), "unknown context '" + o.context + "' in store " + o.store.string());
     ids = resolve_ids(st.catalog(), o.context, std::move(list));
   }
 };
 
-void summarize(const std::vector<resolved_id>& ids, const float_image& img, stacked_image_summary& s) {
+void summarize(const resolved_list& ids, const float_image& img, stacked_image_summary& s) {
   s.requested = ids.size();
   for (const auto& r : ids) {
     if (r.has_pixels())
       ++s.found;
     else
-      s.missing.push_back(r.id.text + (r.entry ? " (catalog row without pixel data)" : ""));
+      s.missing.push_back(ids.missing_text(r));
   }
   s.image_rows = img.rows;
   s.image_width = img.width;

@@ -86,7 +86,7 @@ wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<co
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i].has_pixels() || !std::isfinite(shifts[i])) continue;
-    const auto& loc = *ids[i].entry->location;
+    const spectrum_location loc = ids[i].location();
     if (loc.npix <= 0) continue;
     lo = std::min(lo, rest(loc.lattice_start, shifts[i]));
     hi = std::max(hi, rest(int64_t(loc.lattice_start) + loc.npix - 1, shifts[i]));
@@ -104,7 +104,7 @@ wavelength_grid default_rest_grid(std::span<const resolved_id> ids, std::span<co
   return g;
 }
 
-stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids,
+stack_result compute_stack(const stack_options& opts, store& st, const resolved_list& ids,
                            const communicator* comm) {
   check_stack_options(opts);
   stack_result res;
@@ -117,7 +117,7 @@ stack_result compute_stack(const stack_options& opts, store& st, std::span<const
       ++sum.found;
       scale[i] = 1;
     } else {
-      sum.missing.push_back(ids[i].id.text + (ids[i].entry ? " (catalog row without pixel data)" : ""));
+      sum.missing.push_back(ids.missing_text(ids[i]));
     }
   }
   if (sum.found == 0)

@@ -98,7 +98,7 @@ struct stack_result {
 // With `comm` (a batch job, engine/batch), every rank of it calls this with the same arguments
 // and does its share of the work (engine/stack/stack_ranks.hpp); the result is complete on rank
 // 0 only, bit-identical to the one-process result (CPU) for any number of ranks.
-stack_result compute_stack(const stack_options& opts, store& st, std::span<const resolved_id> ids,
+stack_result compute_stack(const stack_options& opts, store& st, const resolved_list& ids,
                            const communicator* comm = nullptr);
 
 // The whole command: resolve, compute, write `opts.out` in `opts.format`.

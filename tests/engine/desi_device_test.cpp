@@ -63,12 +63,8 @@ class DesiCuda : public ::testing::Test {
   }
   static std::vector<resolved_id> all_ids(store& st) {
     std::vector<resolved_id> ids;
-    st.catalog().for_each_located(std::string(default_desi_context), [&](const catalog_entry& e) {
-      spectrum_id id;
-      id.specobjid = e.meta.specobjid;
-      id.text = std::to_string(e.meta.specobjid);
-      ids.push_back({id, e});
-    });
+    st.catalog().for_each_located(std::string(default_desi_context),
+                                  [&](const catalog_entry& e) { ids.push_back(resolved_id::from_entry(e)); });
     return ids;
   }
 };
@@ -159,7 +155,7 @@ std::vector<float> npy_floats(const fs::path& p) {
 TEST_F(DesiCuda, ResampleAndRestFrameMatchTheCpu) {
   store st(DesiDeviceStore::path(), store::access::read);
   std::vector<spectrum_id> request;
-  for (const auto& r : all_ids(st)) request.push_back(r.id);
+  for (const auto& r : all_ids(st)) request.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   test_support::temp_dir tmp;
   for (bool rest : {false, true})
     for (column c : {column::flux, column::ivar}) {

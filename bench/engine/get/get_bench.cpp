@@ -39,7 +39,7 @@ void report(benchmark::State& state, size_t n, size_t bytes) {
   state.SetBytesProcessed(int64_t(state.iterations() * bytes));
 }
 
-lattice_window grid_for(int mode, const std::vector<resolved_id>& ids) {
+lattice_window grid_for(int mode, const resolved_list& ids) {
   return mode == 0 ? list_span(ids, sdss_native_grid) : cutout_window({4000, 5000}, sdss_native_grid);
 }
 
@@ -85,7 +85,7 @@ void BM_GetAlignNpz(benchmark::State& state) {
   store st(root, store::access::read);
   const auto ids = request(st, size_t(state.range(0)));
   std::vector<spectrum_id> req;
-  for (const auto& r : ids) req.push_back(r.id);
+  for (const auto& r : ids) req.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   get_options o;
   o.store = root;
   o.align = true;
@@ -110,7 +110,7 @@ void BM_GetResample(benchmark::State& state, const char* grid_text, backend b) {
   store st(root, store::access::read);
   const auto ids = request(st, size_t(state.range(0)));
   std::vector<spectrum_id> req;
-  for (const auto& r : ids) req.push_back(r.id);
+  for (const auto& r : ids) req.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   get_options o;
   o.store = root;
   o.resample = parse_wavelength_grid(grid_text);

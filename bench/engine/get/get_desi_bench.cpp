@@ -31,9 +31,9 @@ void report(benchmark::State& state, size_t n, size_t bytes) {
   state.SetBytesProcessed(int64_t(state.iterations() * bytes));
 }
 
-std::vector<spectrum_id> ids_of(const std::vector<resolved_id>& ids) {
+std::vector<spectrum_id> ids_of(const resolved_list& ids) {
   std::vector<spectrum_id> out;
-  for (const auto& r : ids) out.push_back(r.id);
+  for (const auto& r : ids) out.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   return out;
 }
 

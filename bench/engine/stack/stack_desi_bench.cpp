@@ -19,9 +19,9 @@ using namespace specmill;
 
 namespace {
 
-size_t input_bytes(const std::vector<resolved_id>& ids) {
+size_t input_bytes(const resolved_list& ids) {
   size_t bytes = 0;
-  for (const auto& r : ids) bytes += size_t(r.entry->location->npix) * 12;
+  for (const auto& r : ids) bytes += size_t(r.npix()) * 12;
   return bytes;
 }
 

@@ -54,11 +54,10 @@ spec_meta row(uint64_t id, const char* cls) {
 
 // A resolved list item: found (with a location) or not.
 resolved_id item(uint64_t id, bool found) {
-  resolved_id r;
-  r.id.specobjid = id;
-  r.id.text = std::to_string(id);
-  if (found) r.entry = catalog_entry{"", row(id, ""), spectrum_location{0, 0, 0, 10}};
-  return r;
+  if (!found) return resolved_id::make_missing(id, 0);
+  spec_meta keys;
+  keys.specobjid = id;
+  return resolved_id::from_entry(catalog_entry{"", keys, spectrum_location{0, 0, 0, 10}});
 }
 
 template <class T>
@@ -97,9 +96,9 @@ TEST(MetaReader, VanishedRowOrTooWideTextIsDataError) {
   map_catalog cat;
   cat.rows[11] = row(11, "GALAXY");
   meta_reader reader(cat, "ctx", meta_columns::sdss);
-  EXPECT_THROW(reader.read({item(12, true)}, 0, 1), data_error);  // resolved, then gone from the catalog
+  EXPECT_THROW(reader.read(std::vector<resolved_id>{item(12, true)}, 0, 1), data_error);  // resolved, then gone from the catalog
   cat.rows[11].subclass = std::string(40, 'x');                   // the subclass column holds 32 bytes
-  EXPECT_THROW(reader.read({item(11, true)}, 0, 1), data_error);
+  EXPECT_THROW(reader.read(std::vector<resolved_id>{item(11, true)}, 0, 1), data_error);
 }
 
 TEST(MetaReader, DesiNamesAndNoSdssOnlyColumns) {

@@ -54,19 +54,21 @@ TEST(Ingest, RealFilesRoundTripBitExact) {
   for (const auto& f : files) {
     originals.push_back(read_sdss_spectrum(f));
     const auto& m = originals.back().meta;
-    spectrum_id id;
-    id.specobjid = m.specobjid;
-    id.text = f.filename().string();
-    resolved_id r{id, st.catalog().lookup("sdss_dr16", m.specobjid)};
+    const auto entry = st.catalog().lookup("sdss_dr16", m.specobjid);
+    ASSERT_TRUE(entry && entry->location) << f;
+    const resolved_id r = resolved_id::from_entry(*entry);
     ASSERT_TRUE(r.has_pixels()) << f;
-    const auto& e = r.entry->meta;
+    const auto& e = entry->meta;
     EXPECT_EQ(e.specobjid, pack_specobjid({e.plate, e.mjd, e.fiberid, run2d_code(e.run2d)}));
     EXPECT_EQ(e.z, m.z);
     EXPECT_EQ(e.class_name, m.class_name);
     EXPECT_EQ(e.subclass, m.subclass);
     EXPECT_EQ(e.plug_ra, m.plug_ra);
-    EXPECT_EQ(r.entry->location->npix, int32_t(originals.back().data.npix()));
-    ids.push_back(std::move(r));
+    EXPECT_EQ(r.npix(), int32_t(originals.back().data.npix()));
+    EXPECT_EQ(r.plate(), m.plate);
+    EXPECT_EQ(r.mjd(), m.mjd);
+    EXPECT_EQ(r.fiberid(), m.fiberid);
+    ids.push_back(r);
   }
   // Reverse order: results must come back in request order, not block order.
   std::reverse(ids.begin(), ids.end());
@@ -93,7 +95,7 @@ TEST(Ingest, RealFilesRoundTripBitExact) {
           case column::sky: ok = same_bits(o.sky, static_cast<const float*>(got), n); break;
           case column::model: ok = same_bits(o.model, static_cast<const float*>(got), n); break;
         }
-        EXPECT_TRUE(ok) << "column " << column_names[size_t(c)] << " of " << ids[i].id.text;
+        EXPECT_TRUE(ok) << "column " << column_names[size_t(c)] << " of " << ids[i].name();
       }
     }
   }

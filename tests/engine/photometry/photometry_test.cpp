@@ -193,7 +193,7 @@ TEST_P(PhotometryEngine, WindowPipelineMatchesTheCsrKernel) {
   csr.read(cw, column::ivar, ivar.data());
   std::vector<int32_t> starts(resolved.size(), 0);
   for (size_t i = 0; i < resolved.size(); ++i)
-    if (resolved[i].has_pixels()) starts[i] = resolved[i].entry->location->lattice_start;
+    if (resolved[i].has_pixels()) starts[i] = resolved[i].lattice_start();
   std::vector<band_flux> want(resolved.size() * nb);
   synthetic_photometry(backend::cpu, {resolved.size(), cw.offsets.data(), starts.data(), flux.data(), ivar.data(), nullptr},
                        bands, {}, want.data());

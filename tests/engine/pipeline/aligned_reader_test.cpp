@@ -45,19 +45,11 @@ const auto* const env = ::testing::AddGlobalTestEnvironment(new AlignedStores);
 // the end: rows come back in request order whatever the blocks.
 std::vector<resolved_id> shuffled_ids(store& st, unsigned seed) {
   std::vector<resolved_id> ids;
-  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) {
-    spectrum_id id;
-    id.specobjid = e.meta.specobjid;
-    id.text = std::to_string(e.meta.specobjid);
-    ids.push_back({id, e});
-  });
+  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) { ids.push_back(resolved_id::from_entry(e)); });
   std::mt19937 rng(seed);
   std::shuffle(ids.begin(), ids.end(), rng);
   ids.insert(ids.begin() + 3, ids[10]);
-  spectrum_id missing;
-  missing.specobjid = 12345;
-  missing.text = "12345";
-  ids.insert(ids.begin() + 7, resolved_id{missing, std::nullopt});
+  ids.insert(ids.begin() + 7, resolved_id::make_missing(12345, 0));
   ids.push_back(ids[0]);
   return ids;
 }
@@ -72,11 +64,11 @@ const coadd& whole_spectrum(store& st, const spectrum_location& loc) {
 }
 
 // The reference: each spectrum read whole, then placed by index arithmetic.
-std::vector<uint32_t> reference(store& st, const std::vector<resolved_id>& ids, column c, const lattice_window& g) {
+std::vector<uint32_t> reference(store& st, const resolved_list& ids, column c, const lattice_window& g) {
   std::vector<uint32_t> out(ids.size() * size_t(g.width), 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i].has_pixels()) continue;
-    const coadd& s = whole_spectrum(st, *ids[i].entry->location);
+    const coadd& s = whole_spectrum(st, ids[i].location());
     const void* src = nullptr;
     switch (c) {
       case column::flux: src = s.flux.data(); break;
@@ -101,7 +93,7 @@ class AlignedReader : public ::testing::TestWithParam<std::tuple<backend, bool>>
   void SetUp() override {
     if (std::get<0>(GetParam()) == backend::cuda && cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   }
-  void check(store& st, const std::vector<resolved_id>& ids, const lattice_window& g, size_t window_bytes) {
+  void check(store& st, const resolved_list& ids, const lattice_window& g, size_t window_bytes) {
     aligned_reader reader(st, ids, g, std::get<0>(GetParam()), window_bytes);
     size_t covered = 0;
     for (int c = 0; c < n_columns; ++c) {
@@ -154,7 +146,7 @@ TEST_P(AlignedReader, ForEachStoredGivesEachSpectrumsOwnPixels) {
   for (const auto& w : reader.windows()) {
     reader.for_each_stored(w, columns, [&](size_t i, const aligned_reader::stored_row& r) {
       ASSERT_TRUE(i >= w.first && i < w.last);
-      const coadd& want = whole_spectrum(st, *ids[i].entry->location);
+      const coadd& want = whole_spectrum(st, ids[i].location());
       std::lock_guard lock(m);
       ++seen[i];
       EXPECT_EQ(r.lattice_start, want.lattice_start);
@@ -207,7 +199,7 @@ TEST(GetDense, AlignedNpyIsTheBare2DArrayInRequestOrder) {
   const auto ids = shuffled_ids(st, 3);
   const lattice_window g = list_span(ids, sdss_native_grid);
   std::vector<spectrum_id> request;
-  for (const auto& r : ids) request.push_back(r.id);
+  for (const auto& r : ids) request.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   get_options o;
   o.store = AlignedStores::store_path(true);
   o.align = true;

@@ -10,6 +10,7 @@
 #include "common/temp_dir.hpp"
 #include "core/default_context.hpp"
 #include "core/error.hpp"
+#include "core/specobjid.hpp"
 #include "engine/store/store.hpp"
 #include "io/catalog/catalog_db.hpp"
 
@@ -93,7 +94,7 @@ TEST(ResolveIds, OneReadTransactionThatEndsWithTheCall) {
     });
     return ids;
   };
-  const auto found = [](const std::vector<resolved_id>& r) {
+  const auto found = [](const resolved_list& r) {
     return size_t(std::count_if(r.begin(), r.end(), [](const resolved_id& x) { return x.has_pixels(); }));
   };
   auto first = all_ids();
@@ -140,7 +141,102 @@ TEST(ResolveIds, PlateMjdFiberLookupsSearchTheirIndex) {
   const auto r = resolve_ids(st.catalog(), std::string(default_context), ids);
   for (size_t i = 0; i < r.size(); ++i) {
     ASSERT_TRUE(r[i].has_pixels());
-    EXPECT_EQ(r[i].entry->meta.plate, expected[i].plate);
-    EXPECT_EQ(r[i].entry->meta.fiberid, expected[i].fiberid);
+    EXPECT_EQ(r[i].plate(), expected[i].plate);
+    EXPECT_EQ(r[i].fiberid(), expected[i].fiberid);
   }
+}
+
+// Issue 16: 32 bytes an entry, whatever the list holds. A list of every stored spectrum (by
+// SPECOBJID and by plate-mjd-fiber), unknown IDs of every form and a catalog row without pixels;
+// the entries keep each stored spectrum's location and keys (against catalog_db::lookup), and
+// each entry without pixels the text its line gave.
+TEST(ResolveIds, ThirtyTwoBytesAnEntryWithEveryField) {
+  using namespace specmill;
+  test_support::temp_dir tmp;
+  const auto root = six_spectrum_store(tmp);
+  store st(root, store::access::write);
+  const std::string ctx(default_context);
+  std::vector<catalog_entry> stored;
+  st.catalog().for_each_located(ctx, [&](const catalog_entry& e) { stored.push_back(e); });
+  ASSERT_EQ(stored.size(), 6u);
+  // A catalog row without pixels: a seventh spectrum's metadata alone.
+  spec_meta bare = stored[0].meta;
+  bare.fiberid = 999;
+  bare.specobjid = pack_specobjid({bare.plate, bare.mjd, bare.fiberid, run2d_code(bare.run2d)});
+  {
+    auto tx = st.sqlite_catalog().transaction();
+    st.sqlite_catalog().put_catalog_row(ctx, bare);
+    tx.commit();
+  }
+  std::vector<spectrum_id> ids;
+  for (int rep = 0; rep < 500; ++rep)
+    for (const auto& e : stored) {
+      ids.push_back(parse_spectrum_id(std::to_string(e.meta.specobjid)));
+      ids.push_back(parse_spectrum_id(std::to_string(e.meta.plate) + "-" + std::to_string(e.meta.mjd) + "-" +
+                                      std::to_string(e.meta.fiberid)));
+    }
+  const std::vector<std::string> absent = {"12345", "266,51602,640", "7,sv1,dark", std::to_string(bare.specobjid)};
+  for (const auto& t : absent) ids.push_back(parse_spectrum_id(t));
+  const size_t n = ids.size();
+  const resolved_list r = resolve_ids(st.catalog(), ctx, ids);
+  ASSERT_EQ(r.size(), n);
+  EXPECT_EQ(sizeof(resolved_id), 32u);
+  // The entries, plus the four notes: each a string and, past its inline buffer, its text.
+  size_t notes = 0;
+  for (const auto& t : absent) notes += sizeof(std::string) + t.size() + 1;
+  EXPECT_LE(r.bytes(), n * 32 + notes);
+  for (size_t i = 0; i + absent.size() < n; ++i) {
+    const catalog_entry& e = stored[(i / 2) % stored.size()];
+    ASSERT_TRUE(r[i].has_pixels()) << i;
+    EXPECT_EQ(r[i].specobjid(), e.meta.specobjid);
+    EXPECT_EQ(r[i].plate(), e.meta.plate);
+    EXPECT_EQ(r[i].mjd(), e.meta.mjd);
+    EXPECT_EQ(r[i].fiberid(), e.meta.fiberid);
+    EXPECT_EQ(r[i].z(), e.meta.z);
+    EXPECT_EQ(r[i].block_id(), e.location->block_id);
+    EXPECT_EQ(r[i].location().row, e.location->row);
+    EXPECT_EQ(r[i].lattice_start(), e.location->lattice_start);
+    EXPECT_EQ(r[i].npix(), e.location->npix);
+  }
+  for (size_t k = 0; k < absent.size(); ++k) {
+    const resolved_id& x = r[n - absent.size() + k];
+    EXPECT_FALSE(x.has_pixels());
+    EXPECT_EQ(r.text(x), absent[k]);
+  }
+  EXPECT_EQ(r[n - 4].specobjid(), 12345u);  // the SPECOBJID asked for
+  EXPECT_FALSE(r[n - 4].found());
+  EXPECT_EQ(r.missing_text(r[n - 4]), "12345");
+  EXPECT_TRUE(r[n - 1].found());  // the row without pixels
+  EXPECT_EQ(r.missing_text(r[n - 1]), std::to_string(bare.specobjid) + " (catalog row without pixel data)");
+  // Hidden (a rank's copy leaving out another's items): no pixels, still the same row.
+  const resolved_id h = r[0].hidden();
+  EXPECT_FALSE(h.has_pixels());
+  EXPECT_TRUE(h.found());
+  EXPECT_EQ(h.specobjid(), r[0].specobjid());
+}
+
+// DESI rows keep their plate (the HEALPix pixel) with no mjd or fiberid; a row whose keys are
+// neither packed in its SPECOBJID nor a plate alone cannot be kept in 32 bytes: a data_error, not
+// a silently wrong plate, mjd or fiberid.
+TEST(ResolveIds, PlateAloneOrPackedElseDataError) {
+  using namespace specmill;
+  catalog_entry desi;
+  desi.meta.specobjid = 39627652591521181ull;
+  desi.meta.plate = 10032;
+  desi.meta.z = 1.5f;
+  desi.location = spectrum_location{3, 7, 100, 7781};
+  const resolved_id d = resolved_id::from_entry(desi);
+  EXPECT_EQ(d.plate(), 10032);
+  EXPECT_EQ(d.mjd(), 0);
+  EXPECT_EQ(d.fiberid(), 0);
+  EXPECT_EQ(d.specobjid(), desi.meta.specobjid);
+  EXPECT_EQ(d.keys().plate, 10032);
+  EXPECT_EQ(d.z(), 1.5f);
+  catalog_entry odd = desi;
+  odd.meta.mjd = 55000;
+  odd.meta.fiberid = 12;
+  EXPECT_THROW(resolved_id::from_entry(odd), data_error);
+  catalog_entry far = desi;
+  far.location->block_id = int64_t(1) << 31;
+  EXPECT_THROW(resolved_id::from_entry(far), data_error);
 }

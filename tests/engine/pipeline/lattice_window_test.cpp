@@ -45,16 +45,14 @@ TEST(CutoutWindow, HoldsExactlyThePixelCentersInRange) {
 }
 
 TEST(ListSpan, GlobalMinAndMaxOverSpectraWithPixels) {
-  std::vector<resolved_id> ids(4);
   auto located = [](int32_t start, int32_t npix) {
     catalog_entry e;
     e.location = spectrum_location{1, 0, start, npix};
-    return e;
+    return resolved_id::from_entry(e);
   };
-  ids[0].entry = located(36000, 100);
-  ids[1].entry = located(35900, 50);
-  ids[2].entry = catalog_entry{};  // catalog row without pixels: ignored
-  ids[3].entry = located(36050, 200);
+  const std::vector<resolved_id> ids = {located(36000, 100), located(35900, 50),
+                                        resolved_id::from_entry(catalog_entry{}),  // catalog row without pixels: ignored
+                                        located(36050, 200)};
   const lattice_window w = list_span(ids, sdss_native_grid);
   EXPECT_EQ(w.start, 35900);
   EXPECT_EQ(w.end(), 36250);

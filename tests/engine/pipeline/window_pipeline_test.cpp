@@ -44,35 +44,25 @@ class PipelineStore : public ::testing::Environment {
 };
 const auto* const env = ::testing::AddGlobalTestEnvironment(new PipelineStore);
 
-spectrum_id missing_id(int64_t n) {
-  spectrum_id id;
-  id.specobjid = n;
-  id.text = std::to_string(n);
-  return id;
-}
+resolved_id missing_id(uint64_t n) { return resolved_id::make_missing(n, 0); }
 
 // Every stored spectrum, shuffled, with a missing ID inside and a repeat at the end.
 std::vector<resolved_id> listed_ids(store& st) {
   std::vector<resolved_id> ids;
-  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) {
-    spectrum_id id;
-    id.specobjid = e.meta.specobjid;
-    id.text = std::to_string(e.meta.specobjid);
-    ids.push_back({id, e});
-  });
+  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) { ids.push_back(resolved_id::from_entry(e)); });
   std::mt19937 rng(5);
   std::shuffle(ids.begin(), ids.end(), rng);
-  ids.insert(ids.begin() + 4, resolved_id{missing_id(777), std::nullopt});
+  ids.insert(ids.begin() + 4, missing_id(777));
   ids.push_back(ids[1]);
   return ids;
 }
 
 // Column c of each listed spectrum placed on g by index arithmetic from the whole spectrum.
-std::vector<uint32_t> reference(const std::vector<resolved_id>& ids, column c, const lattice_window& g, store& st) {
+std::vector<uint32_t> reference(const resolved_list& ids, column c, const lattice_window& g, store& st) {
   std::vector<uint32_t> out(ids.size() * size_t(g.width), 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i].has_pixels()) continue;
-    const auto& loc = *ids[i].entry->location;
+    const auto& loc = ids[i].location();
     const coadd s = block_reader(st.block_path(loc.block_id)).read_spectrum(size_t(loc.row));
     const void* src = c == column::flux ? static_cast<const void*>(s.flux.data())
                       : c == column::ivar ? static_cast<const void*>(s.ivar.data())
@@ -97,7 +87,7 @@ class WindowPipeline : public ::testing::TestWithParam<std::tuple<backend, size_
   size_t rows_per_window() const { return std::get<1>(GetParam()); }
 
   // Runs the pipeline over ids and checks windows, order, progress and every column.
-  void check(store& st, const std::vector<resolved_id>& ids, const lattice_window& g) {
+  void check(store& st, const resolved_list& ids, const lattice_window& g) {
     aligned_reader reader(st, ids, g, backend::cpu, rows_per_window() * size_t(g.width) * 4);
     window_pipeline pipe(reader, read_columns, b());
     const size_t width = size_t(g.width);
@@ -170,7 +160,7 @@ TEST_P(WindowPipeline, MissingIdsGiveZeroRows) {
   store st(PipelineStore::path(), store::access::read);
   const lattice_window g = list_span(listed_ids(st), st.grid());
   std::vector<resolved_id> ids;
-  for (int64_t k = 0; k < 34; ++k) ids.push_back({missing_id(1000 + k), std::nullopt});
+  for (int64_t k = 0; k < 34; ++k) ids.push_back(missing_id(uint64_t(1000 + k)));
   check(st, ids, g);  // the reference of a missing ID is a row of zeros
 }
 
@@ -234,11 +224,11 @@ TEST(RestFrameShifts, SuppliedCatalogAndUnusable) {
   EXPECT_NEAR(s[4], std::log10(3.0), 1e-15);  // a supplied z counts even for a missing ID
   const auto from_catalog = rest_frame_shifts({}, ids);
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (!ids[i].entry) {
+    if (!ids[i].found()) {
       EXPECT_TRUE(std::isnan(from_catalog[i]));
       continue;
     }
-    const double zc = double(ids[i].entry->meta.z);
+    const double zc = double(ids[i].z());
     if (std::isfinite(zc) && zc > -1) {
       EXPECT_NEAR(from_catalog[i], std::log10(1.0 + zc), 1e-15);
     }
@@ -260,7 +250,7 @@ std::vector<float> npy_floats(const fs::path& p) {
 std::vector<float> get_resampled(backend b, column c, bool rest, const fs::path& out) {
   store st(PipelineStore::path(), store::access::read);
   std::vector<spectrum_id> request;
-  for (const auto& r : listed_ids(st)) request.push_back(r.id);
+  for (const auto& r : listed_ids(st)) request.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   get_options o;
   o.store = PipelineStore::path();
   o.resample = wavelength_grid{wavelength_grid::scale::linear, 4000, 8000, 2.5};
@@ -304,7 +294,7 @@ TEST(GetResample, WindowSizeChangesNothing) {
   const auto windowed = get_resampled(backend::cpu, column::flux, true, tmp.path() / "a.npy");
   store st(PipelineStore::path(), store::access::read);
   std::vector<spectrum_id> request;
-  for (const auto& r : listed_ids(st)) request.push_back(r.id);
+  for (const auto& r : listed_ids(st)) request.push_back(parse_spectrum_id(std::to_string(r.specobjid())));
   get_options o;
   o.store = PipelineStore::path();
   o.resample = wavelength_grid{wavelength_grid::scale::linear, 4000, 8000, 2.5};

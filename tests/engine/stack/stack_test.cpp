@@ -58,12 +58,7 @@ class StackStores {
 
 std::vector<resolved_id> all_ids(store& st) {
   std::vector<resolved_id> ids;
-  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) {
-    spectrum_id id;
-    id.specobjid = e.meta.specobjid;
-    id.text = std::to_string(e.meta.specobjid);
-    ids.push_back({id, e});
-  });
+  st.catalog().for_each_located("sdss_dr16", [&](const catalog_entry& e) { ids.push_back(resolved_id::from_entry(e)); });
   std::sort(ids.begin(), ids.end(), [](auto& a, auto& b) { return a.specobjid() < b.specobjid(); });
   return ids;
 }
@@ -73,10 +68,7 @@ std::vector<resolved_id> shuffled(store& st) {
   auto ids = all_ids(st);
   std::shuffle(ids.begin(), ids.end(), std::mt19937(3));
   ids.push_back(ids[4]);
-  spectrum_id missing;
-  missing.specobjid = 12345;
-  missing.text = "12345";
-  ids.insert(ids.begin() + 2, resolved_id{missing, std::nullopt});
+  ids.insert(ids.begin() + 2, resolved_id::make_missing(12345, 0));
   return ids;
 }
 
@@ -85,14 +77,14 @@ const coadd& whole(store& st, const resolved_id& r) {
   const auto key = std::make_pair(st.root().string(), r.specobjid());
   auto it = cache.find(key);
   if (it == cache.end()) {
-    const auto& loc = *r.entry->location;
+    const spectrum_location loc = r.location();
     it = cache.emplace(key, block_reader(st.block_path(loc.block_id)).read_spectrum(size_t(loc.row))).first;
   }
   return it->second;
 }
 
 // The contributing values of lattice pixel `index` over the list (default mask bits).
-std::vector<std::pair<double, double>> values_at(store& st, const std::vector<resolved_id>& ids, int32_t index,
+std::vector<std::pair<double, double>> values_at(store& st, const resolved_list& ids, int32_t index,
                                                  uint32_t bits) {
   std::vector<std::pair<double, double>> v;
   for (const auto& r : ids) {
@@ -243,7 +235,7 @@ TEST_P(StackEngine, NormalizeByWavelengthWindow) {
   o.normalize = wavelength_range{9500, 9600};  // beyond the legacy spectra's ~9200 A end
   const stack_result red = compute_stack(o, st, all);
   size_t legacy = 0;
-  for (const auto& id : all) legacy += id.entry->meta.plate < 3000;
+  for (const auto& id : all) legacy += id.plate() < 3000;
   EXPECT_EQ(red.summary.dropped_normalization, legacy);
   EXPECT_EQ(red.summary.used, all.size() - legacy);
   o.normalize = wavelength_range{20000, 20100};  // no pixel of the list's span there
@@ -349,8 +341,8 @@ TEST_P(StackEngine, DefaultRestGridCoversTheList) {
   const stack_result r = compute_stack(o, st, all);
   double lo = INFINITY, hi = 0;
   for (const auto& id : all) {
-    const auto& loc = *id.entry->location;
-    const double z = id.entry->meta.z;
+    const spectrum_location loc = id.location();
+    const double z = id.z();
     lo = std::min(lo, std::pow(10.0, loc.lattice_start * 1e-4) / (1 + z));
     hi = std::max(hi, std::pow(10.0, (loc.lattice_start + loc.npix - 1) * 1e-4) / (1 + z));
   }

@@ -43,7 +43,7 @@ void build_store(const std::filesystem::path& root, const native_grid& grid, int
   tx.commit();
 }
 
-std::vector<resolved_id> all_ids(store& st) {
+resolved_list all_ids(store& st) {
   std::vector<spectrum_id> ids;
   for (int32_t fiber = 1; fiber <= 3; ++fiber) ids.push_back(parse_spectrum_id(test::id_text(fiber)));
   return resolve_ids(st.catalog(), std::string(default_context), std::move(ids));
