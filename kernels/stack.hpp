@@ -23,6 +23,7 @@
 // the sorted run; the engine walks the grid tile by tile so that memory stays bounded whatever
 // the number of spectra. Both backends select the same values: median and clipping results agree
 // exactly, sums to double rounding.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cmath>
@@ -387,6 +388,19 @@ void accumulate_cpu_serial(const stack_window& w, bool weighted, double* a, doub
 // CPU sort of one pixel's packed slots by their upper 32 bits (LSD radix, 11 bits a pass);
 // `scratch` holds n elements. Exposed for tests.
 void radix_sort_upper32(uint64_t* a, uint64_t* scratch, size_t n);
+// The same sort's pieces, for callers that count the digits while making their values: three
+// passes of 11, 11 and 10 bits of the upper 32 (a 2048-entry histogram each: 24 KB together,
+// in L1), counts of (x >> 32) & 2047, (x >> 43) & 2047 and x >> 54.
+inline constexpr int radix_bits[3] = {11, 11, 10};
+inline constexpr int radix_shifts[3] = {32, 43, 54};
+using radix_counts = std::array<uint32_t, 3 * 2048>;
+inline void count_digits(radix_counts& c, uint64_t x, uint32_t times = 1) {
+  c[(x >> 32) & 2047] += times;
+  c[2048 + ((x >> 43) & 2047)] += times;
+  c[4096 + (x >> 54)] += times;
+}
+// Sorts a[0..n) with the counts of exactly those n values (consumed).
+void radix_sort_counted(uint64_t* a, uint64_t* scratch, size_t n, radix_counts& count);
 }  // namespace detail
 
 }  // namespace specmill
