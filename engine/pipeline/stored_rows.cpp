@@ -9,7 +9,7 @@ namespace specmill {
 void stored_rows::open(std::span<const stored_item> items) {
   for (const stored_item& it : items) {
     auto b = blocks_.find(it.block_id);
-    if (b == blocks_.end()) b = blocks_.emplace(it.block_id, std::make_unique<block_reader>(store_.block_path(it.block_id))).first;
+    if (b == blocks_.end()) b = blocks_.emplace(it.block_id, store_.shared_block(it.block_id)).first;
     SPECMILL_DATA_CHECK(size_t(it.row) < b->second->n_spectra(),
                         "catalog row " + std::to_string(it.row) + " beyond block " + std::to_string(it.block_id));
   }

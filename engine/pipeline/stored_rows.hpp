@@ -78,7 +78,7 @@ class stored_rows {
  private:
   store& store_;
   std::span<const resolved_id> ids_;
-  std::map<int64_t, std::unique_ptr<block_reader>> blocks_;
+  std::map<int64_t, std::shared_ptr<const block_reader>> blocks_;  // the store's (store::shared_block)
   mutable std::mutex hdf5_;  // chunked blocks read through HDF5, which takes one caller at a time
 };
 

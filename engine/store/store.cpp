@@ -100,17 +100,19 @@ const native_grid& store::grid() {
   return *grid_;
 }
 
-const block_reader& store::block(int64_t block_id) {
+const block_reader& store::block(int64_t block_id) { return *shared_block(block_id); }
+
+std::shared_ptr<const block_reader> store::shared_block(int64_t block_id) {
+  std::lock_guard lock(cache_mutex_);
   for (auto it = cache_.begin(); it != cache_.end(); ++it) {
     if (it->first == block_id) {
       cache_.splice(cache_.begin(), cache_, it);
-      return *cache_.front().second;
+      return cache_.front().second;
     }
   }
-  auto reader = std::make_unique<block_reader>(block_path(block_id));
-  cache_.emplace_front(block_id, std::move(reader));
+  cache_.emplace_front(block_id, std::make_shared<const block_reader>(block_path(block_id)));
   if (cache_.size() > block_cache_capacity) cache_.pop_back();
-  return *cache_.front().second;
+  return cache_.front().second;
 }
 
 }  // namespace specmill

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -47,8 +48,14 @@ class store {
   // files (a catalog whose creation was killed). Returns files removed.
   size_t remove_orphans();
 
-  // An open reader for a block, from a small LRU cache (HDF5 opens are not free).
+  // An open reader for a block, from a small LRU cache (HDF5 opens are not free). Valid until
+  // the cache lets it go (16 more blocks asked for): for one thread's short use.
   const block_reader& block(int64_t block_id);
+  // The same reader, held for as long as the caller keeps it (the cache may let it go
+  // meanwhile). Thread-safe. What the in-place readers (engine/pipeline/stored_rows) hold, so
+  // that a store kept open (a server's) keeps its blocks' mappings, and their page tables, from
+  // one job to the next instead of mapping every page again per job.
+  std::shared_ptr<const block_reader> shared_block(int64_t block_id);
 
   // The native grid of the store's pixels: that of its blocks (ingest keeps them all on one;
   // read from the first block, once), the SDSS lattice for a store without blocks or whose
@@ -61,7 +68,8 @@ class store {
   std::unique_ptr<catalog_reader> remote_;  // the PostgreSQL catalog, when catalog.url names one
   int lock_fd_ = -1;
   std::optional<native_grid> grid_;
-  std::list<std::pair<int64_t, std::unique_ptr<block_reader>>> cache_;
+  std::mutex cache_mutex_;
+  std::list<std::pair<int64_t, std::shared_ptr<const block_reader>>> cache_;
 };
 
 }  // namespace specmill
