@@ -65,6 +65,17 @@ for name, pk in (("BM_Stack/weighted_mean_cpu", "weighted_mean_numpy"), ("BM_Sta
           f"{x['real_time']:.0f} ms = {x['real_time'] / fl['real_time']:.2f}x the memcpy) | peer {peer[pk]:10,.0f} spectra/s"
           f" | ratio {x['items_per_second'] / peer[pk]:.2f}x")
 PYEOF
+    # The same stacks as one CLI process each (mapping the blocks' pages is then part of the
+    # job; bench_stack's iterations after the first reuse the store's mappings, as a server does).
+    for m in weighted_mean median; do
+      t0=$(now)
+      "$BIN/specmill" stack --store "$STORE" --ids "$WORK/ids.txt" --device cpu --method $m -o "$WORK/stack.npz" >/dev/null 2>&1
+      t1=$(now)
+      pk=$([ $m = median ] && echo median_nanmedian || echo weighted_mean_numpy)
+      p=$(sed -n "s/.*peer $pk .*spectra_per_s=\([0-9.]*\).*/\1/p" <<<"$out")
+      s=$(rate "$N" "$($PY -c "print($t1 - $t0)")")
+      row "stack $m (CLI, wall)" "$s" "$p" "$(ratio "${s//,/}" "$p")"
+    done
     ;;
   phot)
     t0=$(now)
