@@ -123,7 +123,11 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
       const size_t col_bytes = parts[r].size() / n_cols;
       std::vector<const void*> ptrs(n_cols);
       for (size_t k = 0; k < n_cols; ++k) ptrs[k] = parts[r].data() + k * col_bytes;
-      sink->append({first, count, ptrs, meta ? meta->read(resolved, first, first + count) : meta_window{}});
+      sink->append({.row0 = first,
+                    .nrows = count,
+                    .columns = ptrs,
+                    .meta = meta ? meta->read(resolved, first, first + count) : meta_window{},
+                    .row_arrays = {}});
       meter.update(first + count);
     }
   }

@@ -77,7 +77,7 @@ void write_stack(const stack_options& o, const stack_result& r) {
                    "stack result: columns of unequal length");
   const void* cols[] = {r.wavelength.data(), r.flux.data(), r.ivar.data(), r.error.data(), r.n.data()};
   auto sink = begin_table(format_of(o.format), std::move(s), output_target(o.out, o.sink));
-  sink->append({0, n, cols, {}});
+  sink->append({.row0 = 0, .nrows = n, .columns = cols, .meta = {}, .row_arrays = {}});
   sink->finish();
 }
 
