@@ -53,7 +53,8 @@ extras_plan check_extras(const get_options& opts, store& st, const resolved_list
     const spectrum_location loc = id.location();
     // A camera's shape is the block's; the brz resolution's width is each spectrum's own.
     if (!seen.insert(loc.block_id).second && opts.camera) continue;
-    const block_reader& b = st.block(loc.block_id);
+    const auto held = st.shared_block(loc.block_id);
+    const block_reader& b = *held;
     int32_t diagonals = 0;
     int64_t width = loc.npix;
     if (opts.camera) {
@@ -111,7 +112,8 @@ void read_resolution_rows(store& st, const resolved_list& ids, const extras_plan
     return x.block_id != y.block_id ? x.block_id < y.block_id : x.row != y.row ? x.row < y.row : x.index < y.index;
   });
   for (const item& it : items) {
-    const block_reader& b = st.block(it.block_id);
+    const auto held = st.shared_block(it.block_id);
+    const block_reader& b = *held;
     const size_t row = size_t(it.row);
     // The shape checked here, before the read, for the message check_extras' callers know;
     // read_resolution refuses a block without resolution or a row beyond it.
@@ -158,7 +160,7 @@ void write_camera(const get_options& opts, const extras_plan& plan, store& st, c
         continue;
       }
       const spectrum_location loc = ids[i].location();
-      const camera_arrays c = st.block(loc.block_id).read_camera(size_t(loc.row), opts.camera, opts.with_resolution);
+      const camera_arrays c = st.shared_block(loc.block_id)->read_camera(size_t(loc.row), opts.camera, opts.with_resolution);
       SPECMILL_DATA_CHECK(c.npix() == width, "stored camera of " + ids[i].name() + " changed shape");
       std::copy(c.flux.begin(), c.flux.end(), &flux[k * width]);
       std::copy(c.ivar.begin(), c.ivar.end(), &ivar[k * width]);

@@ -36,7 +36,7 @@ void write_stored_spec_file(store& st, const std::string& context, const resolve
   if (!entry || !entry->location) throw not_found("no stored pixels for " + id.name() + " in context " + context);
   sdss_spectrum s;
   s.meta = entry->meta;
-  s.data = st.block(entry->location->block_id).read_spectrum(size_t(entry->location->row));
+  s.data = st.shared_block(entry->location->block_id)->read_spectrum(size_t(entry->location->row));
   if (cutout) trim(s.data, cutout_window(*cutout, st.grid()));
   write_spec_file(s, out);
 }

@@ -36,7 +36,8 @@ void batch_reader::read(const window& w, column c, void* dst) {
   auto* out = static_cast<uint8_t*>(dst);
   std::vector<uint32_t> rows;
   for (const auto& [block_id, items] : by_block) {
-    const block_reader& block = store_.block(block_id);
+    const auto held = store_.shared_block(block_id);  // kept while read, whatever other threads open
+    const block_reader& block = *held;
     rows.clear();
     int32_t lo = INT32_MAX, hi = INT32_MIN;
     for (size_t i : items) {

@@ -294,7 +294,8 @@ spectrum_plot_data load_plot_data(store& st, const std::string& context, const s
   // resolve_ids carries lean metadata; the title wants the catalog row's class.
   const auto full = st.catalog().lookup(context, r[0].specobjid());
   const spec_meta meta = full ? full->meta : r[0].keys();
-  const block_reader& b = st.block(loc.block_id);
+  const auto held = st.shared_block(loc.block_id);
+  const block_reader& b = *held;
   return plot_data(b.read_spectrum(size_t(loc.row)), meta, b.grid());
 }
 

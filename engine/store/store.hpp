@@ -49,7 +49,8 @@ class store {
   size_t remove_orphans();
 
   // An open reader for a block, from a small LRU cache (HDF5 opens are not free). Valid until
-  // the cache lets it go (16 more blocks asked for): for one thread's short use.
+  // the cache lets it go (16 more blocks asked for, by any thread): for tests and one-thread
+  // tools; the engine holds shared_block's instead.
   const block_reader& block(int64_t block_id);
   // The same reader, held for as long as the caller keeps it (the cache may let it go
   // meanwhile). Thread-safe. What the in-place readers (engine/pipeline/stored_rows) hold, so
