@@ -27,12 +27,14 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // The keyword in columns 1-8: a run of non-blanks followed only by blanks. nullopt otherwise
 // (an embedded blank, which CFITSIO would read differently).
+// (Plain loops: string_view's find is a memchr call, too dear for 8 bytes on every card.)
 std::optional<std::string_view> keyword_of(card c) {
-  std::string_view name = c.substr(0, 8);
-  const size_t end = name.find(' ');
-  if (end == std::string_view::npos) return name;
-  if (name.find_first_not_of(' ', end) != std::string_view::npos) return std::nullopt;
-  return name.substr(0, end);
+  size_t end = 0;
+  while (end < 8 && c[end] != ' ') ++end;
+  for (size_t i = end; i < 8; ++i) {
+    if (c[i] != ' ') return std::nullopt;
+  }
+  return c.substr(0, end);
 }
 
 // The value field of a "KEYWORD = value / comment" card; nullopt without "= " in columns 9-10.
@@ -166,7 +168,8 @@ const bintable_field* bintable_layout::find(std::string_view name) const {
 int64_t bintable_header_bytes(std::span<const unsigned char> bytes) {
   const int64_t cards = int64_t(bytes.size()) / card_bytes;
   for (int64_t i = 0; i < cards; ++i) {
-    if (std::memcmp(bytes.data() + i * card_bytes, "END     ", 8) == 0) {
+    const unsigned char* c = bytes.data() + i * card_bytes;
+    if (c[0] == 'E' && std::memcmp(c, "END     ", 8) == 0) {
       const int64_t end = (i * card_bytes / record_bytes + 1) * record_bytes;
       return end <= int64_t(bytes.size()) ? end : 0;
     }
