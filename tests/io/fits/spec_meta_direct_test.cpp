@@ -234,7 +234,9 @@ TEST(spec_meta_direct, cfitsio_reports_a_truncated_hdu2_as_it_does_without_the_d
   auto move_error = [](const fs::path& file, bool direct_first) {
     fits_file f = fits_file::open_read(file);
     f.move_to(1);
-    if (direct_first) EXPECT_FALSE(read_spec_meta_direct(f, f.hdu_address().data_end, std::nullopt).has_value());
+    if (direct_first) {
+      EXPECT_FALSE(read_spec_meta_direct(f, f.hdu_address().data_end, std::nullopt).has_value());
+    }
     try {
       f.move_to(2);
       const auto layout_rows = f.rows();
