@@ -317,7 +317,8 @@ TEST(spec_meta_direct, parser_refuses_what_is_not_the_plain_layout) {
       "GCOUNT  =                    1", "TFIELDS =                    2", "TTYPE1  = 'PLATE   '",
       "TFORM1  = 'J       '",           "TTYPE2  = 'CLASS'",              "TFORM2  = '8A'",
       "END"};
-  const auto ok = parse(header(plain));
+  const std::string plain_header = header(plain);  // the layout's names view these bytes: kept alive
+  const auto ok = parse(plain_header);
   ASSERT_TRUE(ok.has_value());
   EXPECT_EQ(ok->fields.size(), 2u);
   EXPECT_EQ(ok->find("class")->offset, 4);
@@ -343,8 +344,7 @@ TEST(spec_meta_direct, parser_refuses_what_is_not_the_plain_layout) {
   cards.insert(cards.begin() + 8, "ZIMAGE  =                    T");
   EXPECT_FALSE(parse(header(cards)).has_value());
   // Truncated: bytes without an END.
-  const std::string h = header(plain);
-  EXPECT_EQ(bintable_header_bytes(std::span(reinterpret_cast<const unsigned char*>(h.data()), 960)), 0);
+  EXPECT_EQ(bintable_header_bytes(std::span(reinterpret_cast<const unsigned char*>(plain_header.data()), 960)), 0);
 }
 
 }  // namespace
