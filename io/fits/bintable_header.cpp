@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "io/fits/fits_names.hpp"
+
 namespace specmill {
 namespace {
 
@@ -13,15 +15,7 @@ constexpr int max_fields = 999;  // TFIELDS' limit in the standard and in CFITSI
 
 using card = std::string_view;
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using fits_names::iequals;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "io/fits/fits_header_guard.hpp"
+#include "io/fits/fits_names.hpp"
 
 namespace specmill {
 namespace {
@@ -17,15 +18,7 @@ namespace {
 fitsfile* ff(void* p) { return static_cast<fitsfile*>(p); }
 
 // FITS names are ASCII; the locale-free fold keeps lookups over 236 columns cheap.
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using fits_names::iequals;
 
 std::string trim_right(const char* s) {
   std::string out(s);
