@@ -16,27 +16,6 @@
 namespace specmill {
 namespace {
 
-// The stored form's schema, as engine/get/get.cpp's ragged_schema makes it (tests/mpi compares
-// the outputs byte for byte, so the two cannot drift apart unseen).
-table_schema ragged_schema(const get_options& opts, const resolved_list& ids) {
-  table_schema s;
-  s.layout = table_layout::ragged;
-  for (column c : opts.columns)
-    s.columns.push_back({std::string(column_names[int(c)]), column_is_int(c) ? npy_dtype::i4 : npy_dtype::f4, ""});
-  s.metadata = {{"context", opts.context, "CONTEXT", "specmill context"}};
-  s.offsets.assign(ids.size() + 1, 0);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const bool has = ids[i].has_pixels();
-    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].npix() : 0);
-    s.specobjid.push_back(ids[i].specobjid());
-    s.found.push_back(has);
-    s.plate.push_back(has ? ids[i].plate() : 0);
-    s.mjd.push_back(has ? ids[i].mjd() : 0);
-    s.fiberid.push_back(has ? ids[i].fiberid() : 0);
-  }
-  return s;
-}
-
 // Chunk boundaries: consecutive items whose pixels (4 bytes a column) fit the byte budget; an
 // item larger than the budget is a chunk of its own. The same on every rank.
 std::vector<size_t> chunk_starts(const resolved_list& ids, size_t bytes_per_pixel, size_t budget) {
@@ -89,11 +68,8 @@ get_summary run_batch_get(const communicator& comm, const get_options& opts, std
   // Rank 0 writes, so rank 0 reads the catalog rows (get --meta), chunk by chunk like `get`.
   std::optional<meta_reader> meta;
   if (comm.rank() == 0) {
-    table_schema schema = ragged_schema(opts, resolved);
-    if (opts.meta) {
-      meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
-      schema.meta = meta->schema();
-    }
+    if (opts.meta) meta.emplace(st.catalog(), opts.context, meta_columns_of(st.grid()));
+    table_schema schema = ragged_schema(opts, resolved, meta ? &*meta : nullptr);
     sink = begin_table(opts.format, std::move(schema), output_target(opts.out, opts.sink));
   }
   progress_meter meter("get", resolved.size(), comm.rank() == 0 && opts.progress && opts.out != "-" && !opts.sink);

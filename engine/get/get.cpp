@@ -17,27 +17,6 @@
 namespace specmill {
 namespace {
 
-// The stored form: one row per list item with its own pixels, the item's keys for the formats
-// that carry them (FITS), and the context.
-table_schema ragged_schema(const get_options& opts, const resolved_list& ids, const meta_reader* meta) {
-  table_schema s;
-  if (meta) s.meta = meta->schema();
-  s.layout = table_layout::ragged;
-  for (column c : opts.columns)
-    s.columns.push_back({std::string(column_names[int(c)]), column_is_int(c) ? npy_dtype::i4 : npy_dtype::f4, ""});
-  s.metadata = {{"context", opts.context, "CONTEXT", "specmill context"}};
-  s.offsets.assign(ids.size() + 1, 0);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const bool has = ids[i].has_pixels();
-    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].npix() : 0);
-    s.specobjid.push_back(ids[i].specobjid());
-    s.found.push_back(has);
-    s.plate.push_back(has ? ids[i].plate() : 0);
-    s.mjd.push_back(has ? ids[i].mjd() : 0);
-    s.fiberid.push_back(has ? ids[i].fiberid() : 0);
-  }
-  return s;
-}
 
 // Every requested column of each list window, handed to the format's sink. A window holds
 // window_bytes of pixels over all its columns together, in buffers allocated once (not zeroed:
@@ -95,6 +74,28 @@ void write_ragged(const get_options& opts, const extras_plan& plan, store& st, c
 }
 
 }  // namespace
+
+// The stored form: one row per list item with its own pixels, the item's keys for the formats
+// that carry them (FITS), and the context.
+table_schema ragged_schema(const get_options& opts, const resolved_list& ids, const meta_reader* meta) {
+  table_schema s;
+  if (meta) s.meta = meta->schema();
+  s.layout = table_layout::ragged;
+  for (column c : opts.columns)
+    s.columns.push_back({std::string(column_names[int(c)]), column_is_int(c) ? npy_dtype::i4 : npy_dtype::f4, ""});
+  s.metadata = {{"context", opts.context, "CONTEXT", "specmill context"}};
+  s.offsets.assign(ids.size() + 1, 0);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const bool has = ids[i].has_pixels();
+    s.offsets[i + 1] = s.offsets[i] + (has ? ids[i].npix() : 0);
+    s.specobjid.push_back(ids[i].specobjid());
+    s.found.push_back(has);
+    s.plate.push_back(has ? ids[i].plate() : 0);
+    s.mjd.push_back(has ? ids[i].mjd() : 0);
+    s.fiberid.push_back(has ? ids[i].fiberid() : 0);
+  }
+  return s;
+}
 
 get_format parse_get_format(std::string_view text) {
   if (text == "npz") return get_format::npz;

@@ -124,6 +124,12 @@ struct prepared_get {
   bool dense() const { return opts.align || opts.cutout || opts.window || opts.resample; }
 };
 prepared_get prepare_get(const get_options& opts, std::vector<spectrum_id> ids, store* st = nullptr);
+class meta_reader;
+struct table_schema;
+// The stored form's schema: one row per list item with its own pixels, the item's keys for the
+// formats that carry them (FITS), the context, and `meta`'s columns when given. `specmill get`
+// and `specmill batch get` both write it (tests/mpi compares their outputs byte for byte).
+table_schema ragged_schema(const get_options& opts, const resolved_list& ids, const meta_reader* meta);
 get_summary run_get(prepared_get& p);
 
 // listSpan: the common lattice window of a list (what --align uses), from the catalog alone.
