@@ -172,42 +172,72 @@ constexpr size_t gather_block_rows = 16;
 constexpr size_t gather_block_cols = 128;
 
 // The packed slots (order key << 32 | ivar bits; an empty slot's key for a value that does not
-// count) of row `row`'s columns [c0, c0 + len) into out[0..len): contiguous loads, so each
-// vector width's clone vectorises it (see accumulate_rows).
+// count) of one row's values fl[0..len), iv[0..len) (and mk[0..len) with HasMask) into
+// out[0..len): contiguous loads, so each vector width's clone vectorises it (see
+// accumulate_rows). The same rule and arithmetic as stack_value_op::value, on pointers, so that a
+// window's rows and rows read in place (stack_tile::add_rows) pack alike.
 template <bool HasMask>
-[[gnu::always_inline]] inline void pack_row(const stack_value_op& op, size_t row, size_t c0, size_t len, double s,
-                                            double inv_s2, uint32_t row_ok, uint64_t* out) {
-  const size_t at = row * op.w.width + c0;
-  const float* fl = op.w.flux + at;
-  const float* iv = op.w.ivar + at;
-  const int32_t* mk = HasMask ? op.w.and_mask + at : nullptr;
+[[gnu::always_inline]] inline void pack_values(const float* fl, const float* iv, const int32_t* mk, uint32_t mask_bits,
+                                               size_t len, double s, double inv_s2, uint32_t row_ok, uint64_t* out) {
   if (s == 1.0) {
     // Unscaled (no row_scale, or a factor of exactly 1): float(double(x) * 1) is x, so the slot
     // is built from the stored bits with integer operations only, which GCC vectorises (the
-    // general loop below, with its double conversions, it does not). Same bits either way.
+    // general loop below, with its double conversions, it does not). Same bits either way
+    // (tests/kernels/stack_test.cpp pits the two against each other).
     for (size_t j = 0; j < len; ++j) {
       const uint32_t m = HasMask ? uint32_t(mk[j]) : 0u;
-      const uint64_t good = uint64_t(good_pixel(fl[j], iv[j], m, op.w.mask_bits) & (row_ok != 0));
+      const uint64_t good = uint64_t(good_pixel(fl[j], iv[j], m, mask_bits) & (row_ok != 0));
       const uint64_t packed = (uint64_t(order_key(fl[j])) << 32) | float_bits(iv[j]);
       out[j] = (packed & (0 - good)) | ((uint64_t(empty_key) << 32) & (good - 1));
     }
     return;
   }
   for (size_t j = 0; j < len; ++j) {
-    double f, v;
-    const bool good = (row_ok != 0) & op.value<HasMask>(row, c0 + j, s, inv_s2, f, v);
+    const uint32_t m = HasMask ? uint32_t(mk[j]) : 0u;
+    const double f = double(fl[j]) * s, v = double(iv[j]) * inv_s2;
+    const bool good = (row_ok != 0) & good_pixel(fl[j], iv[j], m, mask_bits);
     // Stored as float: exact for unscaled values; a scaled one is rounded once (2^-24).
     const uint64_t packed = (uint64_t(order_key(float(f))) << 32) | float_bits(float(v));
     out[j] = good ? packed : uint64_t(empty_key) << 32;
   }
 }
-SPECMILL_VECTOR_CLONES void pack_row_masked(const stack_value_op& op, size_t row, size_t c0, size_t len, double s,
-                                            double inv_s2, uint32_t row_ok, uint64_t* out) {
-  pack_row<true>(op, row, c0, len, s, inv_s2, row_ok, out);
+SPECMILL_VECTOR_CLONES void pack_values_masked(const float* fl, const float* iv, const int32_t* mk, uint32_t mask_bits,
+                                               size_t len, double s, double inv_s2, uint32_t row_ok, uint64_t* out) {
+  pack_values<true>(fl, iv, mk, mask_bits, len, s, inv_s2, row_ok, out);
 }
-SPECMILL_VECTOR_CLONES void pack_row_unmasked(const stack_value_op& op, size_t row, size_t c0, size_t len, double s,
-                                              double inv_s2, uint32_t row_ok, uint64_t* out) {
-  pack_row<false>(op, row, c0, len, s, inv_s2, row_ok, out);
+SPECMILL_VECTOR_CLONES void pack_values_unmasked(const float* fl, const float* iv, uint32_t mask_bits, size_t len,
+                                                 double s, double inv_s2, uint32_t row_ok, uint64_t* out) {
+  pack_values<false>(fl, iv, nullptr, mask_bits, len, s, inv_s2, row_ok, out);
+}
+template <bool HasMask>
+void pack(const float* fl, const float* iv, const int32_t* mk, uint32_t mask_bits, size_t len, double s,
+          double inv_s2, uint32_t row_ok, uint64_t* out) {
+  if (HasMask)
+    pack_values_masked(fl, iv, mk, mask_bits, len, s, inv_s2, row_ok, out);
+  else
+    pack_values_unmasked(fl, iv, mask_bits, len, s, inv_s2, row_ok, out);
+}
+
+// A row's scale s, 1/s^2 and whether it counts, as stack_value_op gives them (row_ok an
+// integer, not s > 0 in the loop: see value()).
+struct row_factors {
+  double s[gather_block_rows], inv_s2[gather_block_rows];
+  uint32_t ok[gather_block_rows];
+  void set(size_t k, double factor) {
+    s[k] = factor;
+    ok[k] = factor > 0;
+    inv_s2[k] = ok[k] ? 1.0 / (factor * factor) : 0.0;
+  }
+};
+
+// A block's packed rows written out column by column: each pixel's run of the block's rows
+// contiguous in its slots (16 slots: two whole cache lines).
+inline void write_block(const uint64_t (&block)[gather_block_rows][gather_block_cols], size_t kn, size_t cn,
+                        uint64_t* slots, size_t c0, size_t cap, size_t row0) {
+  for (size_t j = 0; j < cn; ++j) {
+    uint64_t* out = slots + (c0 + j) * cap + row0;
+    for (size_t k = 0; k < kn; ++k) out[k] = block[k][j];
+  }
 }
 
 // The slots of rows [first_row, first_row + n_rows) of every pixel: the CPU half of
@@ -225,25 +255,49 @@ void gather_rows(const stack_value_op& op, size_t first_row, size_t cap, uint64_
         alignas(64) uint64_t block[gather_block_rows][gather_block_cols];
         for (size_t k0 = r.begin(); k0 < r.end(); k0 += gather_block_rows) {
           const size_t kn = std::min(gather_block_rows, r.end() - k0);
-          double s[gather_block_rows], inv_s2[gather_block_rows];
-          uint32_t row_ok[gather_block_rows];  // an integer, not s > 0 in the loop: see value()
-          for (size_t k = 0; k < kn; ++k) {
-            s[k] = op.row_factor(k0 + k);
-            row_ok[k] = s[k] > 0;
-            inv_s2[k] = row_ok[k] ? 1.0 / (s[k] * s[k]) : 0.0;
-          }
+          row_factors rf;
+          for (size_t k = 0; k < kn; ++k) rf.set(k, op.row_factor(k0 + k));
           for (size_t c0 = 0; c0 < width; c0 += gather_block_cols) {
             const size_t cn = std::min(gather_block_cols, width - c0);
             for (size_t k = 0; k < kn; ++k) {
-              if (HasMask)
-                pack_row_masked(op, k0 + k, c0, cn, s[k], inv_s2[k], row_ok[k], block[k]);
-              else
-                pack_row_unmasked(op, k0 + k, c0, cn, s[k], inv_s2[k], row_ok[k], block[k]);
+              const size_t at = (k0 + k) * width + c0;
+              pack<HasMask>(op.w.flux + at, op.w.ivar + at, HasMask ? op.w.and_mask + at : nullptr, op.w.mask_bits, cn,
+                            rf.s[k], rf.inv_s2[k], rf.ok[k], block[k]);
             }
-            for (size_t j = 0; j < cn; ++j) {
-              uint64_t* out = slots + (c0 + j) * cap + first_row + k0;
-              for (size_t k = 0; k < kn; ++k) out[k] = block[k][j];
+            write_block(block, kn, cn, slots, c0, cap, first_row + k0);
+          }
+        }
+      },
+      tbb::simple_partitioner());
+}
+
+// The same transpose for rows read in place (stack_tile::add_rows): each row's values for its
+// columns [first, last) of the tile, every other slot of the row empty.
+template <bool HasMask>
+void gather_row_refs(std::span<const stack_row> rows, uint32_t mask_bits, size_t width, size_t first_row, size_t cap,
+                     uint64_t* slots) {
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, rows.size(), gather_block_rows),
+      [&](const tbb::blocked_range<size_t>& r) {
+        alignas(64) uint64_t block[gather_block_rows][gather_block_cols];
+        for (size_t k0 = r.begin(); k0 < r.end(); k0 += gather_block_rows) {
+          const size_t kn = std::min(gather_block_rows, r.end() - k0);
+          row_factors rf;
+          for (size_t k = 0; k < kn; ++k) rf.set(k, row_factor(rows[k0 + k].scale));
+          for (size_t c0 = 0; c0 < width; c0 += gather_block_cols) {
+            const size_t cn = std::min(gather_block_cols, width - c0);
+            for (size_t k = 0; k < kn; ++k) {
+              const stack_row& row = rows[k0 + k];
+              const size_t a = std::clamp(row.first, c0, c0 + cn), b = std::clamp(row.last, a, c0 + cn);
+              uint64_t* out = block[k];
+              std::fill(out, out + (a - c0), uint64_t(empty_key) << 32);
+              if (b > a)
+                pack<HasMask>(row.flux + (a - row.first), row.ivar + (a - row.first),
+                              HasMask ? row.and_mask + (a - row.first) : nullptr, mask_bits, b - a, rf.s[k],
+                              rf.inv_s2[k], rf.ok[k], out + (a - c0));
+              std::fill(out + (b - c0), out + cn, uint64_t(empty_key) << 32);
             }
+            write_block(block, kn, cn, slots, c0, cap, first_row + k0);
           }
         }
       },
@@ -420,6 +474,22 @@ void stack_tile::add(const stack_window& w, size_t first_row) {
   else
     gather_rows<false>(op, first_row, capacity_, slots);
   mark_added(first_row, w.n_rows);
+}
+
+void stack_tile::add_rows(std::span<const stack_row> rows, size_t first_row, uint32_t mask_bits) {
+  SPECMILL_EXPECTS(backend_ == backend::cpu, "stack_tile::add_rows: rows in place are a CPU path");
+  SPECMILL_EXPECTS(first_row <= capacity_ && rows.size() <= capacity_ - first_row, "stack_tile: rows beyond capacity");
+  const bool masked = mask_bits != 0;
+  for (const stack_row& r : rows)
+    SPECMILL_EXPECTS(r.first <= r.last && r.last <= width_ && (r.first == r.last || (r.flux && r.ivar && (!masked || r.and_mask))),
+                     "stack_tile::add_rows: a row's columns or arrays are not valid");
+  if (rows.empty() || width_ == 0) return;
+  uint64_t* slots = host_.as<uint64_t>();
+  if (masked)
+    gather_row_refs<true>(rows, mask_bits, width_, first_row, capacity_, slots);
+  else
+    gather_row_refs<false>(rows, mask_bits, width_, first_row, capacity_, slots);
+  mark_added(first_row, rows.size());
 }
 
 void stack_tile::mark_added(size_t first_row, size_t n_rows) {

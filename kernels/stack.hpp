@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "core/good_pixel.hpp"
@@ -61,17 +62,16 @@ struct stack_window {
   cuda_stream_view stream{};
 };
 
+// A row's scale s as the stack uses it: s, or 0 for a row that contributes nothing (s not
+// finite, or outside [1e-30, 1e30], where s^2 could make a float's ivar underflow or overflow in
+// double; no normaliser of real spectra comes near either bound).
+SPECMILL_HOST_DEVICE inline double row_factor(double s) { return s >= 1e-30 && s <= 1e30 ? s : 0.0; }
+
 // One value of a window: does (row, col) contribute, and with what flux and ivar (scaled).
 struct stack_value_op {
   stack_window w;
-  // The row's scale s (1 without row_scale), or 0 for a row that contributes nothing: s not
-  // finite, or outside [1e-30, 1e30], where s^2 could make a float's ivar underflow or overflow
-  // in double (no normaliser of real spectra comes near either bound).
-  SPECMILL_HOST_DEVICE double row_factor(size_t row) const {
-    if (!w.row_scale) return 1.0;
-    const double s = w.row_scale[row];
-    return s >= 1e-30 && s <= 1e30 ? s : 0.0;
-  }
+  // The row's scale s (1 without row_scale), or 0 for a row that contributes nothing (row_factor).
+  SPECMILL_HOST_DEVICE double row_factor(size_t row) const { return w.row_scale ? specmill::row_factor(w.row_scale[row]) : 1.0; }
   // Element (row, col) of a row with factor s > 0 and inv_s2 = 1 / s^2. The tests are integer
   // compares on the float bits, combined with bitwise ands: no branches and nothing that could
   // trap, so the CPU loops over columns vectorise (with kept_or_zero; a float compare or select
@@ -333,6 +333,17 @@ class stack_accumulator {
   device_buffer staged_[4];  // flux, ivar, and_mask, row_scale of the window being added
 };
 
+// One list row for stack_tile::add_rows, read in place (a pointer into its block's mapping,
+// engine/stack/stack_direct.cpp): its values for the tile's columns [first, last), the arrays
+// pointing at column `first`'s value. Every other column of the row is an empty slot.
+struct stack_row {
+  const float* flux = nullptr;
+  const float* ivar = nullptr;
+  const int32_t* and_mask = nullptr;  // read only when mask_bits is not 0
+  size_t first = 0, last = 0;
+  double scale = 1.0;  // as stack_window::row_scale's entry (row_factor)
+};
+
 // A tile of `width` pixels for the median and clipped mean: one slot per (pixel, row of the
 // list), `capacity` rows. add() places each window's values in the slots of its rows (a row
 // that does not contribute leaves its slot empty, never a zero; on the CPU the slots of rows
@@ -349,6 +360,10 @@ class stack_tile {
   // Rows [first_row, first_row + w.n_rows) of the list; host pointers (cuda uploads them).
   void add(const stack_window& w, size_t first_row);
   void add_device(const stack_window& w, size_t first_row);  // device pointers; cuda only
+  // CPU only: rows [first_row, first_row + rows.size()) from arrays read in place, each covering
+  // some of the tile's columns: the slots add() would give a window of the same values (the
+  // and_masks are read only when mask_bits is not 0, when they are required).
+  void add_rows(std::span<const stack_row> rows, size_t first_row, uint32_t mask_bits);
   // Host output arrays of width elements. The tile is consumed (sorted in place).
   void finish(stack_method m, double sigma, int iterations, const stack_output& out);
   size_t width() const { return width_; }

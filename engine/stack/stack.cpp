@@ -19,6 +19,10 @@ namespace {
 
 constexpr double nan_d = std::numeric_limits<double>::quiet_NaN();
 
+// The CPU's preferred tile: bytes of slots, and pixels at least (see tile_pixels).
+constexpr size_t cpu_tile_bytes = size_t(64) << 20;
+constexpr size_t cpu_tile_min_pixels = 256;
+
 // Pixels per tile: the budget over one pixel's slots for every list item, less the CPU's
 // per-thread sort buffers. At least one pixel, whatever the budget.
 // `threads`: the sort buffers to reserve for (a batch rank passes the node's cores, what a lone
@@ -28,7 +32,15 @@ size_t tile_pixels(const stack_options& opts, size_t capacity, int64_t width, si
   size_t reserve = 0;
   if (opts.device == backend::cpu) reserve = threads * capacity * 8;
   const size_t budget = opts.memory_bytes > reserve ? opts.memory_bytes - reserve : 0;
-  return std::clamp<size_t>(budget / per_pixel, 1, size_t(std::max<int64_t>(width, 1)));
+  size_t pixels = budget / per_pixel;
+  // The budget is a ceiling, not a target, on the CPU: a tile of ~64 MiB is reused tile after
+  // tile, while one budget-sized tile is fresh memory whose first touch is kernel page zeroing
+  // (a 10k median in one 368 MB tile: 0.65 s wall, 0.15-0.38 s of it system time; in 64 MiB
+  // tiles 0.52 s, 0.10 s; bench/RESULTS.md). Re-reading the list per tile costs ~0.2 us a row,
+  // so tiles keep at least cpu_tile_min_pixels while the budget allows.
+  if (opts.device == backend::cpu)
+    pixels = std::min(pixels, std::max(cpu_tile_bytes / per_pixel, cpu_tile_min_pixels));
+  return std::clamp<size_t>(pixels, 1, size_t(std::max<int64_t>(width, 1)));
 }
 
 std::string lattice_text(const lattice_window& w) {
@@ -210,10 +222,18 @@ stack_result compute_stack(const stack_options& opts, store& st, const resolved_
     const size_t first = std::min(width, t0 * tile), end = std::min(width, t1 * tile);
     stack_tile t(opts.device, end > first ? tile : 1, end > first ? capacity : 1);
     detail::stack_buffers buffers;  // staging, device copies and resampled window: once per run
+    // On the CPU without a grid the tiles are gathered in place from the blocks' mappings.
+    const bool in_place = opts.device == backend::cpu && !f.grid;
+    std::optional<stored_rows> rows;
+    if (in_place) rows.emplace(st, ids);
     for (size_t k0 = first; k0 < end; k0 += tile) {
       const size_t k1 = std::min(width, k0 + tile);
       if (k0 > first || k1 - k0 != t.width()) t.reset(k1 - k0);
-      detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.device, opts.mask_bits,
+      if (in_place)
+        detail::gather_tile_direct(*rows, ids, f.span, int64_t(k0), int64_t(k1), opts.mask_bits, scale.data(), t,
+                                   [&](size_t items) { meter.update(done + items); });
+      else
+        detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.device, opts.mask_bits,
                                     scale.data(), opts.window_bytes,
                                     [&](const aligned_reader::window& w, const stack_window& v) {
                                       if (opts.device == backend::cuda)

@@ -7,6 +7,7 @@
 #include "engine/pipeline/aligned_reader.hpp"
 #include "engine/pipeline/id_list.hpp"
 #include "engine/pipeline/lattice_window.hpp"
+#include "engine/pipeline/stored_rows.hpp"
 #include "engine/pipeline/window_pipeline.hpp"
 #include "engine/store/store.hpp"
 #include "kernels/stack.hpp"
@@ -62,6 +63,15 @@ void for_each_stack_window(store& st, std::span<const resolved_id> ids, const st
 void accumulate_means_direct(store& st, std::span<const resolved_id> ids, const lattice_window& span, stack_method m,
                              uint32_t mask_bits, const double* row_scale, const std::function<void(size_t)>& progress,
                              const stack_output& out);
+
+// The median and clipped mean's tile [k0, k1) of the observed lattice `span` on the CPU: each
+// listed spectrum's stored pixels gathered into `t` straight from its block's mapping (through
+// `rows`, kept by the caller from tile to tile), not copied into an aligned window first. Items
+// without pixels or whose row_scale is not > 0 leave their slots empty. `progress` gets the list
+// items done.
+void gather_tile_direct(stored_rows& rows, std::span<const resolved_id> ids, const lattice_window& span, int64_t k0,
+                        int64_t k1, uint32_t mask_bits, const double* row_scale, stack_tile& t,
+                        const std::function<void(size_t)>& progress);
 
 // 1 / normaliser per list item (NaN: dropped, counted in *dropped) for --normalize /
 // --normalize-band; rows already unusable (scale NaN on entry) stay so and are not counted.

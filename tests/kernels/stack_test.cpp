@@ -432,6 +432,91 @@ TEST_P(Stack, ResetTileEqualsAFreshOne) {
   EXPECT_THROW(t.reset(41), invalid_argument);
 }
 
+// Rows read in place (stack_tile::add_rows, the CPU lattice path) give the slots a window of the
+// same values gives: each row covering only part of the tile (its other columns empty, as an
+// aligned window pads them), scaled, unscaled and dropped rows, with and without masks.
+TEST(StackRows, InPlaceRowsEqualAWindowOfTheSameValues) {
+  const size_t width = 300;  // three column blocks, the last partial
+  for (bool scaled : {false, true})
+    for (uint32_t mask_bits : {bad_bit, 0u}) {
+      SCOPED_TRACE(std::string(scaled ? "scaled" : "unscaled") + (mask_bits ? ", masked" : ", no mask"));
+      window_data d = random_window(83, width, 51, scaled);
+      // Each row's coverage: [first, last) of the tile; outside it the window holds padding.
+      std::vector<std::pair<size_t, size_t>> cover(d.rows);
+      std::mt19937 rng(52);
+      for (size_t r = 0; r < d.rows; ++r) {
+        size_t a = rng() % width, b = rng() % (width + 1);
+        if (r % 9 == 0) a = 0, b = width;
+        if (r % 13 == 4) b = a;  // no column of the tile
+        cover[r] = {std::min(a, b), std::max(a, b)};
+        for (size_t c = 0; c < width; ++c)
+          if (c < cover[r].first || c >= cover[r].second) {
+            d.flux[r * width + c] = nan_f;  // what an aligned window holds where a spectrum has no pixel
+            d.ivar[r * width + c] = 0;
+            d.mask[r * width + c] = 0;
+          }
+      }
+      std::vector<stack_row> rows(d.rows);
+      for (size_t r = 0; r < d.rows; ++r) {
+        const auto [a, b] = cover[r];
+        rows[r].first = a;
+        rows[r].last = b;
+        rows[r].flux = d.flux.data() + r * width + a;
+        rows[r].ivar = d.ivar.data() + r * width + a;
+        rows[r].and_mask = mask_bits ? d.mask.data() + r * width + a : nullptr;
+        rows[r].scale = scaled ? d.scale[r] : 1.0;
+      }
+      for (stack_method m : {stack_method::median, stack_method::clipped_mean}) {
+        stack_window w = d.view();
+        w.mask_bits = mask_bits;
+        stack_tile by_window(backend::cpu, width, d.rows + 5), in_place(backend::cpu, width, d.rows + 5);
+        by_window.add(w, 5);
+        in_place.add_rows(std::span(rows).first(40), 5, mask_bits);  // two calls, as list windows
+        in_place.add_rows(std::span(rows).subspan(40), 45, mask_bits);
+        result want(width), got(width);
+        by_window.finish(m, 3, 3, want.out());
+        in_place.finish(m, 3, 3, got.out());
+        EXPECT_EQ(got.n, want.n);
+        EXPECT_EQ(got.n_input, want.n_input);
+        for (size_t c = 0; c < width; ++c) {
+          ASSERT_EQ(float_bits(got.flux[c]), float_bits(want.flux[c])) << c;
+          ASSERT_EQ(float_bits(got.ivar[c]), float_bits(want.ivar[c])) << c;
+          ASSERT_EQ(float_bits(got.error[c]), float_bits(want.error[c])) << c;
+        }
+        EXPECT_GT(*std::max_element(got.n.begin(), got.n.end()), 20);
+      }
+    }
+  stack_tile t(backend::cpu, 10, 4);
+  stack_row wide;
+  wide.last = 11;
+  EXPECT_THROW(t.add_rows(std::span(&wide, 1), 0, 0), invalid_argument);  // beyond the tile's columns
+  stack_row no_arrays;
+  no_arrays.last = 3;
+  EXPECT_THROW(t.add_rows(std::span(&no_arrays, 1), 0, 0), invalid_argument);
+  EXPECT_THROW(t.add_rows(std::vector<stack_row>(5), 0, 0), invalid_argument);  // beyond capacity
+}
+
+// The tile's two ways to build a slot agree: an unscaled row (integer-only path) and a row of
+// half the values scaled by 2 (the general double path) give the same slots, since doubling and
+// quartering are exact: f * 2 and ivar / 4 in double, rounded to float, are the unscaled row's.
+TEST(StackRows, UnscaledAndScaledSlotsAgree) {
+  const window_data d = random_window(64, 150, 61);
+  window_data half = d;
+  for (size_t i = 0; i < d.flux.size(); ++i) {
+    half.flux[i] = d.flux[i] * 0.5f;
+    half.ivar[i] = d.ivar[i] * 4.0f;
+  }
+  half.scale.assign(d.rows, 2.0);
+  for (stack_method m : {stack_method::median, stack_method::clipped_mean}) {
+    const result plain = run(backend::cpu, d, m), scaled = run(backend::cpu, half, m);
+    EXPECT_EQ(scaled.n, plain.n);
+    for (size_t c = 0; c < d.width; ++c) {
+      ASSERT_EQ(float_bits(scaled.flux[c]), float_bits(plain.flux[c])) << c;
+      ASSERT_EQ(float_bits(scaled.ivar[c]), float_bits(plain.ivar[c])) << c;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cpu, Stack, ::testing::Values(backend::cpu), [](const auto&) { return std::string("cpu"); });
 INSTANTIATE_TEST_SUITE_P(Cuda, Stack, ::testing::Values(backend::cuda), [](const auto&) { return std::string("cuda"); });
 

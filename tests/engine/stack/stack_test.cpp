@@ -42,11 +42,14 @@ class StackStores {
  public:
   static fs::path sample() { return instance().dir_.path() / "sample-store"; }
   static fs::path real() { return instance().dir_.path() / "real-store"; }
+  // The same 70 spectra in chunked blocks (not mapped: the readers copy their rows).
+  static fs::path sample_chunked() { return instance().dir_.path() / "sample-chunked"; }
 
  private:
   StackStores() {
-    test_support::ingest_into(dir_.path() / "sample-store",
-                              test_support::write_sample_files(dir_.path() / "sample", 70, 5, 0.4), 16);
+    const fs::path sample = test_support::write_sample_files(dir_.path() / "sample", 70, 5, 0.4);
+    test_support::ingest_into(dir_.path() / "sample-store", sample, 16);
+    test_support::ingest_into(dir_.path() / "sample-chunked", sample, 16, std::string(default_context), false);
     test_support::ingest_into(dir_.path() / "real-store", test::shared_spectra(), 4);
   }
   static const StackStores& instance() {
@@ -178,6 +181,33 @@ TEST_P(StackEngine, ObservedLatticeMatchesReferenceAcrossBlocksWindowsAndTiles) 
       EXPECT_EQ(tiled.error, one.error);
     }
   }
+}
+
+// The median and clipped mean gather their tiles in place from mapped blocks, or from copies
+// of the rows of chunked blocks: the same bits either way, in one tile or many.
+TEST_P(StackEngine, ChunkedBlocksGiveTheMappedBlocksResult) {
+  store mapped(StackStores::sample(), store::access::read), chunked(StackStores::sample_chunked(), store::access::read);
+  const auto ids = shuffled(mapped), ids_chunked = shuffled(chunked);
+  for (stack_method m : {stack_method::median, stack_method::clipped_mean})
+    for (size_t pixels_a_tile : {size_t(0), size_t(37)}) {
+      SCOPED_TRACE(std::string(to_string(m)) + " " + std::to_string(pixels_a_tile));
+      stack_options o = options(StackStores::sample(), m, b());
+      if (pixels_a_tile)
+        o.memory_bytes = ids.size() * (stack_tile::bytes_per_slot(b()) * pixels_a_tile +
+                                       8 * size_t(tbb::this_task_arena::max_concurrency()));
+      const stack_result want = compute_stack(o, mapped, ids);
+      o.store = StackStores::sample_chunked();
+      const stack_result got = compute_stack(o, chunked, ids_chunked);
+      EXPECT_EQ(got.summary.tiles, want.summary.tiles);
+      if (pixels_a_tile) {
+        EXPECT_GT(got.summary.tiles, 10u);
+      }
+      EXPECT_GT(*std::max_element(got.n.begin(), got.n.end()), 50);
+      EXPECT_EQ(got.n, want.n);
+      EXPECT_EQ(got.flux, want.flux);
+      EXPECT_EQ(got.ivar, want.ivar);
+      EXPECT_EQ(got.error, want.error);
+    }
 }
 
 // N copies of one spectrum: the weighted mean is that spectrum with N times its ivar; the
