@@ -90,14 +90,15 @@ stack_pixel robust_pixel(uint64_t* col, const row_runs& runs, std::vector<uint64
       empty += !filled;
       detail::count_digits(count, x);
     }
+  const uint64_t* sorted = col;
   if (n < radix_min) {
     std::sort(col, col + n, [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); });
   } else {
     detail::count_digits(count, uint64_t(empty_key) << 32, -uint32_t(empty));
     if (scratch.size() < n) scratch.resize(n);
-    detail::radix_sort_counted(col, scratch.data(), n, count);
+    sorted = detail::radix_sort_counted(col, scratch.data(), n, count);
   }
-  const packed_sequence x{col};
+  const packed_sequence x{sorted};
   const robust_range r = robust_select(x, (long long)n, m, sigma, iterations);
   double sum_f = 0, sum_var = 0, sum_sq = 0;
   for (long long i = r.lo; i < r.hi; ++i) {
@@ -320,10 +321,11 @@ void radix_sort_upper32(uint64_t* a, uint64_t* scratch, size_t n) {
   SPECMILL_EXPECTS(n <= UINT32_MAX, "radix_sort_upper32: more than 2^32 values");
   radix_counts count{};
   for (size_t i = 0; i < n; ++i) count_digits(count, a[i]);
-  radix_sort_counted(a, scratch, n, count);
+  const uint64_t* sorted = radix_sort_counted(a, scratch, n, count);
+  if (sorted != a) std::copy(sorted, sorted + n, a);
 }
 
-void radix_sort_counted(uint64_t* a, uint64_t* scratch, size_t n, radix_counts& count) {
+const uint64_t* radix_sort_counted(uint64_t* a, uint64_t* scratch, size_t n, radix_counts& count) {
   uint64_t *src = a, *dst = scratch;
   for (int pass = 0; pass < 3; ++pass) {
     const int shift = radix_shifts[pass];
@@ -336,10 +338,30 @@ void radix_sort_counted(uint64_t* a, uint64_t* scratch, size_t n, radix_counts& 
       c[b] = sum;
       sum += here;
     }
-    for (size_t i = 0; i < n; ++i) dst[c[(src[i] >> shift) & digit_mask]++] = src[i];
+    if (pass < 2) {
+      for (size_t i = 0; i < n; ++i) dst[c[(src[i] >> shift) & digit_mask]++] = src[i];
+    } else {
+      // The top digit (sign, exponent, one mantissa bit) takes few values in one pixel, so
+      // consecutive keys mostly share it and each c[digit]++ waits for the last. Two streams, the
+      // first and second half of src, each with its own offsets (the second half's start after
+      // the first half's count of the digit: still stable), so two chains run side by side.
+      const size_t h = n / 2;
+      uint32_t first[1024] = {}, second[1024];
+      for (size_t i = 0; i < h; ++i) ++first[src[i] >> shift];
+      for (size_t b = 0; b <= digit_mask; ++b) {
+        second[b] = c[b] + first[b];
+        first[b] = c[b];
+      }
+      for (size_t i = 0, j = h; i < h; ++i, ++j) {
+        const uint64_t x = src[i], y = src[j];
+        dst[first[x >> shift]++] = x;
+        dst[second[y >> shift]++] = y;
+      }
+      if (n & 1) dst[second[src[n - 1] >> shift]++] = src[n - 1];
+    }
     std::swap(src, dst);
   }
-  if (src != a) std::copy(src, src + n, a);
+  return src;
 }
 
 void accumulate_cpu_serial(const stack_window& w, bool weighted, double* a, double* b, long long* n) {

@@ -414,8 +414,9 @@ inline void count_digits(radix_counts& c, uint64_t x, uint32_t times = 1) {
   c[2048 + ((x >> 43) & 2047)] += times;
   c[4096 + (x >> 54)] += times;
 }
-// Sorts a[0..n) with the counts of exactly those n values (consumed).
-void radix_sort_counted(uint64_t* a, uint64_t* scratch, size_t n, radix_counts& count);
+// Sorts a[0..n) with the counts of exactly those n values (consumed). The sorted values are in
+// a or in scratch (after an odd number of passes: no copy back), whichever is returned.
+const uint64_t* radix_sort_counted(uint64_t* a, uint64_t* scratch, size_t n, radix_counts& count);
 }  // namespace detail
 
 }  // namespace specmill

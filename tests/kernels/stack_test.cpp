@@ -569,14 +569,22 @@ TEST(StackKeys, OrderKeysSortLikeFloats) {
 TEST(StackKeys, RadixSortMatchesStableSort) {
   std::mt19937 rng(8);
   std::normal_distribution<float> g(0.f, 100.f);
-  for (size_t n : {size_t(0), size_t(1), size_t(2), size_t(300), size_t(20000)}) {
-    std::vector<uint64_t> a(n), scratch(n);
-    for (size_t i = 0; i < n; ++i) a[i] = (uint64_t(order_key(i % 17 == 0 ? 1.f : g(rng))) << 32) | uint32_t(i);
-    std::vector<uint64_t> want = a;
-    std::stable_sort(want.begin(), want.end(), [](uint64_t x, uint64_t y) { return (x >> 32) < (y >> 32); });
-    detail::radix_sort_upper32(a.data(), scratch.data(), n);
-    EXPECT_EQ(a, want) << n;
-  }
+  // Kinds of values: spread (every pass runs), ties of few values, and powers of two of both
+  // signs (only the top digit differs: the lower passes are skipped; the top pass's two halves
+  // must keep equal keys in order across the halves' boundary).
+  const float powers[] = {-4.f, -1.f, 0.5f, 1.f, 2.f, 8.f};
+  for (int kind = 0; kind < 3; ++kind)
+    for (size_t n : {size_t(0), size_t(1), size_t(2), size_t(3), size_t(300), size_t(301), size_t(20000), size_t(20001)}) {
+      std::vector<uint64_t> a(n), scratch(n);
+      for (size_t i = 0; i < n; ++i) {
+        const float v = kind == 0 ? (i % 17 == 0 ? 1.f : g(rng)) : kind == 1 ? float(rng() % 5) : powers[rng() % 6];
+        a[i] = (uint64_t(order_key(v)) << 32) | uint32_t(i);
+      }
+      std::vector<uint64_t> want = a;
+      std::stable_sort(want.begin(), want.end(), [](uint64_t x, uint64_t y) { return (x >> 32) < (y >> 32); });
+      detail::radix_sort_upper32(a.data(), scratch.data(), n);
+      EXPECT_EQ(a, want) << "kind " << kind << ", n " << n;
+    }
 }
 
 struct vector_sequence {
