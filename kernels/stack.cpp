@@ -502,9 +502,11 @@ void stack_tile::add_rows(std::span<const stack_row> rows, size_t first_row, uin
   SPECMILL_EXPECTS(backend_ == backend::cpu, "stack_tile::add_rows: rows in place are a CPU path");
   SPECMILL_EXPECTS(first_row <= capacity_ && rows.size() <= capacity_ - first_row, "stack_tile: rows beyond capacity");
   const bool masked = mask_bits != 0;
-  for (const stack_row& r : rows)
-    SPECMILL_EXPECTS(r.first <= r.last && r.last <= width_ && (r.first == r.last || (r.flux && r.ivar && (!masked || r.and_mask))),
+  for (const stack_row& r : rows) {
+    const bool arrays = r.first == r.last || (r.flux && r.ivar && (!masked || r.and_mask));
+    SPECMILL_EXPECTS(r.first <= r.last && r.last <= width_ && arrays,
                      "stack_tile::add_rows: a row's columns or arrays are not valid");
+  }
   if (rows.empty() || width_ == 0) return;
   uint64_t* slots = host_.as<uint64_t>();
   if (masked)

@@ -71,7 +71,9 @@ SPECMILL_HOST_DEVICE inline double row_factor(double s) { return s >= 1e-30 && s
 struct stack_value_op {
   stack_window w;
   // The row's scale s (1 without row_scale), or 0 for a row that contributes nothing (row_factor).
-  SPECMILL_HOST_DEVICE double row_factor(size_t row) const { return w.row_scale ? specmill::row_factor(w.row_scale[row]) : 1.0; }
+  SPECMILL_HOST_DEVICE double row_factor(size_t row) const {
+    return w.row_scale ? specmill::row_factor(w.row_scale[row]) : 1.0;
+  }
   // Element (row, col) of a row with factor s > 0 and inv_s2 = 1 / s^2. The tests are integer
   // compares on the float bits, combined with bitwise ands: no branches and nothing that could
   // trap, so the CPU loops over columns vectorise (with kept_or_zero; a float compare or select

@@ -43,8 +43,8 @@ void add_stack_options(CLI::App& sub, stack_args& a) {
   sub.add_option("--device", a.device, "auto, cpu or cuda (auto: cuda when a GPU is present)")
       ->capture_default_str();
   sub.add_option("--memory", a.memory_mib,
-                 "median/clipped_mean: MiB for one tile of pixels' values (host for cpu, device for cuda); "
-                 "fewer MiB, more tiles (each re-reads the list)")
+                 "median/clipped_mean: MiB for one tile of pixels' values at most (host for cpu, where tiles "
+                 "are ~64 MiB within it; device for cuda); fewer MiB, more tiles (each re-reads the list)")
       ->capture_default_str();
   sub.add_option("--format", a.format, "npz, fits or csv (default: from --out's extension, else npz)");
   sub.add_option("--out,-o", a.opts.out, "Output file ('-': stdout, csv)")->required();
