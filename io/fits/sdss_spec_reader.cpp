@@ -322,8 +322,25 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
 }
 
 sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const fs::path& name) {
-  fits_file f = fits_file::open_memory(data, size, name);
+  fits_file f = fits_file::open_memory_view({static_cast<const unsigned char*>(data), size}, name);
   return read_opened(f, name);
+}
+
+sdss_spectrum read_sdss_spectrum(const fs::path& file, std::span<const unsigned char> bytes) {
+  // The path route's own checks first: its truncation check (size % 2880, after it has read
+  // HDUs 0-2, in its words) and its sniffing of compressed files.
+  if (bytes.empty() || bytes.size() % 2880 != 0 || sniff_compression(bytes).kind != compression::none) {
+    return read_sdss_spectrum(file);
+  }
+  try {
+    return read_sdss_spectrum(bytes.data(), bytes.size(), file);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception&) {
+    // The in-memory route words some failures otherwise (check_in_memory's END_OF_FILE where a
+    // disk file reaches check_table_geometry): the path route says what it always said.
+  }
+  return read_sdss_spectrum(file);
 }
 
 }  // namespace specmill
