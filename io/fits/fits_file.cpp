@@ -230,6 +230,11 @@ void fits_file::close() {
   check(status, "cannot close FITS file");
 }
 
+std::span<const unsigned char> fits_file::memory_bytes() const {
+  if (!memory_) return {};
+  return {static_cast<const unsigned char*>(memory_->data), memory_->size};
+}
+
 int64_t fits_file::file_bytes() const { return ff(live())->Fptr->logfilesize; }
 
 int fits_file::hdu_count() {

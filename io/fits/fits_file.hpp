@@ -76,6 +76,10 @@ class fits_file {
   // TULONGLONG reads and writes go through unchanged. Throws fits_error.
   void declare_unsigned64(int colnum, const char* comment);
 
+  // The whole file's bytes when it is open from memory (open_memory, open_memory_view); empty
+  // for a file on disk. Valid while the fits_file is open.
+  std::span<const unsigned char> memory_bytes() const;
+
   // Logical size of the open file in bytes: for a file CFITSIO decompressed into memory (it
   // opens gzip, bzip2, ... transparently) the decompressed size, not the size on disk.
   int64_t file_bytes() const;

@@ -174,17 +174,25 @@ coadd read_coadd(fits_file& f) {
   if (any_raw) {
     const int64_t stride = f.row_bytes();
     const int64_t bytes = stride * int64_t(n);  // fits in the file: enter_table checked
-    // Reused per thread: the table is ~150 KB, above malloc's mmap threshold. One that is
-    // unusually large is not kept for the rest of the run.
-    thread_local std::vector<unsigned char> scratch;
-    if (scratch.capacity() > (size_t(16) << 20)) scratch = {};
-    scratch.resize(size_t(bytes));
-    int status = 0;
-    fits_read_tblbytes(native(f), 1, 1, bytes, scratch.data(), &status);
-    f.check(status, "cannot read the COADD table");
+    const unsigned char* table = nullptr;
+    if (const auto image = f.memory_bytes(); !image.empty()) {
+      // A file in memory (ingest's one read, a gunzipped file): decoded where its rows lie, the
+      // same bytes fits_read_tblbytes would copy out.
+      table = image.data() + f.hdu_address().data_start;
+    } else {
+      // Reused per thread: the table is ~150 KB, above malloc's mmap threshold. One that is
+      // unusually large is not kept for the rest of the run.
+      thread_local std::vector<unsigned char> scratch;
+      if (scratch.capacity() > (size_t(16) << 20)) scratch = {};
+      scratch.resize(size_t(bytes));
+      int status = 0;
+      fits_read_tblbytes(native(f), 1, 1, bytes, scratch.data(), &status);
+      f.check(status, "cannot read the COADD table");
+      table = scratch.data();
+    }
     for (int k = 0; k < n_columns; ++k) {
       if (!raw[k]) continue;
-      const unsigned char* first = scratch.data() + cols[k]->offset;
+      const unsigned char* first = table + cols[k]->offset;
       if (column_is_int(column(k))) {
         decode_be32(first, stride, n, target<int32_t>(out, column(k)).data());
       } else {
