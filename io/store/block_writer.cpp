@@ -113,6 +113,20 @@ void fsync_path(const std::filesystem::path& p, int flags) {
   if (rc != 0) SPECMILL_FAIL_IO("fsync " + p.string() + ": " + std::strerror(err));
 }
 
+// Starts the disk write of the columns written so far while the next one is packed, so that the
+// fsync after H5Fclose waits for less (it waited ~0.14 s a block for ~130 MB, with the writer
+// idle). What is durable when is unchanged: only that fsync, before the rename, makes the block
+// durable; this only starts writeback early, and an error here shows in that fsync.
+void start_writeback(hid_t file) {
+#ifdef __linux__
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return;
+  (void)::sync_file_range(*static_cast<int*>(handle), 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)file;
+#endif
+}
+
 void write_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* value) {
   h5::dataspace space(h5::check(H5Screate(H5S_SCALAR), "H5Screate"));
   h5::attribute a(h5::check(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
@@ -292,6 +306,7 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
       h5::check(H5Dwrite(ds.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()),
                 std::string("H5Dwrite ") + name);
       h5::check(ds.close(), std::string("H5Dclose ") + name);
+      start_writeback(root);
     };
     write_column("flux", false, &coadd::flux);
     write_column("ivar", false, &coadd::ivar);
