@@ -288,17 +288,24 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
     // One padded column at a time: the only large allocation of the write.
     std::vector<uint32_t> padded(n * g.n_pixels);
     auto write_column = [&](const char* name, bool is_int, auto member) {
-      std::fill(padded.begin(), padded.end(), 0u);
+      // Each row: zeros, the spectrum's pixels, zeros. Only the padding is zeroed (a fill of the
+      // whole column first wrote ~140 MB a block twice).
       for (size_t r = 0; r < n; ++r) {
         const auto& src = data_[r].*member;
         const size_t off = size_t(rows_[r].lattice_start - g.lattice_start);
-        uint32_t* dst = &padded[r * g.n_pixels + off];
+        uint32_t* row = &padded[r * g.n_pixels];
+        uint32_t* dst = row + off;
+        size_t filled = 0;
         if (!src.empty()) {
           std::memcpy(dst, src.data(), src.size() * 4);
+          filled = src.size();
         } else if (std::strcmp(name, "loglam") == 0) {  // an exact row: loglam was not kept
           for (int32_t i = 0; i < rows_[r].npix; ++i)
             dst[i] = std::bit_cast<uint32_t>(lattice_loglam(rows_[r].lattice_start + i, grid_));
+          filled = size_t(rows_[r].npix);
         }
+        std::fill(row, dst, 0u);
+        std::fill(dst + filled, row + g.n_pixels, 0u);
       }
       const hid_t ftype = is_int ? H5T_STD_I32LE : H5T_IEEE_F32LE;
       const hid_t mtype = is_int ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
