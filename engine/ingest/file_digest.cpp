@@ -33,7 +33,9 @@ struct digest_state {
 
   void add_word(uint64_t w) { h = rotl(h ^ (w * k2), 31) * k1 + 0x52DCE729ull; }
 
-  void add(const char* p, size_t n) {
+  // Pieces may be of any length only if every piece but the last is a multiple of 8: the tail
+  // rule below pads a short word, so one call over all the bytes equals whole-word pieces.
+  void add(const unsigned char* p, size_t n) {
     length += n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -66,7 +68,7 @@ uint64_t file_digest(const std::filesystem::path& file) {
   constexpr size_t piece = size_t(1) << 20;
   // One buffer per thread, never zero-filled: a fresh std::vector<char>(1 MiB) per file (memset
   // and page faults of a new mapping) cost ingest more than the digest itself.
-  thread_local const std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(piece);
+  thread_local const std::unique_ptr<unsigned char[]> buf = std::make_unique_for_overwrite<unsigned char[]>(piece);
   digest_state d;
   for (;;) {
     // Whole pieces until the end, as istream::read gave them: the digest's tail rule relies on
@@ -82,6 +84,12 @@ uint64_t file_digest(const std::filesystem::path& file) {
     if (got > 0) d.add(buf.get(), got);
     if (got < piece) break;
   }
+  return d.finish();
+}
+
+uint64_t bytes_digest(std::span<const unsigned char> bytes) {
+  digest_state d;
+  d.add(bytes.data(), bytes.size());
   return d.finish();
 }
 

@@ -4,11 +4,16 @@
 // Not cryptographic: it guards against accidents, not against someone forging a collision.
 #include <cstdint>
 #include <filesystem>
+#include <span>
 
 namespace specmill {
 
 // Reads the file in 1 MiB pieces (memory bounded whatever its size). io_error when it is not a
 // regular file (FIFOs are refused before they are opened) or cannot be read.
 uint64_t file_digest(const std::filesystem::path& file);
+
+// The same digest of bytes already in memory: file_digest of a file holding exactly `bytes`
+// (ingest reads each file once, for this and for its spectrum).
+uint64_t bytes_digest(std::span<const unsigned char> bytes);
 
 }  // namespace specmill

@@ -5,7 +5,8 @@
 // already in the context are skipped; a spectrum stored for another context is linked, not
 // stored twice.
 // Staleness: a file recorded with the same size and mtime is skipped unread; one whose size or
-// mtime differs is digested (file_digest): the same bytes only update the record ("touched"),
+// mtime differs is digested (file_digest's value, taken from the one read of its bytes that also
+// gives its spectrum): the same bytes only update the record ("touched"),
 // other bytes holding the same SPECOBJID are re-read and replace the stored spectrum. The new
 // pixels go into a new block and the row moves to them in that block's commit, so a kill at
 // any moment leaves the old spectrum or the new one, never neither. (The old pixels stay in

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "engine/ingest/file_digest.hpp"
+#include "engine/ingest/whole_file.hpp"
 #include "io/fits/sdss_catalog_reader.hpp"
 #include "io/fits/sdss_spec_reader.hpp"
 
@@ -17,19 +18,30 @@ namespace fs = std::filesystem;
 
 namespace specmill::ingest_steps {
 
-// Stage 2's work on one file: its digest, then (unless only touched) its spectrum.
+// Stage 2's work on one file: its digest, then (unless only touched) its spectrum, from one
+// read of its bytes.
 void read_item(work_item& item) {
+  // Kept per thread and reused (never zero-filled): a spec file is read into it whole.
+  thread_local whole_file file;
+  struct shrink {
+    ~shrink() { file.release_over(size_t(16) << 20); }  // a rare full spec file of many MB
+  } shrink_after;
   try {
-    // Not a regular file (a FIFO would block the digest's open): the reader says what it is.
+    // Not a regular file (a FIFO would block the read's open): the reader says what it is.
     std::error_code ec;
-    if (fs::is_regular_file(item.path, ec)) {
-      item.digest = file_digest(item.path);
-      if (item.record && item.record->digest == item.digest) {
-        item.touched = true;
-        return;
-      }
+    if (!fs::is_regular_file(item.path, ec)) {
+      item.spectrum = read_sdss_spectrum(item.path);
+      return;
     }
-    item.spectrum = read_sdss_spectrum(item.path);
+    // Larger than any spec file can be: digested in pieces, never held whole, and read by the
+    // path route, which bounds what it reads (sdss_spec_reader.hpp).
+    const bool in_memory = file.read(item.path, max_spec_file_bytes);
+    item.digest = in_memory ? bytes_digest(file.bytes()) : file_digest(item.path);
+    if (item.record && item.record->digest == item.digest) {
+      item.touched = true;
+      return;
+    }
+    item.spectrum = in_memory ? read_sdss_spectrum(item.path, file.bytes()) : read_sdss_spectrum(item.path);
   } catch (const std::bad_alloc&) {
     // The reader bounds every allocation by the file's size; this is the last resort, so that
     // one file cannot end the run for all the others.

@@ -1,7 +1,8 @@
 #pragma once
 // The separable steps of an SDSS spec-file ingest (engine/ingest/ingest.cpp), shared by the
 // one-process pipeline and `specmill batch ingest` (engine/batch/batch_ingest.cpp):
-//   decode: read_item, on any thread of any rank: digest the file, read and check its spectrum;
+//   decode: read_item, on any thread of any rank: read the file once, digest its bytes, parse
+//           and check its spectrum;
 //   decide: block_packer, on one thread of one process: take the decoded items in input order,
 //           deduplicate, choose each accepted spectrum's block, commit each written block's
 //           catalog rows;
@@ -78,8 +79,9 @@ class block_sink {
   virtual std::vector<written_block> drain() = 0;
 };
 
-// The decode step on one file: its digest, then (unless only touched) its spectrum. A file that
-// cannot be read leaves its reason in item.error; nothing throws.
+// The decode step on one file: its digest, then (unless only touched) its spectrum, both from one
+// read of its bytes (engine/ingest/whole_file). A file that cannot be read leaves its reason in
+// item.error, in the words reading it through the path gives; nothing throws.
 void read_item(work_item& item);
 
 // The file's key (absolute, normalised path), size and mtime; size -1 when it cannot be stat'ed.

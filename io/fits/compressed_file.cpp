@@ -49,6 +49,12 @@ compression_kind sniff_compression(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   unsigned char m[4] = {};
   if (!in.read(reinterpret_cast<char*>(m), 4)) return {};
+  return sniff_compression(std::span<const unsigned char>(m));
+}
+
+compression_kind sniff_compression(std::span<const unsigned char> bytes) {
+  if (bytes.size() < 4) return {};  // as a file too short to tell
+  const unsigned char* m = bytes.data();
   // The magic numbers CFITSIO's file_is_compressed recognises.
   if (m[0] == 0x1f && m[1] == 0x8b) return {compression::gzip, "gzip"};
   if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return {compression::other, "bzip2"};

@@ -6,6 +6,7 @@
 // into a buffer that never grows past a limit.
 #include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct compression_kind {
 // What the file's first bytes say it is. A file too short to tell, or unreadable, is `none`
 // (the FITS reader then reports it).
 compression_kind sniff_compression(const std::filesystem::path& file);
+// The same from the file's bytes (its first four are enough).
+compression_kind sniff_compression(std::span<const unsigned char> bytes);
 
 // The decompressed bytes of a gzip file (several concatenated members are one stream, as for
 // gunzip). Refuses, with data_error naming the file, before decompressing anything when the

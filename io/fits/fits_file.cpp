@@ -68,7 +68,8 @@ void fits_check(int status, const std::filesystem::path& file, std::string_view 
 }
 
 // CFITSIO keeps the addresses of `data` and `size` (a memory file may grow by realloc), so
-// they live on the heap, where a moved fits_file does not move them.
+// they live on the heap, where a moved fits_file does not move them. `bytes` is empty for an
+// open_memory_view image, whose `data` is the caller's.
 struct fits_file::memory_image {
   std::vector<unsigned char> bytes;
   void* data = nullptr;
@@ -142,6 +143,23 @@ fits_file fits_file::create(const std::filesystem::path& file) {
 }
 
 fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name) {
+  auto image = std::make_unique<memory_image>();
+  image->bytes = std::move(bytes);
+  image->data = image->bytes.data();
+  image->size = image->bytes.size();
+  return open_image(std::move(image), name);
+}
+
+fits_file fits_file::open_memory_view(std::span<const unsigned char> bytes, const std::filesystem::path& name) {
+  auto image = std::make_unique<memory_image>();
+  // Opened READONLY and never given a realloc function: CFITSIO reads through the pointer only.
+  image->data = const_cast<unsigned char*>(bytes.data());
+  image->size = bytes.size();
+  return open_image(std::move(image), name);
+}
+
+fits_file fits_file::open_image(std::unique_ptr<memory_image> image, const std::filesystem::path& name) {
+  const std::span<const unsigned char> bytes(static_cast<const unsigned char*>(image->data), image->size);
   // CFITSIO 4.2's memory driver reads whole 2880-byte records and whole table data without
   // checking the buffer's end (a disk file reports END_OF_FILE instead): a partial record here,
   // or an HDU whose data runs past the end (check_in_memory), would be read out of bounds.
@@ -151,10 +169,6 @@ fits_file fits_file::open_memory(std::vector<unsigned char> bytes, const std::fi
                      END_OF_FILE);
   }
   check_fits_header_cards(bytes, name);
-  auto image = std::make_unique<memory_image>();
-  image->bytes = std::move(bytes);
-  image->data = image->bytes.data();
-  image->size = image->bytes.size();
   fitsfile* f = nullptr;
   int status = 0;
   // A fixed label, not `name`: CFITSIO parses a memory file's name for "[ext]"-style syntax;
@@ -214,6 +228,11 @@ void fits_file::close() {
   columns_valid_ = false;
   memory_.reset();
   check(status, "cannot close FITS file");
+}
+
+std::span<const unsigned char> fits_file::memory_bytes() const {
+  if (!memory_) return {};
+  return {static_cast<const unsigned char*>(memory_->data), memory_->size};
 }
 
 int64_t fits_file::file_bytes() const { return ff(live())->Fptr->logfilesize; }

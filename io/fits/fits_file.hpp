@@ -54,6 +54,10 @@ class fits_file {
   static fits_file open_memory(std::vector<unsigned char> bytes, const std::filesystem::path& name);
   // The same on a copy of `size` bytes at `data` (the fuzz targets).
   static fits_file open_memory(const void* data, size_t size, const std::filesystem::path& name);
+  // The same on `bytes` in place, not copied: the caller keeps them alive and unchanged until
+  // the fits_file is closed (read_sdss_spectrum's in-memory route, for files ingest has read).
+  // CFITSIO's memory driver keeps the pointer (it neither copies nor zero-fills the image).
+  static fits_file open_memory_view(std::span<const unsigned char> bytes, const std::filesystem::path& name);
 
   fits_file(const fits_file&) = delete;
   fits_file& operator=(const fits_file&) = delete;
@@ -71,6 +75,10 @@ class fits_file {
   // 64-bit: TZERO = 2^63, the FITS convention BOSS files use for SPECOBJID, so that
   // TULONGLONG reads and writes go through unchanged. Throws fits_error.
   void declare_unsigned64(int colnum, const char* comment);
+
+  // The whole file's bytes when it is open from memory (open_memory, open_memory_view); empty
+  // for a file on disk. Valid while the fits_file is open.
+  std::span<const unsigned char> memory_bytes() const;
 
   // Logical size of the open file in bytes: for a file CFITSIO decompressed into memory (it
   // opens gzip, bzip2, ... transparently) the decompressed size, not the size on disk.
@@ -132,6 +140,8 @@ class fits_file {
  private:
   struct memory_image;  // the bytes of an open_memory file, at an address CFITSIO keeps
   fits_file(void* fptr, std::filesystem::path path);
+  // Both open_memory forms: `image` holds or views the bytes.
+  static fits_file open_image(std::unique_ptr<memory_image> image, const std::filesystem::path& name);
   void release();  // closes the handle, then frees the memory image
   void* live() const;  // fptr_, or throws when already closed
   void write_values(int datatype, int colnum, int64_t row, size_t n, const void* values);

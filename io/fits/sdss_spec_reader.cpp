@@ -174,17 +174,25 @@ coadd read_coadd(fits_file& f) {
   if (any_raw) {
     const int64_t stride = f.row_bytes();
     const int64_t bytes = stride * int64_t(n);  // fits in the file: enter_table checked
-    // Reused per thread: the table is ~150 KB, above malloc's mmap threshold. One that is
-    // unusually large is not kept for the rest of the run.
-    thread_local std::vector<unsigned char> scratch;
-    if (scratch.capacity() > (size_t(16) << 20)) scratch = {};
-    scratch.resize(size_t(bytes));
-    int status = 0;
-    fits_read_tblbytes(native(f), 1, 1, bytes, scratch.data(), &status);
-    f.check(status, "cannot read the COADD table");
+    const unsigned char* table = nullptr;
+    if (const auto image = f.memory_bytes(); !image.empty()) {
+      // A file in memory (ingest's one read, a gunzipped file): decoded where its rows lie, the
+      // same bytes fits_read_tblbytes would copy out.
+      table = image.data() + f.hdu_address().data_start;
+    } else {
+      // Reused per thread: the table is ~150 KB, above malloc's mmap threshold. One that is
+      // unusually large is not kept for the rest of the run.
+      thread_local std::vector<unsigned char> scratch;
+      if (scratch.capacity() > (size_t(16) << 20)) scratch = {};
+      scratch.resize(size_t(bytes));
+      int status = 0;
+      fits_read_tblbytes(native(f), 1, 1, bytes, scratch.data(), &status);
+      f.check(status, "cannot read the COADD table");
+      table = scratch.data();
+    }
     for (int k = 0; k < n_columns; ++k) {
       if (!raw[k]) continue;
-      const unsigned char* first = scratch.data() + cols[k]->offset;
+      const unsigned char* first = table + cols[k]->offset;
       if (column_is_int(column(k))) {
         decode_be32(first, stride, n, target<int32_t>(out, column(k)).data());
       } else {
@@ -322,8 +330,25 @@ sdss_spectrum read_sdss_spectrum(const fs::path& file) {
 }
 
 sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const fs::path& name) {
-  fits_file f = fits_file::open_memory(data, size, name);
+  fits_file f = fits_file::open_memory_view({static_cast<const unsigned char*>(data), size}, name);
   return read_opened(f, name);
+}
+
+sdss_spectrum read_sdss_spectrum(const fs::path& file, std::span<const unsigned char> bytes) {
+  // The path route's own checks first: its truncation check (size % 2880, after it has read
+  // HDUs 0-2, in its words) and its sniffing of compressed files.
+  if (bytes.empty() || bytes.size() % 2880 != 0 || sniff_compression(bytes).kind != compression::none) {
+    return read_sdss_spectrum(file);
+  }
+  try {
+    return read_sdss_spectrum(bytes.data(), bytes.size(), file);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception&) {
+    // The in-memory route words some failures otherwise (check_in_memory's END_OF_FILE where a
+    // disk file reaches check_table_geometry): the path route says what it always said.
+  }
+  return read_sdss_spectrum(file);
 }
 
 }  // namespace specmill

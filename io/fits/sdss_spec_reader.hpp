@@ -3,6 +3,7 @@
 // HDU 1 COADD table -> coadd, HDU 2 one-row SPECOBJ/SPALL table -> spec_meta.
 #include <cstddef>
 #include <filesystem>
+#include <span>
 
 #include "core/spectrum.hpp"
 
@@ -31,9 +32,17 @@ inline constexpr size_t max_spec_file_bytes = size_t(64) << 20;
 // internal FITSfile between concurrent opens of the same path, so two threads must not read
 // the same file at the same moment.
 sdss_spectrum read_sdss_spectrum(const std::filesystem::path& file);
-// The same for a file already in memory (fits_file::open_memory; fuzz/fuzz_sdss_spec_reader):
-// `name` stands for the file in messages; a `size` that is not a whole number of 2880-byte
-// records, or an HDU running past the end, is a truncated file (fits_error).
+// The same for a file already in memory (fits_file::open_memory_view: read in place, not
+// copied; fuzz/fuzz_sdss_spec_reader): `name` stands for the file in messages; a `size` that is
+// not a whole number of 2880-byte records, or an HDU running past the end, is a truncated file
+// (fits_error).
 sdss_spectrum read_sdss_spectrum(const void* data, size_t size, const std::filesystem::path& name);
+// `file`, whose bytes the caller has read already (ingest reads each file once, for its digest
+// and for this): what read_sdss_spectrum(file) returns or throws, the same to the bit and to the
+// word, parsed from `bytes` where that gives the same. Bytes the path route treats otherwise (a
+// compressed file; a size that is not a whole number of 2880-byte records, which it reports in
+// its own words) and every failure of the in-memory parse are read again from `file`, so a
+// damaged file is reported exactly as before (at the cost of its second read).
+sdss_spectrum read_sdss_spectrum(const std::filesystem::path& file, std::span<const unsigned char> bytes);
 
 }  // namespace specmill

@@ -7,12 +7,16 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
 #include "io/fits/fits_native.hpp"
+#include "io/fits/spec_meta_columns.hpp"
 
 namespace specmill {
 namespace {
@@ -89,9 +93,9 @@ class row_reader {
     return true;
   }
   // TDOUBLE: D as is, E and B/I/J widened exactly.
-  bool get(const char* name, double& out) const {
+  bool get(const char* name, double& out, bool required) const {
     const bintable_field* f = find(name);
-    if (!f) return true;
+    if (!f) return !required;
     if (f->repeat != 1 || !plain(*f)) return false;
     if (f->type == 'D') out = load_double(at(*f));
     else if (f->type == 'E') out = double(load_float(at(*f)));
@@ -100,9 +104,9 @@ class row_reader {
     return true;
   }
   // TLONGLONG: B/I/J/K.
-  bool get(const char* name, int64_t& out) const {
+  bool get(const char* name, int64_t& out, bool required) const {
     const bintable_field* f = find(name);
-    if (!f) return true;
+    if (!f) return !required;
     if (f->repeat != 1 || !plain(*f) || !(integer(f->type) || f->type == 'K')) return false;
     out = load_signed(at(*f), f->type);
     return true;
@@ -164,28 +168,28 @@ std::optional<spec_meta> decode_spec_meta_row(const bintable_layout& layout, std
   if (layout.rows != 1 || int64_t(row.size()) != layout.row_bytes) return std::nullopt;
   const row_reader r(layout, row);
   spec_meta m;
+  for (const meta_column& c : meta_columns) {
+    const bool required = c.required(run2d_fallback.has_value());
+    const bool ok = std::visit(
+        [&](auto field) {
+          auto& out = m.*field;
+          using T = std::remove_reference_t<decltype(out)>;
+          if constexpr (std::is_same_v<T, float>) {
+            return r.get(c.name, &out, 1, required);
+          } else if constexpr (std::is_same_v<T, std::array<float, 5>>) {
+            return r.get(c.name, out.data(), 5, required);
+          } else {
+            return r.get(c.name, out, required);
+          }
+        },
+        c.field);
+    if (!ok) return std::nullopt;
+  }
   std::optional<uint64_t> id;
-  const bool ok = r.get("PLATE", m.plate, true) && r.get("MJD", m.mjd, true) && r.get("FIBERID", m.fiberid, true) &&
-                  r.get("RUN2D", m.run2d, !run2d_fallback) && r.get("PLUG_RA", m.plug_ra) &&
-                  r.get("PLUG_DEC", m.plug_dec) && r.get("Z", &m.z, 1, true) && r.get("Z_ERR", &m.z_err, 1, false) &&
-                  r.get("ZWARNING", m.zwarning, false) && r.get("CLASS", m.class_name, true) &&
-                  r.get("SUBCLASS", m.subclass, false) && r.get("SN_MEDIAN_ALL", &m.sn_median_all, 1, false) &&
-                  r.get("SPECPRIMARY", m.specprimary, false) &&
-                  r.get("SPECTROFLUX", m.spectroflux.data(), 5, false) && r.get("WAVEMIN", &m.wavemin, 1, false) &&
-                  r.get("WAVEMAX", &m.wavemax, 1, false) && r.get("PROGRAMNAME", m.programname, false) &&
-                  r.get("OBJTYPE", m.objtype, false) && r.get("THING_ID", m.thing_id) && specobjid_of(r, id);
-  if (!ok) return std::nullopt;
-  if (m.run2d.empty() && run2d_fallback) m.run2d = *run2d_fallback;
+  if (!specobjid_of(r, id)) return std::nullopt;
   // A run2d or field out of range, or an ID that disagrees, is an error the CFITSIO path
   // words; it is not repeated here.
-  uint64_t packed = 0;
-  try {
-    packed = pack_specobjid({m.plate, m.mjd, m.fiberid, run2d_code(m.run2d)});
-  } catch (const invalid_argument&) {
-    return std::nullopt;
-  }
-  if (id && *id != packed) return std::nullopt;
-  m.specobjid = packed;
+  if (!settle_specobjid(m, id, run2d_fallback).empty()) return std::nullopt;
   return m;
 }
 

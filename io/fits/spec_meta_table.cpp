@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <variant>
 
 #include "core/error.hpp"
 #include "core/specobjid.hpp"
 #include "io/fits/fits_native.hpp"
+#include "io/fits/spec_meta_columns.hpp"
 
 namespace specmill {
 namespace {
@@ -79,6 +81,12 @@ std::vector<std::string> read_strings(fits_file& f, int colnum, int typecode, in
   return out;
 }
 
+// A function object of several lambdas, for std::visit over meta_field.
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
 }  // namespace
 
 spec_meta_table::spec_meta_table(fits_file& f, std::optional<std::string> run2d_fallback)
@@ -90,46 +98,28 @@ spec_meta_table::spec_meta_table(fits_file& f, std::optional<std::string> run2d_
                                              " column");
     if (fc) c = col{fc->index, fc->typecode, fc->repeat, fc->scale, fc->zero};
   };
-  auto scalar_number = [&](const col& c, const char* name) {
-    SPECMILL_DATA_CHECK(!c || (is_numeric(c.typecode) && c.repeat == 1),
-                        where(f) + ": metadata column " + name + " is not a numeric scalar");
-  };
   bind(specobjid_, "SPECOBJID", false);
-  bind(plate_, "PLATE", true);
-  bind(mjd_, "MJD", true);
-  bind(fiberid_, "FIBERID", true);
-  bind(run2d_, "RUN2D", !run2d_fallback_);
-  bind(plug_ra_, "PLUG_RA", false);
-  bind(plug_dec_, "PLUG_DEC", false);
-  bind(z_, "Z", true);
-  bind(z_err_, "Z_ERR", false);
-  bind(zwarning_, "ZWARNING", false);
-  bind(class_, "CLASS", true);
-  bind(subclass_, "SUBCLASS", false);
-  bind(sn_median_all_, "SN_MEDIAN_ALL", false);
-  bind(specprimary_, "SPECPRIMARY", false);
-  bind(spectroflux_, "SPECTROFLUX", false);
-  bind(wavemin_, "WAVEMIN", false);
-  bind(wavemax_, "WAVEMAX", false);
-  bind(programname_, "PROGRAMNAME", false);
-  bind(objtype_, "OBJTYPE", false);
-  bind(thing_id_, "THING_ID", false);
-
-  scalar_number(plate_, "PLATE");
-  scalar_number(mjd_, "MJD");
-  scalar_number(fiberid_, "FIBERID");
-  scalar_number(plug_ra_, "PLUG_RA");
-  scalar_number(plug_dec_, "PLUG_DEC");
-  scalar_number(z_, "Z");
-  scalar_number(z_err_, "Z_ERR");
-  scalar_number(zwarning_, "ZWARNING");
-  scalar_number(sn_median_all_, "SN_MEDIAN_ALL");
-  scalar_number(specprimary_, "SPECPRIMARY");
-  scalar_number(wavemin_, "WAVEMIN");
-  scalar_number(wavemax_, "WAVEMAX");
-  scalar_number(thing_id_, "THING_ID");
-  SPECMILL_DATA_CHECK(!spectroflux_ || (is_numeric(spectroflux_.typecode) && spectroflux_.repeat == 5),
-                      where(f) + ": metadata column SPECTROFLUX is not a 5-vector (ugriz)");
+  for (size_t k = 0; k < meta_columns.size(); ++k) {
+    bind(columns_[k], meta_columns[k].name, meta_columns[k].required(run2d_fallback_.has_value()));
+  }
+  for (size_t k = 0; k < meta_columns.size(); ++k) {
+    const col& c = columns_[k];
+    const char* name = meta_columns[k].name;
+    if (!c) continue;
+    std::visit(overloaded{
+                   [](std::string spec_meta::*) {},  // any column reads as text
+                   [&](std::array<float, 5> spec_meta::*) {
+                     SPECMILL_DATA_CHECK(is_numeric(c.typecode) && c.repeat == 5, where(f) + ": metadata column " +
+                                                                                      name +
+                                                                                      " is not a 5-vector (ugriz)");
+                   },
+                   [&](auto) {
+                     SPECMILL_DATA_CHECK(is_numeric(c.typecode) && c.repeat == 1,
+                                         where(f) + ": metadata column " + name + " is not a numeric scalar");
+                   },
+               },
+               meta_columns[k].field);
+  }
   if (specobjid_ && specobjid_.typecode != TSTRING) {
     // Integer IDs: plain (spAll subsets, signed two's complement) or unsigned via TZERO = 2^63.
     const bool plain = specobjid_.scale == 1.0 && specobjid_.zero == 0.0;
@@ -146,52 +136,39 @@ std::vector<spec_meta> spec_meta_table::read(fits_file& f, size_t first_row, siz
   std::vector<spec_meta> out(count);
   if (count == 0) return out;
 
-  auto ints = [&](const col& c, const char* name, auto set) {
-    if (!c) return;
-    const auto v = read_numbers<int>(f, TINT, c.index, first_row, count, name);
-    for (size_t i = 0; i < count; ++i) set(out[i], v[i]);
-  };
-  auto floats = [&](const col& c, const char* name, auto set) {
-    if (!c) return;
-    const auto v = read_numbers<float>(f, TFLOAT, c.index, first_row, count, name);
-    for (size_t i = 0; i < count; ++i) set(out[i], v[i]);
-  };
-  auto doubles = [&](const col& c, const char* name, auto set) {
-    if (!c) return;
-    const auto v = read_numbers<double>(f, TDOUBLE, c.index, first_row, count, name);
-    for (size_t i = 0; i < count; ++i) set(out[i], v[i]);
-  };
-  auto strings = [&](const col& c, const char* name, auto set) {
-    if (!c) return;
-    auto v = read_strings(f, c.index, c.typecode, c.repeat, first_row, count, name);
-    for (size_t i = 0; i < count; ++i) set(out[i], std::move(v[i]));
-  };
-
-  ints(plate_, "PLATE", [](spec_meta& m, int v) { m.plate = v; });
-  ints(mjd_, "MJD", [](spec_meta& m, int v) { m.mjd = v; });
-  ints(fiberid_, "FIBERID", [](spec_meta& m, int v) { m.fiberid = v; });
-  strings(run2d_, "RUN2D", [](spec_meta& m, std::string v) { m.run2d = std::move(v); });
-  doubles(plug_ra_, "PLUG_RA", [](spec_meta& m, double v) { m.plug_ra = v; });
-  doubles(plug_dec_, "PLUG_DEC", [](spec_meta& m, double v) { m.plug_dec = v; });
-  floats(z_, "Z", [](spec_meta& m, float v) { m.z = v; });
-  floats(z_err_, "Z_ERR", [](spec_meta& m, float v) { m.z_err = v; });
-  ints(zwarning_, "ZWARNING", [](spec_meta& m, int v) { m.zwarning = v; });
-  strings(class_, "CLASS", [](spec_meta& m, std::string v) { m.class_name = std::move(v); });
-  strings(subclass_, "SUBCLASS", [](spec_meta& m, std::string v) { m.subclass = std::move(v); });
-  floats(sn_median_all_, "SN_MEDIAN_ALL", [](spec_meta& m, float v) { m.sn_median_all = v; });
-  ints(specprimary_, "SPECPRIMARY", [](spec_meta& m, int v) { m.specprimary = v; });
-  floats(wavemin_, "WAVEMIN", [](spec_meta& m, float v) { m.wavemin = v; });
-  floats(wavemax_, "WAVEMAX", [](spec_meta& m, float v) { m.wavemax = v; });
-  strings(programname_, "PROGRAMNAME", [](spec_meta& m, std::string v) { m.programname = std::move(v); });
-  strings(objtype_, "OBJTYPE", [](spec_meta& m, std::string v) { m.objtype = std::move(v); });
-  if (thing_id_) {
-    const auto v = read_numbers<LONGLONG>(f, TLONGLONG, thing_id_.index, first_row, count, "THING_ID");
-    for (size_t i = 0; i < count; ++i) out[i].thing_id = v[i];
-  }
-  if (spectroflux_) {
-    // 5 elements per row; one call reads across row boundaries.
-    const auto v = read_numbers<float>(f, TFLOAT, spectroflux_.index, first_row, count * 5, "SPECTROFLUX");
-    for (size_t i = 0; i < count; ++i) std::copy_n(v.begin() + long(i * 5), 5, out[i].spectroflux.begin());
+  // Each column with CFITSIO converting to the field's type.
+  for (size_t k = 0; k < meta_columns.size(); ++k) {
+    const col& c = columns_[k];
+    const char* name = meta_columns[k].name;
+    if (!c) continue;
+    std::visit(overloaded{
+                   [&](int32_t spec_meta::*field) {
+                     const auto v = read_numbers<int>(f, TINT, c.index, first_row, count, name);
+                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
+                   },
+                   [&](float spec_meta::*field) {
+                     const auto v = read_numbers<float>(f, TFLOAT, c.index, first_row, count, name);
+                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
+                   },
+                   [&](double spec_meta::*field) {
+                     const auto v = read_numbers<double>(f, TDOUBLE, c.index, first_row, count, name);
+                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
+                   },
+                   [&](int64_t spec_meta::*field) {
+                     const auto v = read_numbers<LONGLONG>(f, TLONGLONG, c.index, first_row, count, name);
+                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
+                   },
+                   [&](std::string spec_meta::*field) {
+                     auto v = read_strings(f, c.index, c.typecode, c.repeat, first_row, count, name);
+                     for (size_t i = 0; i < count; ++i) out[i].*field = std::move(v[i]);
+                   },
+                   [&](std::array<float, 5> spec_meta::*field) {
+                     // 5 elements per row; one call reads across row boundaries.
+                     const auto v = read_numbers<float>(f, TFLOAT, c.index, first_row, count * 5, name);
+                     for (size_t i = 0; i < count; ++i) std::copy_n(v.begin() + long(i * 5), 5, (out[i].*field).begin());
+                   },
+               },
+               meta_columns[k].field);
   }
 
   std::vector<uint64_t> ids;
@@ -214,25 +191,9 @@ std::vector<spec_meta> spec_meta_table::read(fits_file& f, size_t first_row, siz
   }
 
   for (size_t i = 0; i < count; ++i) {
-    spec_meta& m = out[i];
-    const std::string row = where(f) + " row " + std::to_string(first_row + i);
-    if (m.run2d.empty() && run2d_fallback_) m.run2d = *run2d_fallback_;
-    uint64_t packed = 0;
-    try {
-      packed = pack_specobjid({m.plate, m.mjd, m.fiberid, run2d_code(m.run2d)});
-    } catch (const invalid_argument& e) {
-      throw data_error(row + ": cannot form SPECOBJID: " + e.what());
-    }
-    if (ids.empty()) {
-      m.specobjid = packed;
-    } else {
-      SPECMILL_DATA_CHECK(ids[i] == packed, row + ": SPECOBJID " + std::to_string(ids[i]) +
-                                                " does not match PLATE/MJD/FIBERID/RUN2D " +
-                                                std::to_string(m.plate) + "/" + std::to_string(m.mjd) +
-                                                "/" + std::to_string(m.fiberid) + "/" + m.run2d +
-                                                " (expected " + std::to_string(packed) + ")");
-      m.specobjid = ids[i];
-    }
+    const std::string why =
+        settle_specobjid(out[i], ids.empty() ? std::nullopt : std::optional<uint64_t>(ids[i]), run2d_fallback_);
+    SPECMILL_DATA_CHECK(why.empty(), where(f) + " row " + std::to_string(first_row + i) + ": " + why);
   }
   return out;
 }

@@ -9,15 +9,16 @@
 #include <vector>
 
 #include "io/fits/fits_file.hpp"
+#include "io/fits/spec_meta_columns.hpp"
 #include "core/spectrum.hpp"
 
 namespace specmill {
 
 class spec_meta_table {
  public:
-  // Resolves the columns of f's current HDU (case-insensitive). Throws data_error naming the
-  // file when a required column (PLATE, MJD, FIBERID, Z, CLASS, and RUN2D unless
-  // run2d_fallback is given) is missing or has an unusable shape.
+  // Resolves the columns of f's current HDU (case-insensitive; meta_columns, and SPECOBJID).
+  // Throws data_error naming the file when a required column (PLATE, MJD, FIBERID, Z, CLASS,
+  // and RUN2D unless run2d_fallback is given) is missing or has an unusable shape.
   spec_meta_table(fits_file& f, std::optional<std::string> run2d_fallback);
 
   // Rows [first_row, first_row + count), 0-based, read with CFITSIO type conversion (column
@@ -34,9 +35,8 @@ class spec_meta_table {
     double scale = 1.0, zero = 0.0;
     explicit operator bool() const { return index != 0; }
   };
-  col specobjid_, plate_, mjd_, fiberid_, run2d_, plug_ra_, plug_dec_, z_, z_err_, zwarning_,
-      class_, subclass_, sn_median_all_, specprimary_, spectroflux_, wavemin_, wavemax_,
-      programname_, objtype_, thing_id_;
+  std::array<col, meta_columns.size()> columns_;  // meta_columns' order
+  col specobjid_;
   std::optional<std::string> run2d_fallback_;
 };
 

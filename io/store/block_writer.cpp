@@ -113,6 +113,20 @@ void fsync_path(const std::filesystem::path& p, int flags) {
   if (rc != 0) SPECMILL_FAIL_IO("fsync " + p.string() + ": " + std::strerror(err));
 }
 
+// Starts the disk write of the columns written so far while the next one is packed, so that the
+// fsync after H5Fclose waits for less (it waited ~0.14 s a block for ~130 MB, with the writer
+// idle). What is durable when is unchanged: only that fsync, before the rename, makes the block
+// durable; this only starts writeback early, and an error here shows in that fsync.
+void start_writeback(hid_t file) {
+#ifdef __linux__
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return;
+  (void)::sync_file_range(*static_cast<int*>(handle), 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)file;
+#endif
+}
+
 void write_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* value) {
   h5::dataspace space(h5::check(H5Screate(H5S_SCALAR), "H5Screate"));
   h5::attribute a(h5::check(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
@@ -274,17 +288,24 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
     // One padded column at a time: the only large allocation of the write.
     std::vector<uint32_t> padded(n * g.n_pixels);
     auto write_column = [&](const char* name, bool is_int, auto member) {
-      std::fill(padded.begin(), padded.end(), 0u);
+      // Each row: zeros, the spectrum's pixels, zeros. Only the padding is zeroed (a fill of the
+      // whole column first wrote ~140 MB a block twice).
       for (size_t r = 0; r < n; ++r) {
         const auto& src = data_[r].*member;
         const size_t off = size_t(rows_[r].lattice_start - g.lattice_start);
-        uint32_t* dst = &padded[r * g.n_pixels + off];
+        uint32_t* row = &padded[r * g.n_pixels];
+        uint32_t* dst = row + off;
+        size_t filled = 0;
         if (!src.empty()) {
           std::memcpy(dst, src.data(), src.size() * 4);
+          filled = src.size();
         } else if (std::strcmp(name, "loglam") == 0) {  // an exact row: loglam was not kept
           for (int32_t i = 0; i < rows_[r].npix; ++i)
             dst[i] = std::bit_cast<uint32_t>(lattice_loglam(rows_[r].lattice_start + i, grid_));
+          filled = size_t(rows_[r].npix);
         }
+        std::fill(row, dst, 0u);
+        std::fill(dst + filled, row + g.n_pixels, 0u);
       }
       const hid_t ftype = is_int ? H5T_STD_I32LE : H5T_IEEE_F32LE;
       const hid_t mtype = is_int ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT;
@@ -292,6 +313,7 @@ void block_builder::write(const std::filesystem::path& path, int64_t block_id,
       h5::check(H5Dwrite(ds.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()),
                 std::string("H5Dwrite ") + name);
       h5::check(ds.close(), std::string("H5Dclose ") + name);
+      start_writeback(root);
     };
     write_column("flux", false, &coadd::flux);
     write_column("ivar", false, &coadd::ivar);

@@ -65,5 +65,23 @@ TEST(FileDigest, SameValuesAsTheIfstreamReaderAtEverySizeBoundary) {
   }
 }
 
+// Ingest now digests the bytes it has read for the spectrum (bytes_digest, one add over the
+// whole buffer) where file_digest adds 1 MiB pieces: the values must not change, sizes that are
+// no multiple of 8 and past a piece included.
+TEST(FileDigest, DigestOfTheBytesEqualsDigestOfTheFile) {
+  test_support::temp_dir tmp;
+  std::mt19937_64 rng(11);
+  const size_t mib = size_t(1) << 20;
+  for (size_t size : {size_t(0), size_t(1), size_t(5), size_t(8), size_t(13), size_t(2880), size_t(2880 * 58 + 7),
+                      mib - 3, mib, mib + 1, mib + 8, 2 * mib + 6, 5 * mib + 2881}) {
+    std::vector<unsigned char> bytes(size);
+    for (auto& b : bytes) b = static_cast<unsigned char>(rng());
+    const auto p = tmp.path() / ("f" + std::to_string(size));
+    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(size));
+    EXPECT_EQ(bytes_digest(bytes), file_digest(p)) << size << " bytes";
+    EXPECT_EQ(bytes_digest(bytes), reference_digest(p)) << size << " bytes";
+  }
+}
+
 }  // namespace
 }  // namespace specmill

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <set>
@@ -128,6 +129,46 @@ TEST(IngestHostile, BadFilesAreReportedByNameAndEveryGoodFileIsStored) {
                                    std::chrono::seconds(60), {fifo, fifo2});
   EXPECT_EQ(again.ingested, 0u);
   EXPECT_EQ(again.failed, 7u);
+}
+
+// Ingest reads each file once and parses its bytes in memory: a truncated or garbage file must
+// still be reported with the words the reader gives for the file on disk (as before), and the
+// files after it stored.
+TEST(IngestHostile, DamagedFilesAreReportedInThePathReadersWordsAndTheRestStored) {
+  test::temp_dir tmp;
+  const auto in = tmp.path() / "in";
+  fs::create_directories(in);
+  const auto files = test::real_spec_files();
+  const auto write = [&](const char* name, const std::string& bytes) {
+    std::ofstream(in / name, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+    return in / name;
+  };
+  const std::string full = test_support::slurp(files[1]);  // a full file: exposures after HDU 2
+  const std::string lite = test_support::slurp(files[4]);
+  const std::vector<fs::path> bad = {
+      write("spec-a-cut-exposures.fits", full.substr(0, full.size() - 1000)),
+      write("spec-b-cut-rows.fits", lite.substr(0, 2880 * 20)),
+      write("spec-c-cut-odd.fits", lite.substr(0, 2880 * 30 + 17)),
+      write("spec-d-garbage.fits", std::string(2880 * 10, '\x5a')),
+      write("spec-e-one-more.fits", lite + "x"),
+  };
+  for (size_t i = 0; i < files.size(); ++i) fs::copy_file(files[i], in / ("spec-z" + std::to_string(i) + ".fits"));
+
+  const auto sum = ingest(options(tmp.path() / "store", {in.string()}));
+  EXPECT_EQ(sum.ingested, files.size());
+  ASSERT_EQ(sum.failed, bad.size());
+  ASSERT_EQ(sum.failures.size(), bad.size());
+  for (const auto& f : sum.failures) {
+    std::string expected;
+    try {
+      (void)read_sdss_spectrum(f.file);
+    } catch (const std::exception& e) {
+      expected = e.what();
+    }
+    EXPECT_FALSE(expected.empty()) << f.file;
+    EXPECT_EQ(f.reason, expected) << f.file;
+  }
+  EXPECT_TRUE(verify_store(tmp.path() / "store", true).ok());
 }
 
 TEST(IngestHostile, RepairedCopyLosesToACleanCopyInEitherOrder) {

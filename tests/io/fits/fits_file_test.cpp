@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "common/spec_patch.hpp"
 #include "core/error.hpp"
 #include "io/fits/fits_test_util.hpp"
 
@@ -142,6 +145,28 @@ TEST(fits_file, create_in_missing_directory_throws_fits_error) {
 TEST(fits_file, columns_of_a_non_table_hdu_throw) {
   fits_file f = fits_file::open_read(real_spectrum("3655-55240-0002"));
   EXPECT_THROW(f.columns(), fits_error);  // primary HDU is an image
+}
+
+// open_memory_view reads the caller's bytes in place (ingest's buffer): no copy is made, and
+// the file reads as it does from disk; open_memory keeps a copy of its own.
+TEST(fits_file, memory_view_reads_the_callers_bytes_in_place) {
+  const std::string s = test_support::slurp(real_spectrum("3655-55240-0002"));
+  const std::vector<unsigned char> bytes(s.begin(), s.end());
+  fits_file view = fits_file::open_memory_view(bytes, "view.fits");
+  EXPECT_EQ(view.memory_bytes().data(), bytes.data());
+  EXPECT_EQ(view.memory_bytes().size(), bytes.size());
+  fits_file copy = fits_file::open_memory(bytes.data(), bytes.size(), "copy.fits");
+  EXPECT_NE(copy.memory_bytes().data(), bytes.data());
+  EXPECT_TRUE(fits_file::open_read(real_spectrum("3655-55240-0002")).memory_bytes().empty());
+  fits_file disk = fits_file::open_read(real_spectrum("3655-55240-0002"));
+  for (int hdu : {1, 2, 3}) {
+    view.move_to(hdu);
+    disk.move_to(hdu);
+    EXPECT_EQ(view.rows(), disk.rows());
+    EXPECT_EQ(view.hdu_address().data_end, disk.hdu_address().data_end);
+  }
+  EXPECT_EQ(view.file_bytes(), disk.file_bytes());
+  EXPECT_THROW((void)fits_file::open_memory_view(std::span(bytes).first(bytes.size() - 1), "cut.fits"), fits_error);
 }
 
 }  // namespace

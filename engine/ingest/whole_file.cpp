@@ -1,0 +1,70 @@
+#include "engine/ingest/whole_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.hpp"
+
+namespace specmill {
+
+bool whole_file::read(const std::filesystem::path& file, size_t max_bytes) {
+  size_ = 0;
+  // The words of file_digest, whose errors ingest reported before this reader took its place
+  // (it stat'ed before it opened: a file gone since the caller's check is "not regular" there).
+  const auto not_regular = [&] {
+    return io_error("'" + file.string() + "' is not a regular file: its content cannot be checked");
+  };
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) throw not_regular();
+    throw io_error("cannot open " + file.string() + " to check its content");
+  }
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } guard{fd};
+  const auto read_error = [&] { return io_error("read error in " + file.string() + " while checking its content"); };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw read_error();
+  if (!S_ISREG(st.st_mode)) throw not_regular();
+  if (uint64_t(st.st_size) > max_bytes) return false;
+  // One byte more than the file has: the read that returns 0 then ends it without a regrowth.
+  const auto ensure = [&](size_t want) {
+    if (capacity_ >= want) return;
+    auto grown = std::make_unique_for_overwrite<unsigned char[]>(want);
+    if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    capacity_ = want;
+  };
+  ensure(size_t(st.st_size) + 1);
+  for (;;) {
+    if (size_ == capacity_) {  // the file grew after fstat
+      if (size_ > max_bytes) {
+        size_ = 0;
+        return false;
+      }
+      ensure(std::min(capacity_ * 2, max_bytes + 1));
+    }
+    const ssize_t n = ::read(fd, data_.get() + size_, capacity_ - size_);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw read_error();
+    if (n == 0) break;
+    size_ += size_t(n);
+  }
+  return true;
+}
+
+void whole_file::release_over(size_t keep_bytes) {
+  if (capacity_ <= keep_bytes) return;
+  data_.reset();
+  capacity_ = 0;
+  size_ = 0;
+}
+
+}  // namespace specmill
