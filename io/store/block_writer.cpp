@@ -119,8 +119,14 @@ void fsync_path(const std::filesystem::path& p, int flags) {
 // durable; this only starts writeback early, and an error here shows in that fsync.
 void start_writeback(hid_t file) {
 #ifdef __linux__
+  // The handle is an int* (a file descriptor) under the sec2 driver only, the default this
+  // writer uses; under any other driver nothing is started early.
+  const hid_t fapl = H5Fget_access_plist(file);
+  if (fapl < 0) return;
+  const bool sec2 = H5Pget_driver(fapl) == H5FD_SEC2;
+  H5Pclose(fapl);
   void* handle = nullptr;
-  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return;
+  if (!sec2 || H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return;
   (void)::sync_file_range(*static_cast<int*>(handle), 0, 0, SYNC_FILE_RANGE_WRITE);
 #else
   (void)file;
