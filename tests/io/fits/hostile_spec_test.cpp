@@ -118,7 +118,9 @@ TEST(hostile_spec, devices_and_directories_are_refused) {
 void write_gzip(const fs::path& path, const std::string& prefix, size_t zeros) {
   gzFile gz = gzopen(path.c_str(), "wb1");
   ASSERT_NE(gz, nullptr);
-  if (!prefix.empty()) ASSERT_EQ(gzwrite(gz, prefix.data(), unsigned(prefix.size())), int(prefix.size()));
+  if (!prefix.empty()) {
+    ASSERT_EQ(gzwrite(gz, prefix.data(), unsigned(prefix.size())), int(prefix.size()));
+  }
   std::vector<char> block(1 << 20, 0);
   for (size_t left = zeros; left > 0;) {
     const size_t n = std::min(left, block.size());

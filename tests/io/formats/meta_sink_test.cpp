@@ -59,7 +59,7 @@ void feed_meta(table_sink& sink, const meta_case& m, size_t rows) {
     const uint64_t first = s.elements(0, row);
     for (size_t k = 0; k < ptrs.size(); ++k) ptrs[k] = m.d.columns[k].data() + first * npy_itemsize(s.columns[k].type);
     const size_t found = s.found_rows(row, n);
-    sink.append({row, n, ptrs, {m.records.data() + done_records * rec, found}});
+    sink.append({row, n, ptrs, {m.records.data() + done_records * rec, found}, {}});
     done_records += found;
   }
   sink.finish();
@@ -209,7 +209,7 @@ TEST(MetaSink, WrongRecordCountNpyAndOtherLayoutsAreInvalid) {
   auto sink = begin_table(output_format::npz, m.d.schema, output_target(dir / "bad.npz"));
   std::vector<const void*> ptrs = {m.d.columns[0].data(), m.d.columns[1].data()};
   // Rows 0 and 1: one found row, two records given.
-  EXPECT_THROW(sink->append({0, 2, ptrs, {m.records.data(), 2}}), invalid_argument);
+  EXPECT_THROW(sink->append({0, 2, ptrs, {m.records.data(), 2}, {}}), invalid_argument);
   EXPECT_THROW(begin_table(output_format::npy, m.d.schema, output_target(dir / "m.npy")), invalid_argument);
   table_data dense = dense_case();
   dense.schema.meta = m.d.schema.meta;

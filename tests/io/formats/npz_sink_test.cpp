@@ -123,8 +123,8 @@ TEST(NpzSink, WindowsOutOfOrderOrIncompleteAreInvalid) {
   const table_data d = dense_case();
   auto sink = begin_table(output_format::npz, d.schema, output_target(dir / "x.npz"));
   std::vector<const void*> ptrs{d.columns[0].data(), d.columns[1].data(), d.columns[2].data()};
-  EXPECT_THROW(sink->append({1, 1, ptrs, {}}), invalid_argument);  // row 0 comes first
-  sink->append({0, 1, ptrs, {}});
+  EXPECT_THROW(sink->append({1, 1, ptrs, {}, {}}), invalid_argument);  // row 0 comes first
+  sink->append({0, 1, ptrs, {}, {}});
   EXPECT_THROW(sink->finish(), invalid_argument);  // rows 1 and 2 never came
   sink.reset();
   expect_only(dir.path(), {});
@@ -144,7 +144,7 @@ std::string stream_by_passes(const table_data& d, std::vector<size_t> window_row
     while (row < s.rows()) {
       const size_t n = std::min<size_t>(window_rows[std::min(w++, window_rows.size() - 1)], s.rows() - row);
       const void* const one[] = {d.columns[k].data() + s.elements(0, row) * npy_itemsize(s.columns[k].type)};
-      sink->append_column(k, {row, n, one, {}});
+      sink->append_column(k, {row, n, one, {}, {}});
       row += n;
     }
   }
@@ -175,16 +175,16 @@ TEST(NpzSink, ColumnPassesOnlyWhereTheyAvoidASpool) {
   // A file sink refuses passes; a stream sink refuses columns out of order and mixing the ways.
   auto file = begin_table(output_format::npz, d.schema, output_target(dir / "y.npz"));
   const void* const col0[] = {d.columns[0].data()};
-  EXPECT_THROW(file->append_column(0, {0, 1, col0, {}}), invalid_argument);
+  EXPECT_THROW(file->append_column(0, {0, 1, col0, {}, {}}), invalid_argument);
   auto s = begin_table(output_format::npz, d.schema, output_target("(s)", stream));
   const void* const col1[] = {d.columns[1].data()};
-  EXPECT_THROW(s->append_column(1, {0, 1, col1, {}}), invalid_argument);  // column 0 comes first
-  s->append_column(0, {0, 1, col0, {}});
-  EXPECT_THROW(s->append_column(1, {0, 1, col1, {}}), invalid_argument);  // column 0 is not complete
+  EXPECT_THROW(s->append_column(1, {0, 1, col1, {}, {}}), invalid_argument);  // column 0 comes first
+  s->append_column(0, {0, 1, col0, {}, {}});
+  EXPECT_THROW(s->append_column(1, {0, 1, col1, {}, {}}), invalid_argument);  // column 0 is not complete
   std::vector<const void*> all{d.columns[0].data(), d.columns[1].data(), d.columns[2].data()};
-  EXPECT_THROW(s->append({1, 1, all, {}}), invalid_argument);  // windows of every column after passes
+  EXPECT_THROW(s->append({1, 1, all, {}, {}}), invalid_argument);  // windows of every column after passes
   const void* const rest0[] = {d.columns[0].data() + npy_itemsize(d.schema.columns[0].type) * d.schema.elements(0, 1)};
-  s->append_column(0, {1, 2, rest0, {}});
+  s->append_column(0, {1, 2, rest0, {}, {}});
   EXPECT_THROW(s->finish(), invalid_argument);  // columns 1 and 2 never came
 }
 

@@ -140,7 +140,7 @@ inline void feed(table_sink& sink, const table_data& d, std::vector<size_t> wind
     const uint64_t first = s.elements(0, row);
     for (size_t k = 0; k < d.columns.size(); ++k)
       ptrs[k] = d.columns[k].data() + first * npy_itemsize(s.columns[k].type);
-    sink.append({row, n, ptrs, {}});
+    sink.append({row, n, ptrs, {}, {}});
     row += n;
     ++w;
   }
