@@ -56,14 +56,14 @@ void fits_check(int status, const std::filesystem::path& file, std::string_view 
   fits_get_errstatus(status, text);
   std::string msg = std::string(what) + ": '" + file.string() + "': CFITSIO status " +
                     std::to_string(status) + " (" + text + ")";
-  // The stack is process-wide in CFITSIO; drain it so later errors do not inherit old lines.
+  // CFITSIO's message stack is one for the whole process, not one a thread: under concurrent
+  // reads (ingest's threads) its lines may be another file's, or gone (another thread's
+  // fits_clear_errmark), so they are not part of the message, which is then the same whatever
+  // ran beside it (the batch ingest's summary is compared with the serial one word for word).
+  // The stack is drained all the same, so that it cannot grow.
   char line[FLEN_ERRMSG] = {};
-  std::string stack;
   while (fits_read_errmsg(line)) {
-    if (!stack.empty()) stack += " | ";
-    stack += line;
   }
-  if (!stack.empty()) msg += ": " + stack;
   throw fits_error(msg, status);
 }
 
