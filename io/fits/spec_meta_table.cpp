@@ -86,6 +86,9 @@ template <class... F>
 struct overloaded : F... {
   using F::operator()...;
 };
+// Spelled out: clang (the fuzz and sanitizer builds) does not deduce an aggregate's arguments.
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 }  // namespace
 
