@@ -175,8 +175,8 @@ constexpr size_t gather_block_cols = 128;
 // The packed slots (order key << 32 | ivar bits; an empty slot's key for a value that does not
 // count) of one row's values fl[0..len), iv[0..len) (and mk[0..len) with HasMask) into
 // out[0..len): contiguous loads, so each vector width's clone vectorises it (see
-// accumulate_rows). The same rule and arithmetic as stack_value_op::value, on pointers, so that a
-// window's rows and rows read in place (stack_tile::add_rows) pack alike.
+// accumulate_rows). The rule and arithmetic are stack_value's, as for every other stacked value,
+// on pointers, so that a window's rows and rows read in place (stack_tile::add_rows) pack alike.
 template <bool HasMask>
 [[gnu::always_inline]] inline void pack_values(const float* fl, const float* iv, const int32_t* mk, uint32_t mask_bits,
                                                size_t len, double s, double inv_s2, uint32_t row_ok, uint64_t* out) {
@@ -194,9 +194,8 @@ template <bool HasMask>
     return;
   }
   for (size_t j = 0; j < len; ++j) {
-    const uint32_t m = HasMask ? uint32_t(mk[j]) : 0u;
-    const double f = double(fl[j]) * s, v = double(iv[j]) * inv_s2;
-    const bool good = (row_ok != 0) & good_pixel(fl[j], iv[j], m, mask_bits);
+    double f, v;
+    const bool good = (row_ok != 0) & stack_value(fl[j], iv[j], HasMask ? uint32_t(mk[j]) : 0u, mask_bits, s, inv_s2, f, v);
     // Stored as float: exact for unscaled values; a scaled one is rounded once (2^-24).
     const uint64_t packed = (uint64_t(order_key(float(f))) << 32) | float_bits(float(v));
     out[j] = good ? packed : uint64_t(empty_key) << 32;

@@ -67,6 +67,22 @@ struct stack_window {
 // double; no normaliser of real spectra comes near either bound).
 SPECMILL_HOST_DEVICE inline double row_factor(double s) { return s >= 1e-30 && s <= 1e30 ? s : 0.0; }
 
+// One stored value as the stack uses it, for a row with factor s > 0 and inv_s2 = 1 / s^2: does
+// it contribute, and with what flux and ivar (scaled). The one rule of both backends' window
+// reads (stack_value_op) and the CPU tile's packing of rows read in place (kernels/stack.cpp).
+// The tests are integer compares on the float bits, combined with bitwise ands: no branches and
+// nothing that could trap, so the CPU loops over columns vectorise (with kept_or_zero; a float
+// compare or select there kept the loop scalar under GCC's default -ftrapping-math, 2.3x
+// slower, measured). f and ivar are set whatever the answer.
+//   ivar: 0 < bits <= 0x7f7fffff  (positive, finite, not zero; NaN and negatives fail)
+//   flux: |bits| < 0x7f800000     (finite)
+SPECMILL_HOST_DEVICE inline bool stack_value(float fl, float iv, uint32_t and_mask, uint32_t mask_bits, double s,
+                                             double inv_s2, double& f, double& ivar) {
+  f = double(fl) * s;
+  ivar = double(iv) * inv_s2;
+  return good_pixel(fl, iv, and_mask, mask_bits);  // core/good_pixel.hpp: branch-free, so this vectorises
+}
+
 // One value of a window: does (row, col) contribute, and with what flux and ivar (scaled).
 struct stack_value_op {
   stack_window w;
@@ -74,22 +90,12 @@ struct stack_value_op {
   SPECMILL_HOST_DEVICE double row_factor(size_t row) const {
     return w.row_scale ? specmill::row_factor(w.row_scale[row]) : 1.0;
   }
-  // Element (row, col) of a row with factor s > 0 and inv_s2 = 1 / s^2. The tests are integer
-  // compares on the float bits, combined with bitwise ands: no branches and nothing that could
-  // trap, so the CPU loops over columns vectorise (with kept_or_zero; a float compare or select
-  // there kept the loop scalar under GCC's default -ftrapping-math, 2.3x slower, measured).
-  // f and ivar are set whatever the answer.
-  //   ivar: 0 < bits <= 0x7f7fffff  (positive, finite, not zero; NaN and negatives fail)
-  //   flux: |bits| < 0x7f800000     (finite)
-  // HasMask: w.and_mask is set (hoisted out of the loops).
+  // Element (row, col) of a row with factor s > 0 and inv_s2 = 1 / s^2 (stack_value). HasMask:
+  // w.and_mask is set (hoisted out of the loops).
   template <bool HasMask>
   SPECMILL_HOST_DEVICE bool value(size_t row, size_t col, double s, double inv_s2, double& f, double& ivar) const {
     const size_t i = row * w.width + col;
-    const float fl = w.flux[i], iv = w.ivar[i];
-    const uint32_t m = HasMask ? uint32_t(w.and_mask[i]) : 0u;
-    f = double(fl) * s;
-    ivar = double(iv) * inv_s2;
-    return good_pixel(fl, iv, m, w.mask_bits);  // core/good_pixel.hpp: branch-free, so this vectorises
+    return stack_value(w.flux[i], w.ivar[i], HasMask ? uint32_t(w.and_mask[i]) : 0u, w.mask_bits, s, inv_s2, f, ivar);
   }
   SPECMILL_HOST_DEVICE bool operator()(size_t row, size_t col, double& f, double& ivar) const {
     const double s = row_factor(row);
