@@ -66,8 +66,7 @@ void gather_tile_direct(stored_rows& rows, std::span<const resolved_id> ids, con
                         const std::function<void(size_t)>& progress) {
   SPECMILL_EXPECTS(k0 <= k1 && size_t(k1 - k0) == t.width(), "gather_tile_direct: the tile's width differs");
   SPECMILL_EXPECTS(row_scale, "gather_tile_direct: a scale per item is required");
-  static constexpr column columns[3] = {column::flux, column::ivar, column::and_mask};
-  const std::span<const column> read(columns, mask_bits ? 3 : 2);
+  const std::span<const column> read = stack_columns(mask_bits);
   // The tile's columns on the store's lattice.
   const int64_t lo = int64_t(span.start) + k0, hi = int64_t(span.start) + k1;
   std::vector<stored_item> items;

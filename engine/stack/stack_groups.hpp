@@ -34,12 +34,18 @@ inline void sorted_window_items(const stored_rows& rows, size_t first, size_t la
   rows.sorted_items(first, last, [row_scale](size_t i) { return row_scale[i] > 0; }, items);
 }
 
+// The stored columns a stack reads: flux and ivar, and and_mask when mask_bits exclude any
+// pixel (it is not consulted otherwise).
+inline std::span<const column> stack_columns(uint32_t mask_bits) {
+  static constexpr column columns[3] = {column::flux, column::ivar, column::and_mask};
+  return {columns, size_t(mask_bits ? 3 : 2)};
+}
+
 // Adds the items [t0, t1) of a window, in order, to one group's sums: each spectrum's stored
 // flux, ivar (and and_mask with mask_bits) in place from its block.
 inline void sum_items(const stored_rows& rows, std::span<const stored_item> items, const lattice_window& span,
                       bool weighted, uint32_t mask_bits, const double* row_scale, group_state& g) {
-  static constexpr column columns[3] = {column::flux, column::ivar, column::and_mask};
-  const std::span<const column> read(columns, mask_bits ? 3 : 2);
+  const std::span<const column> read = stack_columns(mask_bits);
   for (const stored_item& it : items) {
     const stored_row r = rows.row(it, read, g.copies);
     const stack_window w{1,
