@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "core/error.hpp"
@@ -81,14 +83,34 @@ std::vector<std::string> read_strings(fits_file& f, int colnum, int typecode, in
   return out;
 }
 
-// A function object of several lambdas, for std::visit over meta_field.
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
+// The type of the spec_meta field a meta_field points at.
+template <class Field>
+using field_type = std::remove_reference_t<decltype(std::declval<spec_meta&>().*std::declval<Field>())>;
+
+// How CFITSIO reads a numeric column into a field of type T: the type it converts to and that
+// type's code (an int32 field as TINT, an int64 one as TLONGLONG).
+template <class T>
+struct read_as;
+template <>
+struct read_as<int32_t> {
+  using type = int;
+  static constexpr int code = TINT;
 };
-// Spelled out: clang (the fuzz and sanitizer builds) does not deduce an aggregate's arguments.
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+template <>
+struct read_as<float> {
+  using type = float;
+  static constexpr int code = TFLOAT;
+};
+template <>
+struct read_as<double> {
+  using type = double;
+  static constexpr int code = TDOUBLE;
+};
+template <>
+struct read_as<int64_t> {
+  using type = LONGLONG;
+  static constexpr int code = TLONGLONG;
+};
 
 }  // namespace
 
@@ -109,19 +131,18 @@ spec_meta_table::spec_meta_table(fits_file& f, std::optional<std::string> run2d_
     const col& c = columns_[k];
     const char* name = meta_columns[k].name;
     if (!c) continue;
-    std::visit(overloaded{
-                   [](std::string spec_meta::*) {},  // any column reads as text
-                   [&](std::array<float, 5> spec_meta::*) {
-                     SPECMILL_DATA_CHECK(is_numeric(c.typecode) && c.repeat == 5, where(f) + ": metadata column " +
-                                                                                      name +
-                                                                                      " is not a 5-vector (ugriz)");
-                   },
-                   [&](auto) {
-                     SPECMILL_DATA_CHECK(is_numeric(c.typecode) && c.repeat == 1,
-                                         where(f) + ": metadata column " + name + " is not a numeric scalar");
-                   },
-               },
-               meta_columns[k].field);
+    std::visit(
+        [&](auto field) {
+          using T = field_type<decltype(field)>;
+          if constexpr (std::is_same_v<T, std::array<float, 5>>) {
+            SPECMILL_DATA_CHECK(is_numeric(c.typecode) && c.repeat == 5,
+                                where(f) + ": metadata column " + name + " is not a 5-vector (ugriz)");
+          } else if constexpr (!std::is_same_v<T, std::string>) {  // any column reads as text
+            SPECMILL_DATA_CHECK(is_numeric(c.typecode) && c.repeat == 1,
+                                where(f) + ": metadata column " + name + " is not a numeric scalar");
+          }
+        },
+        meta_columns[k].field);
   }
   if (specobjid_ && specobjid_.typecode != TSTRING) {
     // Integer IDs: plain (spAll subsets, signed two's complement) or unsigned via TZERO = 2^63.
@@ -144,34 +165,22 @@ std::vector<spec_meta> spec_meta_table::read(fits_file& f, size_t first_row, siz
     const col& c = columns_[k];
     const char* name = meta_columns[k].name;
     if (!c) continue;
-    std::visit(overloaded{
-                   [&](int32_t spec_meta::*field) {
-                     const auto v = read_numbers<int>(f, TINT, c.index, first_row, count, name);
-                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
-                   },
-                   [&](float spec_meta::*field) {
-                     const auto v = read_numbers<float>(f, TFLOAT, c.index, first_row, count, name);
-                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
-                   },
-                   [&](double spec_meta::*field) {
-                     const auto v = read_numbers<double>(f, TDOUBLE, c.index, first_row, count, name);
-                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
-                   },
-                   [&](int64_t spec_meta::*field) {
-                     const auto v = read_numbers<LONGLONG>(f, TLONGLONG, c.index, first_row, count, name);
-                     for (size_t i = 0; i < count; ++i) out[i].*field = v[i];
-                   },
-                   [&](std::string spec_meta::*field) {
-                     auto v = read_strings(f, c.index, c.typecode, c.repeat, first_row, count, name);
-                     for (size_t i = 0; i < count; ++i) out[i].*field = std::move(v[i]);
-                   },
-                   [&](std::array<float, 5> spec_meta::*field) {
-                     // 5 elements per row; one call reads across row boundaries.
-                     const auto v = read_numbers<float>(f, TFLOAT, c.index, first_row, count * 5, name);
-                     for (size_t i = 0; i < count; ++i) std::copy_n(v.begin() + long(i * 5), 5, (out[i].*field).begin());
-                   },
-               },
-               meta_columns[k].field);
+    std::visit(
+        [&](auto field) {
+          using T = field_type<decltype(field)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            auto v = read_strings(f, c.index, c.typecode, c.repeat, first_row, count, name);
+            for (size_t i = 0; i < count; ++i) out[i].*field = std::move(v[i]);
+          } else if constexpr (std::is_same_v<T, std::array<float, 5>>) {
+            // 5 elements per row; one call reads across row boundaries.
+            const auto v = read_numbers<float>(f, TFLOAT, c.index, first_row, count * 5, name);
+            for (size_t i = 0; i < count; ++i) std::copy_n(v.begin() + long(i * 5), 5, (out[i].*field).begin());
+          } else {
+            const auto v = read_numbers<typename read_as<T>::type>(f, read_as<T>::code, c.index, first_row, count, name);
+            for (size_t i = 0; i < count; ++i) out[i].*field = T(v[i]);
+          }
+        },
+        meta_columns[k].field);
   }
 
   std::vector<uint64_t> ids;
