@@ -60,10 +60,8 @@ void fits_check(int status, const std::filesystem::path& file, std::string_view 
   // reads (ingest's threads) its lines may be another file's, or gone (another thread's
   // fits_clear_errmark), so they are not part of the message, which is then the same whatever
   // ran beside it (the batch ingest's summary is compared with the serial one word for word).
-  // The stack is drained all the same, so that it cannot grow.
-  char line[FLEN_ERRMSG] = {};
-  while (fits_read_errmsg(line)) {
-  }
+  // The stack is cleared all the same, so that it cannot grow.
+  fits_clear_errmsg();
   throw fits_error(msg, status);
 }
 
