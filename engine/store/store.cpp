@@ -95,12 +95,10 @@ size_t store::remove_orphans() {
 const native_grid& store::grid() {
   if (!grid_) {
     const auto blocks = catalog().blocks();
-    grid_ = blocks.empty() ? sdss_native_grid : block(blocks.front().block_id).grid();
+    grid_ = blocks.empty() ? sdss_native_grid : shared_block(blocks.front().block_id)->grid();
   }
   return *grid_;
 }
-
-const block_reader& store::block(int64_t block_id) { return *shared_block(block_id); }
 
 std::shared_ptr<const block_reader> store::shared_block(int64_t block_id) {
   std::lock_guard lock(cache_mutex_);

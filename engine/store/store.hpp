@@ -48,12 +48,8 @@ class store {
   // files (a catalog whose creation was killed). Returns files removed.
   size_t remove_orphans();
 
-  // An open reader for a block, from a small LRU cache (HDF5 opens are not free). Valid until
-  // the cache lets it go (16 more blocks asked for, by any thread): for tests and one-thread
-  // tools; the engine holds shared_block's instead.
-  const block_reader& block(int64_t block_id);
-  // The same reader, held for as long as the caller keeps it (the cache may let it go
-  // meanwhile). Thread-safe. What the in-place readers (engine/pipeline/stored_rows) hold, so
+  // An open reader for a block, from a small LRU cache (HDF5 opens are not free), held for as
+  // long as the caller keeps it (the cache may let it go meanwhile). Thread-safe. What the in-place readers (engine/pipeline/stored_rows) hold, so
   // that a store kept open (a server's) keeps its blocks' mappings, and their page tables, from
   // one job to the next instead of mapping every page again per job.
   std::shared_ptr<const block_reader> shared_block(int64_t block_id);

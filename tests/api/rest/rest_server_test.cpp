@@ -115,7 +115,7 @@ class RestServer : public ::testing::Test {
     });
     EXPECT_TRUE(first.has_value());
     const auto& loc = *first->location;
-    return {first->meta.specobjid, st.block(loc.block_id).read_spectrum(size_t(loc.row)).flux};
+    return {first->meta.specobjid, st.shared_block(loc.block_id)->read_spectrum(size_t(loc.row)).flux};
   }
 
   // What an error reply may not name: source files, the service's folders, its block files.

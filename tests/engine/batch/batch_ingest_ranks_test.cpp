@@ -100,8 +100,8 @@ TEST(BatchIngestRanks, RepairedCopiesWaitOnTheirRankAndEndAsInOneProcess) {
     const uint64_t id = read_sdss_spectrum(real[i]).meta.specobjid;
     const auto ea = a.catalog().lookup(opts.context, id), eb = b.catalog().lookup(opts.context, id);
     ASSERT_TRUE(ea && ea->location && eb && eb->location) << "spectrum " << i << " not stored";
-    const coadd ca = a.block(ea->location->block_id).read_spectrum(size_t(ea->location->row));
-    const coadd cb = b.block(eb->location->block_id).read_spectrum(size_t(eb->location->row));
+    const coadd ca = a.shared_block(ea->location->block_id)->read_spectrum(size_t(ea->location->row));
+    const coadd cb = b.shared_block(eb->location->block_id)->read_spectrum(size_t(eb->location->row));
     EXPECT_EQ(ca.lattice_start, cb.lattice_start);
     EXPECT_TRUE(same_bits(ca.flux, cb.flux)) << "spectrum " << i;
     EXPECT_TRUE(same_bits(ca.ivar, cb.ivar)) << "spectrum " << i;

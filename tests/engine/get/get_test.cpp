@@ -44,7 +44,7 @@ std::vector<std::optional<coadd>> stored(const std::vector<uint64_t>& ids) {
       out.emplace_back();
       continue;
     }
-    out.emplace_back(st.block(e->location->block_id).read_spectrum(size_t(e->location->row)));
+    out.emplace_back(st.shared_block(e->location->block_id)->read_spectrum(size_t(e->location->row)));
   }
   return out;
 }

@@ -119,7 +119,7 @@ TEST(ingest_desi, stored_brz_equals_float64_merge_and_keys_follow_zcat_primary) 
       EXPECT_EQ(e->meta.specprimary, primary ? 1 : 0);
       EXPECT_EQ(e->location->lattice_start, desi_brz_start);
       ASSERT_EQ(e->location->npix, desi_brz_npix);
-      const coadd c = st.block(e->location->block_id).read_spectrum(size_t(e->location->row));
+      const coadd c = st.shared_block(e->location->block_id)->read_spectrum(size_t(e->location->row));
       size_t bad_pixels = 0;
       for (int32_t j = 0; j < desi_brz_npix; ++j) {
         double rf, ri;
@@ -187,7 +187,8 @@ TEST(ingest_desi, extras_block_sizes) {
   EXPECT_EQ(sum.blocks, 3u);
   store st(o.store, store::access::read);
   for (const auto& b : st.catalog().blocks()) {
-    const block_reader& r = st.block(b.block_id);
+    const auto held = st.shared_block(b.block_id);
+    const block_reader& r = *held;
     EXPECT_EQ(r.resolution_diagonals(), desi_resolution_diagonals);
     ASSERT_EQ(r.cameras().size(), 3u);
     for (size_t c = 0; c < 3; ++c) {

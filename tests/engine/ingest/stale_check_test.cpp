@@ -53,7 +53,7 @@ coadd stored_pixels(const fs::path& store_dir, uint64_t specobjid) {
   store st(store_dir, store::access::read);
   const auto e = st.catalog().lookup(default_context, specobjid);
   if (!e || !e->location) throw std::runtime_error("not stored");
-  return st.block(e->location->block_id).read_spectrum(size_t(e->location->row));
+  return st.shared_block(e->location->block_id)->read_spectrum(size_t(e->location->row));
 }
 
 }  // namespace
