@@ -15,6 +15,13 @@ const browser = await launch();
 const { page, errors } = browser;
 const shot = name => page.screenshot({ path: path.join(ARTEFACTS, `${name}.png`), fullPage: true });
 const f32 = s => Math.fround(Number(s));
+// A page load, then the app's start (contexts listed, the view drawn from the URL: it sets
+// body[data-ready]): a form filled before then is redrawn from the URL under the test's feet
+// (seen under load: an uploaded ID list cleared before its search was sent).
+const open = async url => {
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+};
 
 try {
   const U = server.url;
@@ -26,14 +33,14 @@ try {
   assert.ok(expected.rows.length >= 1);
 
   step('deep link to a cone search');
-  await page.goto(`${U}/ui?${new URLSearchParams(cone)}`);
+  await open(`${U}/ui?${new URLSearchParams(cone)}`);
   await page.waitForSelector('#results tbody tr');
   let ids = await page.$$eval('#results tbody tr', rows => rows.map(r => r.dataset.id));
   assert.deepEqual(ids, expected.rows.map(r => r.specobjid), 'the table lists the /query rows, IDs exact');
   assert.equal(await page.inputValue('#search-form [name=ra]'), cone.ra, 'the deep link filled the form');
 
   step('cone search from the form, then sort by z');
-  await page.goto(`${U}/ui`);
+  await open(`${U}/ui`);
   await page.fill('#search-form [name=ra]', cone.ra);
   await page.fill('#search-form [name=dec]', cone.dec);
   await page.fill('#search-form [name=radius]', '180');
@@ -50,14 +57,14 @@ try {
 
   step('SQL constraint, an uploaded ID list, and a protected context with its token');
   const qso = await getJson(U, 'query', { constraint: "class = 'QSO'", format: 'json', limit: 50 });
-  await page.goto(`${U}/ui`);
+  await open(`${U}/ui`);
   await page.fill('#search-form [name=constraint]', "class = 'QSO'");
   await page.click('#search-go');
   await page.waitForURL(/constraint=/);
   await page.waitForSelector('#results tbody tr');
   assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), qso.rows.map(r => r.specobjid));
   const two = all.rows.slice(0, 2).map(r => r.specobjid);
-  await page.goto(`${U}/ui`);
+  await open(`${U}/ui`);
   await page.setInputFiles('#id-file', { name: 'ids.txt', mimeType: 'text/plain', buffer: Buffer.from(two.join('\n') + '\n') });
   await page.waitForFunction(() => document.querySelector('#search-form [name=ids]').value.length > 0);
   await page.click('#search-go');
@@ -66,7 +73,7 @@ try {
   assert.deepEqual((await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id))).sort(), [...two].sort());
   await page.fill('#token', 'reader-token');
   await page.press('#token', 'Enter');
-  await page.goto(`${U}/ui?context=private_dr16&constraint=${encodeURIComponent('1 = 1')}`);
+  await open(`${U}/ui?context=private_dr16&constraint=${encodeURIComponent('1 = 1')}`);
   await page.waitForSelector('#results tbody tr');
   assert.equal(await page.inputValue('#context'), 'private_dr16');
   const priv = await (await fetch(`${U}/query?${new URLSearchParams({ context: 'private_dr16', constraint: '1 = 1', format: 'json', limit: 50 })}`,
@@ -79,12 +86,12 @@ try {
   const region = JSON.stringify([[ra - 3, dec - 3], [ra + 3, dec - 3], [ra + 3, dec + 3], [ra - 3, dec + 3]]);
   const inPolygon = await getJson(U, 'query', { region, format: 'json', limit: 50 });
   assert.ok(inPolygon.rows.some(r => r.specobjid === first.specobjid));
-  await page.goto(`${U}/ui?${new URLSearchParams({ region })}`);
+  await open(`${U}/ui?${new URLSearchParams({ region })}`);
   await page.waitForSelector('#results tbody tr');
   assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), inPolygon.rows.map(r => r.specobjid));
   assert.equal(await page.inputValue('#search-form [name=region]'), region);
 
-  await page.goto(`${U}/ui?${new URLSearchParams({ ...cone, radius: '180', sort: 'z' })}`);
+  await open(`${U}/ui?${new URLSearchParams({ ...cone, radius: '180', sort: 'z' })}`);
   await page.waitForSelector('#results tbody tr');
   step('previews and the stacked image of the page');
   await page.click('.tabs button[data-tab=grid]');
@@ -172,7 +179,7 @@ try {
   await page.press('#smooth', 'Enter');
   await page.waitForURL(/smooth=5/);
   const deep = page.url();
-  await page.goto(deep);  // the URL alone reproduces the view
+  await open(deep);  // the URL alone reproduces the view
   await page.waitForFunction(() => window.specmill.spectrum);
   assert.equal(await page.inputValue('#z'), '0.5');
   assert.equal(await page.inputValue('#smooth'), '5');
@@ -183,7 +190,7 @@ try {
 
   step('build a stack of the cone selection');
   const stackUrl = `${U}/ui/stack?${new URLSearchParams({ ...cone, radius: '180' })}`;
-  await page.goto(stackUrl);
+  await open(stackUrl);
   await page.selectOption('#stack-form [name=method]', 'mean');
   await page.check('#stack-form [name=rest_frame]');
   await page.fill('#stack-form [name=grid]', 'log:3.5,3.9,1e-3');
@@ -207,7 +214,7 @@ try {
   assert.ok(BigInt(desiFirst.specobjid) > 2n ** 53n, 'a DESI TARGETID past 2^53');
   const desiCone = { context: 'desi_dr1', ra: String(desiFirst.ra), dec: String(desiFirst.dec), radius: '10' };
   const desiRows = await getJson(U, 'query', { context: 'desi_dr1', ra: desiCone.ra, dec: desiCone.dec, size: desiCone.radius, format: 'json', limit: 50 });
-  await page.goto(`${U}/ui?${new URLSearchParams(desiCone)}`);
+  await open(`${U}/ui?${new URLSearchParams(desiCone)}`);
   await page.waitForSelector('#results tbody tr');
   assert.equal(await page.inputValue('#context'), 'desi_dr1');
   assert.deepEqual(await page.$$eval('#results tbody tr', r => r.map(x => x.dataset.id)), desiRows.rows.map(r => r.specobjid), 'the DESI rows, TARGETIDs exact');
@@ -231,7 +238,7 @@ try {
   assert.equal(await page.evaluate(() => window.specmill.spectrum.series[4].show), false, 'no model line at 0');
   await shot('desi-spectrum');
   const desiStackUrl = `${U}/ui/stack?${new URLSearchParams({ ...desiCone, radius: '180' })}`;
-  await page.goto(desiStackUrl);
+  await open(desiStackUrl);
   await page.selectOption('#stack-form [name=method]', 'median');
   await page.click('#stack-go');
   await page.waitForURL(/run=1/);
