@@ -16,4 +16,8 @@ uint64_t file_digest(const std::filesystem::path& file);
 // (ingest reads each file once, for this and for its spectrum).
 uint64_t bytes_digest(std::span<const unsigned char> bytes);
 
+// bytes_digest of the `n` bytes at `from`, copying them to `to` in the same pass (ingest's one
+// pass over a file's mapped pages: engine/ingest/mapped_copy.hpp).
+uint64_t copy_digest(const unsigned char* from, size_t n, unsigned char* to);
+
 }  // namespace specmill

@@ -1,6 +1,7 @@
 #include "engine/ingest/whole_file.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "engine/ingest/file_digest.hpp"
+#include "engine/ingest/mapped_copy.hpp"
 
 namespace specmill {
 
@@ -43,6 +46,7 @@ bool whole_file::read(const std::filesystem::path& file, size_t max_bytes) {
     capacity_ = want;
   };
   ensure(size_t(st.st_size) + 1);
+  if (copy_mapped(fd, size_t(st.st_size))) return true;
   for (;;) {
     if (size_ == capacity_) {  // the file grew after fstat
       if (size_ > max_bytes) {
@@ -57,6 +61,22 @@ bool whole_file::read(const std::filesystem::path& file, size_t max_bytes) {
     if (n == 0) break;
     size_ += size_t(n);
   }
+  digest_ = bytes_digest(bytes());
+  return true;
+}
+
+bool whole_file::copy_mapped(int fd, size_t size) {
+  if (size == 0) return false;  // nothing to map: read() sees whether it has grown since
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED) return false;  // a file system without mmap: read() it
+  const std::optional<uint64_t> digest = copy_mapped_digest(static_cast<const unsigned char*>(map), size, data_.get());
+  ::munmap(map, size);
+  // Shrunk underneath (SIGBUS), or grown since fstat (a byte past the mapped end): the read()
+  // route takes the file as it is now, up to its end.
+  unsigned char past_end;
+  if (!digest || ::pread(fd, &past_end, 1, off_t(size)) != 0) return false;
+  size_ = size;
+  digest_ = *digest;
   return true;
 }
 
