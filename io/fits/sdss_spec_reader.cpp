@@ -4,10 +4,13 @@
 
 #include <bit>
 #include <cmath>
+#include <compare>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -112,16 +115,49 @@ void enter_table(fits_file& f, int hdu, const char* label) {
   check_table_geometry(f, hdu, label);
 }
 
-// Decodes one big-endian 4-byte column out of a block of table rows.
+// One big-endian 4-byte column of a block of table rows, read as T: an iterator, so that a
+// vector is built from the column directly (vector::assign) instead of zero-filled by resize
+// first and then overwritten (the fill was ~2% of ingest's CPU).
 template <class T>
-void decode_be32(const unsigned char* first, int64_t stride, size_t n, T* out) {
+class be32_column {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const T*;
+  using reference = T;
   static_assert(sizeof(T) == 4);
-  for (size_t i = 0; i < n; ++i) {
+
+  be32_column(const unsigned char* at, int64_t stride) : at_(at), stride_(stride) {}
+  T operator*() const {
     uint32_t u;
-    std::memcpy(&u, first + int64_t(i) * stride, 4);
+    std::memcpy(&u, at_, 4);
     if constexpr (std::endian::native == std::endian::little) u = __builtin_bswap32(u);
-    std::memcpy(out + i, &u, 4);
+    return std::bit_cast<T>(u);
   }
+  T operator[](difference_type i) const { return *(*this + i); }
+  be32_column& operator++() { return *this += 1; }
+  be32_column operator++(int) { auto old = *this; ++*this; return old; }
+  be32_column& operator--() { return *this -= 1; }
+  be32_column operator--(int) { auto old = *this; --*this; return old; }
+  be32_column& operator+=(difference_type d) { at_ += d * stride_; return *this; }
+  be32_column& operator-=(difference_type d) { at_ -= d * stride_; return *this; }
+  friend be32_column operator+(be32_column a, difference_type d) { return a += d; }
+  friend be32_column operator+(difference_type d, be32_column a) { return a += d; }
+  friend be32_column operator-(be32_column a, difference_type d) { return a -= d; }
+  friend difference_type operator-(const be32_column& a, const be32_column& b) { return (a.at_ - b.at_) / a.stride_; }
+  friend bool operator==(const be32_column& a, const be32_column& b) { return a.at_ == b.at_; }
+  friend auto operator<=>(const be32_column& a, const be32_column& b) { return a.at_ <=> b.at_; }
+
+ private:
+  const unsigned char* at_;
+  int64_t stride_;
+};
+
+template <class T>
+void decode_be32(const unsigned char* first, int64_t stride, size_t n, std::vector<T>& out) {
+  const be32_column<T> begin(first, stride);
+  out.assign(begin, begin + std::ptrdiff_t(n));
 }
 
 template <class T>
@@ -167,9 +203,6 @@ coadd read_coadd(fits_file& f) {
 
   coadd out;
   const size_t n = size_t(nrows);
-  for (auto* v : {&out.flux, &out.loglam, &out.ivar, &out.wdisp, &out.sky, &out.model}) v->resize(n);
-  out.and_mask.resize(n);
-  out.or_mask.resize(n);
 
   if (any_raw) {
     const int64_t stride = f.row_bytes();
@@ -194,9 +227,9 @@ coadd read_coadd(fits_file& f) {
       if (!raw[k]) continue;
       const unsigned char* first = table + cols[k]->offset;
       if (column_is_int(column(k))) {
-        decode_be32(first, stride, n, target<int32_t>(out, column(k)).data());
+        decode_be32(first, stride, n, target<int32_t>(out, column(k)));
       } else {
-        decode_be32(first, stride, n, target<float>(out, column(k)).data());
+        decode_be32(first, stride, n, target<float>(out, column(k)));
       }
     }
   }
@@ -205,12 +238,14 @@ coadd read_coadd(fits_file& f) {
     int status = 0, anynul = 0;
     if (column_is_int(column(k))) {
       int nulval = 0;
-      fits_read_col(native(f), TINT, cols[k]->index, 1, 1, nrows, &nulval,
-                    target<int32_t>(out, column(k)).data(), &anynul, &status);
+      auto& v = target<int32_t>(out, column(k));
+      v.resize(n);
+      fits_read_col(native(f), TINT, cols[k]->index, 1, 1, nrows, &nulval, v.data(), &anynul, &status);
     } else {
       float nulval = 0;
-      fits_read_col(native(f), TFLOAT, cols[k]->index, 1, 1, nrows, &nulval,
-                    target<float>(out, column(k)).data(), &anynul, &status);
+      auto& v = target<float>(out, column(k));
+      v.resize(n);
+      fits_read_col(native(f), TFLOAT, cols[k]->index, 1, 1, nrows, &nulval, v.data(), &anynul, &status);
     }
     f.check(status, "cannot read COADD column " + std::string(column_names[size_t(k)]));
   }
