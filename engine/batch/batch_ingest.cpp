@@ -33,7 +33,8 @@ using ingest_steps::work_item;
 // ingested, unchanged" test on the same catalog), cut into rounds.
 class round_source {
  public:
-  round_source(const ingest_options& opts, catalog_db& probe) : opts_(opts), files_(opts.inputs), probe_(probe) {}
+  round_source(const ingest_options& opts, catalog_db& probe)
+      : files_(opts.inputs), records_(probe, opts.context) {}
 
   // Up to `n` files to decode; empty at the end.
   std::vector<work_item> next(size_t n) {
@@ -42,7 +43,7 @@ class round_source {
       auto path = files_.next();
       if (!path) break;
       auto stamp = ingest_steps::stamp_of(*path);
-      auto record = stamp.size >= 0 ? probe_.file_record(opts_.context, stamp.path) : std::nullopt;
+      auto record = records_.find(stamp);
       if (record && record->size == stamp.size && record->mtime == stamp.mtime) {
         ++fast_skipped_;
         continue;
@@ -58,9 +59,8 @@ class round_source {
   size_t fast_skipped() const { return fast_skipped_; }
 
  private:
-  const ingest_options& opts_;
   input_files files_;
-  catalog_db& probe_;
+  ingest_steps::file_records records_;
   size_t fast_skipped_ = 0;
 };
 

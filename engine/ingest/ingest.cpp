@@ -51,6 +51,7 @@ ingest_summary ingest(const ingest_options& opts) {
     // Stage 1 asks "already ingested?" on its own read connection: SQLite connections are not
     // shared across threads, and stage 3 writes on the store's connection at the same time.
     catalog_db probe(opts.store / "catalog.sqlite", sqlite_db::mode::read_only);
+    ingest_steps::file_records records(probe, opts.context);
     block_packer packer(st, opts, sum);
     // Stage 1 counts what it skips in its own counter: it runs concurrently with stage 3.
     std::atomic<size_t> fast_skipped{0};
@@ -69,7 +70,7 @@ ingest_summary ingest(const ingest_options& opts) {
                     return nullptr;
                   }
                   auto stamp = stamp_of(*path);
-                  auto record = stamp.size >= 0 ? probe.file_record(opts.context, stamp.path) : std::nullopt;
+                  auto record = records.find(stamp);
                   if (record && record->size == stamp.size && record->mtime == stamp.mtime) {
                     ++fast_skipped;
                     continue;

@@ -36,7 +36,7 @@ void read_item(work_item& item) {
     // Larger than any spec file can be: digested in pieces, never held whole, and read by the
     // path route, which bounds what it reads (sdss_spec_reader.hpp).
     const bool in_memory = file.read(item.path, max_spec_file_bytes);
-    item.digest = in_memory ? bytes_digest(file.bytes()) : file_digest(item.path);
+    item.digest = in_memory ? file.digest() : file_digest(item.path);
     if (item.record && item.record->digest == item.digest) {
       item.touched = true;
       return;
@@ -59,6 +59,14 @@ file_stamp stamp_of(const fs::path& p) {
   if (ec) s.size = -1;
   s.mtime = int64_t(fs::last_write_time(p, ec).time_since_epoch().count());
   return s;
+}
+
+file_records::file_records(catalog_db& probe, std::string context)
+    : probe_(probe), context_(std::move(context)), any_(probe_.has_files(context_)) {}
+
+std::optional<ingested_file> file_records::find(const file_stamp& stamp) {
+  if (!any_ || stamp.size < 0) return std::nullopt;
+  return probe_.file_record(context_, stamp.path);
 }
 
 namespace {
@@ -144,6 +152,7 @@ class block_packer::impl {
  public:
   impl(store& st, const ingest_options& opts, ingest_summary& sum, block_sink* sink)
       : cat_(st.sqlite_catalog()), opts_(opts), sum_(sum), next_block_(cat_.max_block_id() + 1),
+        pixels_before_(next_block_ > 1),
         own_sink_(sink ? nullptr : std::make_unique<local_block_sink>(st, opts)),
         sink_(sink ? *sink : *own_sink_) {}
 
@@ -160,7 +169,7 @@ class block_packer::impl {
       return;
     }
     const uint64_t id = item.spectrum->meta.specobjid;
-    const bool stored = !seen_.count(id) && cat_.has_pixels(opts_.context, id);
+    const bool stored = !seen_.count(id) && pixels_before_ && cat_.has_pixels(opts_.context, id);
     // A file ingested before whose bytes changed, still holding the same spectrum: re-processed
     // upstream. Its new pixels replace the stored ones (in the block commit, crash-safe).
     const bool changed = item.record && item.record->specobjid == id && stored;
@@ -286,8 +295,9 @@ class block_packer::impl {
     sdss_spectrum& s = *item.spectrum;
     const uint64_t id = s.meta.specobjid;
     seen_.insert(id);
-    const bool replaces = item.record && item.record->specobjid == id && cat_.has_pixels(opts_.context, id);
-    if (auto loc = replaces ? std::nullopt : cat_.find_pixels(id)) {  // stored for another context: link
+    const bool replaces =
+        item.record && item.record->specobjid == id && pixels_before_ && cat_.has_pixels(opts_.context, id);
+    if (auto loc = replaces || !pixels_before_ ? std::nullopt : cat_.find_pixels(id)) {  // stored for another context: link
       linked_.push_back({s.meta, *loc});
       marks_.push_back({item.stamp, id, item.digest});
       ++sum_.linked;
@@ -358,6 +368,11 @@ class block_packer::impl {
   const ingest_options& opts_;
   ingest_summary& sum_;
   int64_t next_block_;
+  // Whether the store held any block when the run started. If not, the catalog has no pixels
+  // but this run's, whose IDs seen_ holds, and the per-spectrum probes (has_pixels,
+  // find_pixels: ~3% of a first ingest's CPU) cannot find anything: they are not asked.
+  // The store's writer lock keeps other writers out meanwhile.
+  bool pixels_before_;
   std::unique_ptr<block_sink> own_sink_;  // the one-process ingest's (first constructor)
   block_sink& sink_;
   std::map<int, std::vector<pending_row>> open_rows_;          // each lane's open block's rows

@@ -87,6 +87,21 @@ void read_item(work_item& item);
 // The file's key (absolute, normalised path), size and mtime; size -1 when it cannot be stat'ed.
 file_stamp stamp_of(const std::filesystem::path& p);
 
+// Stage 1's look-up of an input's record in the context ("ingested before?"), on its own read
+// connection. A context that has no record when the run starts (a first ingest) is not asked
+// for each file: a file met twice in one run is a duplicate by its SPECOBJID (block_packer).
+class file_records {
+ public:
+  file_records(catalog_db& probe, std::string context);
+  // The context's record of the file; none when it cannot be stat'ed (size -1).
+  std::optional<ingested_file> find(const file_stamp& stamp);
+
+ private:
+  catalog_db& probe_;
+  std::string context_;
+  bool any_;
+};
+
 // Before the first file: removes an interrupted run's orphans, checks the store's grid, makes the
 // context and loads --catalog.
 void prepare_store(store& st, const ingest_options& opts, ingest_summary& sum);

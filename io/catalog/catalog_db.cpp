@@ -444,6 +444,12 @@ std::string file_record_sql(bool with_digest) {
 }
 }  // namespace
 
+bool catalog_db::has_files(std::string_view context) {
+  sqlite_stmt st(db_, "SELECT 1 FROM ingested_files WHERE context = ?1 LIMIT 1");
+  st.bind(1, context);
+  return st.step();
+}
+
 std::optional<ingested_file> catalog_db::file_record(std::string_view context, std::string_view path) {
   const bool digest = has_file_digest_column();
   auto& st = stmt(s_file_record, file_record_sql(digest) + " AND path = ?2");

@@ -81,6 +81,8 @@ class catalog_db final : public catalog_reader {
 
   // ---- reads
   bool file_done(std::string_view context, std::string_view path, int64_t size, int64_t mtime);
+  // Whether the context has any ingested file recorded.
+  bool has_files(std::string_view context);
   // The record of one ingested file, if any.
   std::optional<ingested_file> file_record(std::string_view context, std::string_view path);
   // Every file recorded for the context, in path order.
