@@ -5,6 +5,7 @@
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -59,7 +60,11 @@ ingest_summary ingest(const ingest_options& opts) {
     tbb::task_arena arena{static_cast<int>(jobs)};
     arena.execute([&] {
       tbb::parallel_pipeline(
-          size_t(jobs) * 4,
+          // Items in flight: enough that the readers go on while the serial end pauses (a block
+          // closed, its catalog rows committed: tens of ms at every block). With jobs x 4, the
+          // readers ran dry within a few ms of each pause. Bounded: an item holds one decoded
+          // spectrum, ~150 KB.
+          std::max<size_t>(size_t(jobs) * 4, 256),
           tbb::make_filter<void, work_item*>(
               tbb::filter_mode::serial_in_order,
               [&](tbb::flow_control& fc) -> work_item* {
