@@ -19,6 +19,12 @@ using fits_names::iequals;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// key starts with the five letters of `prefix`: a fixed-length compare the compiler inlines
+// (string_view::starts_with(const char*) was a strlen and a memcmp call per test, on every card).
+bool starts_with5(std::string_view key, const char (&prefix)[6]) {
+  return key.size() >= 5 && std::memcmp(key.data(), prefix, 5) == 0;
+}
+
 // The keyword in columns 1-8: a run of non-blanks followed only by blanks. nullopt otherwise
 // (an embedded blank, which CFITSIO would read differently).
 // (Plain loops: string_view's find is a memchr call, too dear for 8 bytes on every card.)
@@ -210,18 +216,18 @@ std::optional<bintable_layout> parse_bintable_header(std::span<const unsigned ch
       // Tile-compressed HDUs (ZIMAGE ...) are CFITSIO's to interpret; a repeated mandatory
       // keyword is not the plain layout.
       if (!key->empty() && key->front() == 'Z') return std::nullopt;
-      if (*key == "BITPIX" || key->starts_with("NAXIS") || *key == "PCOUNT" || *key == "GCOUNT" || *key == "XTENSION") {
+      if (*key == "BITPIX" || starts_with5(*key, "NAXIS") || *key == "PCOUNT" || *key == "GCOUNT" || *key == "XTENSION") {
         return std::nullopt;
       }
       continue;
     }
-    if (*key == "TFIELDS" || *key == "THEAP" || key->starts_with("TBCOL")) return std::nullopt;
+    if (*key == "TFIELDS" || *key == "THEAP" || starts_with5(*key, "TBCOL")) return std::nullopt;
     int kind = -1;
-    if (key->starts_with("TTYPE")) kind = 0;
-    else if (key->starts_with("TFORM")) kind = 1;
-    else if (key->starts_with("TSCAL")) kind = 2;
-    else if (key->starts_with("TZERO")) kind = 3;
-    else if (key->starts_with("TNULL")) {
+    if (starts_with5(*key, "TTYPE")) kind = 0;
+    else if (starts_with5(*key, "TFORM")) kind = 1;
+    else if (starts_with5(*key, "TSCAL")) kind = 2;
+    else if (starts_with5(*key, "TZERO")) kind = 3;
+    else if (starts_with5(*key, "TNULL")) {
       // Not applied by our reads (CFITSIO skips the null check when the null value is 0), but a
       // value CFITSIO cannot convert would fail its move to the HDU.
       if (!int_value(c)) return std::nullopt;

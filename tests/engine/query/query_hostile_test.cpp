@@ -50,7 +50,7 @@ struct hostile {
   // On PostgreSQL: expected in the message; empty: the same as on SQLite (the shared first
   // layer, check_where_clause, refuses it); "*": PostgreSQL may run it (harmless there: a deep
   // but finite expression, a 10 MB string) as long as nothing changes.
-  std::string pg_reason;
+  std::string pg_reason = {};  // (a default: entries without it leave it empty, warning-free)
 };
 
 // What a constraint could change in the PostgreSQL catalog: every table and view of the schema

@@ -211,7 +211,9 @@ TEST_P(QueryProperty, HugeConesMatchBruteForce) {
       r.cover_order = order;
       query_summary sum;
       EXPECT_EQ(ids_of(query_of_backend().run(r, &sum)), want) << radius << " order " << order;
-      if (!pg()) EXPECT_EQ(sum.ranges == 0, order == -1 || radius == 180.0) << radius;
+      if (!pg()) {
+        EXPECT_EQ(sum.ranges == 0, order == -1 || radius == 180.0) << radius;
+      }
     }
     r.limit = 500;
     r.offset = int64_t(want.size() / 2);

@@ -131,12 +131,16 @@ TEST(PgCatalog, AnswersAsTheSqliteCatalogItWasExportedFrom) {
     for (const char* ctx : {"sdss_dr16", "other"}) expect_same(pg.lookup(ctx, id), lite.lookup(ctx, id));
     const auto pa = lite.find_pixels(id), pb = pg.find_pixels(id);
     ASSERT_EQ(pa.has_value(), pb.has_value()) << i;
-    if (pa) EXPECT_EQ(pa->row, pb->row);
+    if (pa) {
+      EXPECT_EQ(pa->row, pb->row);
+    }
   }
-  for (int plate = 1000; plate < 1007; ++plate)
-    for (int fiber = 1; fiber <= 50; fiber += 7)
-      for (int mjd = 55000; mjd < 55003; ++mjd) expect_same(pg.lookup("sdss_dr16", plate, mjd, fiber),
-                                                            lite.lookup("sdss_dr16", plate, mjd, fiber));
+  for (int plate = 1000; plate < 1007; ++plate) {
+    for (int fiber = 1; fiber <= 50; fiber += 7) {
+      for (int mjd = 55000; mjd < 55003; ++mjd)
+        expect_same(pg.lookup("sdss_dr16", plate, mjd, fiber), lite.lookup("sdss_dr16", plate, mjd, fiber));
+    }
+  }
 
   std::vector<catalog_entry> la, lb;
   lite.for_each_located("", [&](const catalog_entry& x) { la.push_back(x); });
