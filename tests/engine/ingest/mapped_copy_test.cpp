@@ -10,22 +10,16 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <fstream>
-#include <random>
 #include <vector>
 
+#include "common/random_bytes.hpp"
 #include "common/temp_dir.hpp"
 #include "engine/ingest/file_digest.hpp"
 
 namespace specmill {
 namespace {
 
-std::vector<unsigned char> random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<unsigned char> out(n);
-  for (auto& b : out) b = static_cast<unsigned char>(rng());
-  return out;
-}
+using test_support::random_bytes;
 
 // A file of `bytes`, open read-only and mapped whole.
 struct mapped_file {
@@ -33,7 +27,7 @@ struct mapped_file {
   void* map = MAP_FAILED;
   size_t size = 0;
   mapped_file(const std::filesystem::path& p, const std::vector<unsigned char>& bytes) : size(bytes.size()) {
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(size));
+    test_support::write_file(p, bytes);
     fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
     map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   }

@@ -6,11 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "common/random_bytes.hpp"
 #include "common/temp_dir.hpp"
 #include "core/error.hpp"
 #include "engine/ingest/file_digest.hpp"
@@ -18,16 +17,7 @@
 namespace specmill {
 namespace {
 
-std::vector<unsigned char> random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<unsigned char> out(n);
-  for (auto& b : out) b = static_cast<unsigned char>(rng());
-  return out;
-}
-
-void write(const std::filesystem::path& p, const std::vector<unsigned char>& bytes) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-}
+using test_support::random_bytes;
 
 TEST(WholeFile, ReadsEveryByteOfFilesLargerAndSmallerThanTheLastOne) {
   test_support::temp_dir tmp;
@@ -37,7 +27,7 @@ TEST(WholeFile, ReadsEveryByteOfFilesLargerAndSmallerThanTheLastOne) {
   for (size_t size : {size_t(0), size_t(7), size_t(2880 * 60), 3 * mib + 5, size_t(2880), size_t(0), mib + 1}) {
     const auto bytes = random_bytes(size, size);
     const auto p = tmp.path() / ("f" + std::to_string(size));
-    write(p, bytes);
+    test_support::write_file(p, bytes);
     ASSERT_TRUE(file.read(p, 64 * mib)) << size;
     ASSERT_EQ(file.bytes().size(), size);
     EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), file.bytes().begin())) << size;
@@ -49,7 +39,7 @@ TEST(WholeFile, ReadsEveryByteOfFilesLargerAndSmallerThanTheLastOne) {
 TEST(WholeFile, AFileOverTheLimitIsNotHeld) {
   test_support::temp_dir tmp;
   const auto p = tmp.path() / "big";
-  write(p, random_bytes(10001, 1));
+  test_support::write_file(p, random_bytes(10001, 1));
   whole_file file;
   EXPECT_FALSE(file.read(p, 10000));
   EXPECT_TRUE(file.bytes().empty());
@@ -60,7 +50,7 @@ TEST(WholeFile, AFileOverTheLimitIsNotHeld) {
 TEST(WholeFile, ReleaseOverFreesOnlyALargeBuffer) {
   test_support::temp_dir tmp;
   const auto p = tmp.path() / "f";
-  write(p, random_bytes(5000, 2));
+  test_support::write_file(p, random_bytes(5000, 2));
   whole_file file;
   ASSERT_TRUE(file.read(p, 1 << 20));
   file.release_over(1 << 20);
