@@ -297,7 +297,8 @@ class block_packer::impl {
     seen_.insert(id);
     const bool replaces =
         item.record && item.record->specobjid == id && pixels_before_ && cat_.has_pixels(opts_.context, id);
-    if (auto loc = replaces || !pixels_before_ ? std::nullopt : cat_.find_pixels(id)) {  // stored for another context: link
+    // Stored for another context: linked, not stored again.
+    if (auto loc = replaces || !pixels_before_ ? std::nullopt : cat_.find_pixels(id)) {
       linked_.push_back({s.meta, *loc});
       marks_.push_back({item.stamp, id, item.digest});
       ++sum_.linked;
