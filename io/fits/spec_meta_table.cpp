@@ -88,28 +88,17 @@ template <class Field>
 using field_type = std::remove_reference_t<decltype(std::declval<spec_meta&>().*std::declval<Field>())>;
 
 // How CFITSIO reads a numeric column into a field of type T: the type it converts to and that
-// type's code (an int32 field as TINT, an int64 one as TLONGLONG).
+// type's code (an int32 field as int and TINT, an int64 one as LONGLONG and TLONGLONG).
 template <class T>
-struct read_as;
-template <>
-struct read_as<int32_t> {
-  using type = int;
-  static constexpr int code = TINT;
-};
-template <>
-struct read_as<float> {
-  using type = float;
-  static constexpr int code = TFLOAT;
-};
-template <>
-struct read_as<double> {
-  using type = double;
-  static constexpr int code = TDOUBLE;
-};
-template <>
-struct read_as<int64_t> {
-  using type = LONGLONG;
-  static constexpr int code = TLONGLONG;
+struct read_as {
+  static_assert(std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> || std::is_same_v<T, float> ||
+                std::is_same_v<T, double>);
+  using type = std::conditional_t<std::is_same_v<T, int32_t>, int,
+                                  std::conditional_t<std::is_same_v<T, int64_t>, LONGLONG, T>>;
+  static constexpr int code = std::is_same_v<T, int32_t>   ? TINT
+                              : std::is_same_v<T, int64_t> ? TLONGLONG
+                              : std::is_same_v<T, float>   ? TFLOAT
+                                                           : TDOUBLE;
 };
 
 }  // namespace
