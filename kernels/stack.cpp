@@ -240,44 +240,19 @@ inline void write_block(const uint64_t (&block)[gather_block_rows][gather_block_
   }
 }
 
-// The slots of rows [first_row, first_row + n_rows) of every pixel: the CPU half of
-// stack_tile::add, a transpose. Blocked: a block of gather_block_rows rows x gather_block_cols
-// columns is packed row by row (contiguous, vectorised loads of flux, ivar and mask), then
-// written column by column, each pixel's run of the block's rows contiguous (16 slots: two whole
-// cache lines). Reading column by column instead (a strided load per value from ~1,500 lines)
-// made the gather ~35-40% of a CPU median (perf) and ran at ~12 ns a value.
+// The slots of rows [first_row, first_row + rows.size()) of every pixel: the CPU half of
+// stack_tile::add and add_rows, a transpose. Each row gives its values for its columns
+// [first, last) of the tile; its other slots are empty. Blocked: a block of gather_block_rows rows
+// x gather_block_cols columns is packed row by row (contiguous, vectorised loads of flux, ivar
+// and mask), then written column by column, each pixel's run of the block's rows contiguous (16
+// slots: two whole cache lines). Reading column by column instead (a strided load per value from
+// ~1,500 lines) made the gather ~35-40% of a CPU median (perf) and ran at ~12 ns a value.
+// `grain`: rows per task.
 template <bool HasMask>
-void gather_rows(const stack_value_op& op, size_t first_row, size_t cap, uint64_t* slots) {
-  const size_t width = op.w.width;
+void gather_rows(std::span<const stack_row> rows, uint32_t mask_bits, size_t width, size_t first_row, size_t cap,
+                 uint64_t* slots, size_t grain) {
   tbb::parallel_for(
-      tbb::blocked_range<size_t>(0, op.w.n_rows, grain_rows),
-      [&](const tbb::blocked_range<size_t>& r) {
-        alignas(64) uint64_t block[gather_block_rows][gather_block_cols];
-        for (size_t k0 = r.begin(); k0 < r.end(); k0 += gather_block_rows) {
-          const size_t kn = std::min(gather_block_rows, r.end() - k0);
-          row_factors rf;
-          for (size_t k = 0; k < kn; ++k) rf.set(k, op.row_factor(k0 + k));
-          for (size_t c0 = 0; c0 < width; c0 += gather_block_cols) {
-            const size_t cn = std::min(gather_block_cols, width - c0);
-            for (size_t k = 0; k < kn; ++k) {
-              const size_t at = (k0 + k) * width + c0;
-              pack<HasMask>(op.w.flux + at, op.w.ivar + at, HasMask ? op.w.and_mask + at : nullptr, op.w.mask_bits, cn,
-                            rf.s[k], rf.inv_s2[k], rf.ok[k], block[k]);
-            }
-            write_block(block, kn, cn, slots, c0, cap, first_row + k0);
-          }
-        }
-      },
-      tbb::simple_partitioner());
-}
-
-// The same transpose for rows read in place (stack_tile::add_rows): each row's values for its
-// columns [first, last) of the tile, every other slot of the row empty.
-template <bool HasMask>
-void gather_row_refs(std::span<const stack_row> rows, uint32_t mask_bits, size_t width, size_t first_row, size_t cap,
-                     uint64_t* slots) {
-  tbb::parallel_for(
-      tbb::blocked_range<size_t>(0, rows.size(), gather_block_rows),
+      tbb::blocked_range<size_t>(0, rows.size(), grain),
       [&](const tbb::blocked_range<size_t>& r) {
         alignas(64) uint64_t block[gather_block_rows][gather_block_cols];
         for (size_t k0 = r.begin(); k0 < r.end(); k0 += gather_block_rows) {
@@ -488,12 +463,18 @@ void stack_tile::add(const stack_window& w, size_t first_row) {
     add_device(upload(w, staged_), first_row);
     return;
   }
-  const stack_value_op op{w};
+  // A window's rows cover every column of the tile; a row without row_scale has the scale 1.
+  std::vector<stack_row> rows(w.n_rows);
+  for (size_t r = 0; r < w.n_rows; ++r) {
+    const size_t at = r * w.width;
+    rows[r] = {w.flux + at, w.ivar + at, w.and_mask ? w.and_mask + at : nullptr, 0, w.width,
+               w.row_scale ? w.row_scale[r] : 1.0};
+  }
   uint64_t* slots = host_.as<uint64_t>();
   if (w.and_mask)
-    gather_rows<true>(op, first_row, capacity_, slots);
+    gather_rows<true>(rows, w.mask_bits, width_, first_row, capacity_, slots, grain_rows);
   else
-    gather_rows<false>(op, first_row, capacity_, slots);
+    gather_rows<false>(rows, w.mask_bits, width_, first_row, capacity_, slots, grain_rows);
   mark_added(first_row, w.n_rows);
 }
 
@@ -509,9 +490,9 @@ void stack_tile::add_rows(std::span<const stack_row> rows, size_t first_row, uin
   if (rows.empty() || width_ == 0) return;
   uint64_t* slots = host_.as<uint64_t>();
   if (masked)
-    gather_row_refs<true>(rows, mask_bits, width_, first_row, capacity_, slots);
+    gather_rows<true>(rows, mask_bits, width_, first_row, capacity_, slots, gather_block_rows);
   else
-    gather_row_refs<false>(rows, mask_bits, width_, first_row, capacity_, slots);
+    gather_rows<false>(rows, mask_bits, width_, first_row, capacity_, slots, gather_block_rows);
   mark_added(first_row, rows.size());
 }
 
