@@ -194,7 +194,10 @@ stack_result compute_stack(const stack_options& opts, store& st, const resolved_
   // A batch job's rank (comm, engine/stack/stack_ranks.hpp) does its share: its groups of the
   // direct sums, or its block of the pixels (of the tiles for the median and clipped mean).
   const auto [p0, p1] = comm ? rank_block(width, comm->rank(), comm->size()) : std::pair<size_t, size_t>{0, width};
-  if (!robust && opts.device == backend::cpu && !f.grid) {
+  // On the CPU without a grid every method reads the stored rows in place, from the blocks'
+  // mappings (the means' sums, the robust methods' tiles), not through aligned windows.
+  const bool in_place = opts.device == backend::cpu && !f.grid;
+  if (!robust && in_place) {
     const stack_output out{res.flux.data(), res.ivar.data(), res.error.data(), res.n.data(), nullptr};
     auto progress = [&](size_t items) { meter.update(done + items); };
     if (comm)
@@ -222,8 +225,6 @@ stack_result compute_stack(const stack_options& opts, store& st, const resolved_
     const size_t first = std::min(width, t0 * tile), end = std::min(width, t1 * tile);
     stack_tile t(opts.device, end > first ? tile : 1, end > first ? capacity : 1);
     detail::stack_buffers buffers;  // staging, device copies and resampled window: once per run
-    // On the CPU without a grid the tiles are gathered in place from the blocks' mappings.
-    const bool in_place = opts.device == backend::cpu && !f.grid;
     std::optional<stored_rows> rows;
     if (in_place) rows.emplace(st, ids);
     for (size_t k0 = first; k0 < end; k0 += tile) {
@@ -234,15 +235,15 @@ stack_result compute_stack(const stack_options& opts, store& st, const resolved_
                                    [&](size_t items) { meter.update(done + items); });
       else
         detail::for_each_stack_window(st, ids, f, int64_t(k0), int64_t(k1), opts.device, opts.device, opts.mask_bits,
-                                    scale.data(), opts.window_bytes,
-                                    [&](const aligned_reader::window& w, const stack_window& v) {
-                                      if (opts.device == backend::cuda)
-                                        t.add_device(v, w.first);
-                                      else
-                                        t.add(v, w.first);
-                                      meter.update(done + w.last);
-                                    },
-                                    &buffers);
+                                      scale.data(), opts.window_bytes,
+                                      [&](const aligned_reader::window& w, const stack_window& v) {
+                                        if (opts.device == backend::cuda)
+                                          t.add_device(v, w.first);
+                                        else
+                                          t.add(v, w.first);
+                                        meter.update(done + w.last);
+                                      },
+                                      &buffers);
       t.finish(opts.method, opts.sigma, opts.iterations,
                {res.flux.data() + k0, res.ivar.data() + k0, res.error.data() + k0, res.n.data() + k0, n_input.data() + k0});
       meter.update(done += ids.size());
@@ -254,7 +255,7 @@ stack_result compute_stack(const stack_options& opts, store& st, const resolved_
     }
     for (size_t k = 0; k < width; ++k) sum.rejected += n_input[k] - res.n[k];
   }
-  if (comm && !robust && !(opts.device == backend::cpu && !f.grid)) {
+  if (comm && !robust && !in_place) {
     std::vector<int32_t> no_input;
     detail::gather_pixels(*comm, p0, p1, res, no_input);
   }

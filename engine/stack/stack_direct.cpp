@@ -1,9 +1,9 @@
-// The observed lattice on the CPU, read in place. The mean methods: one pass over the input. Each listed
-// spectrum's stored pixels are added to its group's sums straight from its block's read-only
-// mapping (block_reader::mapped_row_span: no copy at all), instead of being aligned into a 64 MB
-// window buffer and read back from memory (two more passes over the bytes; bench/RESULTS.md,
-// "Stacking"). Blocks that are not mapped (chunked, or a mapping that failed) are copied into
-// a small buffer that stays in L2 first, as before. The median and clipped mean: each tile's
+// The observed lattice on the CPU, read in place. The mean methods: one pass over the input.
+// Each listed spectrum's stored pixels are added to its group's sums straight from its block's
+// read-only mapping (block_reader::mapped_row_span: no copy at all), instead of being aligned
+// into a 64 MB window buffer and read back from memory (two more passes over the bytes;
+// bench/RESULTS.md, "Stacking"). Blocks that are not mapped (chunked, or a mapping that failed)
+// are copied into a small buffer that stays in L2 first, as before. The median and clipped mean: each tile's
 // slots gathered from the same mappings (gather_tile_direct), not through an aligned window: that
 // copy of every value and the first touch of its buffer were ~20% of a 10k median (perf).
 #include <tbb/parallel_for.h>

@@ -49,9 +49,10 @@ class store {
   size_t remove_orphans();
 
   // An open reader for a block, from a small LRU cache (HDF5 opens are not free), held for as
-  // long as the caller keeps it (the cache may let it go meanwhile). Thread-safe. What the in-place readers (engine/pipeline/stored_rows) hold, so
-  // that a store kept open (a server's) keeps its blocks' mappings, and their page tables, from
-  // one job to the next instead of mapping every page again per job.
+  // long as the caller keeps it (the cache may let it go meanwhile). Thread-safe. What the
+  // in-place readers (engine/pipeline/stored_rows) hold, so that a store kept open (a server's)
+  // keeps its blocks' mappings, and their page tables, from one job to the next instead of
+  // mapping every page again per job.
   std::shared_ptr<const block_reader> shared_block(int64_t block_id);
 
   // The native grid of the store's pixels: that of its blocks (ingest keeps them all on one;
